@@ -1,0 +1,57 @@
+"""Housing's entry point: wiring only, no rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+from fastapi import FastAPI
+
+from services.housing.api import router
+from services.housing.app import place_arrival
+from services.housing.projections import project
+from services.housing.settings import HousingSettings
+from shared.consumer import IncomingEvent
+from shared.eventstore import EventStore
+from shared.runtime import ServiceRuntime, serve, service_app
+from shared.schemas.intake import ArrivalRegistered
+from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: HousingSettings | None = None) -> FastAPI:
+    settings = settings or HousingSettings()
+    store = EventStore(topic=HOUSING_EVENTS, projectors=(project,))
+
+    async def on_intake_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
+        if isinstance(incoming.event, ArrivalRegistered):
+            await place_arrival(
+                conn, store, incoming.event, incoming.causation(), datetime.now(UTC)
+            )
+
+    runtime = ServiceRuntime(
+        name="housing",
+        settings=settings,
+        migrations_dir=MIGRATIONS,
+        consumes=(INTAKE_EVENTS,),
+        handler=on_intake_event,
+    )
+    app = service_app(
+        runtime,
+        title="Housing",
+        description="Shelters, beds and placements. Publishes housing.events.v1.",
+    )
+    app.state.store = store
+    app.include_router(router)
+    return app
+
+
+def main() -> None:
+    settings = HousingSettings()
+    serve(create_app(settings), settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""The idempotent consumer: effectively-once handling of Kafka events, on FastStream.
+
+One Postgres transaction records the event id in the inbox and does the handler's work (a
+projection update or the command it triggers); the Kafka offset is committed after that. A
+redelivered event finds its id in the inbox and is skipped. A message that cannot be parsed, or
+keeps failing, goes to the service's dead-letter topic with the reason in its headers, and the
+consumer goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+from pydantic import ValidationError
+
+from shared.decider import in_transaction
+from shared.eventstore import Causation
+from shared.schemas.base import DomainEvent
+from shared.schemas.registry import TOPIC_ADAPTERS
+from shared.topics import dead_letter_topic
+
+log = logging.getLogger(__name__)
+
+REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion")
+MAX_MESSAGE_BYTES = 1024 * 1024
+#: attempts before a message whose handling keeps failing is dead-lettered
+HANDLER_ATTEMPTS = 3
+#: reloads after a concurrent writer won, before that counts as one failed attempt
+CONFLICT_ATTEMPTS = 20
+
+#: errors that say the database (not the message) is the problem: redeliver, never dead-letter
+TRANSIENT_ERRORS = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+)
+
+
+class InvalidMessage(Exception):
+    """A message that no retry can make valid."""
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    """A parsed event from a topic, with the envelope attributes its handler may need."""
+
+    event_id: UUID
+    topic: str
+    event: DomainEvent
+    correlation_id: str
+
+    def causation(self) -> Causation:
+        """Events appended because of this one carry its id as their cause."""
+        return Causation(correlation_id=self.correlation_id, causation_id=str(self.event_id))
+
+
+Handler = Callable[[asyncpg.Connection, IncomingEvent], Awaitable[None]]
+
+
+def parse_incoming(topic: str, body: bytes, headers: dict[str, Any]) -> IncomingEvent:
+    """Check the envelope and the schema of one message; raise InvalidMessage with the reason."""
+    if len(body) > MAX_MESSAGE_BYTES:
+        raise InvalidMessage(f"message of {len(body)} bytes exceeds {MAX_MESSAGE_BYTES}")
+    missing = [name for name in REQUIRED_HEADERS if not headers.get(name)]
+    if missing:
+        raise InvalidMessage(f"missing CloudEvents header(s): {', '.join(missing)}")
+    try:
+        event_id = UUID(str(headers["ce_id"]))
+    except ValueError as error:
+        raise InvalidMessage(f"header ce_id is not a UUID: {error}") from error
+    adapter = TOPIC_ADAPTERS.get(topic)
+    if adapter is None:
+        raise InvalidMessage(f"no schema is known for topic {topic!r}")
+    try:
+        event: DomainEvent = adapter.validate_json(body)
+    except ValidationError as error:
+        reasons = "; ".join(
+            f"{'/'.join(str(part) for part in issue['loc']) or '(body)'}: {issue['msg']}"
+            for issue in error.errors(include_url=False)[:10]
+        )
+        raise InvalidMessage(f"does not match the schema of {topic}: {reasons}") from error
+    expected_type = f"{event.event_type}.v{event.version_of_schema}"
+    if headers["ce_type"] != expected_type:
+        raise InvalidMessage(f"header ce_type {headers['ce_type']!r} != body {expected_type!r}")
+    return IncomingEvent(
+        event_id=event_id,
+        topic=topic,
+        event=event,
+        correlation_id=str(headers.get("correlation_id") or event_id),
+    )
+
+
+class IdempotentConsumer:
+    """Subscribes one service to topics with an inbox and a dead-letter topic."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        broker: KafkaBroker,
+        pool_provider: Callable[[], asyncpg.Pool],
+        handler: Handler,
+        topics: tuple[str, ...],
+    ) -> None:
+        self.service = service
+        self.dead_letter_topic = dead_letter_topic(service)
+        self._broker = broker
+        self._pool = pool_provider
+        self._handler = handler
+        self.dead_lettered = 0
+        self.skipped_duplicates = 0
+        broker.subscriber(
+            *topics,
+            group_id=service,
+            auto_offset_reset="earliest",
+            # the offset is committed only after our transaction; an exception rewinds
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            max_poll_interval_ms=60_000,
+            session_timeout_ms=10_000,
+        )(self._on_message)
+
+    async def _on_message(self, message: KafkaMessage) -> None:
+        record = message.raw_message
+        assert not isinstance(record, tuple)  # not a batch subscriber
+        body: bytes = record.value or b""
+        try:
+            incoming = parse_incoming(record.topic, body, message.headers)
+        except InvalidMessage as error:
+            await self._dead_letter(message, str(error))
+            return
+        for attempt in range(1, HANDLER_ATTEMPTS + 1):
+            try:
+                await in_transaction(
+                    self._pool(),
+                    lambda conn: self._handle_once(conn, incoming, record.partition, record.offset),
+                    attempts=CONFLICT_ATTEMPTS,
+                )
+                return
+            except TRANSIENT_ERRORS:
+                # the database is away: wait, then let Kafka redeliver (never a dead letter)
+                await asyncio.sleep(1.0)
+                raise
+            except Exception as error:  # a bug or a poison message: retry, then park it
+                log.warning(
+                    "handling %s failed (attempt %d): %r", incoming.event_id, attempt, error
+                )
+                if attempt == HANDLER_ATTEMPTS:
+                    await self._dead_letter(message, f"handler failed: {error!r}")
+
+    async def _handle_once(
+        self, conn: asyncpg.Connection, incoming: IncomingEvent, partition: int, offset: int
+    ) -> None:
+        first_time = await conn.fetchval(
+            """
+            INSERT INTO inbox (event_id, topic, kafka_partition, kafka_offset)
+            VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING RETURNING true
+            """,
+            incoming.event_id,
+            incoming.topic,
+            partition,
+            offset,
+        )
+        if not first_time:
+            self.skipped_duplicates += 1
+            return
+        await self._handler(conn, incoming)
+
+    async def _dead_letter(self, message: KafkaMessage, reason: str) -> None:
+        record = message.raw_message
+        assert not isinstance(record, tuple)
+        headers = {key: value for key, value in message.headers.items() if isinstance(value, str)}
+        headers.update(
+            {
+                "dlq_reason": reason[:2000],
+                "dlq_consumer": self.service,
+                "dlq_original_topic": record.topic,
+                "dlq_original_partition": str(record.partition),
+                "dlq_original_offset": str(record.offset),
+            }
+        )
+        await self._broker.publish(
+            record.value or b"",
+            topic=self.dead_letter_topic,
+            key=record.key,
+            headers=headers,
+        )
+        self.dead_lettered += 1
+        log.warning(
+            "dead-lettered %s[%d]@%d to %s: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            self.dead_letter_topic,
+            reason,
+        )

@@ -1,0 +1,78 @@
+"""The decider pattern and the one load-decide-append loop every service uses.
+
+A decider is three pure things: an initial state, ``decide(command, state) -> events`` (raising a
+DomainError to refuse) and ``evolve(state, event) -> state``. No I/O inside: the loop below
+loads the stream, folds it, decides, and appends with optimistic concurrency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from functools import reduce
+from typing import Generic, TypeVar
+
+import asyncpg
+
+from shared.eventstore import Causation, ConcurrencyConflict, EventStore, RecordedEvent
+from shared.schemas.base import DomainEvent
+
+Command = TypeVar("Command")
+State = TypeVar("State")
+Result = TypeVar("Result")
+
+
+class DomainError(Exception):
+    """A command refused by a rule of the domain; the message says which rule and why."""
+
+
+@dataclass(frozen=True)
+class Decider(Generic[Command, State]):
+    """The three pure functions of one aggregate."""
+
+    initial_state: State
+    decide: Callable[[Command, State], Sequence[DomainEvent]]
+    evolve: Callable[[State, DomainEvent], State]
+
+    def fold(self, events: Sequence[DomainEvent]) -> State:
+        return reduce(self.evolve, events, self.initial_state)
+
+
+async def execute(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    decider: Decider[Command, State],
+    stream_id: str,
+    command: Command,
+    causation: Causation,
+) -> list[RecordedEvent]:
+    """Load one stream, decide on ``command``, append the outcome; inside the caller's
+    transaction. Raises DomainError or ConcurrencyConflict."""
+    history = await store.read_stream(conn, stream_id)
+    state = decider.fold([recorded.event for recorded in history])
+    new_events = decider.decide(command, state)
+    return await store.append(conn, stream_id, len(history), new_events, causation)
+
+
+async def in_transaction(
+    pool: asyncpg.Pool,
+    work: Callable[[asyncpg.Connection], Awaitable[Result]],
+    *,
+    attempts: int = 8,
+) -> Result:
+    """Run ``work`` in one transaction, again from the start when a concurrent writer won.
+
+    A conflict means another transaction appended first; reloading and deciding again is always
+    safe because nothing of this attempt was committed.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                return await work(conn)
+        except ConcurrencyConflict:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(random.uniform(0, 0.005 * attempt))  # spread the retrying herd
+    raise AssertionError("unreachable")

@@ -1,0 +1,221 @@
+"""The Postgres event store: append-only, optimistic concurrency on ``(stream_id, version)``.
+
+The events table is also the outbox: an event with a topic is published by the relay
+(shared.outbox) after its transaction commits. Read models are projected *inline*, in the
+append's transaction, by the projectors the service registers; the same projectors rebuild them
+from the store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+from opentelemetry import propagate
+
+from shared.schemas.base import DomainEvent
+from shared.schemas.registry import load_event
+
+NOTIFY_CHANNEL = "events_appended"
+
+SCHEMA_DDL = """
+CREATE TABLE IF NOT EXISTS events (
+    global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- the appending transaction; the relay reads only below the oldest running one, so an
+    -- event whose position was drawn early but committed late is never skipped
+    transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    stream_id text NOT NULL,
+    version integer NOT NULL CHECK (version >= 1),
+    event_id uuid NOT NULL UNIQUE,
+    event_type text NOT NULL,
+    schema_version integer NOT NULL,
+    topic text,
+    data jsonb NOT NULL,
+    metadata jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    CONSTRAINT events_stream_version UNIQUE (stream_id, version)
+);
+CREATE INDEX IF NOT EXISTS events_outbox_order ON events (transaction_id, global_position)
+    WHERE topic IS NOT NULL;
+CREATE TABLE IF NOT EXISTS outbox_checkpoint (
+    relay text PRIMARY KEY,
+    transaction_id xid8 NOT NULL,
+    global_position bigint NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS inbox (
+    event_id uuid PRIMARY KEY,
+    topic text NOT NULL,
+    kafka_partition integer NOT NULL,
+    kafka_offset bigint NOT NULL,
+    processed_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer appended to the stream since it was read; reload and decide again."""
+
+    def __init__(self, stream_id: str, expected_version: int) -> None:
+        super().__init__(
+            f"stream {stream_id!r} moved past version {expected_version} while deciding"
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+@dataclass(frozen=True)
+class Causation:
+    """Why an event was appended: the chain of ids that lets an operator follow a journey."""
+
+    correlation_id: str
+    causation_id: str | None = None
+
+    @classmethod
+    def new(cls) -> Causation:
+        return cls(correlation_id=str(uuid4()))
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    """An event as stored: its position, its stream version and its envelope metadata."""
+
+    global_position: int
+    stream_id: str
+    version: int
+    event_id: UUID
+    event: DomainEvent
+    topic: str | None
+    metadata: dict[str, Any]
+    recorded_at: datetime
+
+    @property
+    def correlation_id(self) -> str:
+        return str(self.metadata.get("correlation_id", ""))
+
+
+Projector = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
+
+
+@dataclass
+class EventStore:
+    """Append and read events of one service's database.
+
+    ``topic`` is where this service's events are published; ``projectors`` update read models in
+    the same transaction as the append.
+    """
+
+    topic: str | None
+    projectors: Sequence[Projector] = field(default_factory=tuple)
+
+    async def append(
+        self,
+        conn: asyncpg.Connection,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[DomainEvent],
+        causation: Causation,
+        *,
+        publish: bool = True,
+    ) -> list[RecordedEvent]:
+        """Append ``events`` after ``expected_version`` (0 for a new stream), inside the caller's
+        transaction. Raises ConcurrencyConflict if the stream moved on."""
+        if not events:
+            return []
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)  # the trace that caused these events, for the relay to continue
+        metadata = {
+            "correlation_id": causation.correlation_id,
+            "causation_id": causation.causation_id,
+            **carrier,
+        }
+        metadata_json = json.dumps(metadata)
+        topic = self.topic if publish else None
+        event_ids = [uuid4() for _ in events]
+        try:
+            rows = await conn.fetch(
+                """
+                INSERT INTO events (stream_id, version, event_id, event_type, schema_version,
+                                    topic, data, metadata)
+                SELECT $1, $2 + ord, e.event_id, e.event_type, e.schema_version, $3, e.data,
+                       $4::jsonb
+                FROM unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[])
+                     WITH ORDINALITY AS e(event_id, event_type, schema_version, data, ord)
+                RETURNING global_position, version, recorded_at
+                """,
+                stream_id,
+                expected_version,
+                topic,
+                metadata_json,
+                event_ids,
+                [e.event_type for e in events],
+                [e.version_of_schema for e in events],
+                [e.model_dump_json() for e in events],
+            )
+        except asyncpg.UniqueViolationError as error:
+            if error.constraint_name == "events_stream_version":
+                raise ConcurrencyConflict(stream_id, expected_version) from error
+            raise
+        if topic is not None:
+            await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        recorded = [
+            RecordedEvent(
+                global_position=row["global_position"],
+                stream_id=stream_id,
+                version=row["version"],
+                event_id=event_id,
+                event=event,
+                topic=topic,
+                metadata=metadata,
+                recorded_at=row["recorded_at"],
+            )
+            for row, event_id, event in zip(rows, event_ids, events, strict=True)
+        ]
+        for event in recorded:
+            for project in self.projectors:
+                await project(conn, event)
+        return recorded
+
+    async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
+        """Every event of one stream, in version order."""
+        rows = await conn.fetch(
+            f"{_SELECT} WHERE stream_id = $1 ORDER BY version",
+            stream_id,
+        )
+        return [_to_recorded(row) for row in rows]
+
+    async def read_all(
+        self, conn: asyncpg.Connection, after_position: int = 0, limit: int = 1000
+    ) -> list[RecordedEvent]:
+        """Committed events after a global position, in position order (for rebuilds)."""
+        rows = await conn.fetch(
+            f"{_SELECT} WHERE global_position > $1 ORDER BY global_position LIMIT $2",
+            after_position,
+            limit,
+        )
+        return [_to_recorded(row) for row in rows]
+
+
+_SELECT = """
+SELECT global_position, stream_id, version, event_id, event_type, topic, data::text AS data,
+       metadata::text AS metadata, recorded_at
+FROM events
+"""
+
+
+def _to_recorded(row: asyncpg.Record) -> RecordedEvent:
+    return RecordedEvent(
+        global_position=row["global_position"],
+        stream_id=row["stream_id"],
+        version=row["version"],
+        event_id=row["event_id"],
+        event=load_event(row["event_type"], row["data"]),
+        topic=row["topic"],
+        metadata=json.loads(row["metadata"]),
+        recorded_at=row["recorded_at"],
+    )

@@ -1,0 +1,87 @@
+"""HTTP conventions shared by the services: RFC 9457 problem details, and the operator key."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import SecretStr
+from starlette.exceptions import HTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error the client can act on: what was wrong and what to do."""
+
+    def __init__(
+        self, status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.kind = kind
+        self.extra = extra
+
+
+def problem_response(
+    status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any
+) -> JSONResponse:
+    body = {"type": kind, "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def json_pointer(location: tuple[int | str, ...]) -> str:
+    """``("body", "members", 0, "age")`` -> ``#/members/0/age`` (RFC 6901, as RFC 9457 shows)."""
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        source = parts.pop(0)
+        if source != "body":
+            return f"{source}:{'/'.join(str(part) for part in parts)}"
+    escaped = (str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+    return "#/" + "/".join(escaped)
+
+
+def install_problem_details(app: FastAPI) -> None:
+    """Every error leaves as ``application/problem+json`` naming what and where."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"pointer": json_pointer(tuple(issue["loc"])), "detail": issue["msg"]}
+            for issue in error.errors()
+        ]
+        where = ", ".join(entry["pointer"] for entry in errors[:5])
+        return problem_response(
+            422,
+            "Invalid request",
+            f"{len(errors)} field(s) are invalid: {where}. Correct them and send again.",
+            errors=errors,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        return problem_response(error.status_code, str(error.detail), str(error.detail))
+
+    @app.exception_handler(Problem)
+    async def problem(_: Request, error: Problem) -> JSONResponse:
+        return problem_response(error.status, error.title, error.detail, error.kind, **error.extra)
+
+
+def keys_match(given: str, expected: SecretStr) -> bool:
+    return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
+
+
+def require_operator(expected: SecretStr, given: str | None) -> None:
+    if not given:
+        raise Problem(401, "Missing API key", "Send the operator key in the X-API-Key header.")
+    if not keys_match(given, expected):
+        raise Problem(401, "Unknown API key", "The X-API-Key is not a valid operator key.")
+
+
+ApiKeyHeader = Annotated[str | None, Header(alias="X-API-Key")]

@@ -1,0 +1,132 @@
+"""What runs inside every service process besides its HTTP routes: the database pool and its
+migrations, the Kafka consumer (FastStream) and the outbox relay. Services wire it in their
+``main`` module; nothing here knows a domain."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import uvicorn
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from shared.consumer import Handler, IdempotentConsumer
+from shared.database import create_pool
+from shared.http import install_problem_details
+from shared.logs import configure_logging
+from shared.migrations import upgrade
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.telemetry import configure_tracing
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """The plumbing of one service process."""
+
+    name: str
+    settings: ServiceSettings
+    migrations_dir: Path
+    publishes: bool = True
+    consumes: Sequence[str] = ()
+    handler: Handler | None = None
+    _pool: asyncpg.Pool | None = None
+    broker: KafkaBroker = field(init=False)
+    consumer: IdempotentConsumer | None = field(init=False, default=None)
+    relay: OutboxRelay | None = field(init=False, default=None)
+    _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        self.broker = KafkaBroker(
+            self.settings.kafka_bootstrap_servers,
+            client_id=self.name,
+            enable_idempotence=True,
+            acks="all",
+            middlewares=[KafkaTelemetryMiddleware()],
+            logger=logging.getLogger(f"{self.name}.kafka"),
+            log_level=logging.DEBUG,
+        )
+        if self.consumes:
+            assert self.handler is not None, "a consuming service needs a handler"
+            self.consumer = IdempotentConsumer(
+                service=self.name,
+                broker=self.broker,
+                pool_provider=lambda: self.pool,
+                handler=self.handler,
+                topics=tuple(self.consumes),
+            )
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None, "the pool opens when the service starts"
+        return self._pool
+
+    async def start(self) -> None:
+        await asyncio.to_thread(upgrade, self.settings.database_url, self.migrations_dir)
+        self._pool = await create_pool(self.settings.database_url, self.settings.db_pool_max)
+        await self.broker.start()
+        if self.publishes:
+            self.relay = OutboxRelay(
+                self.pool, self.settings.kafka_bootstrap_servers, source=f"/services/{self.name}"
+            )
+            self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
+        log.info("%s started", self.name)
+
+    async def stop(self) -> None:
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+        await self.broker.stop()
+        if self._pool is not None:
+            await self._pool.close()
+
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+
+def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
+    """A FastAPI app for one service: problem details, tracing, health, OpenAPI at /docs."""
+    app = FastAPI(title=title, description=description, version="1", lifespan=runtime.lifespan)
+    app.state.runtime = runtime
+    install_problem_details(app)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok", "service": runtime.name}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> dict[str, str]:
+        """The database answers; the service can take requests."""
+        async with runtime.pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+        return {"status": "ready", "service": runtime.name}
+
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service process (blocking) with JSON logs and tracing configured."""
+    configure_logging()
+    configure_tracing(app.state.runtime.name)
+    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)

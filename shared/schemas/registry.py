@@ -1,0 +1,41 @@
+"""Which event types exist and which topic carries them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from shared.schemas.aid import EntitlementGranted, ResidentRecorded, aid_event_adapter
+from shared.schemas.base import DomainEvent
+from shared.schemas.housing import (
+    BedAssigned,
+    PersonWaitlisted,
+    ShelterOpened,
+    housing_event_adapter,
+)
+from shared.schemas.intake import ArrivalRegistered, intake_event_adapter
+from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    model.__name__: model
+    for model in (
+        ArrivalRegistered,
+        ShelterOpened,
+        BedAssigned,
+        PersonWaitlisted,
+        ResidentRecorded,
+        EntitlementGranted,
+    )
+}
+
+TOPIC_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    INTAKE_EVENTS: intake_event_adapter,
+    HOUSING_EVENTS: housing_event_adapter,
+    AID_EVENTS: aid_event_adapter,
+}
+
+
+def load_event(event_type: str, data: str | bytes) -> DomainEvent:
+    """Parse a stored event of a known type (raises KeyError for an unknown type)."""
+    return EVENT_TYPES[event_type].model_validate_json(data)

@@ -1,0 +1,63 @@
+"""OpenTelemetry setup and the W3C trace context carried through Kafka headers.
+
+Configuration comes only from the standard OTEL_* variables: ``OTEL_TRACES_EXPORTER`` names an
+exporter entry point (``zipkin_json`` for the local Zipkin, ``console``, ``none``), and the
+exporter reads its own endpoint variable (``OTEL_EXPORTER_ZIPKIN_ENDPOINT``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.util._importlib_metadata import entry_points
+
+log = logging.getLogger(__name__)
+
+
+def configure_tracing(service_name: str) -> TracerProvider | None:
+    """Install the process-wide tracer provider for one service (once per process).
+
+    Returns None when another provider is already installed, e.g. by a test that collects spans
+    in memory for all services of one process.
+    """
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return None
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    for exporter in _exporters_from_environment():
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def _exporters_from_environment() -> Iterable[SpanExporter]:
+    names = os.environ.get("OTEL_TRACES_EXPORTER", "none")
+    for name in (part.strip() for part in names.split(",")):
+        if not name or name == "none":
+            continue
+        found = list(entry_points(group="opentelemetry_traces_exporter", name=name))
+        if not found:
+            log.warning("unknown OTEL_TRACES_EXPORTER %r: no spans exported to it", name)
+            continue
+        yield found[0].load()()
+
+
+def kafka_headers_to_carrier(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:
+    return {key: value.decode("utf-8", "replace") for key, value in headers}
+
+
+def context_from_carrier(carrier: Mapping[str, str]) -> otel_context.Context:
+    """The trace context stored with an event or received in Kafka headers."""
+    return propagate.extract(dict(carrier))
+
+
+def current_traceparent_headers() -> dict[str, str]:
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
