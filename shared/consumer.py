@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from pydantic import ValidationError
 
@@ -26,7 +27,7 @@ from shared.decider import in_transaction
 from shared.eventstore import Causation
 from shared.schemas.base import DomainEvent
 from shared.schemas.registry import TOPIC_ADAPTERS
-from shared.topics import dead_letter_topic
+from shared.topics import dead_letter_topic, logical, physical
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,12 @@ def parse_incoming(topic: str, body: bytes, headers: dict[str, Any]) -> Incoming
     )
 
 
+async def _undecoded(message: StreamMessage[Any]) -> bytes:
+    """Leave the body as bytes: we parse it ourselves, so that bad JSON becomes a dead letter
+    instead of an exception inside the framework."""
+    return message.body
+
+
 class IdempotentConsumer:
     """Subscribes one service to topics with an inbox and a dead-letter topic."""
 
@@ -112,22 +119,25 @@ class IdempotentConsumer:
         pool_provider: Callable[[], asyncpg.Pool],
         handler: Handler,
         topics: tuple[str, ...],
+        namespace: str = "",
     ) -> None:
         self.service = service
-        self.dead_letter_topic = dead_letter_topic(service)
+        self._namespace = namespace
+        self.dead_letter_topic = physical(dead_letter_topic(service), namespace)
         self._broker = broker
         self._pool = pool_provider
         self._handler = handler
         self.dead_lettered = 0
         self.skipped_duplicates = 0
         broker.subscriber(
-            *topics,
-            group_id=service,
+            *(physical(topic, namespace) for topic in topics),
+            group_id=physical(service, namespace),
             auto_offset_reset="earliest",
             # the offset is committed only after our transaction; an exception rewinds
             ack_policy=AckPolicy.NACK_ON_ERROR,
             max_poll_interval_ms=60_000,
             session_timeout_ms=10_000,
+            decoder=_undecoded,
         )(self._on_message)
 
     async def _on_message(self, message: KafkaMessage) -> None:
@@ -135,7 +145,7 @@ class IdempotentConsumer:
         assert not isinstance(record, tuple)  # not a batch subscriber
         body: bytes = record.value or b""
         try:
-            incoming = parse_incoming(record.topic, body, message.headers)
+            incoming = parse_incoming(logical(record.topic, self._namespace), body, message.headers)
         except InvalidMessage as error:
             await self._dead_letter(message, str(error))
             return

@@ -17,16 +17,20 @@ from datetime import UTC
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.telemetry import context_from_carrier
+from shared.topics import physical
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("shared.outbox")
 
 ORIGIN = "0"  # the checkpoint before any transaction
+#: failures the relay outlives: it waits and tries again, the checkpoint unmoved
+RETRYABLE = (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 _PENDING = """
 SELECT transaction_id::text AS transaction_id, global_position, stream_id, version, event_id,
@@ -69,12 +73,14 @@ class OutboxRelay:
         bootstrap_servers: str,
         source: str,
         *,
+        namespace: str = "",
         batch_size: int = 500,
         idle_poll_seconds: float = 0.5,
     ) -> None:
         self._pool = pool
         self._bootstrap = bootstrap_servers
         self._source = source
+        self._namespace = namespace
         self._batch_size = batch_size
         self._idle_poll = idle_poll_seconds
         self._wakeup = asyncio.Event()
@@ -96,7 +102,7 @@ class OutboxRelay:
             while True:
                 try:
                     published = await self.publish_pending()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                except RETRYABLE as error:
                     log.warning("outbox relay will retry after error: %s", error)
                     await asyncio.sleep(1.0)
                     continue
@@ -152,16 +158,17 @@ class OutboxRelay:
         deliveries = []
         for row in rows:
             metadata = json.loads(row["metadata"])
+            topic = physical(row["topic"], self._namespace)
             parent = context_from_carrier(metadata)
             with tracer.start_as_current_span(
-                f"send {row['topic']}",
+                f"send {topic}",
                 context=parent,
                 kind=SpanKind.PRODUCER,
                 attributes={
                     "messaging.system": "kafka",
                     "messaging.operation.type": "send",
                     "messaging.operation.name": "send",
-                    "messaging.destination.name": row["topic"],
+                    "messaging.destination.name": topic,
                     "messaging.message.id": str(row["event_id"]),
                     "messaging.kafka.message.key": row["stream_id"],
                 },
@@ -172,7 +179,7 @@ class OutboxRelay:
                 headers.extend((key, value.encode()) for key, value in carrier.items())
                 deliveries.append(
                     await self._producer.send(
-                        row["topic"],
+                        topic,
                         value=row["data"].encode(),
                         key=row["stream_id"].encode(),
                         headers=headers,

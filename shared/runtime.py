@@ -22,12 +22,14 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.consumer import Handler, IdempotentConsumer
 from shared.database import create_pool
-from shared.http import install_problem_details
+from shared.http import Problem, install_problem_details
 from shared.logs import configure_logging
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
+from shared.topics import physical
+from shared.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,7 @@ class ServiceRuntime:
     name: str
     settings: ServiceSettings
     migrations_dir: Path
-    publishes: bool = True
+    publishes_to: str | None = None
     consumes: Sequence[str] = ()
     handler: Handler | None = None
     _pool: asyncpg.Pool | None = None
@@ -66,6 +68,7 @@ class ServiceRuntime:
                 pool_provider=lambda: self.pool,
                 handler=self.handler,
                 topics=tuple(self.consumes),
+                namespace=self.settings.kafka_topic_namespace,
             )
 
     @property
@@ -76,10 +79,21 @@ class ServiceRuntime:
     async def start(self) -> None:
         await asyncio.to_thread(upgrade, self.settings.database_url, self.migrations_dir)
         self._pool = await create_pool(self.settings.database_url, self.settings.db_pool_max)
+        namespace = self.settings.kafka_topic_namespace
+        contracts = [*self.consumes, *([self.publishes_to] if self.publishes_to else [])]
+        topics = [physical(topic, namespace) for topic in contracts]
+        if self.consumer is not None:
+            topics.append(self.consumer.dead_letter_topic)
+        await ensure_topics(
+            self.settings.kafka_bootstrap_servers, topics, self.settings.kafka_partitions
+        )
         await self.broker.start()
-        if self.publishes:
+        if self.publishes_to:
             self.relay = OutboxRelay(
-                self.pool, self.settings.kafka_bootstrap_servers, source=f"/services/{self.name}"
+                self.pool,
+                self.settings.kafka_bootstrap_servers,
+                source=f"/services/{self.name}",
+                namespace=namespace,
             )
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
         log.info("%s started", self.name)
@@ -117,6 +131,9 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
     @app.get("/readyz", tags=["health"])
     async def readyz() -> dict[str, str]:
         """The database answers; the service can take requests."""
+        relay = runtime._relay_task
+        if relay is not None and relay.done():
+            raise Problem(503, "Relay stopped", "The outbox relay stopped; see the service log.")
         async with runtime.pool.acquire() as conn:
             await conn.fetchval("SELECT 1")
         return {"status": "ready", "service": runtime.name}

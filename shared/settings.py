@@ -10,7 +10,7 @@ class ServiceSettings(BaseSettings):
     """What every service reads. A service subclass sets its env prefix (``INTAKE_`` ...) for its
     own fields; the shared endpoints below keep their plain names."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
@@ -19,6 +19,15 @@ class ServiceSettings(BaseSettings):
         default=SecretStr("operator-dev-key"),
         validation_alias="OPERATOR_API_KEY",
         description="Key of the coordination centre's operators (X-API-Key header).",
+    )
+    kafka_partitions: int = Field(
+        default=3, validation_alias="KAFKA_PARTITIONS", description="Partitions of new topics."
+    )
+    kafka_topic_namespace: str = Field(
+        default="",
+        validation_alias="KAFKA_TOPIC_NAMESPACE",
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="Prefix of every topic and consumer group (tests, demos); empty in production.",
     )
     database_url: str
     http_host: str = "127.0.0.1"

@@ -1,4 +1,8 @@
-"""Topic names. A change that breaks a consumer is a new version of the topic."""
+"""Topic names. A change that breaks a consumer is a new version of the topic.
+
+A *namespace* (``KAFKA_TOPIC_NAMESPACE``, empty in production) prefixes every physical topic and
+consumer group, so that test runs and demos sharing one broker never read each other's events.
+"""
 
 INTAKE_EVENTS = "intake.events.v1"
 HOUSING_EVENTS = "housing.events.v1"
@@ -6,5 +10,16 @@ AID_EVENTS = "aid.events.v1"
 
 
 def dead_letter_topic(consumer: str) -> str:
-    """Where a consumer parks the messages it cannot handle (one topic per consuming service)."""
+    """Where a consumer parks what it cannot handle (one topic per consuming service)."""
     return f"{consumer}.deadletter.v1"
+
+
+def physical(topic: str, namespace: str) -> str:
+    """The topic name on the broker."""
+    return f"{namespace}.{topic}" if namespace else topic
+
+
+def logical(topic: str, namespace: str) -> str:
+    """The contract name of a topic read from the broker."""
+    prefix = f"{namespace}."
+    return topic[len(prefix) :] if namespace and topic.startswith(prefix) else topic

@@ -37,6 +37,7 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
         name="aid",
         settings=settings,
         migrations_dir=MIGRATIONS,
+        publishes_to=AID_EVENTS,
         consumes=(INTAKE_EVENTS, HOUSING_EVENTS),
         handler=on_event,
     )

@@ -35,6 +35,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         name="housing",
         settings=settings,
         migrations_dir=MIGRATIONS,
+        publishes_to=HOUSING_EVENTS,
         consumes=(INTAKE_EVENTS,),
         handler=on_intake_event,
     )

@@ -18,7 +18,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    runtime = ServiceRuntime(name="intake", settings=settings, migrations_dir=MIGRATIONS)
+    runtime = ServiceRuntime(
+        name="intake", settings=settings, migrations_dir=MIGRATIONS, publishes_to=INTAKE_EVENTS
+    )
     app = service_app(
         runtime,
         title="Intake",

@@ -3,10 +3,9 @@
 Revision ID: 0001
 """
 
-from shared.migrations import run_sql
-
 from shared.eventstore import SCHEMA_DDL
 from shared.idempotency import SCHEMA_DDL as IDEMPOTENCY_DDL
+from shared.migrations import run_sql
 
 revision = "0001"
 down_revision = None

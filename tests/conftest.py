@@ -1,0 +1,147 @@
+"""Fixtures shared by every test layer: the real stack, fresh databases, a topic namespace,
+and the three services running in this process (for traces in memory)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import uuid4
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tests.stack import Stack, discover
+
+# one provider for the whole test process: spans of all in-process services land here
+SPANS = InMemorySpanExporter()
+_provider = TracerProvider()
+_provider.add_span_processor(SimpleSpanProcessor(SPANS))
+trace.set_tracer_provider(_provider)
+
+OPERATOR_KEY = "operator-test-key"
+T = TypeVar("T")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Stack:
+    return discover()
+
+
+@pytest.fixture
+def namespace() -> str:
+    return f"t{uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def databases(stack: Stack) -> AsyncIterator[dict[str, str]]:
+    """Three fresh, empty databases, one per service, dropped afterwards."""
+    suffix = uuid4().hex[:10]
+    names = {service: f"test_{service}_{suffix}" for service in ("intake", "housing", "aid")}
+    admin = await asyncpg.connect(stack.pg_admin_url)
+    try:
+        for name in names.values():
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        yield {service: stack.database_url(name) for service, name in names.items()}
+    finally:
+        for name in names.values():
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def settings_for(
+    service: str, stack: Stack, databases: dict[str, str], namespace: str, port: int = 0
+) -> dict[str, Any]:
+    return {
+        "database_url": databases[service],
+        "kafka_bootstrap_servers": stack.kafka_bootstrap_servers,
+        "kafka_topic_namespace": namespace,
+        "operator_api_key": OPERATOR_KEY,
+        "http_port": port,
+        "db_pool_max": 5,
+    }
+
+
+@dataclass
+class RunningServices:
+    intake: httpx.AsyncClient
+    housing: httpx.AsyncClient
+    aid: httpx.AsyncClient
+    apps: dict[str, FastAPI]
+    databases: dict[str, str]
+    namespace: str
+    partner_key: str
+
+    def pool(self, service: str) -> asyncpg.Pool:
+        pool: asyncpg.Pool = self.apps[service].state.runtime.pool
+        return pool
+
+
+@pytest.fixture
+async def services(
+    stack: Stack, databases: dict[str, str], namespace: str
+) -> AsyncIterator[RunningServices]:
+    """Intake, housing and aid, each with its own database, in this process."""
+    from services.aid.main import create_app as create_aid
+    from services.aid.settings import AidSettings
+    from services.housing.main import create_app as create_housing
+    from services.housing.settings import HousingSettings
+    from services.intake.main import create_app as create_intake
+    from services.intake.partners import Scope, create_partner
+    from services.intake.settings import IntakeSettings
+
+    apps = {
+        "intake": create_intake(
+            IntakeSettings(**settings_for("intake", stack, databases, namespace))
+        ),
+        "housing": create_housing(
+            HousingSettings(**settings_for("housing", stack, databases, namespace))
+        ),
+        "aid": create_aid(AidSettings(**settings_for("aid", stack, databases, namespace))),
+    }
+    for app in apps.values():
+        await app.state.runtime.start()
+    async with apps["intake"].state.runtime.pool.acquire() as conn:
+        partner_key = await create_partner(
+            conn, "wp-test", "Test welcome point", {Scope.REGISTER_ARRIVALS, Scope.READ_OWN_CASES}
+        )
+    clients = {
+        name: httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
+        for name, app in apps.items()
+    }
+    try:
+        yield RunningServices(
+            clients["intake"],
+            clients["housing"],
+            clients["aid"],
+            apps,
+            databases,
+            namespace,
+            partner_key,
+        )
+    finally:
+        for client in clients.values():
+            await client.aclose()
+        for app in apps.values():
+            await app.state.runtime.stop()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T | None]], timeout: float = 40.0, what: str = "condition"
+) -> T:
+    """Poll until ``check`` returns something truthy; fail with ``what`` after ``timeout`` s."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.2)

@@ -1,0 +1,124 @@
+"""The Postgres event store and outbox relay against a real database and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import asyncpg
+import pytest
+
+from shared.eventstore import Causation, ConcurrencyConflict, EventStore
+from shared.migrations import upgrade
+from shared.outbox import OutboxRelay
+from shared.schemas.housing import ShelterKind, ShelterOpened
+from tests.integration.helpers import read_topic
+from tests.stack import REPO, Stack
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = REPO / "services" / "housing" / "migrations"
+
+
+@pytest.fixture
+async def pool(databases: dict[str, str]) -> AsyncIterator[asyncpg.Pool]:
+    await asyncio.to_thread(upgrade, databases["housing"], Path(MIGRATIONS))
+    pool = await asyncpg.create_pool(databases["housing"], min_size=2, max_size=4)
+    yield pool
+    await pool.close()
+
+
+def opened(name: str) -> ShelterOpened:
+    return ShelterOpened(
+        actor="operator",
+        occurred_at=datetime.now(UTC),
+        shelter_id=uuid4(),
+        name=name,
+        kind=ShelterKind.GYM,
+        district="Oral",
+        beds=40,
+    )
+
+
+async def test_two_concurrent_appends_to_one_stream_one_wins_the_other_conflicts(
+    pool: asyncpg.Pool,
+) -> None:
+    store = EventStore(topic="housing.events.v1")
+    both_read = asyncio.Barrier(2)
+
+    async def writer(name: str) -> str:
+        async with pool.acquire() as conn, conn.transaction():
+            version = len(await store.read_stream(conn, "stream-1"))
+            await both_read.wait()  # both decided on version 0
+            await store.append(conn, "stream-1", version, [opened(name)], Causation.new())
+            return name
+
+    results = await asyncio.gather(writer("first"), writer("second"), return_exceptions=True)
+
+    winners = [result for result in results if isinstance(result, str)]
+    conflicts = [result for result in results if isinstance(result, ConcurrencyConflict)]
+    assert len(winners) == 1 and len(conflicts) == 1
+    async with pool.acquire() as conn:
+        stored = await store.read_stream(conn, "stream-1")
+    assert [event.event.name for event in stored] == winners  # type: ignore[attr-defined]
+    assert [event.version for event in stored] == [1]
+
+
+async def test_appends_continue_the_stream_and_read_all_follows_positions(
+    pool: asyncpg.Pool,
+) -> None:
+    store = EventStore(topic=None)
+    async with pool.acquire() as conn, conn.transaction():
+        await store.append(conn, "a", 0, [opened("a1"), opened("a2")], Causation.new())
+        await store.append(conn, "b", 0, [opened("b1")], Causation.new())
+        await store.append(conn, "a", 2, [opened("a3")], Causation.new())
+    async with pool.acquire() as conn:
+        stream = await store.read_stream(conn, "a")
+        everything = await store.read_all(conn)
+        tail = await store.read_all(conn, after_position=everything[1].global_position)
+    assert [(e.version, e.event.name) for e in stream] == [  # type: ignore[attr-defined]
+        (1, "a1"),
+        (2, "a2"),
+        (3, "a3"),
+    ]
+    assert [e.event.name for e in everything] == ["a1", "a2", "b1", "a3"]  # type: ignore[attr-defined]
+    assert [e.event.name for e in tail] == ["b1", "a3"]  # type: ignore[attr-defined]
+
+
+async def test_the_relay_publishes_an_event_that_committed_after_a_later_position(
+    pool: asyncpg.Pool, stack: Stack, namespace: str
+) -> None:
+    """Positions are drawn at insert, commits happen later: the relay must not skip the early
+    position that commits last."""
+    store = EventStore(topic="housing.events.v1")
+    relay = OutboxRelay(pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace)
+    slow = await pool.acquire()
+    slow_tx = slow.transaction()
+    await slow_tx.start()
+    await store.append(slow, "slow", 0, [opened("slow")], Causation.new())  # lower position
+    async with pool.acquire() as conn, conn.transaction():
+        await store.append(conn, "fast", 0, [opened("fast")], Causation.new())
+    relay_task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(2.0)  # the relay may publish "fast" only if it is safe
+        await slow_tx.commit()
+        await pool.release(slow)
+        topic = f"{namespace}.housing.events.v1"
+        for _ in range(100):
+            records = await read_topic(stack.kafka_bootstrap_servers, topic)
+            if len(records) >= 2:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        relay_task.cancel()
+        await asyncio.gather(relay_task, return_exceptions=True)
+    names = sorted(json.loads(record.value)["name"] for record in records)
+    assert names == ["fast", "slow"]
+    headers = dict(records[0].headers)
+    assert headers["ce_specversion"] == b"1.0"
+    assert headers["ce_type"] == b"ShelterOpened.v1"
+    assert {"ce_id", "ce_source", "ce_time", "ce_subject", "correlation_id"} <= set(headers)
