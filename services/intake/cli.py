@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
+import asyncpg
 import typer
 
 from services.intake.main import MIGRATIONS
@@ -28,6 +29,9 @@ def add_partner(
     scope: Annotated[
         list[Scope] | None, typer.Option(help="Scopes to grant (repeat the option).")
     ] = None,
+    rotate: Annotated[
+        bool, typer.Option(help="If the partner exists, replace its key (the old one stops).")
+    ] = False,
 ) -> None:
     """Register a partner and print its API key once (only its hash is stored)."""
     scopes = set(scope or [Scope.REGISTER_ARRIVALS, Scope.READ_OWN_CASES])
@@ -38,11 +42,17 @@ def add_partner(
         pool = await create_pool(settings.database_url, 2)
         try:
             async with pool.acquire() as conn:
-                return await create_partner(conn, partner_id, name, scopes)
+                return await create_partner(conn, partner_id, name, scopes, rotate_if_exists=rotate)
         finally:
             await pool.close()
 
-    typer.echo(asyncio.run(run()))
+    try:
+        typer.echo(asyncio.run(run()))
+    except asyncpg.UniqueViolationError:
+        typer.echo(
+            f"partner {partner_id!r} exists already; add --rotate to issue it a new key", err=True
+        )
+        raise typer.Exit(1) from None
 
 
 if __name__ == "__main__":

@@ -43,13 +43,27 @@ def hash_key(api_key: str) -> str:
 
 
 async def create_partner(
-    conn: asyncpg.Connection, partner_id: str, name: str, scopes: set[Scope]
+    conn: asyncpg.Connection,
+    partner_id: str,
+    name: str,
+    scopes: set[Scope],
+    *,
+    rotate_if_exists: bool = False,
 ) -> str:
-    """Register a partner and return its API key (shown once, stored only hashed)."""
+    """Register a partner and return its API key (shown once, stored only hashed).
+
+    With ``rotate_if_exists``, a known partner gets a new key and the old one stops working."""
     api_key = f"rk_{secrets.token_urlsafe(32)}"
+    conflict = (
+        "ON CONFLICT (partner_id) DO UPDATE SET key_hash = EXCLUDED.key_hash, "
+        "name = EXCLUDED.name, scopes = EXCLUDED.scopes, revoked_at = NULL"
+        if rotate_if_exists
+        else ""
+    )
     await conn.execute(
-        """
+        f"""
         INSERT INTO partners (partner_id, name, key_hash, scopes) VALUES ($1, $2, $3, $4)
+        {conflict}
         """,
         partner_id,
         name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -43,7 +44,7 @@ async def test_invalid_json_and_schema_failures_are_dead_lettered_and_the_next_i
     )
     placement = await placement_of(services, registered.json()["person_ids"][0])
 
-    async def three_dead_letters() -> list[object] | None:
+    async def three_dead_letters() -> list[Any] | None:
         records = await read_topic(bootstrap, f"{services.namespace}.housing.deadletter.v1")
         return records if len(records) >= 3 else None
 
@@ -71,7 +72,7 @@ async def test_a_future_schema_version_is_dead_lettered_not_misread(
 
     await produce(bootstrap, f"{services.namespace}.intake.events.v1", future, headers)
 
-    async def dead_letter() -> list[object] | None:
+    async def dead_letter() -> list[Any] | None:
         return await read_topic(bootstrap, f"{services.namespace}.housing.deadletter.v1") or None
 
     [record] = await eventually(dead_letter, what="the dead letter of a future version")

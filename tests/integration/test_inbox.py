@@ -32,7 +32,7 @@ async def test_the_same_event_delivered_twice_places_the_person_once(
     consumer = services.apps["housing"].state.runtime.consumer
 
     async def skipped() -> bool:
-        return consumer.skipped_duplicates >= 1
+        return bool(consumer.skipped_duplicates >= 1)
 
     await eventually(skipped, what="housing to skip the redelivered event")
     async with services.pool("housing").acquire() as conn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from tests.conftest import SPANS, RunningServices, eventually
@@ -76,7 +77,7 @@ async def test_one_trace_joins_the_post_the_publish_and_both_consumers(
     [person_id] = await register(services, arrival(person()), "traced")
     await entitlements_of(services, person_id)
 
-    async def journey_spans() -> list[object] | None:
+    async def journey_spans() -> list[ReadableSpan] | None:
         spans = SPANS.get_finished_spans()
         server = [s for s in spans if s.kind == SpanKind.SERVER and "arrivals" in s.name]
         if not server:
@@ -91,14 +92,14 @@ async def test_one_trace_joins_the_post_the_publish_and_both_consumers(
         return joined if wanted <= consumers else None
 
     joined = await eventually(journey_spans, what="the consumer spans of the journey")
-    names = {(span.kind, span.name) for span in joined}  # type: ignore[attr-defined]
+    names = {(span.kind, span.name) for span in joined}
     ns = services.namespace
     assert (SpanKind.SERVER, "POST /v1/arrivals") in names
     assert (SpanKind.PRODUCER, f"send {ns}.intake.events.v1") in names
     assert (SpanKind.PRODUCER, f"send {ns}.housing.events.v1") in names
     assert (SpanKind.CONSUMER, f"{ns}.intake.events.v1 process") in names
     assert (SpanKind.CONSUMER, f"{ns}.housing.events.v1 process") in names
-    assert len({span.context.trace_id for span in joined}) == 1  # type: ignore[attr-defined]
+    assert len({span.context.trace_id for span in joined}) == 1
 
 
 async def test_the_waitlist_lists_who_waits_in_order(services: RunningServices) -> None:

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from services.intake.requests import ArrivalRequest
+from shared.http import json_pointer
+from shared.idempotency import request_fingerprint
+from tests.factories import arrival, person
+
+
+def test_a_body_location_becomes_a_json_pointer() -> None:
+    assert json_pointer(("body", "members", 0, "sex")) == "#/members/0/sex"
+    assert json_pointer(("body", "a/b", "c~d")) == "#/a~1b/c~0d"
+    assert json_pointer(("header", "Idempotency-Key")) == "header:Idempotency-Key"
+
+
+def test_the_fingerprint_ignores_key_order_but_not_values() -> None:
+    assert request_fingerprint("POST", "/x", {"a": 1, "b": 2}) == request_fingerprint(
+        "POST", "/x", {"b": 2, "a": 1}
+    )
+    assert request_fingerprint("POST", "/x", {"a": 1}) != request_fingerprint(
+        "POST", "/x", {"a": 2}
+    )
+
+
+def test_a_person_needs_a_birth_date_or_an_age() -> None:
+    body = arrival(person(birth_date=None))
+    with pytest.raises(ValidationError, match="give birth_date or"):
+        ArrivalRequest.model_validate(body)
+
+
+def test_an_empty_arrival_is_refused() -> None:
+    body = arrival()
+    body["members"] = []
+    with pytest.raises(ValidationError, match="at least 1"):
+        ArrivalRequest.model_validate(body)
+
+
+def test_names_in_cyrillic_and_latin_are_accepted() -> None:
+    request = ArrivalRequest.model_validate(
+        arrival(person(given="Алексей", family="Smirnov"), person(given="Maria", age=27))
+    )
+    assert [member.given_name for member in request.members] == ["Алексей", "Maria"]

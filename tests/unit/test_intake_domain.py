@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from uuid import UUID, uuid4
+
+import pytest
+
+from services.intake.domain import (
+    ArrivalDateInFuture,
+    DuplicatePersonInArrival,
+    RegisterArrival,
+    age_band,
+    age_on,
+    arrival,
+)
+from shared.schemas.intake import AgeBand, ArrivingMember, Relation, Sex
+from tests.unit.given import scenario
+
+NOW = datetime(2022, 9, 24, 12, 0, tzinfo=UTC)
+
+
+def member(person_id: UUID | None = None) -> ArrivingMember:
+    return ArrivingMember(
+        person_id=person_id or uuid4(),
+        age_band=AgeBand.YOUNG_ADULT,
+        sex=Sex.MALE,
+        relation=Relation.FRIEND,
+    )
+
+
+def register(*members: ArrivingMember, day: date = date(2022, 9, 24)) -> RegisterArrival:
+    return RegisterArrival(
+        arrival_id=uuid4(),
+        partner_id="wp",
+        members=members,
+        keep_together=True,
+        arrival_date=day,
+        crossing_point="syrym",
+        now=NOW,
+    )
+
+
+def test_an_arrival_is_registered_with_its_members() -> None:
+    command = register(member(), member())
+    [event] = scenario(arrival).when(command).decided()
+    assert event.arrival_id == command.arrival_id  # type: ignore[attr-defined]
+    assert event.members == command.members  # type: ignore[attr-defined]
+    assert event.keep_together is True  # type: ignore[attr-defined]
+
+
+def test_a_person_alone_has_no_group_to_keep_together() -> None:
+    [event] = scenario(arrival).when(register(member())).decided()
+    assert event.keep_together is False  # type: ignore[attr-defined]
+
+
+def test_registering_the_same_arrival_again_changes_nothing() -> None:
+    command = register(member())
+    history = scenario(arrival).when(command).decided()
+    scenario(arrival).given(*history).when(command).then()
+
+
+def test_an_arrival_from_the_future_is_refused() -> None:
+    scenario(arrival).when(register(member(), day=date(2022, 9, 25))).then_raises(
+        ArrivalDateInFuture, match="after today"
+    )
+
+
+def test_one_person_twice_in_an_arrival_is_refused() -> None:
+    same = uuid4()
+    scenario(arrival).when(register(member(same), member(same))).then_raises(
+        DuplicatePersonInArrival
+    )
+
+
+@pytest.mark.parametrize(
+    ("age", "band"),
+    [
+        (0, "0-17"),
+        (17, "0-17"),
+        (18, "18-29"),
+        (29, "18-29"),
+        (30, "30-49"),
+        (64, "50-64"),
+        (65, "65+"),
+    ],
+)
+def test_age_bands_have_sharp_edges(age: int, band: str) -> None:
+    assert age_band(age).value == band
+
+
+def test_age_counts_the_birthday_itself() -> None:
+    assert age_on(date(2004, 9, 24), date(2022, 9, 24)) == 18
+    assert age_on(date(2004, 9, 25), date(2022, 9, 24)) == 17
