@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -30,7 +31,7 @@ class ServiceProcess:
 
     def start(self) -> None:
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        self.process = subprocess.Popen(
             [sys.executable, "-m", f"services.{self.name}.main"],
             env=self.env,
             stdout=log,
@@ -95,3 +96,18 @@ def launch(
             process.stop()
         raise
     return processes
+
+
+def local_stack(repo: Path) -> dict[str, str]:
+    """Start deploy/local (idempotent: reuses what runs) and return the endpoints it prints."""
+    script = repo / "deploy" / "local" / "stack.sh"
+    subprocess.run(["bash", str(script), "up"], check=True, stdout=sys.stderr)
+    printed = subprocess.run(
+        ["bash", str(script), "env"], check=True, capture_output=True, text=True
+    ).stdout
+    endpoints = {}
+    for line in printed.splitlines():
+        if line.startswith("export "):
+            name, _, value = line[len("export ") :].partition("=")
+            endpoints[name] = shlex.split(value)[0] if value else ""
+    return endpoints

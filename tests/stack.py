@@ -8,10 +8,11 @@ stack of deploy/local (started here when it does not run yet).
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from demo.processes import local_stack
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -52,17 +53,8 @@ def _from_testcontainers() -> Stack:
 
 
 def _from_local_stack() -> Stack:
-    script = REPO / "deploy" / "local" / "stack.sh"
-    subprocess.run(["bash", str(script), "up"], check=True, stdout=subprocess.DEVNULL)
-    printed = subprocess.run(
-        ["bash", str(script), "env"], check=True, capture_output=True, text=True
-    ).stdout
-    values: dict[str, str] = {}
-    for line in printed.splitlines():
-        if line.startswith("export "):
-            name, _, value = line[len("export ") :].partition("=")
-            values[name] = shlex.split(value)[0] if value else ""
-    return Stack(values["KAFKA_BOOTSTRAP_SERVERS"], values["PG_ADMIN_URL"])
+    endpoints = local_stack(REPO)
+    return Stack(endpoints["KAFKA_BOOTSTRAP_SERVERS"], endpoints["PG_ADMIN_URL"])
 
 
 def discover() -> Stack:

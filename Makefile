@@ -1,0 +1,46 @@
+# The two commands a newcomer needs: `make run` (the system and its demo) and `make test`.
+SHELL := /bin/bash
+STACK := bash deploy/local/stack.sh
+
+.PHONY: help install run demo test test-unit lint up down status clean
+
+help:
+	@echo "make run     start the local stack and the three services, play the Oral demo, keep running"
+	@echo "make demo    the same, but stop after the demo"
+	@echo "make test    lint, then unit, integration and end-to-end tests on the real Kafka and Postgres"
+	@echo "make up      start the Docker-free stack (Kafka, Postgres, Zipkin); make down stops it"
+	@echo "make status  what of the stack runs, and where"
+
+install:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@uv sync --frozen --quiet
+
+run: install
+	uv run python -m demo.run $(ARGS)
+
+demo: install
+	uv run python -m demo.run --exit-after-demo
+
+lint: install
+	uv run ruff check .
+	uv run ruff format --check .
+	uv run mypy shared services demo tests
+	uv run lint-imports
+
+test: lint
+	uv run pytest $(ARGS)
+
+test-unit: install
+	uv run pytest tests/unit $(ARGS)
+
+up:
+	$(STACK) up
+
+down:
+	$(STACK) down
+
+status:
+	$(STACK) status
+
+clean:
+	$(STACK) down --purge

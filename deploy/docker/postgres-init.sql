@@ -1,0 +1,4 @@
+-- one database per service: no service reads another's
+CREATE DATABASE intake;
+CREATE DATABASE housing;
+CREATE DATABASE aid;

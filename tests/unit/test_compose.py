@@ -1,0 +1,83 @@
+"""docker-compose.yml cannot run here (no Docker engine); check that it is complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from services.aid.settings import AidSettings
+from services.housing.settings import HousingSettings
+from services.intake.settings import IntakeSettings
+from tests.stack import REPO
+
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "intake": IntakeSettings,
+    "housing": HousingSettings,
+    "aid": AidSettings,
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    return loaded
+
+
+def environment_names(settings: type[BaseSettings]) -> set[str]:
+    """The variable each field of a service's settings is read from."""
+    prefix = settings.model_config.get("env_prefix", "")
+    return {
+        str(info.validation_alias) if info.validation_alias else f"{prefix}{name}".upper()
+        for name, info in settings.model_fields.items()
+    }
+
+
+def test_compose_has_the_broker_the_database_the_trace_ui_and_the_three_services(
+    compose: dict[str, Any],
+) -> None:
+    assert set(compose["services"]) == {"kafka", "postgres", "jaeger", "intake", "housing", "aid"}
+    assert compose["services"]["kafka"]["image"].startswith("apache/kafka:4")
+    assert compose["services"]["postgres"]["image"].startswith("postgres:")
+    assert compose["services"]["jaeger"]["image"].startswith("jaegertracing/")
+
+
+@pytest.mark.parametrize("service", ["intake", "housing", "aid"])
+def test_each_service_is_built_from_the_one_dockerfile_and_waits_for_healthy_backends(
+    compose: dict[str, Any], service: str
+) -> None:
+    definition = compose["services"][service]
+    assert definition["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+    assert (REPO / definition["build"]["dockerfile"]).is_file()
+    assert definition["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert definition["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "readyz" in " ".join(definition["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("service", ["intake", "housing", "aid"])
+def test_each_service_gets_every_variable_it_reads_and_publishes_its_port(
+    compose: dict[str, Any], service: str
+) -> None:
+    environment = compose["services"][service]["environment"]
+    missing = environment_names(SETTINGS[service]) - set(environment)
+    assert missing == set()
+    assert environment["SERVICE"] == service
+    port = environment[f"{service.upper()}_HTTP_PORT"]
+    assert f"127.0.0.1:{port}:{port}" in compose["services"][service]["ports"]
+    assert environment["KAFKA_BOOTSTRAP_SERVERS"].startswith("kafka:")
+    assert f"@postgres:5432/{service}" in environment[f"{service.upper()}_DATABASE_URL"]
+
+
+def test_backends_have_healthchecks_and_bind_to_loopback(compose: dict[str, Any]) -> None:
+    for backend in ("kafka", "postgres"):
+        assert compose["services"][backend]["healthcheck"]["test"]
+    for definition in compose["services"].values():
+        assert all(str(port).startswith("127.0.0.1:") for port in definition.get("ports", []))
+
+
+def test_the_init_script_creates_one_database_per_service() -> None:
+    script = (REPO / "deploy" / "docker" / "postgres-init.sql").read_text()
+    for service in SETTINGS:
+        assert f"CREATE DATABASE {service};" in script
