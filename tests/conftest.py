@@ -12,6 +12,7 @@ from uuid import uuid4
 import asyncpg
 import httpx
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -36,8 +37,19 @@ def stack() -> Stack:
 
 
 @pytest.fixture
-def namespace() -> str:
-    return f"t{uuid4().hex[:12]}"
+async def namespace(stack: Stack) -> AsyncIterator[str]:
+    """A fresh prefix for topics and consumer groups; its topics are deleted afterwards so
+    that the broker does not fill up with partitions run after run."""
+    prefix = f"t{uuid4().hex[:12]}"
+    yield prefix
+    admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        mine = [topic for topic in await admin.list_topics() if topic.startswith(f"{prefix}.")]
+        if mine:
+            await admin.delete_topics(mine)
+    finally:
+        await admin.close()
 
 
 @pytest.fixture
