@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from shared.decider import in_transaction
 from shared.eventstore import Causation
 from shared.schemas.base import DomainEvent
+from shared.schemas.envelope import Envelope
 from shared.schemas.registry import TOPIC_ADAPTERS
 from shared.topics import dead_letter_topic, logical, physical
 
@@ -77,28 +78,34 @@ def parse_incoming(topic: str, body: bytes, headers: dict[str, Any]) -> Incoming
     if missing:
         raise InvalidMessage(f"missing CloudEvents header(s): {', '.join(missing)}")
     try:
-        event_id = UUID(str(headers["ce_id"]))
-    except ValueError as error:
-        raise InvalidMessage(f"header ce_id is not a UUID: {error}") from error
+        envelope = Envelope.from_headers(
+            {name: value for name, value in headers.items() if isinstance(value, str)}
+        )
+    except ValidationError as error:
+        raise InvalidMessage(f"bad envelope: {_reasons(error)}") from error
     adapter = TOPIC_ADAPTERS.get(topic)
     if adapter is None:
         raise InvalidMessage(f"no schema is known for topic {topic!r}")
     try:
         event: DomainEvent = adapter.validate_json(body)
     except ValidationError as error:
-        reasons = "; ".join(
-            f"{'/'.join(str(part) for part in issue['loc']) or '(body)'}: {issue['msg']}"
-            for issue in error.errors(include_url=False)[:10]
-        )
-        raise InvalidMessage(f"does not match the schema of {topic}: {reasons}") from error
+        raise InvalidMessage(f"does not match the schema of {topic}: {_reasons(error)}") from error
     expected_type = f"{event.event_type}.v{event.version_of_schema}"
-    if headers["ce_type"] != expected_type:
-        raise InvalidMessage(f"header ce_type {headers['ce_type']!r} != body {expected_type!r}")
+    if envelope.type != expected_type:
+        raise InvalidMessage(f"header ce_type {envelope.type!r} != body {expected_type!r}")
     return IncomingEvent(
-        event_id=event_id,
+        event_id=envelope.id,
         topic=topic,
         event=event,
-        correlation_id=str(headers.get("correlation_id") or event_id),
+        correlation_id=envelope.correlation_id or str(envelope.id),
+    )
+
+
+def _reasons(error: ValidationError) -> str:
+    """Where and what, never the offending value (it could be personal data)."""
+    return "; ".join(
+        f"{'/'.join(str(part) for part in issue['loc']) or '(body)'}: {issue['msg']}"
+        for issue in error.errors(include_url=False)[:10]
     )
 
 

@@ -22,6 +22,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
 from shared.eventstore import NOTIFY_CHANNEL
+from shared.schemas.envelope import Envelope
 from shared.telemetry import context_from_carrier
 from shared.topics import physical
 
@@ -45,22 +46,19 @@ LIMIT $3
 """
 
 
-def cloudevent_headers(
-    row: asyncpg.Record, metadata: dict[str, str], source: str
-) -> list[tuple[str, bytes]]:
-    """CloudEvents 1.0 binary-mode attributes plus causation, as Kafka headers."""
-    headers = {
-        "ce_specversion": "1.0",
-        "ce_id": str(row["event_id"]),
-        "ce_type": f"{row['event_type']}.v{row['schema_version']}",
-        "ce_source": source,
-        "ce_subject": row["stream_id"],
-        "ce_time": row["recorded_at"].astimezone(UTC).isoformat(),
-        "content-type": "application/json",
-        "correlation_id": metadata.get("correlation_id") or "",
-        "causation_id": metadata.get("causation_id") or "",
-    }
-    return [(key, value.encode()) for key, value in headers.items()]
+def envelope_of(row: asyncpg.Record, metadata: dict[str, str], source: str) -> Envelope:
+    return Envelope.model_validate(
+        {
+            "ce_specversion": "1.0",
+            "ce_id": row["event_id"],
+            "ce_type": f"{row['event_type']}.v{row['schema_version']}",
+            "ce_source": source,
+            "ce_subject": row["stream_id"],
+            "ce_time": row["recorded_at"].astimezone(UTC),
+            "correlation_id": metadata.get("correlation_id"),
+            "causation_id": metadata.get("causation_id"),
+        }
+    )
 
 
 class OutboxRelay:
@@ -173,7 +171,8 @@ class OutboxRelay:
                     "messaging.kafka.message.key": row["stream_id"],
                 },
             ):
-                headers = cloudevent_headers(row, metadata, self._source)
+                headers = envelope_of(row, metadata, self._source).headers()
+                headers.append(("content-type", b"application/json"))
                 carrier: dict[str, str] = {}
                 propagate.inject(carrier)  # the publish span becomes the consumers' parent
                 headers.extend((key, value.encode()) for key, value in carrier.items())

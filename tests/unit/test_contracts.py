@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.consumer import InvalidMessage, parse_incoming
+from shared.schemas.envelope import Envelope
 from shared.schemas.intake import (
     AgeBand,
     ArrivalRegistered,
@@ -98,7 +99,7 @@ def test_parse_incoming_accepts_a_well_formed_message() -> None:
         (b"not json", headers(), "does not match the schema"),
         (b'{"type": "Nope"}', headers(), "does not match the schema"),
         (None, {"ce_type": "ArrivalRegistered.v1"}, "missing CloudEvents header"),
-        (None, headers(event_id="not-a-uuid"), "ce_id is not a UUID"),
+        (None, headers(event_id="not-a-uuid"), "bad envelope: ce_id"),
         (None, headers(ce_type="BedAssigned.v1"), "!= body"),
         (b"x" * (1024 * 1024 + 1), headers(), "exceeds"),
     ],
@@ -115,3 +116,23 @@ def test_a_namespace_prefixes_physical_topics_and_is_stripped_again() -> None:
     assert physical(INTAKE_EVENTS, "") == "intake.events.v1"
     assert physical(INTAKE_EVENTS, "t1") == "t1.intake.events.v1"
     assert logical("t1.intake.events.v1", "t1") == INTAKE_EVENTS
+
+
+def test_the_envelope_round_trips_through_kafka_headers() -> None:
+    event_id = uuid4()
+    envelope = Envelope.from_headers(
+        {
+            "ce_specversion": "1.0",
+            "ce_id": str(event_id),
+            "ce_type": "BedAssigned.v1",
+            "ce_source": "/services/housing",
+            "ce_time": "2022-09-24T21:00:00+00:00",
+            "correlation_id": "c-1",
+            "traceparent": "ignored by the envelope",
+        }
+    )
+    headers = dict(envelope.headers())
+    assert headers["ce_id"] == str(event_id).encode()
+    assert headers["ce_type"] == b"BedAssigned.v1"
+    assert "causation_id" not in headers
+    assert Envelope.from_headers({k: v.decode() for k, v in headers.items()}) == envelope
