@@ -9,7 +9,7 @@ from the store.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +19,9 @@ import asyncpg
 from opentelemetry import propagate
 
 from shared.schemas.base import DomainEvent
-from shared.schemas.registry import load_event
+from shared.schemas.registry import EVENT_TYPES, load_event
+
+PUBLIC_EVENT_TYPES = frozenset(EVENT_TYPES)
 
 NOTIFY_CHANNEL = "events_appended"
 
@@ -112,6 +114,8 @@ class EventStore:
 
     topic: str | None
     projectors: Sequence[Projector] = field(default_factory=tuple)
+    #: event types this store can load: the shared contracts, plus a service's internal ones
+    event_types: Mapping[str, type[DomainEvent]] = field(default_factory=lambda: EVENT_TYPES)
 
     async def append(
         self,
@@ -135,34 +139,39 @@ class EventStore:
             **carrier,
         }
         metadata_json = json.dumps(metadata)
-        topic = self.topic if publish else None
+        # only shared contracts leave the service; a service's internal events never do
+        topics = [
+            self.topic if publish and event.event_type in PUBLIC_EVENT_TYPES else None
+            for event in events
+        ]
         event_ids = [uuid4() for _ in events]
         try:
             rows = await conn.fetch(
                 """
                 INSERT INTO events (stream_id, version, event_id, event_type, schema_version,
                                     topic, data, metadata)
-                SELECT $1, $2 + ord, e.event_id, e.event_type, e.schema_version, $3, e.data,
-                       $4::jsonb
-                FROM unnest($5::uuid[], $6::text[], $7::int[], $8::jsonb[])
-                     WITH ORDINALITY AS e(event_id, event_type, schema_version, data, ord)
-                RETURNING global_position, version, recorded_at
+                SELECT $1, $2 + ord, e.event_id, e.event_type, e.schema_version, e.topic, e.data,
+                       $3::jsonb
+                FROM unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::text[])
+                     WITH ORDINALITY AS e(event_id, event_type, schema_version, data, topic, ord)
+                RETURNING event_id, global_position, version, recorded_at
                 """,
                 stream_id,
                 expected_version,
-                topic,
                 metadata_json,
                 event_ids,
                 [e.event_type for e in events],
                 [e.version_of_schema for e in events],
                 [e.model_dump_json() for e in events],
+                topics,
             )
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name == "events_stream_version":
                 raise ConcurrencyConflict(stream_id, expected_version) from error
             raise
-        if topic is not None:
+        if any(topics):
             await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        by_id = {row["event_id"]: row for row in rows}  # RETURNING promises no order
         recorded = [
             RecordedEvent(
                 global_position=row["global_position"],
@@ -174,7 +183,8 @@ class EventStore:
                 metadata=metadata,
                 recorded_at=row["recorded_at"],
             )
-            for row, event_id, event in zip(rows, event_ids, events, strict=True)
+            for event_id, event, topic in zip(event_ids, events, topics, strict=True)
+            for row in (by_id[event_id],)
         ]
         for event in recorded:
             for project in self.projectors:
@@ -187,7 +197,7 @@ class EventStore:
             f"{_SELECT} WHERE stream_id = $1 ORDER BY version",
             stream_id,
         )
-        return [_to_recorded(row) for row in rows]
+        return [_to_recorded(row, self.event_types) for row in rows]
 
     async def read_all(
         self, conn: asyncpg.Connection, after_position: int = 0, limit: int = 1000
@@ -198,7 +208,7 @@ class EventStore:
             after_position,
             limit,
         )
-        return [_to_recorded(row) for row in rows]
+        return [_to_recorded(row, self.event_types) for row in rows]
 
 
 _SELECT = """
@@ -208,13 +218,13 @@ FROM events
 """
 
 
-def _to_recorded(row: asyncpg.Record) -> RecordedEvent:
+def _to_recorded(row: asyncpg.Record, types: Mapping[str, type[DomainEvent]]) -> RecordedEvent:
     return RecordedEvent(
         global_position=row["global_position"],
         stream_id=row["stream_id"],
         version=row["version"],
         event_id=row["event_id"],
-        event=load_event(row["event_type"], row["data"]),
+        event=load_event(row["event_type"], row["data"], types),
         topic=row["topic"],
         metadata=json.loads(row["metadata"]),
         recorded_at=row["recorded_at"],

@@ -42,6 +42,8 @@ def request_fingerprint(method: str, path: str, body: Any) -> str:
 class StoredAnswer:
     status_code: int
     response: Any
+    #: True when this is the answer to an earlier request with the same key
+    replayed: bool = True
 
 
 class KeyReusedWithOtherRequest(Exception):
@@ -103,16 +105,16 @@ async def run_once(
     key: str,
     fingerprint: str,
     work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]],
-) -> tuple[int, Any]:
+) -> StoredAnswer:
     """Do ``work`` once per key: its events, its answer and the key commit together, so a
     request either happened with its key remembered, or not at all (and may be retried)."""
 
-    async def attempt(conn: asyncpg.Connection) -> tuple[int, Any]:
+    async def attempt(conn: asyncpg.Connection) -> StoredAnswer:
         stored = await claim(conn, client_id, key, fingerprint)
         if stored is not None:
-            return stored.status_code, stored.response
+            return stored
         status_code, response = await work(conn)
         await remember(conn, client_id, key, status_code, response)
-        return status_code, response
+        return StoredAnswer(status_code, response, replayed=False)
 
     return await in_transaction(pool, attempt)

@@ -82,16 +82,14 @@ async def post_shelter(
         return 201, {"shelter_id": str(shelter_id)}
 
     try:
-        status, answer = await run_once(
-            pool_of(request), "operator", idempotency_key, fingerprint, work
-        )
+        outcome = await run_once(pool_of(request), "operator", idempotency_key, fingerprint, work)
     except KeyReusedWithOtherRequest as error:
         raise Problem(
             409, "Idempotency-Key reused", "That key was used for another request; use a new key."
         ) from error
     except DomainError as error:
         raise Problem(422, "Shelter refused", str(error)) from error
-    return JSONResponse(answer, status_code=status)
+    return JSONResponse(outcome.response, status_code=outcome.status_code)
 
 
 def _shelter(row: asyncpg.Record) -> dict[str, Any]:

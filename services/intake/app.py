@@ -2,50 +2,106 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import asyncpg
+from pydantic import ValidationError
 
-from services.intake.domain import RegisterArrival, age_band, age_on, arrival
+from services.intake.domain.arrival import RegisterArrival, age_band, age_on, arrival
+from services.intake.domain.person import (
+    ChangeConsent,
+    CorrectDetails,
+    Erase,
+    MergeInto,
+    RecordDetails,
+    RegisterDeparture,
+    UndoMerge,
+    person,
+)
 from services.intake.partners import Partner
-from services.intake.requests import ArrivalAccepted, ArrivalRequest, NewPerson
-from shared.decider import execute
+from services.intake.requests import (
+    ArrivalAccepted,
+    ArrivalRequest,
+    ConsentChange,
+    Correction,
+    NewPerson,
+)
+from services.intake.search import details_of, index_entries
+from services.intake.vault import Vault
+from shared.decider import DomainError, execute
 from shared.eventstore import Causation, EventStore
-from shared.schemas.intake import ArrivingMember
+from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
+
+DuplicateRule = Literal["same_document", "same_name_and_birth_date"]
 
 
-def _coarse(person: NewPerson, person_id: UUID, arrival_day: datetime) -> ArrivingMember:
-    age = person.age if person.birth_date is None else age_on(person.birth_date, arrival_day.date())
+class InvalidCorrection(DomainError):
+    def __init__(self, error: ValidationError) -> None:
+        super().__init__("; ".join(issue["msg"] for issue in error.errors(include_url=False)))
+        self.errors = error.errors(include_url=False)
+
+
+def coarse(details: NewPerson, person_id: UUID, arrival_date: date) -> ArrivingMember:
+    """The facts that may leave intake: age band instead of birth date, codes instead of
+    stories."""
+    age = details.age if details.birth_date is None else age_on(details.birth_date, arrival_date)
     assert age is not None  # the request model requires one of the two
     return ArrivingMember(
         person_id=person_id,
         age_band=age_band(age),
-        sex=person.sex,
-        relation=person.relation,
-        needs=tuple(dict.fromkeys(person.needs)),
-        languages=tuple(dict.fromkeys(person.languages)),
+        sex=details.sex,
+        relation=details.relation,
+        needs=details.need_codes(),
+        languages=tuple(dict.fromkeys(details.languages)),
     )
+
+
+async def possible_duplicates(
+    conn: asyncpg.Connection, vault: Vault, details: NewPerson, arrival_id: UUID
+) -> list[tuple[UUID, DuplicateRule]]:
+    entries = [(kind, value) for kind, value in index_entries(vault, details) if kind != "name"]
+    if not entries:
+        return []
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT i.person_id, i.kind FROM person_index i
+        JOIN person_details d USING (person_id)
+        WHERE (i.kind, i.value) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+          AND d.arrival_id <> $3
+        ORDER BY i.person_id, i.kind
+        """,
+        [kind for kind, _ in entries],
+        [value for _, value in entries],
+        arrival_id,
+    )
+    rules: dict[str, DuplicateRule] = {
+        "document": "same_document",
+        "name_dob": "same_name_and_birth_date",
+    }
+    return [(row["person_id"], rules[row["kind"]]) for row in rows]
 
 
 async def register_arrival(
     conn: asyncpg.Connection,
     store: EventStore,
+    vault: Vault,
     partner: Partner,
     request: ArrivalRequest,
     now: datetime,
 ) -> ArrivalAccepted:
-    """Record an arrival: the coarse event for the topic, the personal details in the vault."""
+    """Record an arrival: the coarse event for the topic, each person's details sealed."""
     arrival_id = uuid4()
     person_ids = [uuid4() for _ in request.members]
-    arrival_moment = datetime.combine(request.arrival_date, now.timetz())
+    members = tuple(
+        coarse(details, person_id, request.arrival_date)
+        for details, person_id in zip(request.members, person_ids, strict=True)
+    )
     command = RegisterArrival(
         arrival_id=arrival_id,
         partner_id=partner.partner_id,
-        members=tuple(
-            _coarse(person, person_id, arrival_moment)
-            for person, person_id in zip(request.members, person_ids, strict=True)
-        ),
+        members=members,
         keep_together=request.keep_together,
         arrival_date=request.arrival_date,
         crossing_point=request.crossing_point,
@@ -53,66 +109,142 @@ async def register_arrival(
     )
     causation = Causation.new()
     await execute(conn, store, arrival, str(arrival_id), command, causation)
-    await conn.executemany(
-        """
-        INSERT INTO personal_details (person_id, arrival_id, partner_id, member_index, details)
-        VALUES ($1, $2, $3, $4, $5::jsonb)
-        """,
-        [
-            (person_id, arrival_id, partner.partner_id, index, person.model_dump_json())
-            for index, (person, person_id) in enumerate(
-                zip(request.members, person_ids, strict=True)
-            )
-        ],
+    consents = tuple((ConsentPurpose(purpose), None) for purpose in request.consents) + tuple(
+        (ConsentPurpose.SHARING_WITH_PARTNER, other) for other in request.share_with_partners
     )
+    flagged: list[dict[str, str]] = []
+    for index, (details, member) in enumerate(zip(request.members, members, strict=True)):
+        payload = {
+            "details": details.model_dump(mode="json"),
+            "partner_reference": request.partner_reference,
+        }
+        duplicates = await possible_duplicates(conn, vault, details, arrival_id)
+        flagged.extend(
+            {"person_id": str(member.person_id), "candidate_person_id": str(other), "rule": rule}
+            for other, rule in duplicates
+        )
+        record = RecordDetails(
+            person_id=member.person_id,
+            arrival_id=arrival_id,
+            partner_id=partner.partner_id,
+            member_index=index,
+            member=member,
+            sealed=await vault.seal(conn, member.person_id, payload),
+            consents=consents,
+            duplicates=tuple(duplicates),
+            actor=f"partner:{partner.partner_id}",
+            now=now,
+        )
+        await execute(conn, store, person, str(member.person_id), record, causation)
     return ArrivalAccepted(
         arrival_id=str(arrival_id),
         person_ids=[str(person_id) for person_id in person_ids],
         correlation_id=causation.correlation_id,
+        possible_duplicates=flagged,
     )
 
 
-async def read_case(
-    conn: asyncpg.Connection, partner: Partner, arrival_id: UUID
-) -> dict[str, object] | None:
-    """A case as its partner (or an operator) may read it; None when not theirs."""
-    case = await conn.fetchrow(
-        "SELECT * FROM cases WHERE arrival_id = $1 AND ($2 OR partner_id = $3)",
-        arrival_id,
-        partner.is_operator,
-        partner.partner_id,
+async def change_consent(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    partner: Partner,
+    person_id: UUID,
+    change: ConsentChange,
+    now: datetime,
+) -> int:
+    command = ChangeConsent(
+        person_id, change.purpose, change.partner_id, change.given, partner.actor, now
     )
-    if case is None:
-        return None
-    members = await conn.fetch(
+    return len(await execute(conn, store, person, str(person_id), command, Causation.new()))
+
+
+async def correct_details(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    vault: Vault,
+    partner: Partner,
+    person_id: UUID,
+    correction: Correction,
+    now: datetime,
+) -> int:
+    row = await conn.fetchrow(
         """
-        SELECT m.person_id, m.age_band, m.sex, m.relation, m.needs, m.languages,
-               d.details::text AS details
-        FROM case_members m JOIN personal_details d USING (person_id)
-        WHERE m.arrival_id = $1 ORDER BY d.member_index
+        SELECT d.sealed, c.arrival_date FROM person_details d JOIN cases c USING (arrival_id)
+        WHERE d.person_id = $1
         """,
-        arrival_id,
+        person_id,
     )
-    return {
-        "arrival_id": str(case["arrival_id"]),
-        "partner_id": case["partner_id"],
-        "arrival_date": case["arrival_date"].isoformat(),
-        "crossing_point": case["crossing_point"],
-        "keep_together": case["keep_together"],
-        "registered_at": case["registered_at"].isoformat(),
-        "correlation_id": case["correlation_id"],
-        "members": [
-            {
-                "person_id": str(member["person_id"]),
-                "age_band": member["age_band"],
-                "sex": member["sex"],
-                "relation": member["relation"],
-                "needs": list(member["needs"]),
-                "languages": list(member["languages"]),
-                "personal": NewPerson.model_validate_json(member["details"]).model_dump(
-                    mode="json"
-                ),
-            }
-            for member in members
-        ],
-    }
+    payload = await vault.open(conn, person_id, row["sealed"]) if row else None
+    if row is None or payload is None:
+        raise DomainError("this person's details are erased or unknown; nothing to correct")
+    current = details_of(payload).model_dump(mode="json")
+    old = current.get(correction.field)
+    try:
+        corrected = NewPerson.model_validate({**current, correction.field: correction.value})
+    except ValidationError as error:
+        raise InvalidCorrection(error) from error
+    new = corrected.model_dump(mode="json")
+    sealed = await vault.seal(
+        conn,
+        person_id,
+        {
+            "details": new,
+            "field": correction.field,
+            "old": old,
+            "new": new[correction.field],
+            "reason": correction.reason,
+            "partner_reference": payload.get("partner_reference"),
+        },
+    )
+    facts = coarse(corrected, person_id, row["arrival_date"])
+    facts = facts.model_copy(update={"relation": corrected.relation})
+    command = CorrectDetails(person_id, correction.field, sealed, facts, partner.actor, now)
+    return len(await execute(conn, store, person, str(person_id), command, Causation.new()))
+
+
+async def register_departure(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    partner: Partner,
+    person_id: UUID,
+    reason: DepartureReason,
+    now: datetime,
+) -> int:
+    command = RegisterDeparture(person_id, reason, partner.actor, now)
+    return len(await execute(conn, store, person, str(person_id), command, Causation.new()))
+
+
+async def merge(
+    conn: asyncpg.Connection, store: EventStore, duplicate: UUID, kept: UUID, now: datetime
+) -> int:
+    kept_history = await store.read_stream(conn, str(kept))
+    kept_state = person.fold([recorded.event for recorded in kept_history])
+    command = MergeInto(duplicate, kept, kept_state.status == "active", "operator", now)
+    return len(await execute(conn, store, person, str(duplicate), command, Causation.new()))
+
+
+async def undo_merge(
+    conn: asyncpg.Connection, store: EventStore, duplicate: UUID, now: datetime
+) -> int:
+    command = UndoMerge(duplicate, "operator", now)
+    return len(await execute(conn, store, person, str(duplicate), command, Causation.new()))
+
+
+async def erase(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    vault: Vault,
+    person_id: UUID,
+    reason: str,
+    now: datetime,
+) -> int:
+    """Record the erasure and destroy the key, in one transaction: both or neither."""
+    command = Erase(person_id, reason, "operator", now)
+    appended = await execute(conn, store, person, str(person_id), command, Causation.new())
+    await vault.destroy_key(conn, person_id)
+    return len(appended)
+
+
+def describe(payload: Any | None) -> dict[str, Any] | None:
+    """Personal details for an authorised reader, or None once erased."""
+    return None if payload is None else details_of(payload).model_dump(mode="json")

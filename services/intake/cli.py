@@ -1,25 +1,53 @@
-"""Operator commands for intake's partners: ``python -m services.intake.cli --help``."""
+"""Operator commands for intake: ``python -m services.intake.cli --help``."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, TypeVar
+from uuid import UUID
 
 import asyncpg
 import typer
+from rich.progress import Progress
 
-from services.intake.main import MIGRATIONS
-from services.intake.partners import Scope, create_partner
+from services.intake.app import erase
+from services.intake.main import MIGRATIONS, event_store
+from services.intake.partners import Scope, create_partner, revoke, rotate_key
+from services.intake.projections import READ_MODEL_TABLES
 from services.intake.settings import IntakeSettings
+from services.intake.vault import Vault
 from shared.database import create_pool
+from shared.decider import DomainError, in_transaction
 from shared.migrations import upgrade
+from shared.rebuild import rebuild_read_models
 
-cli = typer.Typer(help="Manage the partner organisations that may post to intake.")
+cli = typer.Typer(help="Intake's operator commands: partners, erasure, read-model rebuilds.")
+T = TypeVar("T")
 
 
 @cli.callback()
 def intake() -> None:
-    """Intake's operator commands (the full console comes with the operators' issue)."""
+    """Intake's operator commands (configured like the service: INTAKE_DATABASE_URL ...)."""
+
+
+def _with_pool(work: Callable[[asyncpg.Pool, IntakeSettings], Awaitable[T]]) -> T:
+    async def run() -> T:
+        settings = IntakeSettings()
+        await asyncio.to_thread(upgrade, settings.database_url, MIGRATIONS)
+        pool = await create_pool(settings.database_url, 2)
+        try:
+            return await work(pool, settings)
+        finally:
+            await pool.close()
+
+    return asyncio.run(run())
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
 
 
 @cli.command("add-partner")
@@ -36,23 +64,79 @@ def add_partner(
     """Register a partner and print its API key once (only its hash is stored)."""
     scopes = set(scope or [Scope.REGISTER_ARRIVALS, Scope.READ_OWN_CASES])
 
-    async def run() -> str:
-        settings = IntakeSettings()
-        await asyncio.to_thread(upgrade, settings.database_url, MIGRATIONS)
-        pool = await create_pool(settings.database_url, 2)
-        try:
-            async with pool.acquire() as conn:
-                return await create_partner(conn, partner_id, name, scopes, rotate_if_exists=rotate)
-        finally:
-            await pool.close()
+    async def work(pool: asyncpg.Pool, _: IntakeSettings) -> str:
+        async with pool.acquire() as conn:
+            return await create_partner(conn, partner_id, name, scopes, rotate_if_exists=rotate)
 
     try:
-        typer.echo(asyncio.run(run()))
+        typer.echo(_with_pool(work))
     except asyncpg.UniqueViolationError:
-        typer.echo(
-            f"partner {partner_id!r} exists already; add --rotate to issue it a new key", err=True
+        raise _fail(
+            f"partner {partner_id!r} exists already; add --rotate to issue it a new key"
+        ) from None
+
+
+@cli.command("rotate-key")
+def rotate(partner_id: str) -> None:
+    """Issue a new key to a partner and print it; the old key stops at once."""
+
+    async def work(pool: asyncpg.Pool, _: IntakeSettings) -> str | None:
+        async with pool.acquire() as conn:
+            return await rotate_key(conn, partner_id)
+
+    key = _with_pool(work)
+    if key is None:
+        raise _fail(f"no partner {partner_id!r}")
+    typer.echo(key)
+
+
+@cli.command("revoke-partner")
+def revoke_partner(partner_id: str) -> None:
+    """Stop a partner's key (rotate-key gives it a new one)."""
+
+    async def work(pool: asyncpg.Pool, _: IntakeSettings) -> bool:
+        async with pool.acquire() as conn:
+            return await revoke(conn, partner_id)
+
+    if not _with_pool(work):
+        raise _fail(f"no partner {partner_id!r}")
+    typer.echo(f"revoked {partner_id}")
+
+
+@cli.command("erase-person")
+def erase_person(
+    person_id: UUID, reason: Annotated[str, typer.Option(help="Why, for the record.")]
+) -> None:
+    """Erase a person's personal data (their key is destroyed; events stay, unreadable)."""
+
+    async def work(pool: asyncpg.Pool, settings: IntakeSettings) -> int:
+        vault = Vault.from_base64(settings.master_key.get_secret_value())
+        store = event_store(vault)
+        return await in_transaction(
+            pool, lambda conn: erase(conn, store, vault, person_id, reason, datetime.now(UTC))
         )
-        raise typer.Exit(1) from None
+
+    try:
+        changed = _with_pool(work)
+    except DomainError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"erased {person_id}" if changed else f"{person_id} was erased already")
+
+
+@cli.command("rebuild")
+def rebuild() -> None:
+    """Rebuild intake's read models from its event store, with progress."""
+
+    async def work(pool: asyncpg.Pool, settings: IntakeSettings) -> int:
+        store = event_store(Vault.from_base64(settings.master_key.get_secret_value()))
+        with Progress() as progress:
+            task = progress.add_task("replaying events", total=None)
+            return await rebuild_read_models(
+                pool, store, READ_MODEL_TABLES,
+                lambda done, total: progress.update(task, completed=done, total=total),
+            )  # fmt: skip
+
+    typer.echo(f"replayed {_with_pool(work)} events into {', '.join(READ_MODEL_TABLES)}")
 
 
 if __name__ == "__main__":

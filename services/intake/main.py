@@ -6,14 +6,22 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake.api import router
-from services.intake.projections import project
+from services.intake.api import routers
+from services.intake.events import INTAKE_EVENT_TYPES
+from services.intake.projections import projector
 from services.intake.settings import IntakeSettings
+from services.intake.vault import Vault
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.topics import INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def event_store(vault: Vault) -> EventStore:
+    return EventStore(
+        topic=INTAKE_EVENTS, projectors=(projector(vault),), event_types=INTAKE_EVENT_TYPES
+    )
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -24,11 +32,14 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app = service_app(
         runtime,
         title="Intake",
-        description="Partners register arrivals: people, groups, needs. Personal data stays "
-        "here; the topic intake.events.v1 carries only pseudonymous ids and coarse facts.",
+        description="Partners register arrivals: people, groups, needs, consent, departures. "
+        "Personal data stays here, sealed per person; the topic intake.events.v1 carries only "
+        "pseudonymous ids and coarse facts.",
     )
-    app.state.store = EventStore(topic=INTAKE_EVENTS, projectors=(project,))
-    app.include_router(router)
+    app.state.vault = Vault.from_base64(settings.master_key.get_secret_value())
+    app.state.store = event_store(app.state.vault)
+    for router in routers:
+        app.include_router(router)
     return app
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import asyncpg
+from pydantic import SecretStr
 
-from shared.http import Problem
+from shared.http import Problem, keys_match
 
 
 class Scope(StrEnum):
@@ -27,6 +28,11 @@ class Partner:
     @property
     def is_operator(self) -> bool:
         return Scope.OPERATOR in self.scopes
+
+    @property
+    def actor(self) -> str:
+        """How events name who caused them."""
+        return "operator" if self.is_operator else f"partner:{self.partner_id}"
 
     def require(self, scope: Scope) -> None:
         if scope not in self.scopes and Scope.OPERATOR not in self.scopes:
@@ -73,13 +79,40 @@ async def create_partner(
     return api_key
 
 
-async def authenticate(conn: asyncpg.Connection, api_key: str | None) -> Partner:
+OPERATOR = Partner("operator", "Coordination centre", frozenset({Scope.OPERATOR}))
+
+
+async def authenticate(
+    conn: asyncpg.Connection, api_key: str | None, operator_key: SecretStr
+) -> Partner:
     if not api_key:
         raise Problem(401, "Missing API key", "Send your partner key in the X-API-Key header.")
+    if keys_match(api_key, operator_key):
+        return OPERATOR
     row = await conn.fetchrow(
         "SELECT partner_id, name, scopes FROM partners WHERE key_hash = $1 AND revoked_at IS NULL",
         hash_key(api_key),
     )
     if row is None:
-        raise Problem(401, "Unknown API key", "The X-API-Key is unknown or was revoked.")
+        raise Problem(401, "Unknown API key", "The X-API-Key is unknown, rotated or revoked.")
     return Partner(row["partner_id"], row["name"], frozenset(Scope(s) for s in row["scopes"]))
+
+
+async def rotate_key(conn: asyncpg.Connection, partner_id: str) -> str | None:
+    """A new key for a partner; the old one stops at once. None for an unknown partner."""
+    api_key = f"rk_{secrets.token_urlsafe(32)}"
+    rotated = await conn.fetchval(
+        "UPDATE partners SET key_hash = $2, revoked_at = NULL WHERE partner_id = $1 RETURNING true",
+        partner_id,
+        hash_key(api_key),
+    )
+    return api_key if rotated else None
+
+
+async def revoke(conn: asyncpg.Connection, partner_id: str) -> bool:
+    revoked = await conn.fetchval(
+        "UPDATE partners SET revoked_at = coalesce(revoked_at, now()) WHERE partner_id = $1 "
+        "RETURNING true",
+        partner_id,
+    )
+    return bool(revoked)

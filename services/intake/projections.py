@@ -1,50 +1,162 @@
-"""Intake's read model: the cases partners registered, projected from the arrival events."""
+"""Intake's read models, projected from its events (public and internal).
+
+Personal details stay sealed in the read model too; search uses blind indexes. Erasure deletes
+the person's rows, and a rebuild after erasure cannot bring them back: the key is gone.
+"""
 
 from __future__ import annotations
 
 import asyncpg
 
-from shared.eventstore import RecordedEvent
-from shared.schemas.intake import ArrivalRegistered
+from services.intake.events import (
+    DuplicateSuspected,
+    PersonalDetailsCorrected,
+    PersonalDetailsRecorded,
+    PersonErased,
+)
+from services.intake.search import details_of, index_entries
+from services.intake.vault import Vault
+from shared.eventstore import Projector, RecordedEvent
+from shared.schemas.intake import (
+    ArrivalRegistered,
+    ConsentGiven,
+    ConsentWithdrawn,
+    MergeUndone,
+    PersonDeparted,
+    PersonFactsCorrected,
+    PersonsMerged,
+)
 
-READ_MODEL_TABLES = ("case_members", "cases")
+READ_MODEL_TABLES = (
+    "duplicate_flags", "consents", "person_index", "person_details", "case_members", "cases",
+)  # fmt: skip
 
 
-async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
+async def _arrival(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
     event = recorded.event
-    if isinstance(event, ArrivalRegistered):
-        await conn.execute(
-            """
-            INSERT INTO cases (arrival_id, partner_id, member_count, keep_together,
-                               arrival_date, crossing_point, registered_at, correlation_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (arrival_id) DO NOTHING
-            """,
-            event.arrival_id,
-            event.partner_id,
-            len(event.members),
-            event.keep_together,
-            event.arrival_date,
-            event.crossing_point,
-            event.occurred_at,
-            recorded.correlation_id,
-        )
+    assert isinstance(event, ArrivalRegistered)
+    await conn.execute(
+        """
+        INSERT INTO cases (arrival_id, partner_id, member_count, keep_together, arrival_date,
+                           crossing_point, registered_at, correlation_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (arrival_id) DO NOTHING
+        """,
+        event.arrival_id, event.partner_id, len(event.members), event.keep_together,
+        event.arrival_date, event.crossing_point, event.occurred_at, recorded.correlation_id,
+    )  # fmt: skip
+    await conn.executemany(
+        """
+        INSERT INTO case_members (person_id, arrival_id, age_band, sex, relation, needs,
+                                  languages, status)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'active') ON CONFLICT (person_id) DO NOTHING
+        """,
+        [
+            (m.person_id, event.arrival_id, m.age_band.value, m.sex.value, m.relation.value,
+             [need.value for need in m.needs], list(m.languages))
+            for m in event.members
+        ],
+    )  # fmt: skip
+
+
+def projector(vault: Vault) -> Projector:
+    """The projection of intake's events; it needs the vault to index sealed details."""
+
+    async def index(conn: asyncpg.Connection, recorded: RecordedEvent, sealed: str) -> None:
+        person_id = recorded.event.stream_id
+        await conn.execute("DELETE FROM person_index WHERE person_id = $1::uuid", person_id)
+        payload = await vault.open(conn, recorded.event.person_id, sealed)  # type: ignore[attr-defined]
+        if payload is None:
+            return  # erased since: nothing to index, ever again
         await conn.executemany(
-            """
-            INSERT INTO case_members (person_id, arrival_id, age_band, sex, relation, needs,
-                                      languages)
-            VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id) DO NOTHING
-            """,
-            [
-                (
-                    member.person_id,
-                    event.arrival_id,
-                    member.age_band.value,
-                    member.sex.value,
-                    member.relation.value,
-                    [need.value for need in member.needs],
-                    list(member.languages),
-                )
-                for member in event.members
-            ],
+            "INSERT INTO person_index (person_id, kind, value) VALUES ($1::uuid, $2, $3)",
+            [(person_id, kind, value) for kind, value in index_entries(vault, details_of(payload))],
         )
+
+    async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
+        event = recorded.event
+        if isinstance(event, ArrivalRegistered):
+            await _arrival(conn, recorded)
+        elif isinstance(event, PersonalDetailsRecorded):
+            await conn.execute(
+                """
+                INSERT INTO person_details (person_id, arrival_id, partner_id, member_index,
+                                            sealed, updated_at)
+                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id) DO NOTHING
+                """,
+                event.person_id, event.arrival_id, event.partner_id, event.member_index,
+                event.sealed, event.occurred_at,
+            )  # fmt: skip
+            await index(conn, recorded, event.sealed)
+        elif isinstance(event, PersonalDetailsCorrected):
+            await conn.execute(
+                "UPDATE person_details SET sealed = $2, updated_at = $3 WHERE person_id = $1",
+                event.person_id, event.sealed, event.occurred_at,
+            )  # fmt: skip
+            await index(conn, recorded, event.sealed)
+        elif isinstance(event, PersonFactsCorrected):
+            await conn.execute(
+                """
+                UPDATE case_members SET age_band = $2, sex = $3, needs = $4, languages = $5
+                WHERE person_id = $1
+                """,
+                event.person_id, event.age_band.value, event.sex.value,
+                [need.value for need in event.needs], list(event.languages),
+            )  # fmt: skip
+        elif isinstance(event, ConsentGiven | ConsentWithdrawn):
+            await conn.execute(
+                """
+                INSERT INTO consents (person_id, purpose, partner_id, given, changed_at)
+                VALUES ($1, $2, coalesce($3, ''), $4, $5)
+                ON CONFLICT (person_id, purpose, partner_id)
+                DO UPDATE SET given = EXCLUDED.given, changed_at = EXCLUDED.changed_at
+                """,
+                event.person_id, event.purpose.value, event.partner_id,
+                isinstance(event, ConsentGiven), event.occurred_at,
+            )  # fmt: skip
+        elif isinstance(event, PersonDeparted):
+            await conn.execute(
+                "UPDATE case_members SET status = 'departed', departure_reason = $2 "
+                "WHERE person_id = $1",
+                event.person_id, event.reason.value,
+            )  # fmt: skip
+        elif isinstance(event, PersonsMerged):
+            await conn.execute(
+                "UPDATE case_members SET status = 'merged', merged_into = $2 WHERE person_id = $1",
+                event.duplicate_person_id, event.kept_person_id,
+            )  # fmt: skip
+            await conn.execute(
+                "UPDATE duplicate_flags SET resolution = 'merged' WHERE person_id = $1 "
+                "AND candidate_person_id = $2",
+                event.duplicate_person_id, event.kept_person_id,
+            )  # fmt: skip
+        elif isinstance(event, MergeUndone):
+            await conn.execute(
+                "UPDATE case_members SET status = 'active', merged_into = NULL "
+                "WHERE person_id = $1",
+                event.duplicate_person_id,
+            )
+            await conn.execute(
+                "UPDATE duplicate_flags SET resolution = 'not_a_duplicate' WHERE person_id = $1 "
+                "AND candidate_person_id = $2",
+                event.duplicate_person_id, event.kept_person_id,
+            )  # fmt: skip
+        elif isinstance(event, DuplicateSuspected):
+            await conn.execute(
+                """
+                INSERT INTO duplicate_flags (person_id, candidate_person_id, rule, flagged_at)
+                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
+                """,
+                event.person_id, event.candidate_person_id, event.rule, event.occurred_at,
+            )  # fmt: skip
+        elif isinstance(event, PersonErased):
+            for table in ("person_index", "person_details"):
+                await conn.execute(f"DELETE FROM {table} WHERE person_id = $1", event.person_id)
+            await conn.execute(
+                "DELETE FROM duplicate_flags WHERE $1 IN (person_id, candidate_person_id)",
+                event.person_id,
+            )
+            await conn.execute(
+                "UPDATE case_members SET status = 'erased' WHERE person_id = $1", event.person_id
+            )
+
+    return project

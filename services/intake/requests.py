@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.config import JsonDict
 
-from shared.schemas.intake import NeedCode, Relation, Sex
+from shared.schemas.intake import ConsentPurpose, DepartureReason, NeedCode, Relation, Sex
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,3}$")]
+PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
 
 class DocumentType(StrEnum):
@@ -33,20 +36,51 @@ class Document(BaseModel):
     expiry: date | None = None
 
 
+class Difficulty(StrEnum):
+    """Answers of the Washington Group short set."""
+
+    NO_DIFFICULTY = "no_difficulty"
+    SOME_DIFFICULTY = "some_difficulty"
+    A_LOT_OF_DIFFICULTY = "a_lot_of_difficulty"
+    CANNOT_DO_AT_ALL = "cannot_do_at_all"
+
+
+class WashingtonGroupShortSet(BaseModel):
+    """The six Washington Group questions on functioning (optional, each may be skipped)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seeing: Difficulty | None = None
+    hearing: Difficulty | None = None
+    walking: Difficulty | None = None
+    remembering: Difficulty | None = None
+    self_care: Difficulty | None = None
+    communicating: Difficulty | None = None
+
+    def indicates_disability(self) -> bool:
+        """The Group's recommended cut-off: 'a lot of difficulty' or worse in any domain."""
+        severe = {Difficulty.A_LOT_OF_DIFFICULTY, Difficulty.CANNOT_DO_AT_ALL}
+        return any(answer in severe for answer in self.model_dump().values())
+
+
 class NewPerson(BaseModel):
     """One arriving person, as the partner met them."""
 
     model_config = ConfigDict(extra="forbid")
 
-    given_name: Text = Field(examples=["Алексей"])
+    given_name: Text = Field(examples=["Алексей"], description="As written, any script.")
     family_name: Text = Field(examples=["Смирнов"])
+    patronymic: Text | None = None
     birth_date: date | None = Field(default=None, examples=["1994-03-02"])
     age: int | None = Field(default=None, ge=0, le=120, description="When no birth date is known.")
     sex: Sex
     relation: Relation = Relation.SELF
     languages: list[LanguageCode] = Field(default_factory=list, max_length=10, examples=[["ru"]])
     needs: list[NeedCode] = Field(default_factory=list, max_length=len(NeedCode))
+    washington_group: WashingtonGroupShortSet | None = None
     documents: list[Document] = Field(default_factory=list, max_length=5)
+    profession: Text | None = Field(default=None, examples=["backend developer"])
+    skills: list[Text] = Field(default_factory=list, max_length=20)
     contact_phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{5,20}$")] | None = None
 
     @model_validator(mode="after")
@@ -57,53 +91,138 @@ class NewPerson(BaseModel):
             raise ValueError("birth_date must lie between 1900-01-01 and today")
         return self
 
+    def need_codes(self) -> tuple[NeedCode, ...]:
+        needs = list(self.needs)
+        if self.washington_group and self.washington_group.indicates_disability():
+            needs.append(NeedCode.DISABILITY)
+        return tuple(dict.fromkeys(needs))
+
+
+_EXAMPLE: JsonDict = {
+    "arrival_date": "2022-09-24",
+    "crossing_point": "syrym",
+    "partner_reference": "WP-SYRYM-0042",
+    "keep_together": True,
+    "consents": ["housing", "aid", "anonymous_statistics"],
+    "members": [
+        {"given_name": "Алексей", "family_name": "Смирнов", "birth_date": "1994-03-02",
+         "sex": "male", "languages": ["ru", "en"], "profession": "backend developer",
+         "documents": [{"type": "foreign_passport", "number": "75 0000000",
+                        "issuing_country": "RU"}]},
+        {"given_name": "Мария", "family_name": "Смирнова", "age": 27, "sex": "female",
+         "relation": "spouse", "documents": [{"type": "russian_internal_passport"}]},
+    ],
+}  # fmt: skip
+
+
+GeneralPurpose = Literal["housing", "aid", "anonymous_statistics"]
+
+
+def _usual_consents() -> list[GeneralPurpose]:
+    return ["housing", "aid"]
+
 
 class ArrivalRequest(BaseModel):
     """One person, or a group travelling together, registered in one call."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "arrival_date": "2022-09-24",
-                    "crossing_point": "syrym",
-                    "keep_together": True,
-                    "members": [
-                        {
-                            "given_name": "Алексей",
-                            "family_name": "Смирнов",
-                            "birth_date": "1994-03-02",
-                            "sex": "male",
-                            "languages": ["ru"],
-                            "documents": [
-                                {
-                                    "type": "foreign_passport",
-                                    "number": "75 0000000",
-                                    "issuing_country": "RU",
-                                }
-                            ],
-                        },
-                        {
-                            "given_name": "Мария",
-                            "family_name": "Смирнова",
-                            "age": 27,
-                            "sex": "female",
-                            "relation": "spouse",
-                        },
-                    ],
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
     arrival_date: date
     crossing_point: Text
+    partner_reference: Text | None = Field(default=None, description="Your own case number.")
     keep_together: bool = True
     members: list[NewPerson] = Field(min_length=1, max_length=50)
+    consents: list[GeneralPurpose] = Field(
+        default_factory=_usual_consents,
+        max_length=3,
+        description="Purposes every member agreed to.",
+    )
+    share_with_partners: list[PartnerId] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Partners every member agreed to share with.",
+    )
 
 
 class ArrivalAccepted(BaseModel):
     arrival_id: str
     person_ids: list[str]
     correlation_id: str
+    possible_duplicates: list[dict[str, str]] = Field(default_factory=list)
+
+
+class BatchItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    arrival: dict[str, Any] = Field(description="An arrival as POST /v1/arrivals takes it.")
+
+
+class BatchRequest(BaseModel):
+    """Arrivals collected offline, each with its own idempotency key."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"items": [{"idempotency_key": "tablet-7-0001", "arrival": _EXAMPLE}]}]
+        },
+    )
+
+    items: list[BatchItem] = Field(min_length=1, max_length=1000)
+
+
+class ConsentChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: ConsentPurpose
+    partner_id: PartnerId | None = Field(default=None, description="For sharing_with_partner.")
+    given: bool = Field(description="true gives the consent, false withdraws it.")
+
+
+CorrectableField = Literal[
+    "given_name", "family_name", "patronymic", "birth_date", "age", "sex", "languages", "needs",
+    "washington_group", "documents", "profession", "skills", "contact_phone",
+]  # fmt: skip
+
+
+class Correction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    field: CorrectableField
+    value: Any = Field(description="The new value, as in the registration body.")
+    reason: Reason
+
+
+class Departure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: DepartureReason
+
+
+class MergeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    duplicate_person_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    kept_person_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    reason: Reason
+
+
+class Erasure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+ScopeName = Literal["arrivals:write", "cases:read", "operator"]
+
+
+def _partner_scopes() -> list[ScopeName]:
+    return ["arrivals:write", "cases:read"]
+
+
+class NewPartner(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    partner_id: PartnerId
+    name: Text
+    scopes: list[ScopeName] = Field(default_factory=_partner_scopes, min_length=1)

@@ -30,9 +30,7 @@ class Envelope(BaseModel):
 
     specversion: Literal["1.0"] = Field(alias="ce_specversion", description="CloudEvents 1.0.")
     id: UUID = Field(alias="ce_id", description="Unique id of the event; deduplicate on it.")
-    type: str = Field(
-        alias="ce_type", pattern=r"^[A-Za-z]+\.v[0-9]+$", description="EventType.vN"
-    )
+    type: str = Field(alias="ce_type", pattern=r"^[A-Za-z]+\.v[0-9]+$", description="EventType.vN")
     source: str = Field(alias="ce_source", min_length=1, description="Publishing service.")
     subject: str | None = Field(default=None, alias="ce_subject", description="Stream id.")
     time: AwareDatetime | None = Field(default=None, alias="ce_time", description="Recorded at.")

@@ -95,7 +95,109 @@ class ArrivalRegistered(DomainEvent):
     crossing_point: str = Field(description="Border crossing point code.", max_length=80)
 
 
-IntakeEvent = Annotated[ArrivalRegistered, Field(discriminator="type")]
+class ConsentPurpose(StrEnum):
+    """What a person agreed their data may be used for."""
+
+    HOUSING = "housing"
+    AID = "aid"
+    SHARING_WITH_PARTNER = "sharing_with_partner"
+    ANONYMOUS_STATISTICS = "anonymous_statistics"
+
+
+class DepartureReason(StrEnum):
+    MOVED_ON_TO_ANOTHER_COUNTRY = "moved_on_to_another_country"
+    MOVED_ON_TO_ANOTHER_CITY = "moved_on_to_another_city"
+    FOUND_OWN_HOUSING = "found_own_housing"
+    RETURNED = "returned"
+    UNKNOWN = "unknown"
+
+
+class ConsentGiven(DomainEvent):
+    """A person consented to a use of their data."""
+
+    stream_field = "person_id"
+    type: Literal["ConsentGiven"] = "ConsentGiven"
+    schema_version: Literal[1] = 1
+    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
+    purpose: ConsentPurpose = Field(description="What the data may be used for.")
+    partner_id: str | None = Field(
+        default=None, description="The partner the data may be shared with (sharing only)."
+    )
+
+
+class ConsentWithdrawn(DomainEvent):
+    """A person withdrew a consent: no new use for that purpose from now on."""
+
+    stream_field = "person_id"
+    type: Literal["ConsentWithdrawn"] = "ConsentWithdrawn"
+    schema_version: Literal[1] = 1
+    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
+    purpose: ConsentPurpose = Field(description="The purpose withdrawn.")
+    partner_id: str | None = Field(
+        default=None, description="The partner no longer shared with (sharing only)."
+    )
+
+
+class PersonFactsCorrected(DomainEvent):
+    """A correction changed what other services know of a person: the new coarse facts."""
+
+    stream_field = "person_id"
+    type: Literal["PersonFactsCorrected"] = "PersonFactsCorrected"
+    schema_version: Literal[1] = 1
+    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
+    age_band: AgeBand = Field(description="Coarse age band after the correction.")
+    sex: Sex = Field(description="Sex after the correction.")
+    needs: tuple[NeedCode, ...] = Field(description="Needs and vulnerabilities after it.")
+    languages: tuple[str, ...] = Field(description="Languages after it, ISO 639-1.")
+
+
+class PersonDeparted(DomainEvent):
+    """A person left: their bed is freed and their entitlements close."""
+
+    stream_field = "person_id"
+    type: Literal["PersonDeparted"] = "PersonDeparted"
+    schema_version: Literal[1] = 1
+    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
+    arrival_id: UUID = Field(description="The arrival (group) the person came with.")
+    reason: DepartureReason = Field(description="Why (never where to: that stays in intake).")
+
+
+class PersonsMerged(DomainEvent):
+    """Two records were one person: the duplicate now stands for the kept one."""
+
+    stream_field = "duplicate_person_id"
+    type: Literal["PersonsMerged"] = "PersonsMerged"
+    schema_version: Literal[1] = 1
+    duplicate_person_id: UUID = Field(description="The record merged away (the stream).")
+    kept_person_id: UUID = Field(description="The record that stands for the person.")
+
+
+class MergeUndone(DomainEvent):
+    """A merge was a mistake: the duplicate is a person of their own again."""
+
+    stream_field = "duplicate_person_id"
+    type: Literal["MergeUndone"] = "MergeUndone"
+    schema_version: Literal[1] = 1
+    duplicate_person_id: UUID = Field(description="The record restored (the stream).")
+    kept_person_id: UUID = Field(description="The record it had been merged into.")
+    arrival_id: UUID = Field(description="The arrival the restored person came with.")
+    member: ArrivingMember = Field(description="The restored person's coarse facts.")
+    keep_together: bool = Field(
+        default=False, description="Always false: the restored person is placed on their own."
+    )
+
+
+IntakeEventTypes = (
+    ArrivalRegistered
+    | ConsentGiven
+    | ConsentWithdrawn
+    | PersonFactsCorrected
+    | PersonDeparted
+    | PersonsMerged
+    | MergeUndone
+)
+
+IntakeEvent = Annotated[IntakeEventTypes, Field(discriminator="type")]
 """Every message on ``intake.events.v1`` parses as this union."""
 
-intake_event_adapter: TypeAdapter[ArrivalRegistered] = TypeAdapter(IntakeEvent)
+intake_event_adapter: TypeAdapter[IntakeEventTypes] = TypeAdapter(IntakeEvent)

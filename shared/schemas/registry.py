@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -14,13 +15,28 @@ from shared.schemas.housing import (
     ShelterOpened,
     housing_event_adapter,
 )
-from shared.schemas.intake import ArrivalRegistered, intake_event_adapter
+from shared.schemas.intake import (
+    ArrivalRegistered,
+    ConsentGiven,
+    ConsentWithdrawn,
+    MergeUndone,
+    PersonDeparted,
+    PersonFactsCorrected,
+    PersonsMerged,
+    intake_event_adapter,
+)
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     model.__name__: model
     for model in (
         ArrivalRegistered,
+        ConsentGiven,
+        ConsentWithdrawn,
+        PersonFactsCorrected,
+        PersonDeparted,
+        PersonsMerged,
+        MergeUndone,
         ShelterOpened,
         BedAssigned,
         PersonWaitlisted,
@@ -36,6 +52,8 @@ TOPIC_ADAPTERS: dict[str, TypeAdapter[Any]] = {
 }
 
 
-def load_event(event_type: str, data: str | bytes) -> DomainEvent:
+def load_event(
+    event_type: str, data: str | bytes, types: Mapping[str, type[DomainEvent]] = EVENT_TYPES
+) -> DomainEvent:
     """Parse a stored event of a known type (raises KeyError for an unknown type)."""
-    return EVENT_TYPES[event_type].model_validate_json(data)
+    return types[event_type].model_validate_json(data)

@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.intake.domain import (
+from services.intake.domain.arrival import (
     ArrivalDateInFuture,
     DuplicatePersonInArrival,
     RegisterArrival,

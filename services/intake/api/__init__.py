@@ -1,0 +1,8 @@
+"""Intake's HTTP API: arrivals (partners), persons (partners and operators), partners
+(operators)."""
+
+from services.intake.api.arrivals import router as arrivals
+from services.intake.api.partners import router as partners
+from services.intake.api.persons import router as persons
+
+routers = (arrivals, persons, partners)

@@ -1,0 +1,125 @@
+"""Partners register arrivals, one at a time or in batches collected offline."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from services.intake.api.deps import (
+    CurrentPartner,
+    IdempotencyKey,
+    answer,
+    once,
+    pool_of,
+    store_of,
+    vault_of,
+)
+from services.intake.app import register_arrival
+from services.intake.partners import Partner, Scope
+from services.intake.queries import list_cases, read_case
+from services.intake.requests import ArrivalAccepted, ArrivalRequest, BatchItem, BatchRequest
+from shared.http import Problem, json_pointer
+
+router = APIRouter(prefix="/v1", tags=["arrivals"])
+#: batch items handled at once: enough to overlap I/O, few enough for a small pool
+BATCH_CONCURRENCY = 4
+
+
+def _registration(request: Request, partner: Partner, body: ArrivalRequest) -> Any:
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        accepted = await register_arrival(
+            conn, store_of(request), vault_of(request), partner, body, datetime.now(UTC)
+        )
+        return 201, accepted.model_dump(mode="json")
+
+    return work
+
+
+@router.post(
+    "/arrivals",
+    status_code=201,
+    response_model=ArrivalAccepted,
+    responses={
+        409: {"description": "The Idempotency-Key was used for another request."},
+        422: {"description": "A field is invalid; the problem names it."},
+    },
+)
+async def post_arrival(
+    body: ArrivalRequest, request: Request, partner: CurrentPartner, key: IdempotencyKey
+) -> JSONResponse:
+    """Register one person, or a group travelling together, in one call."""
+    partner.require(Scope.REGISTER_ARRIVALS)
+    return await answer(request, partner, key, body, _registration(request, partner, body))
+
+
+@router.post("/arrival-batches", status_code=200)
+async def post_batch(body: BatchRequest, request: Request, partner: CurrentPartner) -> Any:
+    """Up to 1,000 arrivals collected offline, each with its own idempotency key. Each item is
+    created, already known (a retry), or rejected with its reasons; one bad item does not
+    reject the others."""
+    partner.require(Scope.REGISTER_ARRIVALS)
+    keys = [item.idempotency_key for item in body.items]
+    if len(set(keys)) != len(keys):
+        raise Problem(422, "Repeated idempotency keys", "Each item needs a key of its own.")
+    gate = asyncio.Semaphore(BATCH_CONCURRENCY)
+
+    async def one(index: int, item: BatchItem) -> dict[str, Any]:
+        result: dict[str, Any] = {"index": index, "idempotency_key": item.idempotency_key}
+        try:
+            arrival = ArrivalRequest.model_validate(item.arrival)
+        except ValidationError as error:
+            errors = [
+                {"pointer": json_pointer(("items", index, "arrival", *issue["loc"])),
+                 "detail": issue["msg"]}
+                for issue in error.errors(include_url=False)
+            ]  # fmt: skip
+            return {**result, "status": "rejected", "errors": errors}
+        async with gate:
+            try:
+                outcome = await once(
+                    request, partner, item.idempotency_key, arrival,
+                    _registration(request, partner, arrival),
+                )  # fmt: skip
+            except Problem as problem:
+                return {**result, "status": "rejected", "errors": [{"detail": problem.detail}]}
+        status = "already_known" if outcome.replayed else "created"
+        return {**result, "status": status, **outcome.response}
+
+    results = await asyncio.gather(*(one(i, item) for i, item in enumerate(body.items)))
+    counts = {status: 0 for status in ("created", "already_known", "rejected")}
+    for result in results:
+        counts[result["status"]] += 1
+    return {"counts": counts, "items": results}
+
+
+@router.get("/arrivals")
+async def get_arrivals(
+    request: Request,
+    partner: CurrentPartner,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    before: Annotated[
+        datetime | None, Query(description="registered_at of the last case of the previous page")
+    ] = None,
+) -> list[dict[str, Any]]:
+    """The cases you registered, newest first (operators: every case)."""
+    partner.require(Scope.READ_OWN_CASES)
+    async with pool_of(request).acquire() as conn:
+        return await list_cases(conn, partner, limit, before.isoformat() if before else None)
+
+
+@router.get("/arrivals/{arrival_id}")
+async def get_arrival(arrival_id: UUID, request: Request, partner: CurrentPartner) -> Any:
+    """A case you registered (operators: any case). Another partner's case answers 404."""
+    partner.require(Scope.READ_OWN_CASES)
+    async with pool_of(request).acquire() as conn:
+        case = await read_case(conn, vault_of(request), partner, arrival_id)
+    if case is None:
+        raise Problem(404, "No such case", f"No case {arrival_id} is registered by you.")
+    return case

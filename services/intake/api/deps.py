@@ -1,0 +1,109 @@
+"""What every intake route needs: the caller, the pool, the store, the vault, and the one way
+to run a POST idempotently."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.intake.app import InvalidCorrection
+from services.intake.partners import Partner, Scope, authenticate
+from services.intake.vault import Vault
+from shared.decider import DomainError
+from shared.eventstore import EventStore
+from shared.http import ApiKeyHeader, Problem
+from shared.idempotency import (
+    MAX_KEY_LENGTH,
+    KeyReusedWithOtherRequest,
+    StoredAnswer,
+    request_fingerprint,
+    run_once,
+)
+
+
+def pool_of(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.runtime.pool
+    return pool
+
+
+def store_of(request: Request) -> EventStore:
+    store: EventStore = request.app.state.store
+    return store
+
+
+def vault_of(request: Request) -> Vault:
+    vault: Vault = request.app.state.vault
+    return vault
+
+
+async def current_partner(request: Request, api_key: ApiKeyHeader = None) -> Partner:
+    async with pool_of(request).acquire() as conn:
+        return await authenticate(
+            conn, api_key, request.app.state.runtime.settings.operator_api_key
+        )
+
+
+def operator(partner: Annotated[Partner, Depends(current_partner)]) -> Partner:
+    partner.require(Scope.OPERATOR)
+    return partner
+
+
+CurrentPartner = Annotated[Partner, Depends(current_partner)]
+Operator = Annotated[Partner, Depends(operator)]
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="A key of your choice per request; a retry with the same key and body "
+        "returns the first answer and creates nothing new.",
+    ),
+]
+
+Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
+
+
+async def once(
+    request: Request, partner: Partner, key: str, body: BaseModel | None, work: Work
+) -> StoredAnswer:
+    """Run a POST's work once per (caller, key); map refusals to problem details."""
+    fingerprint = request_fingerprint(
+        request.method, request.url.path, body.model_dump(mode="json") if body else None
+    )
+    try:
+        return await run_once(pool_of(request), partner.partner_id, key, fingerprint, work)
+    except KeyReusedWithOtherRequest as error:
+        raise Problem(
+            409,
+            "Idempotency-Key reused",
+            f"The key {str(error)!r} was already used for a different request body. "
+            "Use a new key for a new request; resend the same body to retry.",
+        ) from error
+    except InvalidCorrection as error:
+        raise Problem(
+            422,
+            "Invalid correction",
+            f"The corrected value is invalid: {error}",
+            errors=[
+                {
+                    "pointer": "#/value" + "".join(f"/{part}" for part in issue["loc"][1:]),
+                    "detail": issue["msg"],
+                }
+                for issue in error.errors
+            ],
+        ) from error
+    except DomainError as error:
+        raise Problem(422, "Refused", str(error)) from error
+
+
+async def answer(
+    request: Request, partner: Partner, key: str, body: BaseModel | None, work: Work
+) -> JSONResponse:
+    outcome = await once(request, partner, key, body, work)
+    return JSONResponse(outcome.response, status_code=outcome.status_code)

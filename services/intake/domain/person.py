@@ -1,0 +1,317 @@
+"""The person as intake knows them: consents, corrections, departure, merge and erasure.
+
+Rules: nothing more happens to an erased person; a merged record only answers an undo; a
+departed person may still be corrected or erased, but not depart twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal, TypedDict
+from uuid import UUID
+
+from services.intake.events import (
+    DuplicateSuspected,
+    PersonalDetailsCorrected,
+    PersonalDetailsRecorded,
+    PersonErased,
+)
+from shared.decider import Decider, DomainError
+from shared.schemas.base import DomainEvent
+from shared.schemas.intake import (
+    ArrivingMember,
+    ConsentGiven,
+    ConsentPurpose,
+    ConsentWithdrawn,
+    DepartureReason,
+    MergeUndone,
+    PersonDeparted,
+    PersonFactsCorrected,
+    PersonsMerged,
+)
+
+Consent = tuple[ConsentPurpose, str | None]
+
+
+class Stamp(TypedDict):
+    """Who and when, as every event records them."""
+
+    actor: str
+    occurred_at: datetime
+
+
+def stamp(command: PersonCommand) -> Stamp:
+    return {"actor": command.actor, "occurred_at": command.now}
+
+
+@dataclass(frozen=True)
+class RecordDetails:
+    person_id: UUID
+    arrival_id: UUID
+    partner_id: str
+    member_index: int
+    member: ArrivingMember
+    sealed: str
+    consents: tuple[Consent, ...]
+    duplicates: tuple[tuple[UUID, Literal["same_document", "same_name_and_birth_date"]], ...]
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ChangeConsent:
+    person_id: UUID
+    purpose: ConsentPurpose
+    partner_id: str | None
+    given: bool
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CorrectDetails:
+    person_id: UUID
+    field: str
+    sealed: str
+    facts: ArrivingMember  # the coarse facts after the correction
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RegisterDeparture:
+    person_id: UUID
+    reason: DepartureReason
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class MergeInto:
+    duplicate_person_id: UUID
+    kept_person_id: UUID
+    kept_is_active: bool  # the kept record's state, loaded by the application
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class UndoMerge:
+    duplicate_person_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Erase:
+    person_id: UUID
+    reason: str
+    actor: str
+    now: datetime
+
+
+PersonCommand = (
+    RecordDetails
+    | ChangeConsent
+    | CorrectDetails
+    | RegisterDeparture
+    | MergeInto
+    | UndoMerge
+    | Erase
+)
+
+Status = Literal["unknown", "active", "departed", "merged", "erased"]
+
+
+@dataclass(frozen=True)
+class Person:
+    status: Status = "unknown"
+    arrival_id: UUID | None = None
+    partner_id: str | None = None
+    facts: ArrivingMember | None = None
+    consents: frozenset[Consent] = frozenset()
+    merged_into: UUID | None = None
+
+
+class UnknownPerson(DomainError):
+    pass
+
+
+class PersonErasedAlready(DomainError):
+    pass
+
+
+class PersonMerged(DomainError):
+    pass
+
+
+class MergeRefused(DomainError):
+    pass
+
+
+def decide(command: PersonCommand, state: Person) -> list[DomainEvent]:
+    at = stamp(command)
+    if isinstance(command, RecordDetails):
+        return [] if state.status != "unknown" else _registration(command)
+    _refuse_unless_known(state)
+    if isinstance(command, Erase):
+        if state.status == "erased":
+            return []
+        return [PersonErased(**at, person_id=command.person_id, reason=command.reason)]
+    if state.status == "erased":
+        raise PersonErasedAlready("this person's data was erased; nothing more can be recorded")
+    if isinstance(command, UndoMerge):
+        if state.status != "merged" or state.merged_into is None:
+            raise MergeRefused("this record is not merged into another; there is nothing to undo")
+        assert state.arrival_id is not None and state.facts is not None
+        return [
+            MergeUndone(
+                **at,
+                duplicate_person_id=command.duplicate_person_id,
+                kept_person_id=state.merged_into,
+                arrival_id=state.arrival_id,
+                member=state.facts,
+            )
+        ]
+    if state.status == "merged":
+        raise PersonMerged(f"this record was merged into {state.merged_into}; act on that one")
+    if isinstance(command, ChangeConsent):
+        return _consent(command, state, at)
+    if isinstance(command, CorrectDetails):
+        return _correction(command, state, at)
+    if isinstance(command, RegisterDeparture):
+        if state.status == "departed":
+            return []
+        assert state.arrival_id is not None
+        return [
+            PersonDeparted(
+                **at,
+                person_id=command.person_id,
+                arrival_id=state.arrival_id,
+                reason=command.reason,
+            )
+        ]
+    if command.kept_person_id == command.duplicate_person_id:
+        raise MergeRefused("a record cannot be merged into itself")
+    if not command.kept_is_active:
+        raise MergeRefused(f"the kept record {command.kept_person_id} is not an active person")
+    return [
+        PersonsMerged(
+            **at,
+            duplicate_person_id=command.duplicate_person_id,
+            kept_person_id=command.kept_person_id,
+        )
+    ]
+
+
+def _refuse_unless_known(state: Person) -> None:
+    if state.status == "unknown":
+        raise UnknownPerson("no person with this id is registered")
+
+
+def _registration(command: RecordDetails) -> list[DomainEvent]:
+    at = stamp(command)
+    events: list[DomainEvent] = [
+        PersonalDetailsRecorded(
+            **at,
+            person_id=command.person_id,
+            arrival_id=command.arrival_id,
+            partner_id=command.partner_id,
+            member_index=command.member_index,
+            member=command.member,
+            sealed=command.sealed,
+        )
+    ]
+    events.extend(
+        ConsentGiven(**at, person_id=command.person_id, purpose=purpose, partner_id=partner)
+        for purpose, partner in dict.fromkeys(command.consents)
+    )
+    events.extend(
+        DuplicateSuspected(**at, person_id=command.person_id, candidate_person_id=other, rule=rule)
+        for other, rule in command.duplicates
+    )
+    return events
+
+
+def _consent(command: ChangeConsent, state: Person, at: Stamp) -> list[DomainEvent]:
+    if (command.purpose == ConsentPurpose.SHARING_WITH_PARTNER) != (command.partner_id is not None):
+        raise DomainError("a partner_id goes with sharing_with_partner, and only with it")
+    consent = (command.purpose, command.partner_id)
+    if command.given == (consent in state.consents):
+        return []  # already so
+    kind = ConsentGiven if command.given else ConsentWithdrawn
+    return [
+        kind(
+            **at,
+            person_id=command.person_id,
+            purpose=command.purpose,
+            partner_id=command.partner_id,
+        )
+    ]
+
+
+def _correction(command: CorrectDetails, state: Person, at: Stamp) -> list[DomainEvent]:
+    events: list[DomainEvent] = [
+        PersonalDetailsCorrected(
+            **at,
+            person_id=command.person_id,
+            field=command.field,
+            sealed=command.sealed,
+        )
+    ]
+    new = command.facts
+    if state.facts is None or (new.age_band, new.sex, new.needs, new.languages) != (
+        state.facts.age_band,
+        state.facts.sex,
+        state.facts.needs,
+        state.facts.languages,
+    ):
+        events.append(
+            PersonFactsCorrected(
+                **at,
+                person_id=command.person_id,
+                age_band=new.age_band,
+                sex=new.sex,
+                needs=new.needs,
+                languages=new.languages,
+            )
+        )
+    return events
+
+
+def evolve(state: Person, event: DomainEvent) -> Person:
+    if isinstance(event, PersonalDetailsRecorded):
+        return replace(
+            state,
+            status="active",
+            arrival_id=event.arrival_id,
+            partner_id=event.partner_id,
+            facts=event.member,
+        )
+    if isinstance(event, ConsentGiven):
+        return replace(state, consents=state.consents | {(event.purpose, event.partner_id)})
+    if isinstance(event, ConsentWithdrawn):
+        return replace(state, consents=state.consents - {(event.purpose, event.partner_id)})
+    if isinstance(event, PersonFactsCorrected) and state.facts is not None:
+        facts = state.facts.model_copy(
+            update={
+                "age_band": event.age_band,
+                "sex": event.sex,
+                "needs": event.needs,
+                "languages": event.languages,
+            }
+        )
+        return replace(state, facts=facts)
+    if isinstance(event, PersonDeparted):
+        return replace(state, status="departed")
+    if isinstance(event, PersonsMerged):
+        return replace(state, status="merged", merged_into=event.kept_person_id)
+    if isinstance(event, MergeUndone):
+        return replace(state, status="active", merged_into=None)
+    if isinstance(event, PersonErased):
+        return replace(state, status="erased")
+    return state
+
+
+person: Decider[PersonCommand, Person] = Decider(Person(), decide, evolve)

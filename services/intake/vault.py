@@ -1,0 +1,85 @@
+"""Personal data at rest: sealed per person, so that erasing a person destroys one key.
+
+Every person gets a random data key; the data key is stored wrapped (AES-GCM) by the service's
+master key (``INTAKE_MASTER_KEY``), and the person's details are sealed with the data key.
+Erasure deletes the wrapped key: the sealed details stay in the append-only event store, and
+nobody can read them again, not even from a backup of the events alone. Search goes through
+blind indexes: keyed hashes (HMAC) of transliterated name words, document numbers, and name
+plus birth date, never the values.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE_BYTES = 12
+
+
+class Vault:
+    def __init__(self, master_key: bytes) -> None:
+        if len(master_key) != 32:
+            raise ValueError("INTAKE_MASTER_KEY must be 32 bytes, base64-encoded")
+        self._wrap = AESGCM(master_key)
+        # a separate key for blind indexes, derived so one secret configures both
+        self._index_key = hmac.new(master_key, b"blind-index", hashlib.sha256).digest()
+
+    @classmethod
+    def from_base64(cls, encoded: str) -> Vault:
+        return cls(base64.b64decode(encoded))
+
+    async def _data_key(
+        self, conn: asyncpg.Connection, person_id: UUID, create: bool
+    ) -> AESGCM | None:
+        wrapped = await conn.fetchval(
+            "SELECT wrapped_key FROM person_keys WHERE person_id = $1", person_id
+        )
+        if wrapped is None:
+            if not create:
+                return None
+            key = AESGCM.generate_key(bit_length=256)
+            nonce = os.urandom(NONCE_BYTES)
+            wrapped = nonce + self._wrap.encrypt(nonce, key, person_id.bytes)
+            await conn.execute(
+                "INSERT INTO person_keys (person_id, wrapped_key) VALUES ($1, $2)",
+                person_id,
+                wrapped,
+            )
+            return AESGCM(key)
+        nonce, sealed_key = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
+        return AESGCM(self._wrap.decrypt(nonce, sealed_key, person_id.bytes))
+
+    async def seal(self, conn: asyncpg.Connection, person_id: UUID, payload: Any) -> str:
+        """Encrypt ``payload`` (JSON-able) for one person; creates the person's key once."""
+        key = await self._data_key(conn, person_id, create=True)
+        assert key is not None
+        nonce = os.urandom(NONCE_BYTES)
+        plaintext = json.dumps(payload, ensure_ascii=False, default=str).encode()
+        return base64.b64encode(nonce + key.encrypt(nonce, plaintext, person_id.bytes)).decode()
+
+    async def open(self, conn: asyncpg.Connection, person_id: UUID, sealed: str) -> Any | None:
+        """The payload, or None when the person was erased (the key is gone)."""
+        key = await self._data_key(conn, person_id, create=False)
+        if key is None:
+            return None
+        raw = base64.b64decode(sealed)
+        return json.loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], person_id.bytes))
+
+    async def destroy_key(self, conn: asyncpg.Connection, person_id: UUID) -> bool:
+        deleted = await conn.fetchval(
+            "DELETE FROM person_keys WHERE person_id = $1 RETURNING true", person_id
+        )
+        return bool(deleted)
+
+    def blind(self, kind: str, value: str) -> str:
+        """A keyed hash of a normalised value: equal values match, nothing can be read back."""
+        digest = hmac.new(self._index_key, f"{kind}:{value}".encode(), hashlib.sha256)
+        return digest.hexdigest()
