@@ -25,7 +25,9 @@ async def get_entitlements(person_id: UUID, request: Request) -> dict[str, Any]:
     async with pool.acquire() as conn:
         person = await conn.fetchrow("SELECT * FROM beneficiaries WHERE person_id = $1", person_id)
         items = await conn.fetch(
-            "SELECT item, per_day FROM entitlements WHERE person_id = $1 ORDER BY item", person_id
+            "SELECT item, per_day FROM entitlements WHERE person_id = $1 AND closed_at IS NULL "
+            "ORDER BY item",
+            person_id,
         )
     if person is None:
         raise Problem(404, "Unknown person", f"Aid knows no person {person_id} (yet).")
@@ -34,6 +36,7 @@ async def get_entitlements(person_id: UUID, request: Request) -> dict[str, Any]:
         "arrival_id": str(person["arrival_id"]) if person["arrival_id"] else None,
         "age_band": person["age_band"],
         "resident": person["shelter_id"] is not None,
+        "status": person["status"],
         "shelter_id": str(person["shelter_id"]) if person["shelter_id"] else None,
         "entitlements": [{"item": row["item"], "per_day": row["per_day"]} for row in items],
     }

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
+from uuid import UUID
 
 import asyncpg
 
-from services.aid.domain import RecordResident, beneficiary
+from services.aid.domain import CloseEntitlements, RecordResident, beneficiary
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
 from shared.schemas.housing import BedAssigned
@@ -21,3 +23,15 @@ async def record_resident(
 ) -> None:
     command = RecordResident(bed.person_id, bed.shelter_id, actor="service:aid", now=now)
     await execute(conn, store, beneficiary, str(bed.person_id), command, causation)
+
+
+async def close_entitlements(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    person_id: UUID,
+    reason: Literal["departed", "merged"],
+    causation: Causation,
+    now: datetime,
+) -> None:
+    command = CloseEntitlements(person_id, reason, actor="service:aid", now=now)
+    await execute(conn, store, beneficiary, str(person_id), command, causation)

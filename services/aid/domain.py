@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from shared.decider import Decider
-from shared.schemas.aid import AidItem, EntitlementGranted, ResidentRecorded
+from shared.schemas.aid import AidItem, EntitlementGranted, EntitlementsClosed, ResidentRecorded
 from shared.schemas.base import DomainEvent
 
 #: what every resident may receive from the first night on
@@ -23,12 +24,31 @@ class RecordResident:
 
 
 @dataclass(frozen=True)
+class CloseEntitlements:
+    person_id: UUID
+    reason: Literal["departed", "merged"]
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
 class Beneficiary:
     shelter_id: UUID | None
     entitled_to: frozenset[AidItem]
 
 
-def decide(command: RecordResident, state: Beneficiary) -> list[DomainEvent]:
+def decide(command: RecordResident | CloseEntitlements, state: Beneficiary) -> list[DomainEvent]:
+    if isinstance(command, CloseEntitlements):
+        if state.shelter_id is None and not state.entitled_to:
+            return []  # nothing open
+        return [
+            EntitlementsClosed(
+                actor=command.actor,
+                occurred_at=command.now,
+                person_id=command.person_id,
+                reason=command.reason,
+            )
+        ]
     if state.shelter_id == command.shelter_id:
         return []  # already known to live there
     events: list[DomainEvent] = [
@@ -58,9 +78,11 @@ def evolve(state: Beneficiary, event: DomainEvent) -> Beneficiary:
         return Beneficiary(event.shelter_id, state.entitled_to)
     if isinstance(event, EntitlementGranted):
         return Beneficiary(state.shelter_id, state.entitled_to | {event.item})
+    if isinstance(event, EntitlementsClosed):
+        return Beneficiary(None, frozenset())
     return state
 
 
-beneficiary: Decider[RecordResident, Beneficiary] = Decider(
+beneficiary: Decider[RecordResident | CloseEntitlements, Beneficiary] = Decider(
     Beneficiary(None, frozenset()), decide, evolve
 )

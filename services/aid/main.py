@@ -9,14 +9,14 @@ import asyncpg
 from fastapi import FastAPI
 
 from services.aid.api import router
-from services.aid.app import record_resident
+from services.aid.app import close_entitlements, record_resident
 from services.aid.projections import project, project_arrival
 from services.aid.settings import AidSettings
 from shared.consumer import IncomingEvent
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas.housing import BedAssigned
-from shared.schemas.intake import ArrivalRegistered
+from shared.schemas.intake import ArrivalRegistered, PersonDeparted, PersonsMerged
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -32,6 +32,15 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
             await project_arrival(conn, event)
         elif isinstance(event, BedAssigned):
             await record_resident(conn, store, event, incoming.causation(), datetime.now(UTC))
+        elif isinstance(event, PersonDeparted):
+            await close_entitlements(
+                conn, store, event.person_id, "departed", incoming.causation(), datetime.now(UTC)
+            )
+        elif isinstance(event, PersonsMerged):
+            await close_entitlements(
+                conn, store, event.duplicate_person_id, "merged", incoming.causation(),
+                datetime.now(UTC),
+            )  # fmt: skip
 
     runtime = ServiceRuntime(
         name="aid",

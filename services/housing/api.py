@@ -138,7 +138,7 @@ async def get_placement(person_id: UUID, request: Request) -> dict[str, Any]:
         raise Problem(404, "No placement", f"Housing knows no person {person_id} (yet).")
     return {
         "person_id": str(row["person_id"]),
-        "arrival_id": str(row["arrival_id"]),
+        "arrival_id": str(row["arrival_id"]) if row["arrival_id"] else None,
         "status": row["status"],
         "shelter_id": str(row["shelter_id"]) if row["shelter_id"] else None,
         "bed_number": row["bed_number"],

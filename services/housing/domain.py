@@ -11,7 +11,15 @@ from uuid import UUID
 
 from shared.decider import Decider, DomainError
 from shared.schemas.base import DomainEvent
-from shared.schemas.housing import BedAssigned, PersonWaitlisted, ShelterKind, ShelterOpened
+from shared.schemas.housing import (
+    BedAssigned,
+    BedReleased,
+    PersonLeftWaitlist,
+    PersonWaitlisted,
+    ReleaseReason,
+    ShelterKind,
+    ShelterOpened,
+)
 
 # --- the shelter ---------------------------------------------------------------------------
 
@@ -36,6 +44,20 @@ class AssignBeds:
     person_ids: tuple[UUID, ...]
     actor: str
     now: datetime
+
+
+@dataclass(frozen=True)
+class ReleaseBed:
+    """Free the bed a person holds here, if any."""
+
+    shelter_id: UUID
+    person_id: UUID
+    reason: ReleaseReason
+    actor: str
+    now: datetime
+
+
+ShelterCommand = OpenShelter | AssignBeds | ReleaseBed
 
 
 @dataclass(frozen=True)
@@ -68,7 +90,7 @@ class ShelterFull(DomainError):
     pass
 
 
-def decide_shelter(command: OpenShelter | AssignBeds, state: ShelterState) -> list[DomainEvent]:
+def decide_shelter(command: ShelterCommand, state: ShelterState) -> list[DomainEvent]:
     if isinstance(command, OpenShelter):
         if isinstance(state, Open):
             raise ShelterAlreadyOpen(f"shelter {command.shelter_id} is already open")
@@ -85,6 +107,19 @@ def decide_shelter(command: OpenShelter | AssignBeds, state: ShelterState) -> li
         ]
     if not isinstance(state, Open):
         raise ShelterNotOpen(f"shelter {command.shelter_id} is not open")
+    if isinstance(command, ReleaseBed):
+        return [
+            BedReleased(
+                actor=command.actor,
+                occurred_at=command.now,
+                shelter_id=command.shelter_id,
+                bed_number=bed,
+                person_id=command.person_id,
+                reason=command.reason,
+            )
+            for bed, person in state.occupant_of_bed.items()
+            if person == command.person_id
+        ]
     housed = set(state.occupant_of_bed.values())
     newcomers = [person for person in command.person_ids if person not in housed]
     free = state.free_beds
@@ -115,12 +150,13 @@ def evolve_shelter(state: ShelterState, event: DomainEvent) -> ShelterState:
                 {**state.occupant_of_bed, event.bed_number: event.person_id}
             ),
         )
+    if isinstance(event, BedReleased) and isinstance(state, Open):
+        occupants = {bed: p for bed, p in state.occupant_of_bed.items() if bed != event.bed_number}
+        return Open(beds=state.beds, occupant_of_bed=MappingProxyType(occupants))
     return state
 
 
-shelter: Decider[OpenShelter | AssignBeds, ShelterState] = Decider(
-    Unopened(), decide_shelter, evolve_shelter
-)
+shelter: Decider[ShelterCommand, ShelterState] = Decider(Unopened(), decide_shelter, evolve_shelter)
 
 # --- the arrival's waitlist entry -------------------------------------------------------------
 
@@ -135,11 +171,32 @@ class Waitlist:
 
 
 @dataclass(frozen=True)
+class LeaveWaitlist:
+    arrival_id: UUID
+    person_id: UUID
+    reason: ReleaseReason
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
 class Waiting:
     person_ids: frozenset[UUID]
 
 
-def decide_waitlist(command: Waitlist, state: Waiting) -> list[DomainEvent]:
+def decide_waitlist(command: Waitlist | LeaveWaitlist, state: Waiting) -> list[DomainEvent]:
+    if isinstance(command, LeaveWaitlist):
+        if command.person_id not in state.person_ids:
+            return []
+        return [
+            PersonLeftWaitlist(
+                actor=command.actor,
+                occurred_at=command.now,
+                arrival_id=command.arrival_id,
+                person_id=command.person_id,
+                reason=command.reason,
+            )
+        ]
     return [
         PersonWaitlisted(
             actor=command.actor,
@@ -156,9 +213,11 @@ def decide_waitlist(command: Waitlist, state: Waiting) -> list[DomainEvent]:
 def evolve_waitlist(state: Waiting, event: DomainEvent) -> Waiting:
     if isinstance(event, PersonWaitlisted):
         return Waiting(state.person_ids | {event.person_id})
+    if isinstance(event, PersonLeftWaitlist):
+        return Waiting(state.person_ids - {event.person_id})
     return state
 
 
-waitlist: Decider[Waitlist, Waiting] = Decider(
+waitlist: Decider[Waitlist | LeaveWaitlist, Waiting] = Decider(
     Waiting(frozenset()), decide_waitlist, evolve_waitlist
 )

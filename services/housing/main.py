@@ -9,13 +9,13 @@ import asyncpg
 from fastapi import FastAPI
 
 from services.housing.api import router
-from services.housing.app import place_arrival
+from services.housing.app import place_arrival, release_person
 from services.housing.projections import project
 from services.housing.settings import HousingSettings
 from shared.consumer import IncomingEvent
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
-from shared.schemas.intake import ArrivalRegistered
+from shared.schemas.intake import ArrivalRegistered, MergeUndone, PersonDeparted, PersonsMerged
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -26,9 +26,16 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
     store = EventStore(topic=HOUSING_EVENTS, projectors=(project,))
 
     async def on_intake_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
-        if isinstance(incoming.event, ArrivalRegistered):
-            await place_arrival(
-                conn, store, incoming.event, incoming.causation(), datetime.now(UTC)
+        event, now = incoming.event, datetime.now(UTC)
+        if isinstance(event, ArrivalRegistered | MergeUndone):
+            await place_arrival(conn, store, event, incoming.causation(), now)
+        elif isinstance(event, PersonDeparted):
+            await release_person(
+                conn, store, event.person_id, "departed", incoming.causation(), now
+            )
+        elif isinstance(event, PersonsMerged):
+            await release_person(
+                conn, store, event.duplicate_person_id, "merged", incoming.causation(), now
             )
 
     runtime = ServiceRuntime(

@@ -5,7 +5,13 @@ from __future__ import annotations
 import asyncpg
 
 from shared.eventstore import RecordedEvent
-from shared.schemas.housing import BedAssigned, PersonWaitlisted, ShelterOpened
+from shared.schemas.housing import (
+    BedAssigned,
+    BedReleased,
+    PersonLeftWaitlist,
+    PersonWaitlisted,
+    ShelterOpened,
+)
 
 READ_MODEL_TABLES = ("placements", "shelters")
 
@@ -32,7 +38,8 @@ async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
                                     since, correlation_id)
             VALUES ($1, $2, 'placed', $3, $4, $5, $6)
             ON CONFLICT (person_id) DO UPDATE
-            SET status = 'placed', shelter_id = EXCLUDED.shelter_id,
+            SET status = 'placed', arrival_id = EXCLUDED.arrival_id,
+                shelter_id = EXCLUDED.shelter_id,
                 bed_number = EXCLUDED.bed_number, since = EXCLUDED.since, reason = NULL
             """,
             event.person_id,
@@ -50,11 +57,35 @@ async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
             """
             INSERT INTO placements (person_id, arrival_id, status, reason, since, correlation_id)
             VALUES ($1, $2, 'waiting', $3, $4, $5)
-            ON CONFLICT (person_id) DO NOTHING
+            ON CONFLICT (person_id) DO UPDATE
+            SET status = 'waiting', arrival_id = EXCLUDED.arrival_id, reason = EXCLUDED.reason,
+                since = EXCLUDED.since, shelter_id = NULL, bed_number = NULL
             """,
             event.person_id,
             event.arrival_id,
             event.reason,
             event.occurred_at,
             recorded.correlation_id,
+        )
+    elif isinstance(event, BedReleased):
+        await conn.execute(
+            """
+            UPDATE placements SET status = $2, shelter_id = NULL, bed_number = NULL,
+                   reason = 'bed released: ' || $2, since = $3
+            WHERE person_id = $1
+            """,
+            event.person_id,
+            event.reason,
+            event.occurred_at,
+        )
+        await conn.execute(
+            "UPDATE shelters SET occupied = occupied - 1 WHERE shelter_id = $1", event.shelter_id
+        )
+    elif isinstance(event, PersonLeftWaitlist):
+        await conn.execute(
+            "UPDATE placements SET status = $2, reason = 'left the waitlist: ' || $2, since = $3 "
+            "WHERE person_id = $1",
+            event.person_id,
+            event.reason,
+            event.occurred_at,
         )

@@ -43,7 +43,19 @@ class EntitlementGranted(DomainEvent):
     per_day: int = Field(ge=1, le=100, description="How many the person may receive per day.")
 
 
-AidEvent = Annotated[ResidentRecorded | EntitlementGranted, Field(discriminator="type")]
+class EntitlementsClosed(DomainEvent):
+    """A person's entitlements ended: they left, or their record was merged into another."""
+
+    stream_field = "person_id"
+    type: Literal["EntitlementsClosed"] = "EntitlementsClosed"
+    schema_version: Literal[1] = 1
+    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
+    reason: Literal["departed", "merged"] = Field(description="Why they ended.")
+
+
+AidEventTypes = ResidentRecorded | EntitlementGranted | EntitlementsClosed
+
+AidEvent = Annotated[AidEventTypes, Field(discriminator="type")]
 """Every message on ``aid.events.v1`` parses as this union."""
 
-aid_event_adapter: TypeAdapter[ResidentRecorded | EntitlementGranted] = TypeAdapter(AidEvent)
+aid_event_adapter: TypeAdapter[AidEventTypes] = TypeAdapter(AidEvent)

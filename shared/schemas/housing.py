@@ -64,11 +64,37 @@ class PersonWaitlisted(DomainEvent):
     reason: str = Field(description="Why no place was given, for operators.", max_length=500)
 
 
-HousingEvent = Annotated[
-    ShelterOpened | BedAssigned | PersonWaitlisted, Field(discriminator="type")
-]
+ReleaseReason = Literal["departed", "merged"]
+
+
+class BedReleased(DomainEvent):
+    """A bed became free: its sleeper left or turned out to be a duplicate record."""
+
+    stream_field = "shelter_id"
+    type: Literal["BedReleased"] = "BedReleased"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Shelter that owns the bed (the stream).")
+    bed_number: int = Field(ge=1, description="The bed now free.")
+    person_id: UUID = Field(description="Pseudonymous id of the person who had it.")
+    reason: ReleaseReason = Field(description="Why the bed was freed.")
+
+
+class PersonLeftWaitlist(DomainEvent):
+    """A waiting person no longer waits: they left, or were a duplicate record."""
+
+    stream_field = "arrival_id"
+    type: Literal["PersonLeftWaitlist"] = "PersonLeftWaitlist"
+    schema_version: Literal[1] = 1
+    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
+    person_id: UUID = Field(description="Pseudonymous id of the person.")
+    reason: ReleaseReason = Field(description="Why they left the waitlist.")
+
+
+HousingEventTypes = (
+    ShelterOpened | BedAssigned | PersonWaitlisted | BedReleased | PersonLeftWaitlist
+)
+
+HousingEvent = Annotated[HousingEventTypes, Field(discriminator="type")]
 """Every message on ``housing.events.v1`` parses as this union."""
 
-housing_event_adapter: TypeAdapter[ShelterOpened | BedAssigned | PersonWaitlisted] = TypeAdapter(
-    HousingEvent
-)
+housing_event_adapter: TypeAdapter[HousingEventTypes] = TypeAdapter(HousingEvent)

@@ -7,10 +7,17 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from shared.schemas.aid import EntitlementGranted, ResidentRecorded, aid_event_adapter
+from shared.schemas.aid import (
+    EntitlementGranted,
+    EntitlementsClosed,
+    ResidentRecorded,
+    aid_event_adapter,
+)
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
     BedAssigned,
+    BedReleased,
+    PersonLeftWaitlist,
     PersonWaitlisted,
     ShelterOpened,
     housing_event_adapter,
@@ -40,8 +47,11 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ShelterOpened,
         BedAssigned,
         PersonWaitlisted,
+        BedReleased,
+        PersonLeftWaitlist,
         ResidentRecorded,
         EntitlementGranted,
+        EntitlementsClosed,
     )
 }
 
