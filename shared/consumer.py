@@ -115,6 +115,10 @@ async def _undecoded(message: StreamMessage[Any]) -> bytes:
     return message.body
 
 
+def _text_key(key: bytes | None) -> str | None:
+    return None if key is None else key.decode("utf-8", "replace")
+
+
 class IdempotentConsumer:
     """Subscribes one service to topics with an inbox and a dead-letter topic."""
 
@@ -145,6 +149,9 @@ class IdempotentConsumer:
             max_poll_interval_ms=60_000,
             session_timeout_ms=10_000,
             decoder=_undecoded,
+            # keys are stream ids (text); decoded, they are also valid span attributes, which
+            # raw bytes are not (an exporter drops the whole batch over one bytes attribute)
+            key_deserializer=_text_key,
         )(self._on_message)
 
     async def _on_message(self, message: KafkaMessage) -> None:
@@ -209,7 +216,7 @@ class IdempotentConsumer:
         await self._broker.publish(
             record.value or b"",
             topic=self.dead_letter_topic,
-            key=record.key,
+            key=record.key.encode() if isinstance(record.key, str) else record.key,
             headers=headers,
         )
         self.dead_lettered += 1

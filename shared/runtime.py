@@ -22,7 +22,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.consumer import Handler, IdempotentConsumer
 from shared.database import create_pool
-from shared.http import Problem, install_problem_details
+from shared.http import BodySizeLimit, Problem, install_problem_details
 from shared.logs import configure_logging
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
@@ -121,6 +121,7 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
     app = FastAPI(title=title, description=description, version="1", lifespan=runtime.lifespan)
     app.state.runtime = runtime
     install_problem_details(app)
+    app.add_middleware(BodySizeLimit)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
 
     @app.get("/healthz", tags=["health"])

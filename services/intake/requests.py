@@ -226,3 +226,13 @@ class NewPartner(BaseModel):
     partner_id: PartnerId
     name: Text
     scopes: list[ScopeName] = Field(default_factory=_partner_scopes, min_length=1)
+
+
+class PersonSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Words of a name, in any script; every word must match."
+    )
+    document: Annotated[str, StringConstraints(max_length=40)] | None = None
+    limit: int = Field(default=50, ge=1, le=200)

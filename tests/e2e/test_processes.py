@@ -8,64 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
-from demo.processes import ServiceProcess, launch
+from demo.processes import ServiceProcess
 from tests.conftest import OPERATOR_KEY, eventually
+from tests.e2e.conftest import partner_key
 from tests.factories import arrival, group_of_friends, person
-from tests.stack import REPO, Stack
 
 pytestmark = pytest.mark.e2e
 
 OPERATOR = {"X-API-Key": OPERATOR_KEY}
 BEDS = 40
 ARRIVALS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def processes(
-    stack: Stack, databases: dict[str, str], namespace: str, tmp_path: Path
-) -> Iterator[dict[str, ServiceProcess]]:
-    environment = {
-        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
-        "KAFKA_TOPIC_NAMESPACE": namespace,
-        "OPERATOR_API_KEY": OPERATOR_KEY,
-        "OTEL_TRACES_EXPORTER": "none",
-    }
-    ports = {name: free_port() for name in ("intake", "housing", "aid")}
-    running = launch(environment, tmp_path / "logs", ports, databases)
-    try:
-        yield running
-    finally:
-        for process in running.values():
-            process.stop()
-
-
-def partner_key(intake: ServiceProcess) -> str:
-    created = subprocess.run(
-        [sys.executable, "-m", "services.intake.cli", "add-partner", "wp-e2e", "--name", "E2E"],
-        env=intake.env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return created.stdout.strip().splitlines()[-1]
 
 
 def body_for(index: int) -> dict[str, object]:

@@ -113,3 +113,17 @@ async def test_a_partner_reads_its_own_case_and_not_another_partners(
     assert own.json()["members"][0]["age_band"] == "18-29"
     assert foreign.status_code == 404
     assert "Алексей" not in foreign.text
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(services: RunningServices) -> None:
+    from shared.http import MAX_BODY_BYTES
+
+    huge = b'{"members": [' + b" " * (MAX_BODY_BYTES + 1) + b"]}"
+    answer = await services.intake.post(
+        "/v1/arrivals", content=huge,
+        headers={**headers(services), "Content-Type": "application/json"},
+    )  # fmt: skip
+
+    assert answer.status_code == 413
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert await count(services, ARRIVALS_STORED) == 0

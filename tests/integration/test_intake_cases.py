@@ -150,8 +150,12 @@ async def test_a_correction_keeps_the_history_and_changes_what_search_finds(
         headers=partner(services, "fix-2"),
     )
     view = (await services.intake.get(f"/v1/persons/{person_id}", headers=partner(services))).json()
-    by_new = await services.intake.get("/v1/persons", params={"name": "Smirnova"}, headers=OPERATOR)
-    by_old = await services.intake.get("/v1/persons", params={"name": "Смирнов"}, headers=OPERATOR)
+    by_new = await services.intake.post(
+        "/v1/person-searches", json={"name": "Smirnova"}, headers=OPERATOR
+    )
+    by_old = await services.intake.post(
+        "/v1/person-searches", json={"name": "Смирнов"}, headers=OPERATOR
+    )
 
     assert corrected.status_code == 200, corrected.text
     assert invalid.status_code == 422 and invalid.json()["errors"][0]["pointer"] == "#/value"
@@ -197,10 +201,10 @@ async def test_search_finds_a_person_by_either_script_or_by_document_number(
 
     for query in ({"name": "ЮЛИЯ щукина"}, {"name": "Iuliia Shchukina"},
                   {"document": "751234567"}, {"document": "75-1234567"}):  # fmt: skip
-        found = await services.intake.get("/v1/persons", params=query, headers=OPERATOR)
+        found = await services.intake.post("/v1/person-searches", json=query, headers=OPERATOR)
         assert [p["person_id"] for p in found.json()] == [person_id], query
-    refused = await services.intake.get(
-        "/v1/persons", params={"name": "Юлия"}, headers=partner(services)
+    refused = await services.intake.post(
+        "/v1/person-searches", json={"name": "Юлия"}, headers=partner(services)
     )
     assert refused.status_code == 403
 
@@ -313,7 +317,9 @@ async def test_an_erased_name_is_unreadable_in_a_dump_and_the_read_models_rebuil
         dump = await database_dump(conn)
     erased_view = await services.intake.get(f"/v1/persons/{erased}", headers=OPERATOR)
     kept_view = await services.intake.get(f"/v1/persons/{kept}", headers=OPERATOR)
-    found = await services.intake.get("/v1/persons", params={"name": erased_name}, headers=OPERATOR)
+    found = await services.intake.post(
+        "/v1/person-searches", json={"name": erased_name}, headers=OPERATOR
+    )
 
     assert replayed >= 6
     for written in (erased_name, kept_name, "Erasmusov"):

@@ -32,7 +32,14 @@ from services.intake.queries import (
     read_person,
     search_persons,
 )
-from services.intake.requests import ConsentChange, Correction, Departure, Erasure, MergeRequest
+from services.intake.requests import (
+    ConsentChange,
+    Correction,
+    Departure,
+    Erasure,
+    MergeRequest,
+    PersonSearch,
+)
 from shared.http import Problem
 
 router = APIRouter(prefix="/v1", tags=["persons"])
@@ -170,21 +177,16 @@ async def post_merge_undo(
     return await _change(request, partner, duplicate_person_id, key, None, work)
 
 
-@router.get("/persons", tags=["operators"])
-async def get_persons(
-    request: Request,
-    partner: Operator,
-    name: Annotated[
-        str | None, Query(max_length=200, description="Words of a name, any script")
-    ] = None,
-    document: Annotated[str | None, Query(max_length=40)] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+@router.post("/person-searches", tags=["operators"])
+async def post_person_search(
+    body: PersonSearch, request: Request, partner: Operator
 ) -> list[dict[str, Any]]:
-    """Search by name (Cyrillic or Latin, every word must match) or document number."""
-    if not (name or document):
+    """Search by name (Cyrillic or Latin, every word must match) or document number. A POST,
+    so that names never appear in a URL, an access log or a span; it changes nothing."""
+    if not (body.name or body.document):
         raise Problem(422, "Nothing to search for", "Give name, document, or both.")
     async with pool_of(request).acquire() as conn:
-        return await search_persons(conn, vault_of(request), name, document, limit)
+        return await search_persons(conn, vault_of(request), body.name, body.document, body.limit)
 
 
 @router.get("/duplicates", tags=["operators"])
