@@ -172,7 +172,18 @@ class BatchRequest(BaseModel):
 
 
 class ConsentChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "purpose": "sharing_with_partner",
+                    "partner_id": "host-network-oral",
+                    "given": True,
+                }
+            ]
+        },
+    )
 
     purpose: ConsentPurpose
     partner_id: PartnerId | None = Field(default=None, description="For sharing_with_partner.")
@@ -186,7 +197,14 @@ CorrectableField = Literal[
 
 
 class Correction(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"field": "family_name", "value": "Смирнова", "reason": "misread at the border"}
+            ]
+        },
+    )
 
     field: CorrectableField
     value: Any = Field(description="The new value, as in the registration body.")
@@ -194,13 +212,26 @@ class Correction(BaseModel):
 
 
 class Departure(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "moved_on_to_another_country"}]}
+    )
 
     reason: DepartureReason
 
 
 class MergeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "duplicate_person_id": "0b8e0b57-4c56-4bd1-9a55-3b1c2a3b1d10",
+                    "kept_person_id": "5d1c8f2e-94a4-4d7f-8d0a-1f8f0f2b7c11",
+                    "reason": "same passport, registered twice",
+                }
+            ]
+        },
+    )
 
     duplicate_person_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
     kept_person_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
@@ -208,7 +239,9 @@ class MergeRequest(BaseModel):
 
 
 class Erasure(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "the person asked for erasure"}]}
+    )
 
     reason: Reason
 
@@ -221,7 +254,18 @@ def _partner_scopes() -> list[ScopeName]:
 
 
 class NewPartner(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner_id": "welcome-point-syrym",
+                    "name": "Welcome point at Syrym",
+                    "scopes": ["arrivals:write", "cases:read"],
+                }
+            ]
+        },
+    )
 
     partner_id: PartnerId
     name: Text
@@ -229,7 +273,10 @@ class NewPartner(BaseModel):
 
 
 class PersonSearch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "Смирнова Мария", "document": "75 0000000"}]},
+    )
 
     name: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         default=None, description="Words of a name, in any script; every word must match."
