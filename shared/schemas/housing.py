@@ -90,8 +90,40 @@ class PersonLeftWaitlist(DomainEvent):
     reason: ReleaseReason = Field(description="Why they left the waitlist.")
 
 
+class PersonCheckedIn(DomainEvent):
+    """Shelter staff saw the person arrive at their place: from now on they sleep there."""
+
+    stream_field = "shelter_id"
+    type: Literal["PersonCheckedIn"] = "PersonCheckedIn"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Shelter (the stream).")
+    bed_number: int = Field(ge=1, description="The place the person took.")
+    person_id: UUID = Field(description="Pseudonymous id of the person.")
+
+
+class PersonCheckedOut(DomainEvent):
+    """The person left the shelter; the place is free again."""
+
+    stream_field = "shelter_id"
+    type: Literal["PersonCheckedOut"] = "PersonCheckedOut"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Shelter (the stream).")
+    bed_number: int = Field(ge=1, description="The place now free.")
+    person_id: UUID = Field(description="Pseudonymous id of the person.")
+    reason: Literal["left", "moved", "stay_ended", "departed", "merged"] = Field(
+        description="Why: left on their own, moved by an operator, maximum stay reached, "
+        "departed (intake), or their record was merged."
+    )
+
+
 HousingEventTypes = (
-    ShelterOpened | BedAssigned | PersonWaitlisted | BedReleased | PersonLeftWaitlist
+    ShelterOpened
+    | BedAssigned
+    | PersonWaitlisted
+    | BedReleased
+    | PersonLeftWaitlist
+    | PersonCheckedIn
+    | PersonCheckedOut
 )
 
 HousingEvent = Annotated[HousingEventTypes, Field(discriminator="type")]

@@ -17,6 +17,8 @@ from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
     BedAssigned,
     BedReleased,
+    PersonCheckedIn,
+    PersonCheckedOut,
     PersonLeftWaitlist,
     PersonWaitlisted,
     ShelterOpened,
@@ -49,6 +51,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         PersonWaitlisted,
         BedReleased,
         PersonLeftWaitlist,
+        PersonCheckedIn,
+        PersonCheckedOut,
         ResidentRecorded,
         EntitlementGranted,
         EntitlementsClosed,
