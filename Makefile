@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 STACK := bash deploy/local/stack.sh
 
-.PHONY: help install run demo test test-unit lint up down status clean
+.PHONY: help install run demo test test-unit lint up down status clean bench
 
 help:
 	@echo "make run     start the local stack and the three services, play the Oral demo, keep running"
@@ -10,6 +10,7 @@ help:
 	@echo "make test    lint, then unit, integration and end-to-end tests on the real Kafka and Postgres"
 	@echo "make up      start the Docker-free stack (Kafka, Postgres, Zipkin); make down stops it"
 	@echo "make status  what of the stack runs, and where"
+	@echo "make bench   benchmarks with their baselines in the same run (benchmarks/README.md)"
 
 install:
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -32,6 +33,9 @@ test: lint
 
 test-unit: install
 	uv run pytest tests/unit $(ARGS)
+
+bench: install
+	uv run python -m benchmarks.intake_batch $(ARGS)
 
 up:
 	$(STACK) up

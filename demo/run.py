@@ -104,13 +104,14 @@ def show(
     shelters = client.get(f"{services['housing'].url}/v1/shelters", headers=operator).json()
     names = {shelter["shelter_id"]: shelter["name"] for shelter in shelters}
     table = Table(title="Shelters tonight")
-    for column in ("shelter", "kind", "beds", "occupied", "free"):
+    for column in ("shelter", "kind", "beds", "held", "occupied", "free"):
         table.add_column(column)
     for shelter in shelters:
         table.add_row(
             shelter["name"],
             shelter["kind"],
             str(shelter["beds"]),
+            str(shelter["held"]),
             str(shelter["occupied"]),
             str(shelter["free"]),
         )
@@ -124,7 +125,7 @@ def show(
         placement = placements.get(person_id, {"status": "not decided yet"})
         where = (
             f"{names.get(placement.get('shelter_id') or '', '?')}, bed {placement['bed_number']}"
-            if placement["status"] == "placed"
+            if placement["status"] in ("held", "checked_in")
             else f"waitlist #{placement.get('waitlist_position')}: {placement.get('reason')}"
             if placement["status"] == "waiting"
             else ""

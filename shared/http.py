@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
 
 
 class Problem(Exception):
@@ -72,6 +74,17 @@ def install_problem_details(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def problem(_: Request, error: Problem) -> JSONResponse:
         return problem_response(error.status, error.title, error.detail, error.kind, **error.extra)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        # the details go to the log (with the trace id), never to the client
+        log.exception("unhandled error")
+        return problem_response(
+            500,
+            "Internal error",
+            "Something failed on our side; retry later with the same "
+            "Idempotency-Key, or tell the coordination centre the time of the request.",
+        )
 
 
 def keys_match(given: str, expected: SecretStr) -> bool:
@@ -135,3 +148,29 @@ class BodySizeLimit:
             f"The body exceeds {self.max_bytes} bytes; split it (a batch takes 1,000 items).",
         )
         await response(scope, receive, send)
+
+
+def _refuse_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL (\\u0000) characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_nul(item)
+
+
+class RequestBody(BaseModel):
+    """The base of every request body: unknown fields are refused, and so is text that
+    Postgres cannot store (a NUL character), as a 422 naming the field rather than a 500."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_nul_characters(cls, data: Any) -> Any:
+        _refuse_nul(data)
+        return data

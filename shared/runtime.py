@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,11 +44,14 @@ class ServiceRuntime:
     publishes_to: str | None = None
     consumes: Sequence[str] = ()
     handler: Handler | None = None
+    #: (seconds, job): jobs run every so often while the service runs, e.g. expiring holds
+    periodic: Sequence[tuple[float, Callable[[asyncpg.Pool], Awaitable[object]]]] = ()
     _pool: asyncpg.Pool | None = None
     broker: KafkaBroker = field(init=False)
     consumer: IdempotentConsumer | None = field(init=False, default=None)
     relay: OutboxRelay | None = field(init=False, default=None)
     _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
+    _jobs: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.broker = KafkaBroker(
@@ -96,13 +99,23 @@ class ServiceRuntime:
                 namespace=namespace,
             )
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
+        for every, job in self.periodic:
+            self._jobs.append(asyncio.create_task(self._repeat(every, job)))
         log.info("%s started", self.name)
 
+    async def _repeat(self, every: float, job: Callable[[asyncpg.Pool], Awaitable[object]]) -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await job(self.pool)
+            except Exception:  # a failed round is logged; the next one tries again
+                log.exception("periodic job %s failed", getattr(job, "__name__", job))
+
     async def stop(self) -> None:
-        if self._relay_task is not None:
-            self._relay_task.cancel()
+        for task in [*self._jobs, *([self._relay_task] if self._relay_task else [])]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
+                await task
         await self.broker.stop()
         if self._pool is not None:
             await self._pool.close()

@@ -83,40 +83,67 @@ def settings_for(
 
 @dataclass
 class RunningServices:
-    intake: httpx.AsyncClient
-    housing: httpx.AsyncClient
-    aid: httpx.AsyncClient
+    clients: dict[str, httpx.AsyncClient]
     apps: dict[str, FastAPI]
     databases: dict[str, str]
     namespace: str
     partner_key: str
+
+    def client(self, service: str) -> httpx.AsyncClient:
+        if service not in self.clients:
+            raise AssertionError(f"{service} does not run in this test (see service_names)")
+        return self.clients[service]
+
+    @property
+    def intake(self) -> httpx.AsyncClient:
+        return self.client("intake")
+
+    @property
+    def housing(self) -> httpx.AsyncClient:
+        return self.client("housing")
+
+    @property
+    def aid(self) -> httpx.AsyncClient:
+        return self.client("aid")
 
     def pool(self, service: str) -> asyncpg.Pool:
         pool: asyncpg.Pool = self.apps[service].state.runtime.pool
         return pool
 
 
-@pytest.fixture
-async def services(
-    stack: Stack, databases: dict[str, str], namespace: str
-) -> AsyncIterator[RunningServices]:
-    """Intake, housing and aid, each with its own database, in this process."""
+def build_app(service: str, settings: dict[str, Any]) -> FastAPI:
+    if service == "intake":
+        from services.intake.main import create_app as create_intake
+        from services.intake.settings import IntakeSettings
+
+        return create_intake(IntakeSettings(**settings))
+    if service == "housing":
+        from services.housing.main import create_app as create_housing
+        from services.housing.settings import HousingSettings
+
+        return create_housing(HousingSettings(**settings))
     from services.aid.main import create_app as create_aid
     from services.aid.settings import AidSettings
-    from services.housing.main import create_app as create_housing
-    from services.housing.settings import HousingSettings
-    from services.intake.main import create_app as create_intake
+
+    return create_aid(AidSettings(**settings))
+
+
+@pytest.fixture
+def service_names() -> tuple[str, ...]:
+    """Which services a test runs; a test module may narrow it."""
+    return ("intake", "housing", "aid")
+
+
+@pytest.fixture
+async def services(
+    stack: Stack, databases: dict[str, str], namespace: str, service_names: tuple[str, ...]
+) -> AsyncIterator[RunningServices]:
+    """Intake, housing and aid, each with its own database, in this process."""
     from services.intake.partners import Scope, create_partner
-    from services.intake.settings import IntakeSettings
 
     apps = {
-        "intake": create_intake(
-            IntakeSettings(**settings_for("intake", stack, databases, namespace))
-        ),
-        "housing": create_housing(
-            HousingSettings(**settings_for("housing", stack, databases, namespace))
-        ),
-        "aid": create_aid(AidSettings(**settings_for("aid", stack, databases, namespace))),
+        name: build_app(name, settings_for(name, stack, databases, namespace))
+        for name in service_names
     }
     for app in apps.values():
         await app.state.runtime.start()
@@ -130,9 +157,7 @@ async def services(
     }
     try:
         yield RunningServices(
-            clients["intake"],
-            clients["housing"],
-            clients["aid"],
+            clients,
             apps,
             databases,
             namespace,

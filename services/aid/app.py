@@ -1,4 +1,5 @@
-"""Aid's use cases: a bed assigned by housing makes a resident with a food-parcel entitlement."""
+"""Aid's use cases driven by intake's and housing's events: who a person is (household,
+vulnerability), whether they live at a shelter, and when their entitlements end."""
 
 from __future__ import annotations
 
@@ -8,21 +9,77 @@ from uuid import UUID
 
 import asyncpg
 
-from services.aid.domain import CloseEntitlements, RecordResident, beneficiary
+from services.aid.domain.beneficiary import (
+    CheckOutReason,
+    CloseEntitlements,
+    EndResidency,
+    RecordResident,
+    RegisterBeneficiary,
+    UpdateBeneficiaryFacts,
+    beneficiary,
+)
+from services.aid.support import withdraw_requests_of
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
-from shared.schemas.housing import BedAssigned
+from shared.schemas.intake import ArrivalRegistered, MergeUndone, PersonFactsCorrected
+
+ACTOR = "service:aid"
+
+
+async def register_arrival(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    arrival: ArrivalRegistered | MergeUndone,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """Every member becomes known to aid, in the household of their arrival; a record restored
+    from a merge is a person of its own again."""
+    members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
+    for member in members:
+        command = RegisterBeneficiary(
+            member.person_id, arrival.arrival_id, member.age_band, member.needs, ACTOR, now
+        )
+        await execute(conn, store, beneficiary, str(member.person_id), command, causation)
+
+
+async def correct_facts(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    corrected: PersonFactsCorrected,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    command = UpdateBeneficiaryFacts(
+        corrected.person_id, corrected.age_band, corrected.needs, ACTOR, now
+    )
+    await execute(conn, store, beneficiary, str(corrected.person_id), command, causation)
 
 
 async def record_resident(
     conn: asyncpg.Connection,
     store: EventStore,
-    bed: BedAssigned,
+    person_id: UUID,
+    shelter_id: UUID,
     causation: Causation,
     now: datetime,
 ) -> None:
-    command = RecordResident(bed.person_id, bed.shelter_id, actor="service:aid", now=now)
-    await execute(conn, store, beneficiary, str(bed.person_id), command, causation)
+    """A bed assigned, or a check-in: the person lives at the shelter."""
+    command = RecordResident(person_id, shelter_id, ACTOR, now)
+    await execute(conn, store, beneficiary, str(person_id), command, causation)
+
+
+async def end_residency(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    person_id: UUID,
+    shelter_id: UUID,
+    reason: CheckOutReason,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    command = EndResidency(person_id, shelter_id, reason, ACTOR, now)
+    await execute(conn, store, beneficiary, str(person_id), command, causation)
 
 
 async def close_entitlements(
@@ -33,5 +90,7 @@ async def close_entitlements(
     causation: Causation,
     now: datetime,
 ) -> None:
-    command = CloseEntitlements(person_id, reason, actor="service:aid", now=now)
+    """The person left, or was a duplicate: nothing more is issued, open requests end."""
+    command = CloseEntitlements(person_id, reason, ACTOR, now)
     await execute(conn, store, beneficiary, str(person_id), command, causation)
+    await withdraw_requests_of(conn, store, person_id, reason, causation, now)

@@ -8,55 +8,83 @@ from pathlib import Path
 import asyncpg
 from fastapi import FastAPI
 
-from services.aid.api import router
-from services.aid.app import close_entitlements, record_resident
-from services.aid.projections import project, project_arrival
+from services.aid.api import routers
+from services.aid.app import (
+    close_entitlements,
+    correct_facts,
+    end_residency,
+    record_resident,
+    register_arrival,
+)
+from services.aid.events import AID_EVENT_TYPES
+from services.aid.projections import project
 from services.aid.settings import AidSettings
-from shared.consumer import IncomingEvent
+from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
-from shared.schemas.housing import BedAssigned
-from shared.schemas.intake import ArrivalRegistered, PersonDeparted, PersonsMerged
+from shared.schemas.housing import BedAssigned, PersonCheckedIn, PersonCheckedOut
+from shared.schemas.intake import (
+    ArrivalRegistered,
+    MergeUndone,
+    PersonDeparted,
+    PersonFactsCorrected,
+    PersonsMerged,
+)
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_app(settings: AidSettings | None = None) -> FastAPI:
-    settings = settings or AidSettings()
-    store = EventStore(topic=AID_EVENTS, projectors=(project,))
+def event_store() -> EventStore:
+    return EventStore(topic=AID_EVENTS, projectors=(project,), event_types=AID_EVENT_TYPES)
+
+
+def handler(store: EventStore) -> Handler:
+    """What aid does with intake's and housing's events."""
 
     async def on_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
-        event = incoming.event
-        if isinstance(event, ArrivalRegistered):
-            await project_arrival(conn, event)
-        elif isinstance(event, BedAssigned):
-            await record_resident(conn, store, event, incoming.causation(), datetime.now(UTC))
-        elif isinstance(event, PersonDeparted):
-            await close_entitlements(
-                conn, store, event.person_id, "departed", incoming.causation(), datetime.now(UTC)
+        event, causation, now = incoming.event, incoming.causation(), datetime.now(UTC)
+        if isinstance(event, ArrivalRegistered | MergeUndone):
+            await register_arrival(conn, store, event, causation, now)
+        elif isinstance(event, PersonFactsCorrected):
+            await correct_facts(conn, store, event, causation, now)
+        elif isinstance(event, BedAssigned | PersonCheckedIn):
+            await record_resident(conn, store, event.person_id, event.shelter_id, causation, now)
+        elif isinstance(event, PersonCheckedOut):
+            await end_residency(
+                conn, store, event.person_id, event.shelter_id, event.reason, causation, now
             )
+        elif isinstance(event, PersonDeparted):
+            await close_entitlements(conn, store, event.person_id, "departed", causation, now)
         elif isinstance(event, PersonsMerged):
             await close_entitlements(
-                conn, store, event.duplicate_person_id, "merged", incoming.causation(),
-                datetime.now(UTC),
-            )  # fmt: skip
+                conn, store, event.duplicate_person_id, "merged", causation, now
+            )
 
+    return on_event
+
+
+def create_app(settings: AidSettings | None = None) -> FastAPI:
+    settings = settings or AidSettings()
+    store = event_store()
     runtime = ServiceRuntime(
         name="aid",
         settings=settings,
         migrations_dir=MIGRATIONS,
         publishes_to=AID_EVENTS,
         consumes=(INTAKE_EVENTS, HOUSING_EVENTS),
-        handler=on_event,
+        handler=handler(store),
     )
     app = service_app(
         runtime,
         title="Aid",
-        description="Residents and their entitlements. Publishes aid.events.v1.",
+        description="Donations and stock per site, aid items and their entitlement rules, "
+        "distributions to people and households, support for onward travel and jobs, and daily "
+        "totals with HXL hashtags. Publishes aid.events.v1 (pseudonymous ids only).",
     )
     app.state.store = store
-    app.include_router(router)
+    for router in routers:
+        app.include_router(router)
     return app
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 from fastapi import FastAPI
 
-from services.housing.api import router
-from services.housing.app import place_arrival, release_person
+from services.housing.api import routers
+from services.housing.app import expire_holds, place_arrival, release_person
 from services.housing.projections import project
 from services.housing.settings import HousingSettings
 from shared.consumer import IncomingEvent
+from shared.decider import in_transaction
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas.intake import ArrivalRegistered, MergeUndone, PersonDeparted, PersonsMerged
@@ -21,22 +24,43 @@ from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def event_store() -> EventStore:
+    return EventStore(topic=HOUSING_EVENTS, projectors=(project,))
+
+
 def create_app(settings: HousingSettings | None = None) -> FastAPI:
     settings = settings or HousingSettings()
-    store = EventStore(topic=HOUSING_EVENTS, projectors=(project,))
+    store = event_store()
+    holds = settings.holds()
 
     async def on_intake_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
-        event, now = incoming.event, datetime.now(UTC)
+        event, now, causation = incoming.event, datetime.now(UTC), incoming.causation()
         if isinstance(event, ArrivalRegistered | MergeUndone):
-            await place_arrival(conn, store, event, incoming.causation(), now)
+            await place_arrival(conn, store, holds, event, causation, now)
         elif isinstance(event, PersonDeparted):
-            await release_person(
-                conn, store, event.person_id, "departed", incoming.causation(), now
-            )
+            await release_person(conn, store, holds, event.person_id, "departed", causation, now)
         elif isinstance(event, PersonsMerged):
             await release_person(
-                conn, store, event.duplicate_person_id, "merged", incoming.causation(), now
+                conn, store, holds, event.duplicate_person_id, "merged", causation, now
             )
+
+    def expiry(shelter_id: UUID, now: datetime) -> Callable[[asyncpg.Connection], Awaitable[int]]:
+        async def work(conn: asyncpg.Connection) -> int:
+            return await expire_holds(conn, store, holds, shelter_id, now)
+
+        return work
+
+    async def expire_due_holds(pool: asyncpg.Pool) -> int:
+        """No-shows lose their holds, shelter by shelter, each in its own transaction."""
+        now = datetime.now(UTC)
+        due = await pool.fetch(
+            "SELECT DISTINCT shelter_id FROM placements WHERE status = 'held' AND hold_until <= $1",
+            now,
+        )
+        expired = 0
+        for row in due:
+            expired += await in_transaction(pool, expiry(row["shelter_id"], now))
+        return expired
 
     runtime = ServiceRuntime(
         name="housing",
@@ -45,14 +69,20 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         publishes_to=HOUSING_EVENTS,
         consumes=(INTAKE_EVENTS,),
         handler=on_intake_event,
+        periodic=((settings.hold_check_seconds, expire_due_holds),),
     )
     app = service_app(
         runtime,
         title="Housing",
-        description="Shelters, beds and placements. Publishes housing.events.v1.",
+        description="Shelters of every kind, their units and places, host offers, placements "
+        "that keep groups together, the waitlist, holds, check-in and check-out. Publishes "
+        "housing.events.v1.",
     )
     app.state.store = store
-    app.include_router(router)
+    app.state.holds = holds
+    app.state.expire_due_holds = expire_due_holds
+    for router in routers:
+        app.include_router(router)
     return app
 
 

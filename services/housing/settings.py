@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from services.housing.app import Holds
 from shared.settings import ServiceSettings
 
 
@@ -10,3 +14,18 @@ class HousingSettings(ServiceSettings):
 
     database_url: str = "postgresql://postgres@127.0.0.1:5433/housing"
     http_port: int = 8002
+    arrival_hold_hours: float = Field(
+        default=24.0, gt=0, description="How long a place waits for someone on their way."
+    )
+    waitlist_hold_hours: float = Field(
+        default=6.0, gt=0, description="How long a freed place waits for the next in line."
+    )
+    hold_check_seconds: float = Field(
+        default=30.0, gt=0, description="How often expired holds are looked for."
+    )
+
+    def holds(self) -> Holds:
+        return Holds(
+            arrival=timedelta(hours=self.arrival_hold_hours),
+            waitlist=timedelta(hours=self.waitlist_hold_hours),
+        )

@@ -6,6 +6,8 @@ the person's rows, and a rebuild after erasure cannot bring them back: the key i
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 
 from services.intake.events import (
@@ -61,14 +63,13 @@ async def _arrival(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
 def projector(vault: Vault) -> Projector:
     """The projection of intake's events; it needs the vault to index sealed details."""
 
-    async def index(conn: asyncpg.Connection, recorded: RecordedEvent, sealed: str) -> None:
-        person_id = recorded.event.stream_id
-        await conn.execute("DELETE FROM person_index WHERE person_id = $1::uuid", person_id)
-        payload = await vault.open(conn, recorded.event.person_id, sealed)  # type: ignore[attr-defined]
+    async def index(conn: asyncpg.Connection, person_id: UUID, sealed: str) -> None:
+        await conn.execute("DELETE FROM person_index WHERE person_id = $1", person_id)
+        payload = await vault.open(conn, person_id, sealed)
         if payload is None:
             return  # erased since: nothing to index, ever again
         await conn.executemany(
-            "INSERT INTO person_index (person_id, kind, value) VALUES ($1::uuid, $2, $3)",
+            "INSERT INTO person_index (person_id, kind, value) VALUES ($1, $2, $3)",
             [(person_id, kind, value) for kind, value in index_entries(vault, details_of(payload))],
         )
 
@@ -86,13 +87,13 @@ def projector(vault: Vault) -> Projector:
                 event.person_id, event.arrival_id, event.partner_id, event.member_index,
                 event.sealed, event.occurred_at,
             )  # fmt: skip
-            await index(conn, recorded, event.sealed)
+            await index(conn, event.person_id, event.sealed)
         elif isinstance(event, PersonalDetailsCorrected):
             await conn.execute(
                 "UPDATE person_details SET sealed = $2, updated_at = $3 WHERE person_id = $1",
                 event.person_id, event.sealed, event.occurred_at,
             )  # fmt: skip
-            await index(conn, recorded, event.sealed)
+            await index(conn, event.person_id, event.sealed)
         elif isinstance(event, PersonFactsCorrected):
             await conn.execute(
                 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -109,13 +110,13 @@ def _case(case: asyncpg.Record) -> dict[str, Any]:
 
 
 async def list_cases(
-    conn: asyncpg.Connection, partner: Partner, limit: int, before: str | None
+    conn: asyncpg.Connection, partner: Partner, limit: int, before: datetime | None
 ) -> list[dict[str, Any]]:
     """Newest first; page with ``before`` = the registered_at of the last one seen."""
     rows = await conn.fetch(
         """
         SELECT * FROM cases WHERE ($1 OR partner_id = $2)
-          AND ($3::timestamptz IS NULL OR registered_at < $3::timestamptz)
+          AND ($3::timestamptz IS NULL OR registered_at < $3)
         ORDER BY registered_at DESC, arrival_id LIMIT $4
         """,
         partner.is_operator,

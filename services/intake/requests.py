@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.config import JsonDict
 
+from shared.http import RequestBody
 from shared.schemas.intake import ConsentPurpose, DepartureReason, NeedCode, Relation, Sex
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -27,7 +29,7 @@ class DocumentType(StrEnum):
     NONE = "none"
 
 
-class Document(BaseModel):
+class Document(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     type: DocumentType
@@ -45,7 +47,7 @@ class Difficulty(StrEnum):
     CANNOT_DO_AT_ALL = "cannot_do_at_all"
 
 
-class WashingtonGroupShortSet(BaseModel):
+class WashingtonGroupShortSet(RequestBody):
     """The six Washington Group questions on functioning (optional, each may be skipped)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -63,7 +65,7 @@ class WashingtonGroupShortSet(BaseModel):
         return any(answer in severe for answer in self.model_dump().values())
 
 
-class NewPerson(BaseModel):
+class NewPerson(RequestBody):
     """One arriving person, as the partner met them."""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,13 +124,15 @@ def _usual_consents() -> list[GeneralPurpose]:
     return ["housing", "aid"]
 
 
-class ArrivalRequest(BaseModel):
+class ArrivalRequest(RequestBody):
     """One person, or a group travelling together, registered in one call."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
     arrival_date: date
-    crossing_point: Text
+    crossing_point: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)
+    ]
     partner_reference: Text | None = Field(default=None, description="Your own case number.")
     keep_together: bool = True
     members: list[NewPerson] = Field(min_length=1, max_length=50)
@@ -151,14 +155,14 @@ class ArrivalAccepted(BaseModel):
     possible_duplicates: list[dict[str, str]] = Field(default_factory=list)
 
 
-class BatchItem(BaseModel):
+class BatchItem(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     arrival: dict[str, Any] = Field(description="An arrival as POST /v1/arrivals takes it.")
 
 
-class BatchRequest(BaseModel):
+class BatchRequest(RequestBody):
     """Arrivals collected offline, each with its own idempotency key."""
 
     model_config = ConfigDict(
@@ -171,7 +175,7 @@ class BatchRequest(BaseModel):
     items: list[BatchItem] = Field(min_length=1, max_length=1000)
 
 
-class ConsentChange(BaseModel):
+class ConsentChange(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -196,7 +200,7 @@ CorrectableField = Literal[
 ]  # fmt: skip
 
 
-class Correction(BaseModel):
+class Correction(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -211,7 +215,7 @@ class Correction(BaseModel):
     reason: Reason
 
 
-class Departure(BaseModel):
+class Departure(RequestBody):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"reason": "moved_on_to_another_country"}]}
     )
@@ -219,7 +223,7 @@ class Departure(BaseModel):
     reason: DepartureReason
 
 
-class MergeRequest(BaseModel):
+class MergeRequest(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -233,12 +237,12 @@ class MergeRequest(BaseModel):
         },
     )
 
-    duplicate_person_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
-    kept_person_id: str = Field(pattern=r"^[0-9a-fA-F-]{36}$")
+    duplicate_person_id: UUID
+    kept_person_id: UUID
     reason: Reason
 
 
-class Erasure(BaseModel):
+class Erasure(RequestBody):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"reason": "the person asked for erasure"}]}
     )
@@ -253,7 +257,7 @@ def _partner_scopes() -> list[ScopeName]:
     return ["arrivals:write", "cases:read"]
 
 
-class NewPartner(BaseModel):
+class NewPartner(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -272,7 +276,7 @@ class NewPartner(BaseModel):
     scopes: list[ScopeName] = Field(default_factory=_partner_scopes, min_length=1)
 
 
-class PersonSearch(BaseModel):
+class PersonSearch(RequestBody):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"name": "Смирнова Мария", "document": "75 0000000"}]},

@@ -1,12 +1,19 @@
-"""Events of the housing context, published on ``housing.events.v1``."""
+"""Events of the housing context, published on ``housing.events.v1``.
+
+A shelter has units (rooms, dormitories, halls) with numbered places (beds or floor places).
+A place is first *held* for a person (``BedAssigned``, until ``hold_until``), then taken at
+check-in, and freed at check-out, on release, or when the hold expires. No personal data of
+people or hosts: ids, places and coarse facts only.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from shared.schemas.base import DomainEvent
 
@@ -26,68 +33,149 @@ class ShelterKind(StrEnum):
     RENTED_ROOM = "rented_room"
 
 
+class UnitAttribute(StrEnum):
+    ACCESSIBLE = "accessible"
+    FAMILY_ROOM = "family_room"
+    WOMEN_ONLY = "women_only"
+    CHILDREN_ALLOWED = "children_allowed"
+    PETS_ALLOWED = "pets_allowed"
+
+
+class Unit(BaseModel):
+    """A room, dormitory or hall with its places."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    unit_id: UUID = Field(description="Id of the unit, unique across shelters.")
+    name: str = Field(max_length=200, description="e.g. 'Dormitory 3'.")
+    places: int = Field(ge=0, le=10_000, description="Beds or floor places.")
+    attributes: tuple[UnitAttribute, ...] = Field(default=(), description="What the unit offers.")
+    languages: tuple[str, ...] = Field(default=(), description="Languages hosts speak, ISO 639-1.")
+
+
+class Requirements(BaseModel):
+    """What a party needs of a unit, derived from their coarse facts."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    accessible: bool = Field(default=False, description="Someone needs an accessible place.")
+    family_room: bool = Field(default=False, description="A family with children.")
+    all_women: bool = Field(default=False, description="Everyone is a woman (women-only fits).")
+
+
+ReleaseReason = Literal["departed", "merged", "offer_withdrawn", "moved"]
+
+
 class ShelterOpened(DomainEvent):
-    """An operator opened a shelter with a number of beds (or floor places)."""
+    """An operator opened a shelter with its units."""
 
     stream_field = "shelter_id"
     type: Literal["ShelterOpened"] = "ShelterOpened"
     schema_version: Literal[1] = 1
     shelter_id: UUID = Field(description="Id of the shelter (the stream).")
-    name: str = Field(
-        description="Public name of the shelter, e.g. 'Atameken camp'.", max_length=200
-    )
+    name: str = Field(description="Public name, e.g. 'Atameken camp'.", max_length=200)
     kind: ShelterKind = Field(description="What kind of place it is.")
     district: str = Field(description="District or village.", max_length=200)
-    beds: int = Field(ge=1, le=100_000, description="Number of beds or floor places.")
+    contact_partner_id: str | None = Field(default=None, description="Partner who runs it.")
+    max_nights: int | None = Field(default=None, ge=1, description="Longest stay, if limited.")
+    units: tuple[Unit, ...] = Field(min_length=1, description="Its rooms, dormitories, halls.")
+
+
+class HostOfferMade(DomainEvent):
+    """A host network offered places in a local home for a period (not yet verified)."""
+
+    stream_field = "shelter_id"
+    type: Literal["HostOfferMade"] = "HostOfferMade"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Id of the offer, which becomes a shelter (the stream).")
+    partner_id: str = Field(description="The host network that made and verifies the offer.")
+    district: str = Field(description="District or village.", max_length=200)
+    unit: Unit = Field(description="The home or room and its places.")
+    available_from: date = Field(description="First night.")
+    available_until: date = Field(description="Last night.")
+
+
+class HostOfferVerified(DomainEvent):
+    """The host network verified its offer: it can receive placements."""
+
+    stream_field = "shelter_id"
+    type: Literal["HostOfferVerified"] = "HostOfferVerified"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="The offer (the stream).")
+
+
+class HostOfferWithdrawn(DomainEvent):
+    """The host withdrew the offer; whoever was placed there is released."""
+
+    stream_field = "shelter_id"
+    type: Literal["HostOfferWithdrawn"] = "HostOfferWithdrawn"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="The offer (the stream).")
+
+
+class UnitAdded(DomainEvent):
+    """A shelter gained a unit."""
+
+    stream_field = "shelter_id"
+    type: Literal["UnitAdded"] = "UnitAdded"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Shelter (the stream).")
+    unit: Unit = Field(description="The new unit.")
+
+
+class UnitCapacityChanged(DomainEvent):
+    """A unit's number of places changed (never below the people in it)."""
+
+    stream_field = "shelter_id"
+    type: Literal["UnitCapacityChanged"] = "UnitCapacityChanged"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Shelter (the stream).")
+    unit_id: UUID = Field(description="The unit.")
+    places: int = Field(ge=0, description="Its places from now on.")
+
+
+class ShelterClosed(DomainEvent):
+    """The shelter takes nobody new (those inside stay until they check out)."""
+
+    stream_field = "shelter_id"
+    type: Literal["ShelterClosed"] = "ShelterClosed"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Shelter (the stream).")
+
+
+class ShelterReopened(DomainEvent):
+    """The shelter takes people again."""
+
+    stream_field = "shelter_id"
+    type: Literal["ShelterReopened"] = "ShelterReopened"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Shelter (the stream).")
 
 
 class BedAssigned(DomainEvent):
-    """Housing gave a person a bed in a shelter."""
+    """A place is held for a person until they check in (or the hold expires)."""
 
     stream_field = "shelter_id"
     type: Literal["BedAssigned"] = "BedAssigned"
     schema_version: Literal[1] = 1
-    shelter_id: UUID = Field(description="Shelter that owns the bed (the stream).")
-    bed_number: int = Field(ge=1, description="Number of the bed within the shelter, from 1.")
+    shelter_id: UUID = Field(description="Shelter that owns the place (the stream).")
+    unit_id: UUID = Field(description="Unit of the place.")
+    bed_number: int = Field(ge=1, description="Number of the place within the unit, from 1.")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
     arrival_id: UUID = Field(description="Arrival (group) the person came with.")
+    hold_until: AwareDatetime = Field(description="The place is kept until then for check-in.")
 
 
-class PersonWaitlisted(DomainEvent):
-    """No fitting place was free: the person waits for one."""
-
-    stream_field = "arrival_id"
-    type: Literal["PersonWaitlisted"] = "PersonWaitlisted"
-    schema_version: Literal[1] = 1
-    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
-    person_id: UUID = Field(description="Pseudonymous id of the person.")
-    reason: str = Field(description="Why no place was given, for operators.", max_length=500)
-
-
-ReleaseReason = Literal["departed", "merged"]
-
-
-class BedReleased(DomainEvent):
-    """A bed became free: its sleeper left or turned out to be a duplicate record."""
+class HoldExpired(DomainEvent):
+    """The person did not come in time: the place is free and passes on."""
 
     stream_field = "shelter_id"
-    type: Literal["BedReleased"] = "BedReleased"
+    type: Literal["HoldExpired"] = "HoldExpired"
     schema_version: Literal[1] = 1
-    shelter_id: UUID = Field(description="Shelter that owns the bed (the stream).")
-    bed_number: int = Field(ge=1, description="The bed now free.")
-    person_id: UUID = Field(description="Pseudonymous id of the person who had it.")
-    reason: ReleaseReason = Field(description="Why the bed was freed.")
-
-
-class PersonLeftWaitlist(DomainEvent):
-    """A waiting person no longer waits: they left, or were a duplicate record."""
-
-    stream_field = "arrival_id"
-    type: Literal["PersonLeftWaitlist"] = "PersonLeftWaitlist"
-    schema_version: Literal[1] = 1
-    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
-    person_id: UUID = Field(description="Pseudonymous id of the person.")
-    reason: ReleaseReason = Field(description="Why they left the waitlist.")
+    shelter_id: UUID = Field(description="Shelter (the stream).")
+    unit_id: UUID = Field(description="Unit of the place.")
+    bed_number: int = Field(ge=1, description="The place now free.")
+    person_id: UUID = Field(description="Pseudonymous id of the no-show.")
 
 
 class PersonCheckedIn(DomainEvent):
@@ -97,6 +185,7 @@ class PersonCheckedIn(DomainEvent):
     type: Literal["PersonCheckedIn"] = "PersonCheckedIn"
     schema_version: Literal[1] = 1
     shelter_id: UUID = Field(description="Shelter (the stream).")
+    unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="The place the person took.")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
 
@@ -108,22 +197,71 @@ class PersonCheckedOut(DomainEvent):
     type: Literal["PersonCheckedOut"] = "PersonCheckedOut"
     schema_version: Literal[1] = 1
     shelter_id: UUID = Field(description="Shelter (the stream).")
+    unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="The place now free.")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
-    reason: Literal["left", "moved", "stay_ended", "departed", "merged"] = Field(
+    reason: Literal["left", "moved", "stay_ended", "departed", "merged", "offer_withdrawn"] = Field(
         description="Why: left on their own, moved by an operator, maximum stay reached, "
-        "departed (intake), or their record was merged."
+        "departed (intake), their record was merged, or the host withdrew."
     )
+
+
+class BedReleased(DomainEvent):
+    """A held place was freed before check-in: the person left or was a duplicate record."""
+
+    stream_field = "shelter_id"
+    type: Literal["BedReleased"] = "BedReleased"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Shelter that owns the place (the stream).")
+    unit_id: UUID = Field(description="Unit of the place.")
+    bed_number: int = Field(ge=1, description="The place now free.")
+    person_id: UUID = Field(description="Pseudonymous id of the person who had it.")
+    reason: ReleaseReason = Field(description="Why the place was freed.")
+
+
+class PersonWaitlisted(DomainEvent):
+    """No fitting place was free: the person waits for one, with their party's needs."""
+
+    stream_field = "arrival_id"
+    type: Literal["PersonWaitlisted"] = "PersonWaitlisted"
+    schema_version: Literal[1] = 1
+    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
+    person_id: UUID = Field(description="Pseudonymous id of the person.")
+    reason: str = Field(description="Why no place was given, for operators.", max_length=500)
+    keep_together: bool = Field(default=False, description="Waits with their group, as one.")
+    priority: bool = Field(default=False, description="Vulnerable: served first.")
+    requirements: Requirements = Field(
+        default_factory=Requirements, description="What a fitting unit must offer."
+    )
+
+
+class PersonLeftWaitlist(DomainEvent):
+    """A waiting person no longer waits: placed, left, or a duplicate record."""
+
+    stream_field = "arrival_id"
+    type: Literal["PersonLeftWaitlist"] = "PersonLeftWaitlist"
+    schema_version: Literal[1] = 1
+    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
+    person_id: UUID = Field(description="Pseudonymous id of the person.")
+    reason: Literal["placed", "departed", "merged"] = Field(description="Why.")
 
 
 HousingEventTypes = (
     ShelterOpened
+    | HostOfferMade
+    | HostOfferVerified
+    | HostOfferWithdrawn
+    | UnitAdded
+    | UnitCapacityChanged
+    | ShelterClosed
+    | ShelterReopened
     | BedAssigned
-    | PersonWaitlisted
-    | BedReleased
-    | PersonLeftWaitlist
+    | HoldExpired
     | PersonCheckedIn
     | PersonCheckedOut
+    | BedReleased
+    | PersonWaitlisted
+    | PersonLeftWaitlist
 )
 
 HousingEvent = Annotated[HousingEventTypes, Field(discriminator="type")]

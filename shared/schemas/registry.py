@@ -3,27 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import TypeAdapter
 
 from shared.schemas.aid import (
+    AidIssued,
+    BeneficiaryFactsUpdated,
+    BeneficiaryRegistered,
+    DonationReceived,
     EntitlementGranted,
     EntitlementsClosed,
+    HouseholdAidIssued,
+    ItemRulesSet,
+    MatchAccepted,
+    MatchCompleted,
+    MatchProposed,
+    MatchWithdrawn,
+    OfferPlaceReleased,
+    OfferPlaceTaken,
+    OfferPublished,
+    OfferWithdrawn,
+    ResidencyEnded,
     ResidentRecorded,
+    StockIssued,
+    StockTransferredIn,
+    StockTransferredOut,
+    StockWrittenOff,
+    SupportRequested,
+    SupportRequestWithdrawn,
     aid_event_adapter,
 )
 from shared.schemas.base import DomainEvent
-from shared.schemas.housing import (
-    BedAssigned,
-    BedReleased,
-    PersonCheckedIn,
-    PersonCheckedOut,
-    PersonLeftWaitlist,
-    PersonWaitlisted,
-    ShelterOpened,
-    housing_event_adapter,
-)
+from shared.schemas.housing import HousingEventTypes, housing_event_adapter
 from shared.schemas.intake import (
     ArrivalRegistered,
     ConsentGiven,
@@ -36,28 +48,43 @@ from shared.schemas.intake import (
 )
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
 
-EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    model.__name__: model
-    for model in (
-        ArrivalRegistered,
-        ConsentGiven,
-        ConsentWithdrawn,
-        PersonFactsCorrected,
-        PersonDeparted,
-        PersonsMerged,
-        MergeUndone,
-        ShelterOpened,
-        BedAssigned,
-        PersonWaitlisted,
-        BedReleased,
-        PersonLeftWaitlist,
-        PersonCheckedIn,
-        PersonCheckedOut,
-        ResidentRecorded,
-        EntitlementGranted,
-        EntitlementsClosed,
-    )
-}
+_HOUSING: tuple[type[DomainEvent], ...] = get_args(HousingEventTypes)
+
+_ALL: tuple[type[DomainEvent], ...] = (
+    *_HOUSING,
+    ArrivalRegistered,
+    ConsentGiven,
+    ConsentWithdrawn,
+    PersonFactsCorrected,
+    PersonDeparted,
+    PersonsMerged,
+    MergeUndone,
+    ResidentRecorded,
+    EntitlementGranted,
+    EntitlementsClosed,
+    BeneficiaryRegistered,
+    BeneficiaryFactsUpdated,
+    ResidencyEnded,
+    ItemRulesSet,
+    DonationReceived,
+    StockTransferredOut,
+    StockTransferredIn,
+    StockWrittenOff,
+    StockIssued,
+    AidIssued,
+    HouseholdAidIssued,
+    SupportRequested,
+    SupportRequestWithdrawn,
+    MatchProposed,
+    MatchAccepted,
+    MatchCompleted,
+    MatchWithdrawn,
+    OfferPublished,
+    OfferWithdrawn,
+    OfferPlaceTaken,
+    OfferPlaceReleased,
+)
+EVENT_TYPES: dict[str, type[DomainEvent]] = {model.__name__: model for model in _ALL}
 
 TOPIC_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     INTAKE_EVENTS: intake_event_adapter,

@@ -86,13 +86,13 @@ async def test_housing_killed_mid_stream_places_every_arrival_exactly_once(
         )
         per_person = Counter(json.loads(row["data"])["person_id"] for row in decisions)
         placed = await housing_db.fetchval(
-            "SELECT count(*) FROM placements WHERE status = 'placed'"
+            "SELECT count(*) FROM placements WHERE status IN ('held', 'checked_in')"
         )
         beds_taken = await housing_db.fetch(
-            "SELECT shelter_id, bed_number, count(*) AS n FROM placements "
-            "WHERE status = 'placed' GROUP BY 1, 2"
+            "SELECT unit_id, bed_number, count(*) AS n FROM placements "
+            "WHERE status IN ('held', 'checked_in') GROUP BY 1, 2"
         )
-        occupied = await housing_db.fetchval("SELECT sum(occupied) FROM shelters")
+        occupied = await housing_db.fetchval("SELECT sum(held + occupied) FROM units")
         inbox = await housing_db.fetchval("SELECT count(*) FROM inbox")
 
         async def aid_caught_up() -> bool:

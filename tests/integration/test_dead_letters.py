@@ -50,7 +50,7 @@ async def test_invalid_json_and_schema_failures_are_dead_lettered_and_the_next_i
 
     dead = await eventually(three_dead_letters, what="three dead letters from housing")
     reasons = [dict(record.headers)["dlq_reason"].decode() for record in dead]
-    assert placement["status"] == "placed"
+    assert placement["status"] == "held"
     assert any("does not match the schema" in reason for reason in reasons)
     assert any("Invalid JSON" in reason or "EOF" in reason for reason in reasons)
     assert any("missing CloudEvents header" in reason for reason in reasons)

@@ -15,7 +15,7 @@ import pytest
 from shared.eventstore import Causation, ConcurrencyConflict, EventStore
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
-from shared.schemas.housing import ShelterKind, ShelterOpened
+from shared.schemas.housing import ShelterKind, ShelterOpened, Unit
 from tests.integration.helpers import read_topic
 from tests.stack import REPO, Stack
 
@@ -40,7 +40,7 @@ def opened(name: str) -> ShelterOpened:
         name=name,
         kind=ShelterKind.GYM,
         district="Oral",
-        beds=40,
+        units=(Unit(unit_id=uuid4(), name="hall", places=40),),
     )
 
 

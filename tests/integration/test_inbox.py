@@ -43,7 +43,7 @@ async def test_the_same_event_delivered_twice_places_the_person_once(
         assigned = await conn.fetchval(
             "SELECT count(*) FROM events WHERE event_type = 'BedAssigned'"
         )
-        occupied = await conn.fetchval("SELECT sum(occupied) FROM shelters")
+        occupied = await conn.fetchval("SELECT sum(held + occupied) FROM units")
         inbox = await conn.fetchval("SELECT count(*) FROM inbox")
     async with services.pool("intake").acquire() as conn:
         published = await conn.fetchval("SELECT count(*) FROM events WHERE topic IS NOT NULL")

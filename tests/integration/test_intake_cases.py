@@ -251,7 +251,7 @@ async def test_a_merge_and_its_undo_leave_housing_and_aid_consistent(
 
     after_merge = await eventually(released, what="housing and aid to apply the merge")
     shelter = (await services.housing.get(f"/v1/shelters/{shelter_id}", headers=OPERATOR)).json()
-    assert shelter["occupied"] == 1
+    assert shelter["held"] == 1
     assert after_merge["aid"]["resident"] is False
 
     undone = await services.intake.post(f"/v1/merges/{duplicate}/undo", headers=operator("undo-1"))
@@ -262,11 +262,11 @@ async def test_a_merge_and_its_undo_leave_housing_and_aid_consistent(
             await services.housing.get(f"/v1/placements/{duplicate}", headers=OPERATOR)
         ).json()
         aid = (await services.aid.get(f"/v1/entitlements/{duplicate}", headers=OPERATOR)).json()
-        return placement["status"] == "placed" and bool(aid["entitlements"])
+        return placement["status"] == "held" and bool(aid["entitlements"])
 
     await eventually(restored, what="housing and aid to apply the undo")
     shelter = (await services.housing.get(f"/v1/shelters/{shelter_id}", headers=OPERATOR)).json()
-    assert shelter["occupied"] == 2
+    assert shelter["held"] == 2
     again = await services.intake.post(f"/v1/merges/{duplicate}/undo", headers=operator("undo-2"))
     assert again.status_code == 422  # nothing left to undo
 
@@ -290,7 +290,7 @@ async def test_a_departure_frees_the_bed_and_closes_the_entitlements(
             await services.housing.get(f"/v1/shelters/{shelter_id}", headers=OPERATOR)
         ).json()
         aid = (await services.aid.get(f"/v1/entitlements/{person_id}", headers=OPERATOR)).json()
-        return bool(shelter["occupied"] == 0 and aid["entitlements"] == [])
+        return bool(shelter["held"] == 0 and aid["entitlements"] == [])
 
     await eventually(freed, what="the bed to be freed and entitlements closed")
     placement = await placement_of(services, person_id)

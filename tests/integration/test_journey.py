@@ -32,7 +32,7 @@ async def test_an_arrival_gets_a_bed_and_a_food_parcel_entitlement(
     placement = await placement_of(services, person_id)
     entitlement = await entitlements_of(services, person_id)
 
-    assert placement["status"] == "placed"
+    assert placement["status"] == "held"
     assert placement["shelter_id"] == shelter_id
     assert placement["bed_number"] == 1
     assert entitlement["resident"] is True
@@ -61,9 +61,9 @@ async def test_a_group_of_friends_sleeps_in_one_shelter_and_the_overflow_waits(
     assert {place["shelter_id"] for place in couple_places} == {small}
     assert [place["status"] for place in late_places] == ["waiting", "waiting"]
     assert sorted(place["waitlist_position"] for place in late_places) == [1, 2]
-    assert "2 free beds together" in late_places[0]["reason"]
+    assert "2 fitting free places together" in late_places[0]["reason"]
     shelters = (await services.housing.get("/v1/shelters", headers=OPERATOR)).json()
-    assert {(s["name"], s["occupied"], s["free"]) for s in shelters} == {
+    assert {(s["name"], s["held"], s["free"]) for s in shelters} == {
         ("Host home", 2, 1),
         ("Hostel", 5, 0),
     }

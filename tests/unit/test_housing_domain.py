@@ -1,123 +1,274 @@
+"""The shelter and waitlist deciders, given/when/then, and their invariants under Hypothesis."""
+
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
 from hypothesis import given as hypothesis_given
+from hypothesis import settings
 from hypothesis import strategies as st
 
-from services.housing.domain import (
-    AssignBeds,
-    OpenShelter,
-    ShelterAlreadyOpen,
-    ShelterFull,
+from services.housing.domain.fit import fits, is_vulnerable, requirements_of
+from services.housing.domain.shelter import (
+    AssignPlaces,
+    CapacityRefused,
+    ChangeCapacity,
+    CheckIn,
+    CheckOut,
+    ExpireHolds,
+    NoFittingPlace,
+    NotHere,
+    OfferHostPlace,
+    Release,
+    ShelterCommand,
     ShelterNotOpen,
-    Waitlist,
+    VerifyHostOffer,
+    WithdrawHostOffer,
     shelter,
-    waitlist,
 )
+from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
 from shared.decider import DomainError
-from shared.schemas.housing import BedAssigned, PersonWaitlisted, ShelterKind, ShelterOpened
+from shared.schemas.base import DomainEvent
+from shared.schemas.housing import (
+    BedAssigned,
+    BedReleased,
+    HoldExpired,
+    HostOfferWithdrawn,
+    PersonCheckedIn,
+    PersonCheckedOut,
+    Requirements,
+    ShelterKind,
+    ShelterOpened,
+    Unit,
+    UnitAttribute,
+)
+from shared.schemas.intake import AgeBand, ArrivingMember, NeedCode, Relation, Sex
 from tests.unit.given import scenario
 
 NOW = datetime(2022, 9, 24, 21, 0, tzinfo=UTC)
-SHELTER = uuid4()
-ARRIVAL = uuid4()
+HOLD = NOW + timedelta(hours=24)
+SHELTER, ARRIVAL = uuid4(), uuid4()
+DORM, FAMILY, WOMEN = uuid4(), uuid4(), uuid4()
+NOBODY_SPECIAL = Requirements()
 
 
-def opened(beds: int) -> ShelterOpened:
+def opened(*units: Unit) -> ShelterOpened:
     return ShelterOpened(
-        actor="operator",
-        occurred_at=NOW,
-        shelter_id=SHELTER,
-        name="Atameken dorm 3",
-        kind=ShelterKind.CAMP_DORMITORY,
-        district="Zachagansk",
-        beds=beds,
+        actor="operator", occurred_at=NOW, shelter_id=SHELTER, name="Atameken",
+        kind=ShelterKind.CAMP_DORMITORY, district="Zachagansk",
+        units=units or (Unit(unit_id=DORM, name="Dormitory 3", places=12),),
+    )  # fmt: skip
+
+
+def held(unit: UUID, bed: int, person: UUID) -> BedAssigned:
+    return BedAssigned(actor="service:housing", occurred_at=NOW, shelter_id=SHELTER,
+                       unit_id=unit, bed_number=bed, person_id=person, arrival_id=ARRIVAL,
+                       hold_until=HOLD)  # fmt: skip
+
+
+def assign(*people: UUID, needs: Requirements = NOBODY_SPECIAL) -> AssignPlaces:
+    return AssignPlaces(SHELTER, ARRIVAL, people, needs, HOLD, "service:housing", NOW)
+
+
+def test_a_group_of_twelve_fills_one_twelve_bed_dormitory() -> None:
+    group = [uuid4() for _ in range(12)]
+    events = scenario(shelter).given(opened()).when(assign(*group)).decided()
+    assert {(e.unit_id, e.bed_number) for e in events} == {(DORM, n) for n in range(1, 13)}  # type: ignore[attr-defined]
+
+
+def test_a_group_goes_into_one_unit_when_one_fits_and_spreads_within_the_shelter_otherwise() -> (
+    None
+):
+    units = (Unit(unit_id=DORM, name="A", places=12), Unit(unit_id=FAMILY, name="B", places=4))
+    four = (
+        scenario(shelter).given(opened(*units)).when(assign(*(uuid4() for _ in range(4)))).decided()
+    )
+    assert {e.unit_id for e in four} == {FAMILY}  # type: ignore[attr-defined]  # the fullest that fits
+    fourteen = (
+        scenario(shelter)
+        .given(opened(*units))
+        .when(assign(*(uuid4() for _ in range(14))))
+        .decided()
+    )
+    assert len(fourteen) == 14 and {e.unit_id for e in fourteen} == {DORM, FAMILY}  # type: ignore[attr-defined]
+
+
+def test_a_thirteenth_person_gets_nothing_in_a_full_dormitory() -> None:
+    twelve = [held(DORM, bed, uuid4()) for bed in range(1, 13)]
+    scenario(shelter).given(opened(), *twelve).when(assign(uuid4())).then_raises(NoFittingPlace)
+
+
+def test_a_group_that_does_not_fit_gets_nothing_at_all() -> None:
+    scenario(shelter).given(opened(), held(DORM, 1, uuid4())).when(
+        assign(*(uuid4() for _ in range(12)))
+    ).then_raises(NoFittingPlace)
+
+
+def test_an_accessible_need_never_lands_in_an_inaccessible_unit() -> None:
+    ground = Unit(unit_id=FAMILY, name="Ground", places=2, attributes=(UnitAttribute.ACCESSIBLE,))
+    units = (Unit(unit_id=DORM, name="Upstairs", places=12), ground)
+    needs = Requirements(accessible=True)
+    [event] = scenario(shelter).given(opened(*units)).when(assign(uuid4(), needs=needs)).decided()
+    assert event.unit_id == FAMILY  # type: ignore[attr-defined]
+    scenario(shelter).given(opened(Unit(unit_id=DORM, name="Upstairs", places=12))).when(
+        assign(uuid4(), needs=needs)
+    ).then_raises(NoFittingPlace)
+
+
+def test_women_only_units_take_only_women() -> None:
+    unit = Unit(unit_id=WOMEN, name="W", places=4, attributes=(UnitAttribute.WOMEN_ONLY,))
+    assert fits(unit, Requirements(all_women=True))
+    assert not fits(unit, Requirements(all_women=False))
+
+
+def test_a_family_with_children_needs_a_family_room_and_vulnerable_people_are_marked() -> None:
+    child = ArrivingMember(person_id=uuid4(), age_band=AgeBand.CHILD, sex=Sex.FEMALE,
+                           relation=Relation.CHILD)  # fmt: skip
+    mother = ArrivingMember(person_id=uuid4(), age_band=AgeBand.ADULT, sex=Sex.FEMALE,
+                            relation=Relation.SELF, needs=(NeedCode.ACCESSIBLE_PLACE,))  # fmt: skip
+    needs = requirements_of([mother, child])
+    assert needs == Requirements(accessible=True, family_room=True, all_women=True)
+    assert is_vulnerable([mother, child]) and not is_vulnerable([mother])
+    assert not fits(
+        Unit(unit_id=DORM, name="D", places=9, attributes=(UnitAttribute.ACCESSIBLE,)), needs
     )
 
 
-def assigned(bed: int, person: UUID) -> BedAssigned:
-    return BedAssigned(
-        actor="service:housing",
-        occurred_at=NOW,
-        shelter_id=SHELTER,
-        bed_number=bed,
-        person_id=person,
-        arrival_id=ARRIVAL,
-    )
-
-
-def assign(*people: UUID) -> AssignBeds:
-    return AssignBeds(SHELTER, ARRIVAL, people, actor="service:housing", now=NOW)
-
-
-def test_a_group_gets_consecutive_free_beds() -> None:
-    first, second, third = uuid4(), uuid4(), uuid4()
-    scenario(shelter).given(opened(12), assigned(1, first)).when(assign(second, third)).then(
-        assigned(2, second), assigned(3, third)
-    )
-
-
-def test_a_full_dormitory_refuses_the_thirteenth_person() -> None:
-    twelve = [assigned(bed, uuid4()) for bed in range(1, 13)]
-    error = (
-        scenario(shelter).given(opened(12), *twelve).when(assign(uuid4())).then_raises(ShelterFull)
-    )
-    assert "0 free bed(s), 1 needed" in str(error)
-
-
-def test_a_group_that_does_not_fit_gets_no_bed_at_all() -> None:
-    scenario(shelter).given(opened(3), assigned(1, uuid4())).when(
-        assign(uuid4(), uuid4(), uuid4())
-    ).then_raises(ShelterFull)
-
-
-def test_a_person_already_in_the_shelter_is_not_given_a_second_bed() -> None:
+def test_check_in_takes_the_held_place_and_check_out_frees_it() -> None:
     person = uuid4()
-    scenario(shelter).given(opened(5), assigned(1, person)).when(assign(person)).then()
-
-
-def test_beds_go_only_to_an_open_shelter() -> None:
-    scenario(shelter).when(assign(uuid4())).then_raises(ShelterNotOpen)
-
-
-def test_a_shelter_opens_once() -> None:
-    command = OpenShelter(SHELTER, "Gym", ShelterKind.GYM, "Oral", 40, actor="operator", now=NOW)
-    scenario(shelter).given(opened(12)).when(command).then_raises(ShelterAlreadyOpen)
-
-
-def test_waitlisting_twice_changes_nothing() -> None:
-    person = uuid4()
-    entry = PersonWaitlisted(
-        actor="service:housing",
-        occurred_at=NOW,
-        arrival_id=ARRIVAL,
-        person_id=person,
-        reason="full",
+    scenario(shelter).given(opened(), held(DORM, 3, person)).when(
+        CheckIn(SHELTER, person, "staff", NOW)
+    ).then(PersonCheckedIn(actor="staff", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
+                           bed_number=3, person_id=person))  # fmt: skip
+    checked_in = PersonCheckedIn(actor="staff", occurred_at=NOW, shelter_id=SHELTER,
+                                 unit_id=DORM, bed_number=3, person_id=person)  # fmt: skip
+    scenario(shelter).given(opened(), held(DORM, 3, person), checked_in).when(
+        CheckOut(SHELTER, person, "left", "staff", NOW)
+    ).then(PersonCheckedOut(actor="staff", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
+                            bed_number=3, person_id=person, reason="left"))  # fmt: skip
+    scenario(shelter).given(opened()).when(CheckIn(SHELTER, person, "staff", NOW)).then_raises(
+        NotHere
     )
-    command = Waitlist(ARRIVAL, (person,), "full", actor="service:housing", now=NOW)
-    scenario(waitlist).given(entry).when(command).then()
 
 
-@hypothesis_given(
-    beds=st.integers(min_value=1, max_value=30),
-    parties=st.lists(st.integers(min_value=1, max_value=12), max_size=25),
+def test_only_expired_holds_expire() -> None:
+    late, early = uuid4(), uuid4()
+    short = BedAssigned(actor="h", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
+                        bed_number=2, person_id=early, arrival_id=ARRIVAL,
+                        hold_until=NOW + timedelta(hours=1))  # fmt: skip
+    scenario(shelter).given(opened(), held(DORM, 1, late), short).when(
+        ExpireHolds(SHELTER, "h", NOW + timedelta(hours=2))
+    ).then(HoldExpired(actor="h", occurred_at=NOW + timedelta(hours=2), shelter_id=SHELTER,
+                       unit_id=DORM, bed_number=2, person_id=early))  # fmt: skip
+
+
+def test_a_departure_releases_a_held_place() -> None:
+    person = uuid4()
+    scenario(shelter).given(opened(), held(DORM, 5, person)).when(
+        Release(SHELTER, person, "departed", "h", NOW)
+    ).then(BedReleased(actor="h", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
+                       bed_number=5, person_id=person, reason="departed"))  # fmt: skip
+
+
+def test_capacity_never_drops_below_a_taken_place() -> None:
+    scenario(shelter).given(opened(), held(DORM, 12, uuid4())).when(
+        ChangeCapacity(SHELTER, DORM, 10, "operator", NOW)
+    ).then_raises(CapacityRefused, match="12")
+
+
+def test_a_host_offer_takes_people_only_once_verified_and_within_its_period() -> None:
+    offer = OfferHostPlace(SHELTER, "host-network", "Derkul",
+                           Unit(unit_id=DORM, name="home", places=3), date(2022, 9, 24),
+                           date(2022, 10, 1), "partner:host-network", NOW)  # fmt: skip
+    made = shelter.decide(offer, shelter.initial_state)
+    scenario(shelter).given(*made).when(assign(uuid4())).then_raises(ShelterNotOpen)
+    verified = shelter.decide(VerifyHostOffer(SHELTER, "p", NOW), shelter.fold(made))
+    assert len(scenario(shelter).given(*made, *verified).when(assign(uuid4())).decided()) == 1
+    late = AssignPlaces(SHELTER, ARRIVAL, (uuid4(),), NOBODY_SPECIAL, HOLD, "h",
+                        datetime(2022, 10, 2, tzinfo=UTC))  # fmt: skip
+    scenario(shelter).given(*made, *verified).when(late).then_raises(ShelterNotOpen)
+
+
+def test_a_withdrawn_offer_releases_its_guests() -> None:
+    guest = uuid4()
+    offer = OfferHostPlace(SHELTER, "hn", "Derkul", Unit(unit_id=DORM, name="home", places=3),
+                           date(2022, 9, 24), date(2022, 10, 1), "p", NOW)  # fmt: skip
+    made = shelter.decide(offer, shelter.initial_state)
+    verified = shelter.decide(VerifyHostOffer(SHELTER, "p", NOW), shelter.fold(made))
+    events = (
+        scenario(shelter)
+        .given(*made, *verified, held(DORM, 1, guest))
+        .when(WithdrawHostOffer(SHELTER, "p", NOW))
+        .decided()
+    )
+    assert isinstance(events[0], HostOfferWithdrawn)
+    assert isinstance(events[1], BedReleased) and events[1].person_id == guest
+
+
+def test_waitlisting_twice_changes_nothing_and_leaving_twice_neither() -> None:
+    person = uuid4()
+    command = Waitlist(ARRIVAL, (person,), "full", False, False, NOBODY_SPECIAL, "h", NOW)
+    first = waitlist.decide(command, waitlist.initial_state)
+    scenario(waitlist).given(*first).when(command).then()
+    leave = LeaveWaitlist(ARRIVAL, person, "placed", "h", NOW)
+    left = waitlist.decide(leave, waitlist.fold(first))
+    scenario(waitlist).given(*first, *left).when(leave).then()
+
+
+# --- invariants ----------------------------------------------------------------------------
+
+UNITS = (Unit(unit_id=DORM, name="D", places=6), Unit(unit_id=FAMILY, name="F", places=3,
+         attributes=(UnitAttribute.FAMILY_ROOM,)))  # fmt: skip
+PEOPLE = [uuid4() for _ in range(25)]
+
+step = st.one_of(
+    st.tuples(st.just("assign"), st.lists(st.sampled_from(PEOPLE), min_size=1, max_size=5)),
+    st.tuples(st.just("release"), st.sampled_from(PEOPLE)),
+    st.tuples(st.just("check_in"), st.sampled_from(PEOPLE)),
+    st.tuples(st.just("capacity"), st.tuples(st.sampled_from([DORM, FAMILY]), st.integers(0, 8))),
+    st.tuples(st.just("expire"), st.integers(0, 48)),
 )
-def test_no_sequence_of_placements_overfills_a_shelter_or_doubles_a_bed(
-    beds: int, parties: list[int]
+
+
+@settings(max_examples=300, deadline=None)
+@hypothesis_given(steps=st.lists(step, max_size=40))
+def test_no_unit_is_ever_over_its_places_and_no_person_holds_two(
+    steps: list[tuple[str, Any]],
 ) -> None:
-    history: list[object] = [opened(beds)]
-    state = shelter.fold([opened(beds)])
-    for size in parties:
+    history: list[DomainEvent] = [opened(*UNITS)]
+    for kind, argument in steps:
+        state = shelter.fold(history)
+        command: ShelterCommand
+        if kind == "assign":
+            command = assign(*dict.fromkeys(argument))
+        elif kind == "release":
+            command = Release(SHELTER, argument, "departed", "h", NOW)
+        elif kind == "check_in":
+            command = CheckIn(SHELTER, argument, "h", NOW)
+        elif kind == "capacity":
+            unit, places = argument
+            command = ChangeCapacity(SHELTER, unit, places, "operator", NOW)
+        else:
+            command = ExpireHolds(SHELTER, "h", NOW + timedelta(hours=argument))
         try:
-            events = shelter.decide(assign(*(uuid4() for _ in range(size))), state)
+            history.extend(shelter.decide(command, state))
         except DomainError:
             continue
-        for event in events:
-            state = shelter.evolve(state, event)
-            history.append(event)
-    taken = [event.bed_number for event in history if isinstance(event, BedAssigned)]
-    assert len(taken) <= beds
-    assert len(set(taken)) == len(taken)
-    assert all(1 <= bed <= beds for bed in taken)
+        final = shelter.fold(history)
+        for unit_id, unit in final.units.items():
+            taken = final.taken(unit_id)
+            assert len(taken) <= unit.places
+            assert all(1 <= number <= unit.places for number in taken)
+        people = [place.person_id for place in final.places.values()]
+        assert len(people) == len(set(people))
+
+
+@pytest.mark.parametrize("reason", ["left", "stay_ended"])
+def test_staff_check_out_needs_a_checked_in_person(reason: str) -> None:
+    person = uuid4()
+    scenario(shelter).given(opened(), held(DORM, 1, person)).when(
+        CheckOut(SHELTER, person, reason, "staff", NOW)  # type: ignore[arg-type]
+    ).then_raises(NotHere)

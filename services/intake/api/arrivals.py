@@ -111,7 +111,7 @@ async def get_arrivals(
     """The cases you registered, newest first (operators: every case)."""
     partner.require(Scope.READ_OWN_CASES)
     async with pool_of(request).acquire() as conn:
-        return await list_cases(conn, partner, limit, before.isoformat() if before else None)
+        return await list_cases(conn, partner, limit, before)
 
 
 @router.get("/arrivals/{arrival_id}")

@@ -152,7 +152,7 @@ async def post_merge(
     body: MergeRequest, request: Request, partner: Operator, key: IdempotencyKey
 ) -> JSONResponse:
     """Two records are one person: the duplicate now stands for the kept one."""
-    duplicate, kept = UUID(body.duplicate_person_id), UUID(body.kept_person_id)
+    duplicate, kept = body.duplicate_person_id, body.kept_person_id
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         if not await may_change_person(conn, partner, kept):

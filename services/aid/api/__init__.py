@@ -1,0 +1,5 @@
+"""Aid's HTTP API for the coordination centre and the distribution sites (operator key)."""
+
+from services.aid.api import distributions, reports, stock, support
+
+routers = (stock.router, distributions.router, support.router, reports.router)

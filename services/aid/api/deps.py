@@ -1,0 +1,107 @@
+"""What every aid route needs: the operator key, the pool, the store, and the one way to run a
+POST once per Idempotency-Key. A refusal by a rule is an answer too: it is remembered with the
+key, so a retry of a refused request is refused the same way and never issues by surprise;
+only "aid does not know this person yet" is not remembered, as it passes by itself."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from services.aid.domain.rules import Refused, Rule
+from shared.decider import DomainError
+from shared.eventstore import EventStore
+from shared.http import PROBLEM_JSON, ApiKeyHeader, Problem, require_operator
+from shared.idempotency import (
+    MAX_KEY_LENGTH,
+    KeyReusedWithOtherRequest,
+    request_fingerprint,
+    run_once,
+)
+
+#: problem type of a request refused by a rule of the domain
+REFUSED = "urn:resettle:problem:aid:refused"
+
+
+def operator_only(request: Request, api_key: ApiKeyHeader = None) -> None:
+    require_operator(request.app.state.runtime.settings.operator_api_key, api_key)
+
+
+def pool_of(request: Request) -> asyncpg.Pool:
+    pool: asyncpg.Pool = request.app.state.runtime.pool
+    return pool
+
+
+def store_of(request: Request) -> EventStore:
+    store: EventStore = request.app.state.store
+    return store
+
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="A key of your choice per request; a retry with the same key and body "
+        "returns the first answer (issued or refused) and changes nothing.",
+    ),
+]
+OPERATOR = [Depends(operator_only)]
+
+Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
+
+
+def refusal(error: DomainError) -> dict[str, Any]:
+    """RFC 9457 body of a refusal; a rule's refusal names the rule and when it passes."""
+    body: dict[str, Any] = {"type": REFUSED, "status": 422, "detail": str(error)}
+    if isinstance(error, Refused):
+        next_at = error.next_eligible_at
+        body.update(
+            title=f"Refused: {error.rule.value}",
+            rule=error.rule.value,
+            next_eligible_at=next_at.isoformat() if next_at else None,
+        )
+    else:
+        body.update(title="Refused", rule=None, next_eligible_at=None)
+    return body
+
+
+async def answer(request: Request, key: str, body: BaseModel | None, work: Work) -> JSONResponse:
+    """Run a POST's work once per key, in one transaction; map refusals to problem details."""
+
+    async def decided(conn: asyncpg.Connection) -> tuple[int, Any]:
+        try:
+            async with conn.transaction():  # a savepoint: a refusal leaves no event behind
+                return await work(conn)
+        except Refused as error:
+            problem = refusal(error)
+            if error.rule is Rule.NOT_REGISTERED:
+                # aid may learn of the person any second: a retry with this key decides again
+                raise Problem(
+                    422, problem["title"], problem["detail"], kind=REFUSED, rule=problem["rule"],
+                    next_eligible_at=None,
+                ) from error  # fmt: skip
+            return 422, problem
+        except DomainError as error:
+            return 422, refusal(error)
+
+    fingerprint = request_fingerprint(
+        request.method, request.url.path, body.model_dump(mode="json") if body else None
+    )
+    try:
+        outcome = await run_once(pool_of(request), "operator", key, fingerprint, decided)
+    except KeyReusedWithOtherRequest as error:
+        raise Problem(
+            409,
+            "Idempotency-Key reused",
+            f"The key {str(error)!r} was already used for a different request. Use a new key "
+            "for a new request; resend the same body to retry.",
+        ) from error
+    media_type = PROBLEM_JSON if outcome.status_code >= 400 else "application/json"
+    return JSONResponse(outcome.response, status_code=outcome.status_code, media_type=media_type)

@@ -1,0 +1,77 @@
+"""Issue an item to a person (for their household when it counts per household), and what a
+person got, what they are entitled to, and when they may have each item next."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.aid import distribution
+from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, pool_of, store_of
+from services.aid.api.stock import REFUSALS, Site
+from services.aid.queries import entitlements
+from shared.http import Problem
+from shared.schemas.aid import AidItem
+
+router = APIRouter(prefix="/v1", dependencies=OPERATOR, tags=["distributions"])
+
+
+class DistributionRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11", "item": "food_parcel",
+                 "site_id": "atameken-camp", "quantity": 1}
+            ]
+        },
+    )  # fmt: skip
+
+    person_id: UUID = Field(description="The person at the counter (pseudonymous id).")
+    item: AidItem
+    site_id: Site
+    quantity: int = Field(default=1, ge=1, le=100)
+
+
+@router.post(
+    "/distributions",
+    status_code=201,
+    responses={
+        **REFUSALS,
+        422: {
+            "description": "Refused: the problem names the rule (`rule`) and when the person "
+            "is next eligible (`next_eligible_at`, null when time alone will not help); or a "
+            "field is invalid."
+        },
+    },
+)
+async def post_distribution(
+    body: DistributionRequest, request: Request, key: IdempotencyKey
+) -> JSONResponse:
+    """Issue an item at a site: issued (201), or refused by a rule (422). The rules hold across
+    all sites, also when two sites issue to the same person at the same moment."""
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        issued = await distribution.issue_aid(
+            conn, store_of(request), **body.model_dump(), now=datetime.now(UTC)
+        )
+        return 201, issued.as_json()
+
+    return await answer(request, key, body, work)
+
+
+@router.get("/entitlements/{person_id}")
+async def get_entitlements(person_id: UUID, request: Request) -> dict[str, Any]:
+    """Whether a person is a resident, what they are entitled to, what they got and when, and
+    for each item whether they may have it now or when next (and which rule waits)."""
+    async with pool_of(request).acquire() as conn:
+        found = await entitlements(conn, person_id, datetime.now(UTC))
+    if found is None:
+        raise Problem(404, "Unknown person", f"Aid knows no person {person_id} (yet).")
+    return found

@@ -1,0 +1,154 @@
+"""Aid's use cases at the sites: donations, transfers, write-offs, item rules, and issues.
+
+An issue is two decisions in the caller's transaction: the recipient's stream (the person, or
+the household for per-household items) passes the rules and records the issue; the site's stock
+stream gives the units. Either both append or, on a refusal, neither; a concurrent writer on
+either stream makes the whole transaction start again (shared.decider.in_transaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from services.aid.domain.beneficiary import beneficiary
+from services.aid.domain.distribution import recipient_decision, stock_decision
+from services.aid.domain.household import household
+from services.aid.domain.rules import ItemRules, SetItemRules, item_rules, rules_in_force
+from services.aid.domain.stock import ReceiveDonation, TransferIn, TransferOut, WriteOff, stock
+from services.aid.streams import load, lock_streams
+from shared.decider import Decider, execute
+from shared.eventstore import Causation, EventStore
+from shared.schemas.aid import (
+    AidItem,
+    DonorKind,
+    IssuedPer,
+    StockTransferredOut,
+    WriteOffReason,
+    stock_id_of,
+)
+
+OPERATOR = "operator"
+
+
+async def rules_of(conn: asyncpg.Connection, store: EventStore, item: AidItem) -> ItemRules:
+    return rules_in_force(item, await load(conn, store, item_rules, item.value))
+
+
+async def set_rules(
+    conn: asyncpg.Connection, store: EventStore, rules: ItemRules, now: datetime
+) -> bool:
+    """Set an item's rules; False when they were in force already."""
+    command = SetItemRules(rules, OPERATOR, now)
+    return bool(await execute(conn, store, item_rules, rules.item.value, command, Causation.new()))
+
+
+async def receive_donation(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    *,
+    site_id: str,
+    item: AidItem,
+    quantity: int,
+    unit: str,
+    donor_kind: DonorKind,
+    expires_on: date | None,
+    now: datetime,
+) -> UUID:
+    donation_id = uuid4()
+    command = ReceiveDonation(
+        site_id, item, donation_id, quantity, unit, donor_kind, expires_on, OPERATOR, now
+    )
+    await execute(conn, store, stock, stock_id_of(site_id, item), command, Causation.new())
+    return donation_id
+
+
+async def transfer(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    *,
+    item: AidItem,
+    quantity: int,
+    from_site_id: str,
+    to_site_id: str,
+    now: datetime,
+) -> UUID:
+    """Move units between two sites: out of one stock and into the other, together."""
+    transfer_id, causation = uuid4(), Causation.new()
+    origin, destination = stock_id_of(from_site_id, item), stock_id_of(to_site_id, item)
+    await lock_streams(conn, origin, destination)
+    out = TransferOut(from_site_id, item, transfer_id, to_site_id, quantity, OPERATOR, now)
+    [sent] = await execute(conn, store, stock, origin, out, causation)
+    assert isinstance(sent.event, StockTransferredOut)
+    arrive = TransferIn(to_site_id, item, transfer_id, from_site_id, sent.event.lots, OPERATOR, now)
+    await execute(conn, store, stock, destination, arrive, causation)
+    return transfer_id
+
+
+async def write_off(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    *,
+    site_id: str,
+    item: AidItem,
+    quantity: int,
+    reason: WriteOffReason,
+    now: datetime,
+) -> UUID:
+    write_off_id = uuid4()
+    command = WriteOff(site_id, item, write_off_id, quantity, reason, OPERATOR, now)
+    await execute(conn, store, stock, stock_id_of(site_id, item), command, Causation.new())
+    return write_off_id
+
+
+@dataclass(frozen=True)
+class Issued:
+    issue_id: UUID
+    person_id: UUID
+    household_id: UUID | None
+    item: AidItem
+    quantity: int
+    site_id: str
+    issued_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "outcome": "issued",
+            "issue_id": str(self.issue_id),
+            "person_id": str(self.person_id),
+            "household_id": str(self.household_id) if self.household_id else None,
+            "item": self.item.value,
+            "quantity": self.quantity,
+            "site_id": self.site_id,
+            "issued_at": self.issued_at.isoformat(),
+        }
+
+
+async def issue_aid(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    *,
+    person_id: UUID,
+    item: AidItem,
+    quantity: int,
+    site_id: str,
+    now: datetime,
+) -> Issued:
+    """Issue an item to the person at the counter (for their household when the item counts per
+    household). Raises Refused naming the rule, or ConcurrencyConflict to start again."""
+    rules = await rules_of(conn, store, item)
+    person = await load(conn, store, beneficiary, str(person_id))
+    issue_id, causation = uuid4(), Causation.new()
+    stream, command = recipient_decision(
+        rules, person, person_id, issue_id, quantity, site_id, OPERATOR, now
+    )
+    decider: Decider[Any, Any] = beneficiary if rules.per is IssuedPer.PERSON else household
+    await execute(conn, store, decider, stream, command, causation)
+    draw = stock_decision(rules, person, issue_id, quantity, site_id, OPERATOR, now)
+    await execute(conn, store, stock, stock_id_of(site_id, item), draw, causation)
+    household_id = person.household_id if rules.per is IssuedPer.HOUSEHOLD else None
+    return Issued(issue_id, person_id, household_id, item, quantity, site_id, now)

@@ -1,0 +1,24 @@
+"""Aid's deciders, one module per aggregate: the beneficiary (a person), the household, one
+item's stock at one site, the item's rules, and support requests and offers."""
+
+from services.aid.domain.beneficiary import (
+    Beneficiary,
+    CloseEntitlements,
+    EndResidency,
+    IssueAid,
+    RecordResident,
+    RegisterBeneficiary,
+    UpdateBeneficiaryFacts,
+    beneficiary,
+)
+
+__all__ = [
+    "Beneficiary",
+    "CloseEntitlements",
+    "EndResidency",
+    "IssueAid",
+    "RecordResident",
+    "RegisterBeneficiary",
+    "UpdateBeneficiaryFacts",
+    "beneficiary",
+]

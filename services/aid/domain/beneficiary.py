@@ -1,0 +1,274 @@
+"""The beneficiary: what aid knows of one person, and the person's stream decides every issue
+of a per-person item. Two sites issuing to the same person at once append to this one stream:
+one of them conflicts, reloads, and is refused by the rules like any later request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import Literal
+from uuid import UUID
+
+from services.aid.domain.rules import Issue, ItemRules, Recipient, check_limits, check_recipient
+from shared.decider import Decider, DomainError
+from shared.schemas.aid import (
+    AidIssued,
+    AidItem,
+    BeneficiaryFactsUpdated,
+    BeneficiaryRegistered,
+    EntitlementGranted,
+    EntitlementsClosed,
+    IssuedPer,
+    ResidencyEnded,
+    ResidentRecorded,
+)
+from shared.schemas.base import DomainEvent
+from shared.schemas.intake import AgeBand, NeedCode
+
+#: what every resident may receive from the first night on
+RESIDENT_ENTITLEMENTS: tuple[tuple[AidItem, int], ...] = ((AidItem.FOOD_PARCEL, 1),)
+
+ClosedReason = Literal["departed", "merged"]
+#: housing's reason code for a check-out, recorded as given
+CheckOutReason = str
+
+
+def is_vulnerable(age_band: AgeBand, needs: tuple[NeedCode, ...]) -> bool:
+    """Any needs code, a child or an elder: they come first when stock runs low."""
+    return bool(needs) or age_band in (AgeBand.CHILD, AgeBand.ELDER)
+
+
+@dataclass(frozen=True)
+class RegisterBeneficiary:
+    person_id: UUID
+    household_id: UUID
+    age_band: AgeBand
+    needs: tuple[NeedCode, ...]
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class UpdateBeneficiaryFacts:
+    person_id: UUID
+    age_band: AgeBand
+    needs: tuple[NeedCode, ...]
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class RecordResident:
+    person_id: UUID
+    shelter_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class EndResidency:
+    person_id: UUID
+    shelter_id: UUID
+    reason: CheckOutReason
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CloseEntitlements:
+    person_id: UUID
+    reason: ClosedReason
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class IssueAid:
+    """Hand ``quantity`` of a per-person item to the person at ``site_id``."""
+
+    person_id: UUID
+    issue_id: UUID
+    item: AidItem
+    quantity: int
+    site_id: str
+    rules: ItemRules
+    actor: str
+    now: datetime
+
+
+BeneficiaryCommand = (
+    RegisterBeneficiary
+    | UpdateBeneficiaryFacts
+    | RecordResident
+    | EndResidency
+    | CloseEntitlements
+    | IssueAid
+)
+
+
+@dataclass(frozen=True)
+class Beneficiary:
+    shelter_id: UUID | None = None
+    entitled_to: frozenset[AidItem] = frozenset()
+    registered: bool = False
+    household_id: UUID | None = None
+    age_band: AgeBand | None = None
+    vulnerable: bool = False
+    #: departed is final; merged lasts until the record is restored or housed again
+    closed: ClosedReason | None = None
+    issued: MappingProxyType[AidItem, tuple[Issue, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    @property
+    def recipient(self) -> Recipient:
+        return Recipient(
+            known=self.registered or self.shelter_id is not None,
+            closed=self.closed,
+            resident=self.shelter_id is not None,
+            household_id=self.household_id,
+            vulnerable=self.vulnerable,
+        )
+
+
+def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]:
+    actor, now = command.actor, command.now
+    if isinstance(command, RegisterBeneficiary):
+        vulnerable = is_vulnerable(command.age_band, command.needs)
+        if (
+            state.registered
+            and state.closed != "merged"
+            and (state.household_id, state.age_band, state.vulnerable)
+            == (command.household_id, command.age_band, vulnerable)
+        ):
+            return []
+        return [
+            BeneficiaryRegistered(
+                actor=actor,
+                occurred_at=now,
+                person_id=command.person_id,
+                household_id=command.household_id,
+                age_band=command.age_band,
+                vulnerable=vulnerable,
+            )
+        ]
+    if isinstance(command, UpdateBeneficiaryFacts):
+        vulnerable = is_vulnerable(command.age_band, command.needs)
+        if (state.age_band, state.vulnerable) == (command.age_band, vulnerable):
+            return []
+        return [
+            BeneficiaryFactsUpdated(
+                actor=actor,
+                occurred_at=now,
+                person_id=command.person_id,
+                age_band=command.age_band,
+                vulnerable=vulnerable,
+            )
+        ]
+    if isinstance(command, RecordResident):
+        return _record_resident(command, state)
+    if isinstance(command, EndResidency):
+        if state.shelter_id != command.shelter_id:
+            return []  # a check-out from a place they no longer hold (moved since)
+        return [
+            ResidencyEnded(
+                actor=actor,
+                occurred_at=now,
+                person_id=command.person_id,
+                shelter_id=command.shelter_id,
+                reason=command.reason,
+            )
+        ]
+    if isinstance(command, CloseEntitlements):
+        if state.closed == "departed" or state.closed == command.reason:
+            return []
+        # recorded even for a person aid has not heard of yet: a departure overtaking the
+        # arrival must still stop every later issue
+        return [
+            EntitlementsClosed(
+                actor=actor, occurred_at=now, person_id=command.person_id, reason=command.reason
+            )
+        ]
+    return _issue(command, state)
+
+
+def _record_resident(command: RecordResident, state: Beneficiary) -> list[DomainEvent]:
+    if state.closed == "departed":
+        return []  # a late bed report for someone who left opens nothing
+    if state.shelter_id == command.shelter_id and state.closed is None:
+        return []  # already known to live there
+    events: list[DomainEvent] = [
+        ResidentRecorded(
+            actor=command.actor,
+            occurred_at=command.now,
+            person_id=command.person_id,
+            shelter_id=command.shelter_id,
+        )
+    ]
+    events.extend(
+        EntitlementGranted(
+            actor=command.actor,
+            occurred_at=command.now,
+            person_id=command.person_id,
+            item=item,
+            per_day=per_day,
+        )
+        for item, per_day in RESIDENT_ENTITLEMENTS
+        if item not in state.entitled_to
+    )
+    return events
+
+
+def _issue(command: IssueAid, state: Beneficiary) -> list[DomainEvent]:
+    if command.rules.per is not IssuedPer.PERSON:
+        raise DomainError(f"{command.item.value} is issued per household, not per person")
+    if command.quantity < 1:
+        raise DomainError("the quantity must be at least 1")
+    check_recipient(command.rules, state.recipient)
+    history = state.issued.get(command.item, ())
+    check_limits(command.rules, history, command.quantity, command.now, "the person")
+    return [
+        AidIssued(
+            actor=command.actor,
+            occurred_at=command.now,
+            person_id=command.person_id,
+            issue_id=command.issue_id,
+            item=command.item,
+            quantity=command.quantity,
+            site_id=command.site_id,
+        )
+    ]
+
+
+def evolve(state: Beneficiary, event: DomainEvent) -> Beneficiary:
+    if isinstance(event, BeneficiaryRegistered):
+        return replace(
+            state,
+            registered=True,
+            household_id=event.household_id,
+            age_band=event.age_band,
+            vulnerable=event.vulnerable,
+            closed=None if state.closed == "merged" else state.closed,
+        )
+    if isinstance(event, BeneficiaryFactsUpdated):
+        return replace(state, age_band=event.age_band, vulnerable=event.vulnerable)
+    if isinstance(event, ResidentRecorded):
+        # housed again after a merge was undone: the record stands for a person again
+        closed = None if state.closed == "merged" else state.closed
+        return replace(state, shelter_id=event.shelter_id, closed=closed)
+    if isinstance(event, EntitlementGranted):
+        return replace(state, entitled_to=state.entitled_to | {event.item})
+    if isinstance(event, ResidencyEnded):
+        resident_items = {item for item, _ in RESIDENT_ENTITLEMENTS}
+        return replace(state, shelter_id=None, entitled_to=state.entitled_to - resident_items)
+    if isinstance(event, EntitlementsClosed):
+        return replace(state, shelter_id=None, entitled_to=frozenset(), closed=event.reason)
+    if isinstance(event, AidIssued):
+        earlier = state.issued.get(event.item, ())
+        issued = {**state.issued, event.item: (*earlier, Issue(event.occurred_at, event.quantity))}
+        return replace(state, issued=MappingProxyType(issued))
+    return state
+
+
+beneficiary: Decider[BeneficiaryCommand, Beneficiary] = Decider(Beneficiary(), decide, evolve)

@@ -1,0 +1,402 @@
+"""Support for the way forward: a person's request (onward travel, job search) owns its
+matches and their statuses; a partner's offer owns its places. Accepting a match decides on
+both streams in one transaction: the request's status and one of the offer's places."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Any, Literal
+from uuid import UUID
+
+from services.aid.domain.rules import Recipient, Refused, Rule
+from services.aid.events import DocumentHeld, OfferDetailsRecorded, SupportRequestDetailsRecorded
+from shared.decider import Decider, DomainError
+from shared.schemas.aid import (
+    MatchAccepted,
+    MatchBasis,
+    MatchCompleted,
+    MatchProposed,
+    MatchWithdrawn,
+    OfferKind,
+    OfferPlaceReleased,
+    OfferPlaceTaken,
+    OfferPublished,
+    OfferWithdrawn,
+    SupportKind,
+    SupportRequested,
+    SupportRequestWithdrawn,
+)
+from shared.schemas.base import DomainEvent
+
+WithdrawalReason = Literal["no_longer_needed", "departed", "merged", "other"]
+MatchWithdrawalReason = Literal[
+    "declined", "offer_withdrawn", "request_withdrawn", "request_done", "other"
+]
+
+# --- the request ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestDetails:
+    destination_city: str | None = None
+    documents_held: tuple[DocumentHeld, ...] = ()
+    wanted_on: date | None = None
+    profession: str | None = None
+    skills: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    work_countries: tuple[str, ...] = ()
+    remote_ok: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestSupport:
+    request_id: UUID
+    person_id: UUID
+    kind: SupportKind
+    destination_country: str | None
+    details: RequestDetails
+    requester: Recipient
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ProposeMatch:
+    request_id: UUID
+    match_id: UUID
+    offer_id: UUID
+    basis: MatchBasis
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class AcceptMatch:
+    request_id: UUID
+    match_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class CompleteMatch:
+    request_id: UUID
+    match_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class WithdrawMatch:
+    request_id: UUID
+    match_id: UUID
+    reason: MatchWithdrawalReason
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class WithdrawRequest:
+    request_id: UUID
+    reason: WithdrawalReason
+    actor: str
+    now: datetime
+
+
+RequestCommand = (
+    RequestSupport | ProposeMatch | AcceptMatch | CompleteMatch | WithdrawMatch | WithdrawRequest
+)
+MatchStatus = Literal["proposed", "accepted", "done", "withdrawn"]
+OPEN_MATCH: frozenset[MatchStatus] = frozenset({"proposed", "accepted"})
+
+
+@dataclass(frozen=True)
+class Match:
+    offer_id: UUID
+    status: MatchStatus
+
+
+@dataclass(frozen=True)
+class SupportRequest:
+    person_id: UUID | None = None
+    status: Literal["new", "open", "done", "withdrawn"] = "new"
+    matches: MappingProxyType[UUID, Match] = field(default_factory=lambda: MappingProxyType({}))
+
+    def match(self, match_id: UUID) -> Match:
+        found = self.matches.get(match_id)
+        if found is None:
+            raise DomainError(f"match {match_id} was never proposed for this request")
+        return found
+
+
+class RequestClosed(DomainError):
+    pass
+
+
+def decide_request(command: RequestCommand, state: SupportRequest) -> list[DomainEvent]:
+    if isinstance(command, RequestSupport):
+        return _request(command, state)
+    if state.status == "new":
+        raise DomainError(f"there is no support request {command.request_id}")
+    stamp: dict[str, Any] = {
+        "actor": command.actor,
+        "occurred_at": command.now,
+        "request_id": command.request_id,
+    }
+    if isinstance(command, ProposeMatch):
+        if state.status != "open" or command.match_id in state.matches:
+            return []
+        return [
+            MatchProposed(
+                **stamp, match_id=command.match_id, offer_id=command.offer_id, basis=command.basis
+            )
+        ]
+    if isinstance(command, WithdrawRequest):
+        if state.status == "withdrawn":
+            return []
+        _require_open(state)
+        assert state.person_id is not None
+        return [
+            *_withdraw_open_matches(state, stamp, "request_withdrawn", keep=None),
+            SupportRequestWithdrawn(**stamp, person_id=state.person_id, reason=command.reason),
+        ]
+    match = state.match(command.match_id)
+    ids: dict[str, Any] = {"match_id": command.match_id, "offer_id": match.offer_id}
+    if isinstance(command, WithdrawMatch):
+        if match.status == "withdrawn":
+            return []
+        if match.status == "done":
+            raise DomainError("the match is done; it cannot be withdrawn any more")
+        return [MatchWithdrawn(**stamp, **ids, reason=command.reason)]
+    if isinstance(command, AcceptMatch):
+        if match.status == "accepted":
+            return []
+        _require_open(state)
+        if match.status != "proposed":
+            raise DomainError(f"the match is {match.status}; only a proposed match is accepted")
+        if any(other.status == "accepted" for other in state.matches.values()):
+            raise DomainError("another match of this request is accepted; withdraw it first")
+        return [MatchAccepted(**stamp, **ids)]
+    if match.status == "done":
+        return []
+    if match.status != "accepted":
+        raise DomainError(f"the match is {match.status}; accept it before it is done")
+    return [
+        MatchCompleted(**stamp, **ids),
+        *_withdraw_open_matches(state, stamp, "request_done", keep=command.match_id),
+    ]
+
+
+def _request(command: RequestSupport, state: SupportRequest) -> list[DomainEvent]:
+    if state.status != "new":
+        return []
+    if command.requester.closed is not None:
+        raise RequestClosed(f"the person's case is closed ({command.requester.closed})")
+    if not command.requester.known:
+        raise Refused(Rule.NOT_REGISTERED, "aid does not know this person yet; try again soon")
+    travel = command.kind is SupportKind.ONWARD_TRAVEL
+    if travel and command.destination_country is None:
+        raise DomainError("onward travel needs a destination country")
+    details = command.details
+    return [
+        SupportRequested(
+            actor=command.actor,
+            occurred_at=command.now,
+            request_id=command.request_id,
+            person_id=command.person_id,
+            kind=command.kind,
+            destination_country=command.destination_country if travel else None,
+        ),
+        SupportRequestDetailsRecorded(
+            actor=command.actor,
+            occurred_at=command.now,
+            request_id=command.request_id,
+            destination_city=details.destination_city,
+            documents_held=details.documents_held,
+            wanted_on=details.wanted_on,
+            profession=details.profession,
+            skills=details.skills,
+            languages=details.languages,
+            work_countries=details.work_countries,
+            remote_ok=details.remote_ok,
+            note=details.note,
+        ),
+    ]
+
+
+def _require_open(state: SupportRequest) -> None:
+    if state.status != "open":
+        raise RequestClosed(f"the request is {state.status}")
+
+
+def _withdraw_open_matches(
+    state: SupportRequest, stamp: dict[str, Any], reason: MatchWithdrawalReason, keep: UUID | None
+) -> list[DomainEvent]:
+    return [
+        MatchWithdrawn(**stamp, match_id=match_id, offer_id=match.offer_id, reason=reason)
+        for match_id, match in state.matches.items()
+        if match.status in OPEN_MATCH and match_id != keep
+    ]
+
+
+def evolve_request(state: SupportRequest, event: DomainEvent) -> SupportRequest:
+    if isinstance(event, SupportRequested):
+        return replace(state, person_id=event.person_id, status="open")
+    if isinstance(event, SupportRequestWithdrawn):
+        return replace(state, status="withdrawn")
+    status: dict[type[DomainEvent], MatchStatus] = {
+        MatchProposed: "proposed",
+        MatchAccepted: "accepted",
+        MatchCompleted: "done",
+        MatchWithdrawn: "withdrawn",
+    }
+    new_status = status.get(type(event))
+    if new_status is None:
+        return state
+    assert isinstance(event, MatchProposed | MatchAccepted | MatchCompleted | MatchWithdrawn)
+    matches = {**state.matches, event.match_id: Match(event.offer_id, new_status)}
+    done = "done" if isinstance(event, MatchCompleted) else state.status
+    return replace(state, matches=MappingProxyType(matches), status=done)
+
+
+support_request: Decider[RequestCommand, SupportRequest] = Decider(
+    SupportRequest(), decide_request, evolve_request
+)
+
+# --- the offer ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfferDetails:
+    partner: str
+    title: str
+    description: str | None = None
+    contact: str | None = None
+    available_until: date | None = None
+
+
+@dataclass(frozen=True)
+class PublishOffer:
+    offer_id: UUID
+    kind: OfferKind
+    country: str | None
+    city: str | None
+    profession: str | None
+    skills: tuple[str, ...]
+    languages: tuple[str, ...]
+    places: int
+    details: OfferDetails
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class TakePlace:
+    offer_id: UUID
+    match_id: UUID
+    request_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ReleasePlace:
+    offer_id: UUID
+    match_id: UUID
+    request_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class WithdrawOffer:
+    offer_id: UUID
+    actor: str
+    now: datetime
+
+
+OfferCommand = PublishOffer | TakePlace | ReleasePlace | WithdrawOffer
+
+
+@dataclass(frozen=True)
+class Offer:
+    status: Literal["new", "open", "withdrawn"] = "new"
+    places: int = 0
+    holders: frozenset[UUID] = frozenset()
+
+
+def decide_offer(command: OfferCommand, state: Offer) -> list[DomainEvent]:
+    if isinstance(command, PublishOffer):
+        return _publish(command, state)
+    if state.status == "new":
+        raise DomainError(f"there is no offer {command.offer_id}")
+    stamp: dict[str, Any] = {
+        "actor": command.actor,
+        "occurred_at": command.now,
+        "offer_id": command.offer_id,
+    }
+    if isinstance(command, WithdrawOffer):
+        return [] if state.status == "withdrawn" else [OfferWithdrawn(**stamp)]
+    ids: dict[str, Any] = {"match_id": command.match_id, "request_id": command.request_id}
+    if isinstance(command, ReleasePlace):
+        return [OfferPlaceReleased(**stamp, **ids)] if command.match_id in state.holders else []
+    if command.match_id in state.holders:
+        return []
+    if state.status == "withdrawn":
+        raise DomainError("the offer was withdrawn")
+    if len(state.holders) >= state.places:
+        raise DomainError(f"all {state.places} place(s) of the offer are taken")
+    return [OfferPlaceTaken(**stamp, **ids)]
+
+
+def _publish(command: PublishOffer, state: Offer) -> list[DomainEvent]:
+    if state.status != "new":
+        return []
+    travel = command.kind in (OfferKind.RIDE, OfferKind.TICKET)
+    if travel and command.country is None:
+        raise DomainError("a ride or ticket needs its destination country")
+    if not travel and command.profession is None and not command.skills:
+        raise DomainError("a job needs a profession or skills to be matched on")
+    details = command.details
+    return [
+        OfferPublished(
+            actor=command.actor,
+            occurred_at=command.now,
+            offer_id=command.offer_id,
+            kind=command.kind,
+            country=command.country,
+            city=command.city,
+            profession=command.profession,
+            skills=command.skills,
+            languages=command.languages,
+            places=command.places,
+        ),
+        OfferDetailsRecorded(
+            actor=command.actor,
+            occurred_at=command.now,
+            offer_id=command.offer_id,
+            partner=details.partner,
+            title=details.title,
+            description=details.description,
+            contact=details.contact,
+            available_until=details.available_until,
+        ),
+    ]
+
+
+def evolve_offer(state: Offer, event: DomainEvent) -> Offer:
+    if isinstance(event, OfferPublished):
+        return Offer("open", event.places, frozenset())
+    if isinstance(event, OfferWithdrawn):
+        return replace(state, status="withdrawn")
+    if isinstance(event, OfferPlaceTaken):
+        return replace(state, holders=state.holders | {event.match_id})
+    if isinstance(event, OfferPlaceReleased):
+        return replace(state, holders=state.holders - {event.match_id})
+    return state
+
+
+support_offer: Decider[OfferCommand, Offer] = Decider(Offer(), decide_offer, evolve_offer)

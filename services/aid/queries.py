@@ -1,0 +1,265 @@
+"""Reading aid's read models for the API: entitlements and what comes next, stock with its
+low-stock flag, support requests, offers and matches, and daily totals."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.aid.domain.rules import DEFAULT_RULES, UNITS, Issue, ItemRules, Recipient, outlook
+from shared.schemas.aid import AidItem, IssuedPer
+
+
+async def rules_by_item(conn: asyncpg.Connection) -> dict[AidItem, ItemRules]:
+    """The rules in force: the defaults, overridden where the centre set others."""
+    rules = dict(DEFAULT_RULES)
+    for row in await conn.fetch("SELECT * FROM item_rules"):
+        item = AidItem(row["item"])
+        rules[item] = ItemRules(
+            item=item,
+            per=IssuedPer(row["per"]),
+            max_per_day=row["max_per_day"],
+            min_interval=timedelta(hours=row["min_interval_hours"]),
+            residents_only=row["residents_only"],
+            vulnerable_first=row["vulnerable_first"],
+            total_cap=row["total_cap"],
+            low_stock_level=row["low_stock_level"],
+        )
+    return rules
+
+
+def rules_json(rules: ItemRules) -> dict[str, Any]:
+    return {
+        "item": rules.item.value,
+        "unit": rules.unit,
+        "per": rules.per.value,
+        "max_per_day": rules.max_per_day,
+        "min_interval_hours": int(rules.min_interval.total_seconds() // 3600),
+        "residents_only": rules.residents_only,
+        "vulnerable_first": rules.vulnerable_first,
+        "total_cap": rules.total_cap,
+        "low_stock_level": rules.low_stock_level,
+        "perishable": rules.perishable,
+    }
+
+
+async def entitlements(
+    conn: asyncpg.Connection, person_id: UUID, now: datetime
+) -> dict[str, Any] | None:
+    """Who the person is to aid, what they got and when, and what they may get next."""
+    person = await conn.fetchrow("SELECT * FROM beneficiaries WHERE person_id = $1", person_id)
+    if person is None:
+        return None
+    granted = await conn.fetch(
+        "SELECT item, per_day FROM entitlements WHERE person_id = $1 AND closed_at IS NULL "
+        "ORDER BY item",
+        person_id,
+    )
+    household = person["arrival_id"]
+    issues = await conn.fetch(
+        """
+        SELECT * FROM issues WHERE person_id = $1 OR (household_id = $2 AND $2 IS NOT NULL)
+        ORDER BY issued_at, issue_id
+        """,
+        person_id,
+        household,
+    )
+    status = person["status"]
+    recipient = Recipient(
+        known=person["registered_at"] is not None or person["shelter_id"] is not None,
+        closed=status if status in ("departed", "merged") else None,
+        resident=person["shelter_id"] is not None,
+        household_id=household,
+        vulnerable=person["vulnerable"],
+    )
+    upcoming = []
+    for item, rules in (await rules_by_item(conn)).items():
+        counted = [
+            Issue(row["issued_at"], row["quantity"])
+            for row in issues
+            if row["item"] == item.value
+            and (
+                row["household_id"] == household
+                if rules.per is IssuedPer.HOUSEHOLD
+                else row["household_id"] is None and row["person_id"] == person_id
+            )
+        ]
+        seen = outlook(rules, recipient, counted, now)
+        upcoming.append(
+            {
+                "item": item.value,
+                "per": rules.per.value,
+                "eligible_now": seen.eligible_now,
+                "rule": seen.rule.value if seen.rule else None,
+                "next_eligible_at": seen.next_eligible_at.isoformat()
+                if seen.next_eligible_at
+                else None,
+            }
+        )
+    return {
+        "person_id": str(person_id),
+        "arrival_id": str(household) if household else None,
+        "age_band": person["age_band"],
+        "vulnerable": person["vulnerable"],
+        "resident": person["shelter_id"] is not None,
+        "status": status,
+        "shelter_id": str(person["shelter_id"]) if person["shelter_id"] else None,
+        "entitlements": [{"item": row["item"], "per_day": row["per_day"]} for row in granted],
+        "received": [
+            {
+                "issue_id": str(row["issue_id"]),
+                "item": row["item"],
+                "quantity": row["quantity"],
+                "site_id": row["site_id"],
+                "issued_at": row["issued_at"].isoformat(),
+                "for_household": row["household_id"] is not None,
+                "collected_by": str(row["person_id"]),
+            }
+            for row in issues
+        ],
+        "next": upcoming,
+    }
+
+
+async def stock_levels(
+    conn: asyncpg.Connection, site_id: str | None, item: AidItem | None, low_only: bool
+) -> list[dict[str, Any]]:
+    rules = await rules_by_item(conn)
+    rows = await conn.fetch(
+        """
+        SELECT site_id, item, quantity, lots::text AS lots, earliest_expiry, updated_at
+        FROM stock WHERE ($1::text IS NULL OR site_id = $1) AND ($2::text IS NULL OR item = $2)
+        ORDER BY site_id, item
+        """,
+        site_id,
+        item.value if item else None,
+    )
+    levels = []
+    for row in rows:
+        level = rules[AidItem(row["item"])].low_stock_level
+        low = row["quantity"] <= level
+        if low_only and not low:
+            continue
+        levels.append(
+            {
+                "site_id": row["site_id"],
+                "item": row["item"],
+                "unit": UNITS[AidItem(row["item"])],
+                "quantity": row["quantity"],
+                "low_stock_level": level,
+                "low": low,
+                "earliest_expiry": _iso(row["earliest_expiry"]),
+                "lots": [
+                    {"expires_on": expiry, "quantity": units}
+                    for expiry, units in json.loads(row["lots"])
+                ],
+                "updated_at": row["updated_at"].isoformat(),
+            }
+        )
+    return levels
+
+
+async def stock_movements(
+    conn: asyncpg.Connection, site_id: str, item: AidItem, limit: int
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        """
+        SELECT * FROM stock_movements WHERE site_id = $1 AND item = $2
+        ORDER BY occurred_at DESC, version DESC LIMIT $3
+        """,
+        site_id,
+        item.value,
+        limit,
+    )
+    return [
+        {
+            "kind": row["kind"],
+            "quantity": row["quantity"],
+            "reference_id": str(row["reference_id"]),
+            "other_site_id": row["other_site_id"],
+            "donor_kind": row["donor_kind"],
+            "reason": row["reason"],
+            "expires_on": _iso(row["expires_on"]),
+            "occurred_at": row["occurred_at"].isoformat(),
+        }
+        for row in rows
+    ]
+
+
+def request_json(row: asyncpg.Record, matches: list[asyncpg.Record]) -> dict[str, Any]:
+    return {
+        "request_id": str(row["request_id"]),
+        "person_id": str(row["person_id"]),
+        "kind": row["kind"],
+        "status": row["status"],
+        "destination_country": row["destination_country"],
+        "destination_city": row["destination_city"],
+        "documents_held": list(row["documents_held"]),
+        "wanted_on": _iso(row["wanted_on"]),
+        "profession": row["profession"],
+        "skills": list(row["skills"]),
+        "languages": list(row["languages"]),
+        "work_countries": list(row["work_countries"]),
+        "remote_ok": row["remote_ok"],
+        "note": row["note"],
+        "requested_at": row["requested_at"].isoformat(),
+        "closed_at": _iso(row["closed_at"]),
+        "withdrawn_reason": row["withdrawn_reason"],
+        "matches": [match_json(match) for match in matches],
+    }
+
+
+def offer_json(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "offer_id": str(row["offer_id"]),
+        "kind": row["kind"],
+        "status": row["status"],
+        "country": row["country"],
+        "city": row["city"],
+        "profession": row["profession"],
+        "skills": list(row["skills"]),
+        "languages": list(row["languages"]),
+        "places": row["places"],
+        "places_taken": row["places_taken"],
+        "partner": row["partner"],
+        "title": row["title"],
+        "description": row["description"],
+        "contact": row["contact"],
+        "available_until": _iso(row["available_until"]),
+        "published_at": row["published_at"].isoformat(),
+    }
+
+
+def match_json(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        "match_id": str(row["match_id"]),
+        "request_id": str(row["request_id"]),
+        "offer_id": str(row["offer_id"]),
+        "basis": row["basis"],
+        "status": row["status"],
+        "proposed_at": row["proposed_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+        "withdrawn_reason": row["withdrawn_reason"],
+    }
+
+
+async def daily_totals(
+    conn: asyncpg.Connection, day: date, site_id: str | None
+) -> list[asyncpg.Record]:
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT * FROM daily_totals WHERE day = $1 AND ($2::text IS NULL OR site_id = $2)
+        ORDER BY site_id, item
+        """,
+        day,
+        site_id,
+    )
+    return rows
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

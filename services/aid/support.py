@@ -1,0 +1,286 @@
+"""Aid's use cases for the way forward: requests and offers, the matches the service proposes
+between them, and the statuses that follow (accepted, done, withdrawn).
+
+When a use case appends to requests and offers both, it appends to the requests first, in the
+order of their ids, then to the offer: every writer waits in the same order, none deadlocks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from services.aid.domain.beneficiary import beneficiary
+from services.aid.domain.matching import (
+    OfferProfile,
+    RequestProfile,
+    match_id_of,
+    offers_for,
+    requests_for,
+)
+from services.aid.domain.support import (
+    AcceptMatch,
+    CompleteMatch,
+    MatchWithdrawalReason,
+    OfferDetails,
+    ProposeMatch,
+    PublishOffer,
+    ReleasePlace,
+    RequestDetails,
+    RequestSupport,
+    TakePlace,
+    WithdrawalReason,
+    WithdrawMatch,
+    WithdrawOffer,
+    WithdrawRequest,
+    support_offer,
+    support_request,
+)
+from services.aid.streams import load
+from shared.decider import DomainError, execute
+from shared.eventstore import Causation, EventStore
+from shared.schemas.aid import MatchBasis, MatchWithdrawn, OfferKind, SupportKind
+
+ACTOR = "operator"
+SERVICE = "service:aid"
+
+Proposal = dict[str, str]
+
+
+class UnknownMatch(DomainError):
+    pass
+
+
+async def request_support(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    *,
+    person_id: UUID,
+    kind: SupportKind,
+    destination_country: str | None,
+    details: RequestDetails,
+    now: datetime,
+) -> tuple[UUID, list[Proposal]]:
+    """Record the request and propose the offers that fit it best."""
+    request_id, causation = uuid4(), Causation.new()
+    requester = (await load(conn, store, beneficiary, str(person_id))).recipient
+    command = RequestSupport(
+        request_id, person_id, kind, destination_country, details, requester, ACTOR, now
+    )
+    await execute(conn, store, support_request, str(request_id), command, causation)
+    profile = RequestProfile(
+        request_id, kind, destination_country, details.destination_city, details.profession,
+        frozenset(details.skills), frozenset(details.languages), frozenset(details.work_countries),
+        details.remote_ok,
+    )  # fmt: skip
+    rows = await conn.fetch(
+        "SELECT * FROM support_offers WHERE status = 'open' ORDER BY published_at, offer_id"
+    )
+    proposals = []
+    for offer, basis in offers_for(profile, [_offer_profile(row) for row in rows]):
+        proposals.append(await _propose(conn, store, request_id, offer.offer_id, basis, now))
+    return request_id, proposals
+
+
+async def publish_offer(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    *,
+    kind: OfferKind,
+    country: str | None,
+    city: str | None,
+    profession: str | None,
+    skills: tuple[str, ...],
+    languages: tuple[str, ...],
+    places: int,
+    details: OfferDetails,
+    now: datetime,
+) -> tuple[UUID, list[Proposal]]:
+    """Record the offer and propose it to the open requests it fits best."""
+    offer_id, causation = uuid4(), Causation.new()
+    command = PublishOffer(
+        offer_id, kind, country, city, profession, skills, languages, places, details, ACTOR, now
+    )
+    await execute(conn, store, support_offer, str(offer_id), command, causation)
+    profile = OfferProfile(
+        offer_id, kind, country, city, profession, frozenset(skills), frozenset(languages)
+    )
+    rows = await conn.fetch(
+        "SELECT * FROM support_requests WHERE status = 'open' ORDER BY requested_at, request_id"
+    )
+    chosen = requests_for(profile, [_request_profile(row) for row in rows])
+    proposals = []
+    for request, basis in sorted(chosen, key=lambda pair: pair[0].request_id):
+        proposals.append(await _propose(conn, store, request.request_id, offer_id, basis, now))
+    return offer_id, proposals
+
+
+async def _propose(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    request_id: UUID,
+    offer_id: UUID,
+    basis: MatchBasis,
+    now: datetime,
+) -> Proposal:
+    match_id = match_id_of(request_id, offer_id)
+    command = ProposeMatch(request_id, match_id, offer_id, basis, SERVICE, now)
+    await execute(conn, store, support_request, str(request_id), command, Causation.new())
+    return {
+        "match_id": str(match_id),
+        "request_id": str(request_id),
+        "offer_id": str(offer_id),
+        "basis": basis.value,
+    }
+
+
+async def _match(conn: asyncpg.Connection, match_id: UUID) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "SELECT request_id, offer_id FROM support_matches WHERE match_id = $1", match_id
+    )
+    if row is None:
+        raise UnknownMatch(f"no match {match_id} was proposed")
+    return row
+
+
+async def accept_match(
+    conn: asyncpg.Connection, store: EventStore, match_id: UUID, now: datetime
+) -> None:
+    """The person and the partner agree: the request is matched and holds one of the offer's
+    places (refused when none is left)."""
+    row, causation = await _match(conn, match_id), Causation.new()
+    accept = AcceptMatch(row["request_id"], match_id, ACTOR, now)
+    await execute(conn, store, support_request, str(row["request_id"]), accept, causation)
+    take = TakePlace(row["offer_id"], match_id, row["request_id"], ACTOR, now)
+    await execute(conn, store, support_offer, str(row["offer_id"]), take, causation)
+
+
+async def complete_match(
+    conn: asyncpg.Connection, store: EventStore, match_id: UUID, now: datetime
+) -> None:
+    row = await _match(conn, match_id)
+    command = CompleteMatch(row["request_id"], match_id, ACTOR, now)
+    await execute(conn, store, support_request, str(row["request_id"]), command, Causation.new())
+
+
+async def withdraw_match(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    match_id: UUID,
+    reason: MatchWithdrawalReason,
+    now: datetime,
+) -> None:
+    row, causation = await _match(conn, match_id), Causation.new()
+    command = WithdrawMatch(row["request_id"], match_id, reason, ACTOR, now)
+    await execute(conn, store, support_request, str(row["request_id"]), command, causation)
+    release = ReleasePlace(row["offer_id"], match_id, row["request_id"], ACTOR, now)
+    await execute(conn, store, support_offer, str(row["offer_id"]), release, causation)
+
+
+async def withdraw_request(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    request_id: UUID,
+    reason: WithdrawalReason,
+    now: datetime,
+) -> None:
+    """The request ends; its open matches end with it, and free the places they held."""
+    causation = Causation.new()
+    withdrawn = await _withdraw(conn, store, request_id, reason, ACTOR, now, causation)
+    await _release(conn, store, withdrawn, ACTOR, now, causation)
+
+
+async def _withdraw(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    request_id: UUID,
+    reason: WithdrawalReason,
+    actor: str,
+    now: datetime,
+    causation: Causation,
+) -> list[MatchWithdrawn]:
+    command = WithdrawRequest(request_id, reason, actor, now)
+    recorded = await execute(conn, store, support_request, str(request_id), command, causation)
+    return [r.event for r in recorded if isinstance(r.event, MatchWithdrawn)]
+
+
+async def _release(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    withdrawn: list[MatchWithdrawn],
+    actor: str,
+    now: datetime,
+    causation: Causation,
+) -> None:
+    """Free the places of withdrawn matches, after every request was decided on."""
+    for match in sorted(withdrawn, key=lambda event: (event.offer_id, event.match_id)):
+        release = ReleasePlace(match.offer_id, match.match_id, match.request_id, actor, now)
+        await execute(conn, store, support_offer, str(match.offer_id), release, causation)
+
+
+async def withdraw_offer(
+    conn: asyncpg.Connection, store: EventStore, offer_id: UUID, now: datetime
+) -> None:
+    """The offer ends; its open matches are withdrawn, and their requests wait again."""
+    causation = Causation.new()
+    if (await load(conn, store, support_offer, str(offer_id))).status == "new":
+        raise DomainError(f"there is no offer {offer_id}")
+    open_matches = await conn.fetch(
+        "SELECT match_id, request_id FROM support_matches "
+        "WHERE offer_id = $1 AND status IN ('proposed', 'accepted') ORDER BY request_id",
+        offer_id,
+    )
+    for row in open_matches:
+        command = WithdrawMatch(row["request_id"], row["match_id"], "offer_withdrawn", ACTOR, now)
+        await execute(conn, store, support_request, str(row["request_id"]), command, causation)
+    for row in open_matches:
+        release = ReleasePlace(offer_id, row["match_id"], row["request_id"], ACTOR, now)
+        await execute(conn, store, support_offer, str(offer_id), release, causation)
+    await execute(
+        conn, store, support_offer, str(offer_id), WithdrawOffer(offer_id, ACTOR, now), causation
+    )
+
+
+async def withdraw_requests_of(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    person_id: UUID,
+    reason: WithdrawalReason,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """A person who left, or was merged away, no longer needs their open requests."""
+    rows = await conn.fetch(
+        "SELECT request_id FROM support_requests "
+        "WHERE person_id = $1 AND status IN ('open', 'matched') ORDER BY request_id",
+        person_id,
+    )
+    withdrawn: list[MatchWithdrawn] = []
+    for row in rows:
+        withdrawn += await _withdraw(
+            conn, store, row["request_id"], reason, SERVICE, now, causation
+        )
+    await _release(conn, store, withdrawn, SERVICE, now, causation)
+
+
+def _offer_profile(row: asyncpg.Record) -> OfferProfile:
+    return OfferProfile(
+        row["offer_id"], OfferKind(row["kind"]), row["country"], row["city"], row["profession"],
+        frozenset(row["skills"]), frozenset(row["languages"]),
+    )  # fmt: skip
+
+
+def _request_profile(row: asyncpg.Record) -> RequestProfile:
+    fields: dict[str, Any] = {
+        "destination_country": row["destination_country"],
+        "destination_city": row["destination_city"],
+        "profession": row["profession"],
+        "skills": frozenset(row["skills"]),
+        "languages": frozenset(row["languages"]),
+        "work_countries": frozenset(row["work_countries"]),
+        "remote_ok": row["remote_ok"],
+    }
+    return RequestProfile(row["request_id"], SupportKind(row["kind"]), **fields)

@@ -1,0 +1,181 @@
+"""Where people sleep: placements, the waitlist, check-in and out, moves, the due-out list."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ConfigDict, Field
+
+from services.housing import app
+from services.housing.api.deps import (
+    IdempotencyKey,
+    OperatorOnly,
+    answer,
+    holds_of,
+    pool_of,
+    store_of,
+)
+from services.housing.domain.shelter import CheckOut
+from shared.http import Problem, RequestBody
+
+router = APIRouter(prefix="/v1", dependencies=OperatorOnly, tags=["placements"])
+
+
+class PersonRef(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: UUID
+
+
+class CheckOutRequest(PersonRef):
+    reason: Literal["left", "stay_ended"] = "left"
+
+
+class MoveRequest(RequestBody):
+    model_config = ConfigDict(extra="forbid")
+
+    to_shelter_id: UUID
+    reason: str = Field(min_length=3, max_length=500)
+
+
+def _placement(row: asyncpg.Record) -> dict[str, Any]:
+    def iso(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "person_id": str(row["person_id"]),
+        "arrival_id": str(row["arrival_id"]) if row["arrival_id"] else None,
+        "status": row["status"],
+        "placed": row["status"] in ("held", "checked_in"),
+        "shelter_id": str(row["shelter_id"]) if row["shelter_id"] else None,
+        "unit_id": str(row["unit_id"]) if row["unit_id"] else None,
+        "bed_number": row["bed_number"],
+        "hold_until": iso(row["hold_until"]),
+        "checked_in_at": iso(row["checked_in_at"]),
+        "reason": row["reason"],
+        "since": iso(row["since"]),
+    }
+
+
+_WAITLIST = """
+SELECT person_id, arrival_id, reason, since, priority, keep_together,
+       row_number() OVER (ORDER BY priority DESC, since, arrival_id, person_id) AS position
+FROM placements WHERE status = 'waiting'
+"""
+
+
+@router.get("/placements/{person_id}")
+async def get_placement(person_id: UUID, request: Request) -> dict[str, Any]:
+    """Where a person sleeps (held or checked in), or their place on the waitlist."""
+    async with pool_of(request).acquire() as conn:
+        row = await conn.fetchrow("SELECT * FROM placements WHERE person_id = $1", person_id)
+        position = await conn.fetchval(
+            f"SELECT position FROM ({_WAITLIST}) w WHERE person_id = $1", person_id
+        )
+    if row is None:
+        raise Problem(404, "No placement", f"Housing knows no person {person_id} (yet).")
+    return {**_placement(row), "waitlist_position": position}
+
+
+@router.get("/persons/{person_id}/placements")
+async def get_history(person_id: UUID, request: Request) -> list[dict[str, Any]]:
+    """A person's placement history, oldest first."""
+    async with pool_of(request).acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT * FROM placement_history WHERE person_id = $1 ORDER BY position, what",
+            person_id,
+        )
+    return [
+        {"at": row["at"].isoformat(), "what": row["what"],
+         "shelter_id": str(row["shelter_id"]) if row["shelter_id"] else None,
+         "unit_id": str(row["unit_id"]) if row["unit_id"] else None,
+         "bed_number": row["bed_number"], "reason": row["reason"]}
+        for row in rows
+    ]  # fmt: skip
+
+
+@router.get("/waitlist")
+async def get_waitlist(request: Request) -> list[dict[str, Any]]:
+    """Who waits for a place: the vulnerable first, then first come."""
+    async with pool_of(request).acquire() as conn:
+        rows = await conn.fetch(f"{_WAITLIST} ORDER BY position")
+    return [
+        {"position": row["position"], "person_id": str(row["person_id"]),
+         "arrival_id": str(row["arrival_id"]), "priority": row["priority"],
+         "keep_together": row["keep_together"], "reason": row["reason"],
+         "since": row["since"].isoformat()}
+        for row in rows
+    ]  # fmt: skip
+
+
+@router.get("/due-out")
+async def get_due_out(
+    request: Request, on: Annotated[date | None, Query(description="Default: today (UTC)")] = None
+) -> list[dict[str, Any]]:
+    """Who reaches their shelter's maximum stay by the end of the day ``on``."""
+    day = on or datetime.now(UTC).date()
+    end_of_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
+    async with pool_of(request).acquire() as conn:
+        rows = await conn.fetch(
+            """
+            SELECT p.*, s.max_nights, s.name AS shelter_name FROM placements p
+            JOIN shelters s USING (shelter_id)
+            WHERE p.status = 'checked_in' AND s.max_nights IS NOT NULL
+              AND p.checked_in_at + make_interval(days => s.max_nights) <= $1
+            ORDER BY p.checked_in_at
+            """,
+            end_of_day,
+        )
+    return [{**_placement(row), "shelter": row["shelter_name"],
+             "max_nights": row["max_nights"]} for row in rows]  # fmt: skip
+
+
+@router.post("/shelters/{shelter_id}/check-ins")
+async def post_check_in(
+    shelter_id: UUID, body: PersonRef, request: Request, key: IdempotencyKey
+) -> JSONResponse:
+    """Shelter staff: the person arrived at the place held for them."""
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        count = await app.check_in(conn, store_of(request), shelter_id, body.person_id,
+                                   "operator", datetime.now(UTC))  # fmt: skip
+        return 200, {"changed": count > 0}
+
+    return await answer(request, key, body, work)
+
+
+@router.post("/shelters/{shelter_id}/check-outs")
+async def post_check_out(
+    shelter_id: UUID, body: CheckOutRequest, request: Request, key: IdempotencyKey
+) -> JSONResponse:
+    """Shelter staff: the person left; the place passes to the first fitting waiting person."""
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        command = CheckOut(shelter_id, body.person_id, body.reason, "operator", datetime.now(UTC))
+        count = await app.check_out(conn, store_of(request), holds_of(request), command)
+        return 200, {"changed": count > 0}
+
+    return await answer(request, key, body, work)
+
+
+@router.post("/persons/{person_id}/move")
+async def post_move(
+    person_id: UUID, body: MoveRequest, request: Request, key: IdempotencyKey
+) -> JSONResponse:
+    """Operator: move a person to another shelter, with a reason."""
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        moved = await app.move_person(
+            conn, store_of(request), holds_of(request), person_id, body.to_shelter_id,
+            "operator", datetime.now(UTC),
+        )  # fmt: skip
+        if not moved:
+            raise Problem(422, "Nothing to move", f"Person {person_id} holds no place.")
+        return 200, {"moved": True, "reason": body.reason}
+
+    return await answer(request, key, body, work)

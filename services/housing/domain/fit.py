@@ -1,0 +1,44 @@
+"""What a party needs of a unit, and whether a unit gives it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from shared.schemas.housing import Requirements, Unit, UnitAttribute
+from shared.schemas.intake import AgeBand, ArrivingMember, NeedCode, Sex
+
+VULNERABLE = frozenset(
+    {
+        NeedCode.UNACCOMPANIED_MINOR, NeedCode.PREGNANT, NeedCode.SERIOUS_ILLNESS,
+        NeedCode.DISABILITY, NeedCode.ELDERLY, NeedCode.VICTIM_OF_TRAUMA,
+        NeedCode.SINGLE_HEADED_HOUSEHOLD, NeedCode.FAMILY_WITH_CHILDREN,
+    }
+)  # fmt: skip
+
+
+def requirements_of(members: Iterable[ArrivingMember]) -> Requirements:
+    party = list(members)
+    needs = {need for member in party for need in member.needs}
+    return Requirements(
+        accessible=bool(needs & {NeedCode.ACCESSIBLE_PLACE, NeedCode.DISABILITY}),
+        family_room=NeedCode.FAMILY_WITH_CHILDREN in needs
+        or any(member.age_band == AgeBand.CHILD for member in party),
+        all_women=bool(party) and all(member.sex == Sex.FEMALE for member in party),
+    )
+
+
+def is_vulnerable(members: Iterable[ArrivingMember]) -> bool:
+    return any(
+        member.age_band in (AgeBand.CHILD, AgeBand.ELDER) or VULNERABLE & set(member.needs)
+        for member in members
+    )
+
+
+def fits(unit: Unit, needs: Requirements) -> bool:
+    offered = set(unit.attributes)
+    if needs.accessible and UnitAttribute.ACCESSIBLE not in offered:
+        return False
+    if needs.family_room and not offered & {UnitAttribute.FAMILY_ROOM,
+                                             UnitAttribute.CHILDREN_ALLOWED}:  # fmt: skip
+        return False
+    return not (UnitAttribute.WOMEN_ONLY in offered and not needs.all_women)

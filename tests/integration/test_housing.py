@@ -1,0 +1,350 @@
+"""Housing on the real stack: racing placements, groups, needs, holds passed on, moves,
+occupancy at a past moment, and rebuilds that end where the live read models are."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+
+from services.housing.app import expire_holds, place_arrival
+from services.housing.projections import READ_MODEL_TABLES
+from shared.decider import in_transaction
+from shared.eventstore import Causation
+from shared.rebuild import rebuild_read_models
+from shared.schemas.intake import (
+    AgeBand,
+    ArrivalRegistered,
+    ArrivingMember,
+    NeedCode,
+    Relation,
+    Sex,
+)
+from tests.conftest import OPERATOR_KEY, RunningServices, eventually
+from tests.factories import arrival, group_of_friends, person
+from tests.integration.helpers import placement_of
+
+pytestmark = pytest.mark.integration
+OPERATOR = {"X-API-Key": OPERATOR_KEY}
+
+
+@pytest.fixture
+def service_names() -> tuple[str, ...]:
+    return ("intake", "housing")
+
+
+def op(key: str | None = None) -> dict[str, str]:
+    return {**OPERATOR, "Idempotency-Key": key or str(uuid4())}
+
+
+async def open_shelter(services: RunningServices, **body: Any) -> dict[str, Any]:
+    body = {"kind": "camp_dormitory", "district": "Zachagansk", **body}
+    answer = await services.housing.post("/v1/shelters", json=body, headers=op())
+    assert answer.status_code == 201, answer.text
+    view = await services.housing.get(
+        f"/v1/shelters/{answer.json()['shelter_id']}", headers=OPERATOR
+    )
+    return dict(view.json())
+
+
+async def register(services: RunningServices, body: dict[str, Any]) -> list[str]:
+    answer = await services.intake.post(
+        "/v1/arrivals", json=body,
+        headers={"X-API-Key": services.partner_key, "Idempotency-Key": str(uuid4())},
+    )  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    return list(answer.json()["person_ids"])
+
+
+def single(needs: tuple[NeedCode, ...] = ()) -> ArrivalRegistered:
+    return ArrivalRegistered(
+        actor="partner:t", occurred_at=datetime.now(UTC), arrival_id=uuid4(), partner_id="t",
+        members=(ArrivingMember(person_id=uuid4(), age_band=AgeBand.ADULT, sex=Sex.MALE,
+                                relation=Relation.SELF, needs=needs),),
+        keep_together=False, arrival_date=date(2022, 9, 24), crossing_point="syrym",
+    )  # fmt: skip
+
+
+async def test_fifty_placements_racing_for_the_last_five_beds_give_exactly_five(
+    services: RunningServices,
+) -> None:
+    await open_shelter(services, name="Last beds", beds=5)
+    app = services.apps["housing"]
+    store, holds = app.state.store, app.state.holds
+    racers = [single() for _ in range(50)]
+    pool = await asyncpg.create_pool(services.databases["housing"], min_size=20, max_size=20)
+    start = asyncio.Event()
+
+    async def race(event: ArrivalRegistered) -> None:
+        await start.wait()
+        await in_transaction(
+            pool,
+            lambda conn: place_arrival(conn, store, holds, event, Causation.new(),
+                                       datetime.now(UTC)),
+            attempts=60,
+        )  # fmt: skip
+
+    tasks = [asyncio.create_task(race(event)) for event in racers]
+    start.set()
+    await asyncio.gather(*tasks)
+    async with pool.acquire() as conn:
+        statuses = dict(await conn.fetch("SELECT status, count(*) FROM placements GROUP BY status"))
+        units = await conn.fetch("SELECT places, held, occupied FROM units")
+        assigned = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE event_type = 'BedAssigned'"
+        )
+    await pool.close()
+    assert statuses == {"held": 5, "waiting": 45}
+    assert [(u["places"], u["held"], u["occupied"]) for u in units] == [(5, 5, 0)]
+    assert assigned == 5
+
+
+async def test_a_group_of_twelve_lands_in_one_twelve_bed_dormitory(
+    services: RunningServices,
+) -> None:
+    shelter = await open_shelter(
+        services, name="Atameken",
+        units=[{"name": "Dormitory 1", "places": 8}, {"name": "Dormitory 3", "places": 12},
+               {"name": "Dormitory 4", "places": 16}],
+    )  # fmt: skip
+    people = await register(services, group_of_friends(12))
+    places = [await placement_of(services, pid) for pid in people]
+    dorm3 = next(u["unit_id"] for u in shelter["units"] if u["name"] == "Dormitory 3")
+    assert {place["unit_id"] for place in places} == {dorm3}
+    assert sorted(place["bed_number"] for place in places) == list(range(1, 13))
+
+
+async def test_thirteen_who_keep_together_are_not_split_over_shelters_unless_they_agreed(
+    services: RunningServices,
+) -> None:
+    for name in ("Camp A", "Camp B"):
+        await open_shelter(services, name=name, units=[{"name": "Dormitory", "places": 12}])
+    together = await register(services, group_of_friends(13, tag="t"))
+    waiting = [await placement_of(services, pid) for pid in together]
+    split_body = group_of_friends(13, tag="s")
+    split_body["keep_together"] = False
+    split = await register(services, split_body)
+    split_places = [await placement_of(services, pid) for pid in split]
+
+    assert {place["status"] for place in waiting} == {"waiting"}
+    assert "13 fitting free places together" in waiting[0]["reason"]
+    held = [place for place in split_places if place["status"] == "held"]
+    assert len(held) == 13 and len({place["shelter_id"] for place in held}) == 2
+
+
+async def test_an_accessible_need_waits_for_an_accessible_place_and_gets_it_when_added(
+    services: RunningServices,
+) -> None:
+    shelter = await open_shelter(services, name="Upstairs gym", beds=30)
+    [person_id] = await register(
+        services, arrival(person(needs=["accessible_place"], given="Вера", sex="female"))
+    )
+    first = await placement_of(services, person_id)
+    added = await services.housing.post(
+        f"/v1/shelters/{shelter['shelter_id']}/units",
+        json={"name": "Ground floor", "places": 2, "attributes": ["accessible"]}, headers=op(),
+    )  # fmt: skip
+    after = (await services.housing.get(f"/v1/placements/{person_id}", headers=OPERATOR)).json()
+
+    assert first["status"] == "waiting"
+    assert added.status_code == 201
+    assert after["status"] == "held" and after["unit_id"] == added.json()["unit_id"]
+
+
+async def test_a_departure_gives_the_first_waiting_a_hold_and_an_expired_hold_passes_on(
+    services: RunningServices,
+) -> None:
+    shelter = await open_shelter(services, name="Host flat", beds=1)
+    [first] = await register(services, arrival(person(given="Первый")))
+    await placement_of(services, first)
+    [second] = await register(services, arrival(person(given="Второй")))
+    assert (await placement_of(services, second))["status"] == "waiting"
+    [third] = await register(services, arrival(person(given="Третий")))
+    assert (await placement_of(services, third))["status"] == "waiting"
+
+    await services.intake.post(
+        f"/v1/persons/{first}/departure", json={"reason": "moved_on_to_another_city"},
+        headers={"X-API-Key": services.partner_key, "Idempotency-Key": "dep"},
+    )  # fmt: skip
+
+    async def second_holds() -> bool:
+        place = (await services.housing.get(f"/v1/placements/{second}", headers=OPERATOR)).json()
+        return bool(place["status"] == "held")
+
+    await eventually(second_holds, what="the first waiting person to get the freed place")
+    app = services.apps["housing"]
+    later = datetime.now(UTC) + timedelta(hours=7)  # past the waitlist hold
+    expired = await in_transaction(
+        app.state.runtime.pool,
+        lambda conn: expire_holds(conn, app.state.store, app.state.holds,
+                                  UUID(shelter["shelter_id"]), later),
+    )  # fmt: skip
+    places = {
+        pid: (await services.housing.get(f"/v1/placements/{pid}", headers=OPERATOR)).json()
+        for pid in (first, second, third)
+    }
+    assert expired == 1
+    assert places[first]["status"] == "departed"
+    assert places[second]["status"] == "no_show"
+    assert places[third]["status"] == "held"
+    history = (
+        await services.housing.get(f"/v1/persons/{second}/placements", headers=OPERATOR)
+    ).json()
+    assert [entry["what"] for entry in history] == [
+        "waitlisted",
+        "held",
+        "left_waitlist",
+        "hold_expired",
+    ]
+
+
+async def test_occupancy_at_a_past_moment_follows_check_ins_moves_and_check_outs(
+    services: RunningServices,
+) -> None:
+    camp = await open_shelter(services, name="Atameken", units=[{"name": "Dorm 3", "places": 4}])
+    camp_id = camp["shelter_id"]
+    anna_and_boris = arrival(person(given="Анна", sex="female"), person(given="Борис"))
+    people = await register(services, anna_and_boris)
+    for pid in people:
+        await placement_of(services, pid)
+    hotel = await open_shelter(services, name="Hotel", kind="hotel", beds=2)
+
+    async def step(path: str, body: dict[str, Any]) -> datetime:
+        answer = await services.housing.post(path, json=body, headers=op())
+        assert answer.status_code == 200, answer.text
+        await asyncio.sleep(0.05)
+        moment = datetime.now(UTC)
+        await asyncio.sleep(0.05)
+        return moment
+
+    anna, boris = people
+    both_in = [
+        await step(f"/v1/shelters/{camp_id}/check-ins", {"person_id": pid}) for pid in people
+    ][-1]
+    move = {"to_shelter_id": hotel["shelter_id"], "reason": "needs quiet"}
+    anna_moved = await step(f"/v1/persons/{anna}/move", move)
+    boris_out = await step(f"/v1/shelters/{camp_id}/check-outs", {"person_id": boris})
+
+    async def occupants(moment: datetime) -> set[tuple[str, str]]:
+        answer = await services.housing.get(
+            f"/v1/shelters/{camp_id}/occupants", params={"at": moment.isoformat()}, headers=OPERATOR
+        )
+        return {(o["person_id"], o["state"]) for o in answer.json()["occupants"]}
+
+    assert await occupants(both_in) == {(anna, "checked_in"), (boris, "checked_in")}
+    assert await occupants(anna_moved) == {(boris, "checked_in")}
+    assert await occupants(boris_out) == set()
+    hotel_now = (
+        await services.housing.get(f"/v1/shelters/{hotel['shelter_id']}", headers=OPERATOR)
+    ).json()
+    assert hotel_now["occupied"] == 1  # Anna moved in, checked in at once
+
+
+async def test_the_read_models_rebuild_to_exactly_the_live_state(services: RunningServices) -> None:
+    units = [
+        {"name": "Hall", "places": 3},
+        {"name": "Family", "places": 2, "attributes": ["family_room"]},
+    ]
+    shelter = await open_shelter(services, name="Gym", units=units)
+    people = await register(services, group_of_friends(3))
+    late = await register(services, arrival(person(given="Поздний")))
+    for pid in [*people, *late]:
+        await placement_of(services, pid)
+    await services.housing.post(f"/v1/shelters/{shelter['shelter_id']}/check-ins",
+                                json={"person_id": people[0]}, headers=op())  # fmt: skip
+    await services.housing.post(f"/v1/shelters/{shelter['shelter_id']}/check-outs",
+                                json={"person_id": people[0]}, headers=op())  # fmt: skip
+    pool = services.apps["housing"].state.runtime.pool
+    store = services.apps["housing"].state.store
+
+    live = await snapshot(pool)
+    replayed = await rebuild_read_models(pool, store, READ_MODEL_TABLES)
+    rebuilt = await snapshot(pool)
+
+    assert replayed == 7  # opened, four holds, a check-in, a check-out
+    assert rebuilt == live
+    assert len(live["placement_history"]) == 6
+
+
+async def snapshot(pool: asyncpg.Pool) -> dict[str, list[str]]:
+    async with pool.acquire() as conn:
+        return {
+            table: sorted(row[0] for row in await conn.fetch(f"SELECT t::text FROM {table} t"))
+            for table in READ_MODEL_TABLES
+        }
+
+
+async def test_a_host_offer_takes_people_once_verified_and_returns_them_when_withdrawn(
+    services: RunningServices,
+) -> None:
+    [guest] = await register(services, arrival(person(given="Гость")))
+    assert (await placement_of(services, guest))["status"] == "waiting"
+    today = datetime.now(UTC).date()
+    offered = await services.housing.post(
+        "/v1/host-offers",
+        json={"partner_id": "host-network", "district": "Derkul", "places": 2,
+              "available_from": today.isoformat(),
+              "available_until": (today + timedelta(days=14)).isoformat()},
+        headers=op(),
+    )  # fmt: skip
+    offer_id = offered.json()["shelter_id"]
+    unverified = (await services.housing.get(f"/v1/placements/{guest}", headers=OPERATOR)).json()
+    await services.housing.post(f"/v1/host-offers/{offer_id}/verification", headers=op())
+    verified = (await services.housing.get(f"/v1/placements/{guest}", headers=OPERATOR)).json()
+    await services.housing.post(f"/v1/host-offers/{offer_id}/withdrawal", headers=op())
+    withdrawn = (await services.housing.get(f"/v1/placements/{guest}", headers=OPERATOR)).json()
+
+    assert unverified["status"] == "waiting"
+    assert (verified["status"], verified["shelter_id"]) == ("held", offer_id)
+    assert withdrawn["status"] == "waiting" and withdrawn["waitlist_position"] == 1
+
+
+async def test_the_due_out_list_names_who_reached_the_maximum_stay(
+    services: RunningServices,
+) -> None:
+    cinema = await open_shelter(services, name="Cinema Arman", kind="cinema", beds=200,
+                                max_nights=2)  # fmt: skip
+    [viewer] = await register(services, arrival(person(given="Зритель")))
+    await placement_of(services, viewer)
+    await services.housing.post(f"/v1/shelters/{cinema['shelter_id']}/check-ins",
+                                json={"person_id": viewer}, headers=op())  # fmt: skip
+    today = datetime.now(UTC).date()
+
+    tonight = await services.housing.get("/v1/due-out", params={"on": today.isoformat()},
+                                         headers=OPERATOR)  # fmt: skip
+    in_two_days = await services.housing.get(
+        "/v1/due-out", params={"on": (today + timedelta(days=2)).isoformat()}, headers=OPERATOR
+    )
+
+    assert tonight.json() == []
+    assert [entry["person_id"] for entry in in_two_days.json()] == [viewer]
+    assert in_two_days.json()[0]["max_nights"] == 2
+
+
+async def test_a_freed_place_goes_to_the_vulnerable_before_those_who_came_earlier(
+    services: RunningServices,
+) -> None:
+    shelter = await open_shelter(services, name="Room", beds=1)
+    [sleeper] = await register(services, arrival(person(given="Спящий")))
+    await placement_of(services, sleeper)
+    [early] = await register(services, arrival(person(given="Ранний")))
+    await placement_of(services, early)
+    [pregnant] = await register(
+        services, arrival(person(given="Ольга", sex="female", needs=["pregnant"]))
+    )
+    await placement_of(services, pregnant)
+    waitlist = (await services.housing.get("/v1/waitlist", headers=OPERATOR)).json()
+    assert [entry["person_id"] for entry in waitlist] == [pregnant, early]
+
+    await services.housing.post(f"/v1/shelters/{shelter['shelter_id']}/check-ins",
+                                json={"person_id": sleeper}, headers=op())  # fmt: skip
+    await services.housing.post(f"/v1/shelters/{shelter['shelter_id']}/check-outs",
+                                json={"person_id": sleeper}, headers=op())  # fmt: skip
+
+    first = (await services.housing.get(f"/v1/placements/{pregnant}", headers=OPERATOR)).json()
+    second = (await services.housing.get(f"/v1/placements/{early}", headers=OPERATOR)).json()
+    assert first["status"] == "held" and second["status"] == "waiting"
