@@ -63,9 +63,12 @@ async def record_resident(
     shelter_id: UUID,
     causation: Causation,
     now: datetime,
+    *,
+    checked_in: bool,
 ) -> None:
-    """A bed assigned, or a check-in: the person lives at the shelter."""
-    command = RecordResident(person_id, shelter_id, ACTOR, now)
+    """A bed held for the person (entitled to food from the first night), or their check-in
+    (a resident, for resident-only items)."""
+    command = RecordResident(person_id, shelter_id, ACTOR, now, checked_in)
     await execute(conn, store, beneficiary, str(person_id), command, causation)
 
 

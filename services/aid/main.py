@@ -22,7 +22,13 @@ from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
-from shared.schemas.housing import BedAssigned, PersonCheckedIn, PersonCheckedOut
+from shared.schemas.housing import (
+    BedAssigned,
+    BedReleased,
+    HoldExpired,
+    PersonCheckedIn,
+    PersonCheckedOut,
+)
 from shared.schemas.intake import (
     ArrivalRegistered,
     MergeUndone,
@@ -49,10 +55,15 @@ def handler(store: EventStore) -> Handler:
         elif isinstance(event, PersonFactsCorrected):
             await correct_facts(conn, store, event, causation, now)
         elif isinstance(event, BedAssigned | PersonCheckedIn):
-            await record_resident(conn, store, event.person_id, event.shelter_id, causation, now)
-        elif isinstance(event, PersonCheckedOut):
+            await record_resident(
+                conn, store, event.person_id, event.shelter_id, causation, now,
+                checked_in=isinstance(event, PersonCheckedIn),
+            )  # fmt: skip
+        elif isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
+            # a check-out, a released hold or a no-show: they no longer sleep there
+            reason = event.reason if not isinstance(event, HoldExpired) else "no_show"
             await end_residency(
-                conn, store, event.person_id, event.shelter_id, event.reason, causation, now
+                conn, store, event.person_id, event.shelter_id, reason, causation, now
             )
         elif isinstance(event, PersonDeparted):
             await close_entitlements(conn, store, event.person_id, "departed", causation, now)

@@ -54,6 +54,11 @@ class ResidentRecorded(DomainEvent):
     schema_version: Literal[1] = 1
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     shelter_id: UUID = Field(description="Shelter where the person has a bed.")
+    checked_in: bool = Field(
+        default=False,
+        description="False: a bed is held for them; true: they checked in (resident-only "
+        "items need this).",
+    )
 
 
 class EntitlementGranted(DomainEvent):

@@ -57,8 +57,9 @@ def registered(person: UUID = PERSON, vulnerable: bool = False) -> BeneficiaryRe
 
 def resident(shelter: UUID = SHELTER) -> ResidentRecorded:
     return ResidentRecorded(
-        actor=ACTOR, occurred_at=NOW - timedelta(days=1), person_id=PERSON, shelter_id=shelter
-    )
+        actor=ACTOR, occurred_at=NOW - timedelta(days=1), person_id=PERSON, shelter_id=shelter,
+        checked_in=True,
+    )  # fmt: skip
 
 
 def issued(item: AidItem, at: datetime, quantity: int = 1) -> AidIssued:
@@ -256,6 +257,26 @@ class TestIssuing:
             )
         )
 
+    def test_a_held_bed_entitles_but_resident_only_items_wait_for_the_check_in(self) -> None:
+        held = (
+            scenario(beneficiary)
+            .given(registered())
+            .when(RecordResident(PERSON, SHELTER, ACTOR, NOW))
+            .decided()
+        )
+        assert "EntitlementGranted" in [type(event).__name__ for event in held]
+        assert refused((registered(), *held), issue(FOOD)).rule is Rule.RESIDENTS_ONLY
+        checked_in = (
+            scenario(beneficiary)
+            .given(registered(), *held)
+            .when(RecordResident(PERSON, SHELTER, ACTOR, NOW, checked_in=True))
+            .decided()
+        )
+        assert [type(event).__name__ for event in checked_in] == ["ResidentRecorded"]
+        scenario(beneficiary).given(registered(), *held, *checked_in).when(
+            RecordResident(PERSON, SHELTER, ACTOR, NOW)  # a late bed report changes nothing
+        ).then()
+
     def test_a_person_aid_never_heard_of_is_refused(self) -> None:
         assert refused((), issue(MEAL)).rule is Rule.NOT_REGISTERED
 
@@ -337,6 +358,7 @@ class TestIssuing:
         state = beneficiary.fold([registered(vulnerable=True), resident()])
         assert state == Beneficiary(
             shelter_id=SHELTER,
+            checked_in=True,
             registered=True,
             household_id=HOUSEHOLD,
             age_band=AgeBand.ADULT,

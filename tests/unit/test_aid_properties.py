@@ -160,7 +160,9 @@ class World:
         self.commit((stream, recipient_events), (stock_id_of(site, item), stock_events))
 
     def check_in(self, person: UUID) -> None:
-        self._decide_person(person, RecordResident(person, SHELTER, "service:aid", self.now))
+        self._decide_person(
+            person, RecordResident(person, SHELTER, "service:aid", self.now, checked_in=True)
+        )
 
     def check_out(self, person: UUID) -> None:
         self._decide_person(person, EndResidency(person, SHELTER, "left", "service:aid", self.now))

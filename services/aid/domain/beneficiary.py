@@ -64,6 +64,7 @@ class RecordResident:
     shelter_id: UUID
     actor: str
     now: datetime
+    checked_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ BeneficiaryCommand = (
 @dataclass(frozen=True)
 class Beneficiary:
     shelter_id: UUID | None = None
+    checked_in: bool = False
     entitled_to: frozenset[AidItem] = frozenset()
     registered: bool = False
     household_id: UUID | None = None
@@ -126,7 +128,7 @@ class Beneficiary:
         return Recipient(
             known=self.registered or self.shelter_id is not None,
             closed=self.closed,
-            resident=self.shelter_id is not None,
+            resident=self.shelter_id is not None and self.checked_in,
             household_id=self.household_id,
             vulnerable=self.vulnerable,
         )
@@ -196,14 +198,19 @@ def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]
 def _record_resident(command: RecordResident, state: Beneficiary) -> list[DomainEvent]:
     if state.closed == "departed":
         return []  # a late bed report for someone who left opens nothing
-    if state.shelter_id == command.shelter_id and state.closed is None:
-        return []  # already known to live there
+    if (
+        state.shelter_id == command.shelter_id
+        and state.closed is None
+        and (state.checked_in or not command.checked_in)
+    ):
+        return []  # already known to live there, as far as this report tells
     events: list[DomainEvent] = [
         ResidentRecorded(
             actor=command.actor,
             occurred_at=command.now,
             person_id=command.person_id,
             shelter_id=command.shelter_id,
+            checked_in=command.checked_in,
         )
     ]
     events.extend(
@@ -256,7 +263,9 @@ def evolve(state: Beneficiary, event: DomainEvent) -> Beneficiary:
     if isinstance(event, ResidentRecorded):
         # housed again after a merge was undone: the record stands for a person again
         closed = None if state.closed == "merged" else state.closed
-        return replace(state, shelter_id=event.shelter_id, closed=closed)
+        return replace(
+            state, shelter_id=event.shelter_id, checked_in=event.checked_in, closed=closed
+        )
     if isinstance(event, EntitlementGranted):
         return replace(state, entitled_to=state.entitled_to | {event.item})
     if isinstance(event, ResidencyEnded):
