@@ -314,6 +314,7 @@ async def move_person(
     holds: Holds,
     person_id: UUID,
     to_shelter: UUID,
+    reason: str,
     actor: str,
     now: datetime,
 ) -> bool:
@@ -328,7 +329,8 @@ async def move_person(
         return False
     causation = Causation.new()
     origin = placement["shelter_id"]
-    await decide_on_shelter(conn, store, Release(origin, person_id, "moved", actor, now), causation)
+    release = Release(origin, person_id, "moved", actor, now, note=reason)
+    await decide_on_shelter(conn, store, release, causation)
     needs = Requirements(accessible=placement["needs_accessible"],
                          family_room=placement["needs_family"],
                          all_women=placement["all_women"])  # fmt: skip

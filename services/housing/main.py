@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from services.housing.api import routers
 from services.housing.app import expire_holds, place_arrival, release_person
+from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.projections import project
 from services.housing.settings import HousingSettings
 from shared.consumer import IncomingEvent
@@ -25,7 +26,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def event_store() -> EventStore:
-    return EventStore(topic=HOUSING_EVENTS, projectors=(project,))
+    return EventStore(topic=HOUSING_EVENTS, projectors=(project,), event_types=HOUSING_EVENT_TYPES)
 
 
 def create_app(settings: HousingSettings | None = None) -> FastAPI:

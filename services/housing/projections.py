@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from services.housing.events import PersonMoved
 from shared.eventstore import RecordedEvent
 from shared.schemas.housing import (
     BedAssigned,
@@ -202,3 +203,6 @@ async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
                 event.person_id, event.reason, event.occurred_at,
             )  # fmt: skip
         await _history(conn, recorded, event.person_id, "left_waitlist", reason=event.reason)
+    elif isinstance(event, PersonMoved):
+        await _history(conn, recorded, event.person_id, "moved", event.shelter_id,
+                       reason=event.reason)  # fmt: skip

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.housing.app import Holds
@@ -19,6 +19,11 @@ class HousingSettings(ServiceSettings):
     )
     waitlist_hold_hours: float = Field(
         default=6.0, gt=0, description="How long a freed place waits for the next in line."
+    )
+    staff_api_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Shelter staff keys, JSON {partner_id: key}: staff of the partner that runs "
+        "a shelter (its contact_partner_id) may check people in and out there.",
     )
     hold_check_seconds: float = Field(
         default=30.0, gt=0, description="How often expired holds are looked for."

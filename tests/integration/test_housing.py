@@ -348,3 +348,68 @@ async def test_a_freed_place_goes_to_the_vulnerable_before_those_who_came_earlie
     first = (await services.housing.get(f"/v1/placements/{pregnant}", headers=OPERATOR)).json()
     second = (await services.housing.get(f"/v1/placements/{early}", headers=OPERATOR)).json()
     assert first["status"] == "held" and second["status"] == "waiting"
+
+
+async def test_shelter_staff_check_in_only_where_their_partner_runs_the_shelter(
+    services: RunningServices,
+) -> None:
+    from pydantic import SecretStr
+
+    settings = services.apps["housing"].state.runtime.settings
+    settings.staff_api_keys = {"camp-staff": SecretStr("staff-key-1")}
+    ours = await open_shelter(services, name="Camp", beds=2, contact_partner_id="camp-staff")
+    [guest] = await register(services, arrival(person(given="Гость")))
+    assert (await placement_of(services, guest))["shelter_id"] == ours["shelter_id"]
+    theirs = await open_shelter(services, name="Other", beds=2, contact_partner_id="others")
+    staff = {"X-API-Key": "staff-key-1"}
+
+    elsewhere = await services.housing.post(
+        f"/v1/shelters/{theirs['shelter_id']}/check-ins", json={"person_id": guest},
+        headers={**staff, "Idempotency-Key": "s1"},
+    )  # fmt: skip
+    unknown = await services.housing.post(
+        f"/v1/shelters/{ours['shelter_id']}/check-ins", json={"person_id": guest},
+        headers={"X-API-Key": "nope", "Idempotency-Key": "s2"},
+    )  # fmt: skip
+    checked_in = await services.housing.post(
+        f"/v1/shelters/{ours['shelter_id']}/check-ins", json={"person_id": guest},
+        headers={**staff, "Idempotency-Key": "s3"},
+    )  # fmt: skip
+    forbidden = await services.housing.post(
+        "/v1/shelters", json={"name": "x", "kind": "gym", "district": "y", "beds": 1},
+        headers={**staff, "Idempotency-Key": "s4"},
+    )  # fmt: skip
+
+    assert (elsewhere.status_code, unknown.status_code, forbidden.status_code) == (404, 401, 401)
+    assert checked_in.status_code == 200 and checked_in.json()["changed"] is True
+    place = (await services.housing.get(f"/v1/placements/{guest}", headers=OPERATOR)).json()
+    assert place["status"] == "checked_in"
+
+
+async def test_a_move_keeps_the_operators_reason_in_the_history_but_off_the_topic(
+    services: RunningServices,
+) -> None:
+    first = await open_shelter(services, name="First", beds=2)
+    [guest] = await register(services, arrival(person(given="Переезд")))
+    await placement_of(services, guest)
+    second = await open_shelter(services, name="Second", beds=2)
+
+    moved = await services.housing.post(
+        f"/v1/persons/{guest}/move",
+        json={"to_shelter_id": second["shelter_id"], "reason": "snores loudly, room 4 asked"},
+        headers=op(),
+    )
+    history = (
+        await services.housing.get(f"/v1/persons/{guest}/placements", headers=OPERATOR)
+    ).json()
+    async with services.pool("housing").acquire() as conn:
+        published = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE topic IS NOT NULL AND data::text LIKE '%snores%'"
+        )
+
+    assert moved.status_code == 200
+    assert ("moved", first["shelter_id"], "snores loudly, room 4 asked") in {
+        (entry["what"], entry["shelter_id"], entry["reason"]) for entry in history
+    }
+    assert history[-1]["what"] == "held" and history[-1]["shelter_id"] == second["shelter_id"]
+    assert published == 0

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from services.housing.app import Holds
 from shared.decider import DomainError
 from shared.eventstore import EventStore
-from shared.http import ApiKeyHeader, Problem, require_operator
+from shared.http import ApiKeyHeader, Problem, keys_match, require_operator
 from shared.idempotency import (
     MAX_KEY_LENGTH,
     KeyReusedWithOtherRequest,
@@ -27,6 +27,20 @@ def operator_only(request: Request, api_key: ApiKeyHeader = None) -> None:
 
 
 OperatorOnly = [Depends(operator_only)]
+
+
+async def staff_or_operator(request: Request, api_key: ApiKeyHeader = None) -> str:
+    """The operator, or staff of a partner that runs shelters: who, as events name them."""
+    settings = request.app.state.runtime.settings
+    if api_key and keys_match(api_key, settings.operator_api_key):
+        return "operator"
+    for partner_id, key in settings.staff_api_keys.items():
+        if api_key and keys_match(api_key, key):
+            return f"partner:{partner_id}"
+    raise Problem(401, "Unknown API key", "Send a staff or operator key in X-API-Key.")
+
+
+StaffActor = Annotated[str, Depends(staff_or_operator)]
 
 
 def pool_of(request: Request) -> asyncpg.Pool:

@@ -15,6 +15,7 @@ from services.housing import app
 from services.housing.api.deps import (
     IdempotencyKey,
     OperatorOnly,
+    StaffActor,
     answer,
     holds_of,
     pool_of,
@@ -135,28 +136,49 @@ async def get_due_out(
              "max_nights": row["max_nights"]} for row in rows]  # fmt: skip
 
 
-@router.post("/shelters/{shelter_id}/check-ins")
+staff_router = APIRouter(prefix="/v1", tags=["placements"])
+
+
+async def _runs_it(conn: asyncpg.Connection, actor: str, shelter_id: UUID) -> None:
+    """Staff act only in shelters their partner runs; others' answer 404, as if absent."""
+    if actor == "operator":
+        return
+    runner = await conn.fetchval(
+        "SELECT contact_partner_id FROM shelters WHERE shelter_id = $1", shelter_id
+    )
+    if runner is None or f"partner:{runner}" != actor:
+        raise Problem(404, "No such shelter", f"No shelter {shelter_id} is run by you.")
+
+
+@staff_router.post("/shelters/{shelter_id}/check-ins")
 async def post_check_in(
-    shelter_id: UUID, body: PersonRef, request: Request, key: IdempotencyKey
+    shelter_id: UUID, body: PersonRef, request: Request, key: IdempotencyKey, actor: StaffActor
 ) -> JSONResponse:
-    """Shelter staff: the person arrived at the place held for them."""
+    """Shelter staff (or an operator): the person arrived at the place held for them."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        await _runs_it(conn, actor, shelter_id)
         count = await app.check_in(conn, store_of(request), shelter_id, body.person_id,
-                                   "operator", datetime.now(UTC))  # fmt: skip
+                                   actor, datetime.now(UTC))  # fmt: skip
         return 200, {"changed": count > 0}
 
     return await answer(request, key, body, work)
 
 
-@router.post("/shelters/{shelter_id}/check-outs")
+@staff_router.post("/shelters/{shelter_id}/check-outs")
 async def post_check_out(
-    shelter_id: UUID, body: CheckOutRequest, request: Request, key: IdempotencyKey
+    shelter_id: UUID,
+    body: CheckOutRequest,
+    request: Request,
+    key: IdempotencyKey,
+    actor: StaffActor,
 ) -> JSONResponse:
-    """Shelter staff: the person left; the place passes to the first fitting waiting person."""
+    """Shelter staff (or an operator): the person left; the place passes to the first fitting
+    waiting person."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        command = CheckOut(shelter_id, body.person_id, body.reason, "operator", datetime.now(UTC))
+        await _runs_it(conn, actor, shelter_id)
+        command = CheckOut(shelter_id, body.person_id, body.reason, actor, datetime.now(UTC))
         count = await app.check_out(conn, store_of(request), holds_of(request), command)
         return 200, {"changed": count > 0}
 
@@ -172,7 +194,7 @@ async def post_move(
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         moved = await app.move_person(
             conn, store_of(request), holds_of(request), person_id, body.to_shelter_id,
-            "operator", datetime.now(UTC),
+            body.reason, "operator", datetime.now(UTC),
         )  # fmt: skip
         if not moved:
             raise Problem(422, "Nothing to move", f"Person {person_id} holds no place.")

@@ -16,6 +16,7 @@ from typing import Literal, TypedDict
 from uuid import UUID
 
 from services.housing.domain.fit import fits
+from services.housing.events import PersonMoved
 from shared.decider import Decider, DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
@@ -145,6 +146,7 @@ class Release:
     reason: ReleaseReason
     actor: str
     now: datetime
+    note: str | None = None  # an operator's reason for a move
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,12 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
             raise NotHere(f"person {command.person_id} is not checked in here")
         return [_free(state, found[0], found[1], command.reason, at)]
     if isinstance(command, Release):
-        return [] if found is None else [_free(state, found[0], found[1], command.reason, at)]
+        if found is None:
+            return []
+        freed = [_free(state, found[0], found[1], command.reason, at)]
+        if command.note:
+            freed.append(PersonMoved(**at, person_id=command.person_id, reason=command.note))
+        return freed
     return [
         HoldExpired(**at, unit_id=unit_id, bed_number=number, person_id=place.person_id)
         for (unit_id, number), place in state.places.items()
