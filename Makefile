@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 STACK := bash deploy/local/stack.sh
 
-.PHONY: help install run demo test test-unit lint up down status clean bench
+.PHONY: help install run demo test test-unit lint up down status clean bench contracts
 
 help:
 	@echo "make run     start the local stack and the three services, play the Oral demo, keep running"
@@ -27,6 +27,7 @@ lint: install
 	uv run ruff format --check .
 	uv run mypy shared services demo tests
 	uv run lint-imports
+	uv run python -m contracts.generate --check
 
 test: lint
 	uv run pytest $(ARGS)
@@ -36,6 +37,9 @@ test-unit: install
 
 bench: install
 	uv run python -m benchmarks.intake_batch $(ARGS)
+
+contracts: install
+	uv run python -m contracts.generate
 
 up:
 	$(STACK) up

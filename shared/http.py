@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.idempotency import (
+    MAX_KEY_LENGTH,
+    KeyReusedWithOtherRequest,
+    StoredAnswer,
+    request_fingerprint,
+    run_once,
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -174,3 +184,41 @@ class RequestBody(BaseModel):
     def no_nul_characters(cls, data: Any) -> Any:
         _refuse_nul(data)
         return data
+
+
+IdempotencyKeyHeader = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="A key of your choice per request; a retry with the same key and body "
+        "returns the first answer and changes nothing.",
+    ),
+]
+
+Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
+
+
+async def once_per_key(
+    pool: asyncpg.Pool,
+    client_id: str,
+    key: str,
+    request: Request,
+    body: BaseModel | None,
+    work: Work,
+) -> StoredAnswer:
+    """Run a POST's work once per (client, key): a retry gets the first answer; the same key
+    with another body is a 409 that says what to do."""
+    fingerprint = request_fingerprint(
+        request.method, request.url.path, body.model_dump(mode="json") if body else None
+    )
+    try:
+        return await run_once(pool, client_id, key, fingerprint, work)
+    except KeyReusedWithOtherRequest as error:
+        raise Problem(
+            409,
+            "Idempotency-Key reused",
+            f"The key {str(error)!r} was already used for a different request body. "
+            "Use a new key for a new request; resend the same body to retry.",
+        ) from error

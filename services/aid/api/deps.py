@@ -5,23 +5,24 @@ only "aid does not know this person yet" is not remembered, as it passes by itse
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.aid.domain.rules import Refused, Rule
 from shared.decider import DomainError
 from shared.eventstore import EventStore
-from shared.http import PROBLEM_JSON, ApiKeyHeader, Problem, require_operator
-from shared.idempotency import (
-    MAX_KEY_LENGTH,
-    KeyReusedWithOtherRequest,
-    request_fingerprint,
-    run_once,
+from shared.http import (
+    PROBLEM_JSON,
+    ApiKeyHeader,
+    IdempotencyKeyHeader,
+    Problem,
+    Work,
+    once_per_key,
+    require_operator,
 )
 
 #: problem type of a request refused by a rule of the domain
@@ -42,19 +43,8 @@ def store_of(request: Request) -> EventStore:
     return store
 
 
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=MAX_KEY_LENGTH,
-        description="A key of your choice per request; a retry with the same key and body "
-        "returns the first answer (issued or refused) and changes nothing.",
-    ),
-]
+IdempotencyKey = IdempotencyKeyHeader
 OPERATOR = [Depends(operator_only)]
-
-Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
 
 
 def refusal(error: DomainError) -> dict[str, Any]:
@@ -91,17 +81,6 @@ async def answer(request: Request, key: str, body: BaseModel | None, work: Work)
         except DomainError as error:
             return 422, refusal(error)
 
-    fingerprint = request_fingerprint(
-        request.method, request.url.path, body.model_dump(mode="json") if body else None
-    )
-    try:
-        outcome = await run_once(pool_of(request), "operator", key, fingerprint, decided)
-    except KeyReusedWithOtherRequest as error:
-        raise Problem(
-            409,
-            "Idempotency-Key reused",
-            f"The key {str(error)!r} was already used for a different request. Use a new key "
-            "for a new request; resend the same body to retry.",
-        ) from error
+    outcome = await once_per_key(pool_of(request), "operator", key, request, body, decided)
     media_type = PROBLEM_JSON if outcome.status_code >= 400 else "application/json"
     return JSONResponse(outcome.response, status_code=outcome.status_code, media_type=media_type)

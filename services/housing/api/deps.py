@@ -6,19 +6,20 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.housing.app import Holds
 from shared.decider import DomainError
 from shared.eventstore import EventStore
-from shared.http import ApiKeyHeader, Problem, keys_match, require_operator
-from shared.idempotency import (
-    MAX_KEY_LENGTH,
-    KeyReusedWithOtherRequest,
-    request_fingerprint,
-    run_once,
+from shared.http import (
+    ApiKeyHeader,
+    IdempotencyKeyHeader,
+    Problem,
+    keys_match,
+    once_per_key,
+    require_operator,
 )
 
 
@@ -58,9 +59,7 @@ def holds_of(request: Request) -> Holds:
     return holds
 
 
-IdempotencyKey = Annotated[
-    str, Header(alias="Idempotency-Key", min_length=1, max_length=MAX_KEY_LENGTH)
-]
+IdempotencyKey = IdempotencyKeyHeader
 
 
 async def answer(
@@ -70,15 +69,8 @@ async def answer(
     work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]],
 ) -> JSONResponse:
     """Run a POST once per key and map refusals to problem details."""
-    fingerprint = request_fingerprint(
-        request.method, request.url.path, body.model_dump(mode="json") if body else None
-    )
     try:
-        outcome = await run_once(pool_of(request), "operator", key, fingerprint, work)
-    except KeyReusedWithOtherRequest as error:
-        raise Problem(
-            409, "Idempotency-Key reused", "That key was used for another request; use a new key."
-        ) from error
+        outcome = await once_per_key(pool_of(request), "operator", key, request, body, work)
     except DomainError as error:
         raise Problem(422, "Refused", str(error)) from error
     return JSONResponse(outcome.response, status_code=outcome.status_code)

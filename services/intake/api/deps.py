@@ -3,11 +3,10 @@ to run a POST idempotently."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -16,14 +15,8 @@ from services.intake.partners import Partner, Scope, authenticate
 from services.intake.vault import Vault
 from shared.decider import DomainError
 from shared.eventstore import EventStore
-from shared.http import ApiKeyHeader, Problem
-from shared.idempotency import (
-    MAX_KEY_LENGTH,
-    KeyReusedWithOtherRequest,
-    StoredAnswer,
-    request_fingerprint,
-    run_once,
-)
+from shared.http import ApiKeyHeader, IdempotencyKeyHeader, Problem, Work, once_per_key
+from shared.idempotency import StoredAnswer
 
 
 def pool_of(request: Request) -> asyncpg.Pool:
@@ -55,36 +48,15 @@ def operator(partner: Annotated[Partner, Depends(current_partner)]) -> Partner:
 
 CurrentPartner = Annotated[Partner, Depends(current_partner)]
 Operator = Annotated[Partner, Depends(operator)]
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=MAX_KEY_LENGTH,
-        description="A key of your choice per request; a retry with the same key and body "
-        "returns the first answer and creates nothing new.",
-    ),
-]
-
-Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
+IdempotencyKey = IdempotencyKeyHeader
 
 
 async def once(
     request: Request, partner: Partner, key: str, body: BaseModel | None, work: Work
 ) -> StoredAnswer:
     """Run a POST's work once per (caller, key); map refusals to problem details."""
-    fingerprint = request_fingerprint(
-        request.method, request.url.path, body.model_dump(mode="json") if body else None
-    )
     try:
-        return await run_once(pool_of(request), partner.partner_id, key, fingerprint, work)
-    except KeyReusedWithOtherRequest as error:
-        raise Problem(
-            409,
-            "Idempotency-Key reused",
-            f"The key {str(error)!r} was already used for a different request body. "
-            "Use a new key for a new request; resend the same body to retry.",
-        ) from error
+        return await once_per_key(pool_of(request), partner.partner_id, key, request, body, work)
     except InvalidCorrection as error:
         raise Problem(
             422,

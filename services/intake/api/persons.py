@@ -16,7 +16,6 @@ from services.intake.api.deps import (
     CurrentPartner,
     IdempotencyKey,
     Operator,
-    Work,
     answer,
     pool_of,
     store_of,
@@ -40,7 +39,7 @@ from services.intake.requests import (
     MergeRequest,
     PersonSearch,
 )
-from shared.http import Problem
+from shared.http import Problem, Work
 
 router = APIRouter(prefix="/v1", tags=["persons"])
 

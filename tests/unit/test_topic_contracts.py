@@ -1,0 +1,241 @@
+"""The committed JSON Schemas are the contracts of the v1 topics (contracts/, docs/subscribers.md).
+
+A schema change without `make contracts` fails here; so does a change that would break a
+consumer of the committed contract; and the compatibility checker is shown to catch each kind
+of breaking change, and to let additive ones through.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from contracts.compat import breaking_changes
+from contracts.generate import contract_path, main, render, topic_schema
+from shared.schemas.registry import TOPIC_ADAPTERS
+from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
+
+TOPICS = sorted(TOPIC_ADAPTERS)
+
+
+def committed(topic: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(contract_path(topic).read_text(encoding="utf-8"))
+    return loaded
+
+
+def intake() -> dict[str, Any]:
+    """A copy of the committed contract of intake.events.v1, to mutate."""
+    return copy.deepcopy(committed(INTAKE_EVENTS))
+
+
+def event(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    definition: dict[str, Any] = schema["$defs"][name]
+    return definition
+
+
+# (a) and (b): the committed files are what the code generates, and nothing breaks them
+
+
+def test_every_topic_has_a_committed_contract() -> None:
+    assert sorted([INTAKE_EVENTS, HOUSING_EVENTS, AID_EVENTS]) == TOPICS
+    for topic in TOPICS:
+        assert contract_path(topic).is_file(), f"{topic}: run `make contracts`"
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_the_committed_schema_is_the_generated_one(topic: str) -> None:
+    assert contract_path(topic).read_text(encoding="utf-8") == render(topic_schema(topic)), (
+        f"{topic}: the events changed but contracts/ was not regenerated: run `make contracts`"
+    )
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_the_code_does_not_break_the_committed_contract(topic: str) -> None:
+    assert breaking_changes(committed(topic), topic_schema(topic)) == []
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_what_producers_write_is_what_consumers_accept(topic: str) -> None:
+    adapter = TOPIC_ADAPTERS[topic]
+    assert adapter.json_schema(mode="serialization") == adapter.json_schema(mode="validation")
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_the_contract_lists_every_event_type_of_the_topic(topic: str) -> None:
+    schema = committed(topic)
+    mapping = schema["discriminator"]["mapping"]
+    assert schema["discriminator"]["propertyName"] == "type"
+    assert len(mapping) == len(schema["oneOf"]) > 0
+    for name, ref in mapping.items():
+        assert ref == f"#/$defs/{name}"
+        assert event(schema, name)["properties"]["type"]["const"] == name
+
+
+def test_the_check_mode_passes_on_the_committed_files() -> None:
+    assert main(["--check"]) == 0
+
+
+# (c): each kind of breaking change is reported
+
+
+def test_an_unchanged_contract_has_no_breaking_change() -> None:
+    assert breaking_changes(intake(), intake()) == []
+
+
+def test_a_removed_event_type_is_breaking() -> None:
+    new = intake()
+    del new["discriminator"]["mapping"]["ConsentWithdrawn"]
+    new["oneOf"].remove({"$ref": "#/$defs/ConsentWithdrawn"})
+    del new["$defs"]["ConsentWithdrawn"]
+    assert breaking_changes(intake(), new) == ["ConsentWithdrawn: event type removed"]
+
+
+def test_a_removed_field_is_breaking() -> None:
+    new = intake()
+    arrival = event(new, "ArrivalRegistered")
+    del arrival["properties"]["crossing_point"]
+    arrival["required"].remove("crossing_point")
+    assert breaking_changes(intake(), new) == ["ArrivalRegistered.crossing_point: field removed"]
+
+
+def test_a_removed_field_of_a_nested_object_is_breaking() -> None:
+    new = intake()
+    member = event(new, "ArrivingMember")
+    del member["properties"]["languages"]
+    assert breaking_changes(intake(), new) == [
+        "ArrivalRegistered.members[].languages: field removed",
+        "MergeUndone.member.languages: field removed",
+    ]
+
+
+def test_a_retyped_field_is_breaking() -> None:
+    new = intake()
+    event(new, "ArrivalRegistered")["properties"]["keep_together"]["type"] = "string"
+    assert breaking_changes(intake(), new) == [
+        'ArrivalRegistered.keep_together: type changed from "boolean" to "string"'
+    ]
+
+
+def test_a_narrowed_field_is_breaking() -> None:
+    new = intake()
+    event(new, "ArrivalRegistered")["properties"]["crossing_point"]["maxLength"] = 20
+    assert breaking_changes(intake(), new) == [
+        "ArrivalRegistered.crossing_point: maxLength changed from 80 to 20"
+    ]
+
+
+def test_a_field_no_longer_nullable_is_breaking() -> None:
+    new = intake()
+    field = event(new, "ConsentGiven")["properties"]["partner_id"]
+    del field["anyOf"]
+    field["type"] = "string"
+    problems = breaking_changes(intake(), new)
+    assert problems, "dropping null from a field's type must be reported"
+    assert all(problem.startswith("ConsentGiven.partner_id: ") for problem in problems)
+
+
+def test_a_removed_enum_value_is_breaking_wherever_the_enum_is_used() -> None:
+    new = intake()
+    event(new, "AgeBand")["enum"].remove("65+")
+    problems = breaking_changes(intake(), new)
+    assert 'ArrivalRegistered.members[].age_band: enum value(s) removed: ["65+"]' in problems
+    assert 'PersonFactsCorrected.age_band: enum value(s) removed: ["65+"]' in problems
+
+
+def test_an_added_enum_value_is_breaking() -> None:
+    new = intake()
+    event(new, "AgeBand")["enum"].append("100+")
+    problems = breaking_changes(intake(), new)
+    assert any(
+        problem.startswith("PersonFactsCorrected.age_band: enum value(s) added")
+        and '"100+"' in problem
+        for problem in problems
+    )
+
+
+def test_a_changed_const_is_breaking() -> None:
+    new = intake()
+    event(new, "PersonDeparted")["properties"]["schema_version"]["const"] = 2
+    assert "PersonDeparted.schema_version: const changed from 1 to 2" in breaking_changes(
+        intake(), new
+    )
+
+
+def test_an_optional_field_made_required_is_breaking() -> None:
+    new = intake()
+    given = event(new, "ConsentGiven")
+    assert "partner_id" not in given["required"]
+    given["required"].append("partner_id")
+    assert breaking_changes(intake(), new) == [
+        "ConsentGiven.partner_id: optional field made required"
+    ]
+
+
+def test_a_new_required_field_on_an_existing_event_is_breaking() -> None:
+    new = intake()
+    departed = event(new, "PersonDeparted")
+    departed["properties"]["destination"] = {"type": "string"}
+    departed["required"].append("destination")
+    assert breaking_changes(intake(), new) == ["PersonDeparted.destination: new required field"]
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_every_field_removed_from_any_event_is_caught(topic: str) -> None:
+    old = committed(topic)
+    for name in old["discriminator"]["mapping"]:
+        for field in event(old, name)["properties"]:
+            new = copy.deepcopy(old)
+            definition = event(new, name)
+            del definition["properties"][field]
+            if field in definition.get("required", []):
+                definition["required"].remove(field)
+            assert f"{name}.{field}: field removed" in breaking_changes(old, new)
+
+
+# (d): additive changes pass
+
+
+def test_a_new_optional_field_is_additive() -> None:
+    new = intake()
+    departed = event(new, "PersonDeparted")
+    departed["properties"]["destination_country"] = {
+        "anyOf": [{"type": "string", "pattern": "^[A-Z]{2}$"}, {"type": "null"}],
+        "default": None,
+    }
+    event(new, "ArrivingMember")["properties"]["pets"] = {"type": "integer", "default": 0}
+    assert breaking_changes(intake(), new) == []
+
+
+def test_a_new_event_type_is_additive() -> None:
+    new = intake()
+    new["$defs"]["PersonReturned"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"type": {"const": "PersonReturned", "type": "string"}},
+        "required": ["type"],
+    }
+    new["oneOf"].append({"$ref": "#/$defs/PersonReturned"})
+    new["discriminator"]["mapping"]["PersonReturned"] = "#/$defs/PersonReturned"
+    assert breaking_changes(intake(), new) == []
+
+
+def test_a_new_description_is_not_a_change() -> None:
+    new = intake()
+    event(new, "ArrivalRegistered")["properties"]["partner_id"]["description"] = "Who sent it."
+    assert breaking_changes(intake(), new) == []
+
+
+def test_strict_readers_count_new_fields_and_event_types_as_breaking() -> None:
+    new = intake()
+    event(new, "PersonDeparted")["properties"]["note_code"] = {"type": "string", "default": ""}
+    new["$defs"]["PersonReturned"] = {"type": "object", "properties": {}}
+    new["oneOf"].append({"$ref": "#/$defs/PersonReturned"})
+    new["discriminator"]["mapping"]["PersonReturned"] = "#/$defs/PersonReturned"
+    assert breaking_changes(intake(), new) == []
+    assert breaking_changes(intake(), new, strict_readers=True) == [
+        "PersonDeparted.note_code: new field (strict readers reject it)",
+        "PersonReturned: new event type (strict readers reject it)",
+    ]
