@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
@@ -69,37 +70,73 @@ async def test_a_group_of_friends_sleeps_in_one_shelter_and_the_overflow_waits(
     }
 
 
-async def test_one_trace_joins_the_post_the_publish_and_both_consumers(
+async def test_one_trace_joins_the_post_the_publishes_and_every_consumer_without_personal_data(
     services: RunningServices,
 ) -> None:
     await open_shelter(services, beds=2)
+    instrumentor = AsyncPGInstrumentor()  # type: ignore[no-untyped-call]
+    instrumentor.instrument()  # as each service process does at start
     SPANS.clear()
-    [person_id] = await register(services, arrival(person()), "traced")
-    await entitlements_of(services, person_id)
+    try:
+        passport = [{"type": "foreign_passport", "number": "TRACE-9911"}]
+        tracer = person(given="Трассировщица", family="Zzyzxtracer", sex="female",
+                        documents=passport)  # fmt: skip
+        body = arrival(tracer)
+        [person_id] = await register(services, body, "traced")
+        await entitlements_of(services, person_id)
+        ns = services.namespace
 
-    async def journey_spans() -> list[ReadableSpan] | None:
-        spans = SPANS.get_finished_spans()
-        server = [s for s in spans if s.kind == SpanKind.SERVER and "arrivals" in s.name]
-        if not server:
-            return None
-        trace_id = server[0].context.trace_id
-        joined = [s for s in spans if s.context.trace_id == trace_id]
-        consumers = {s.name for s in joined if s.kind == SpanKind.CONSUMER}
-        wanted = {
-            f"{services.namespace}.intake.events.v1 process",
-            f"{services.namespace}.housing.events.v1 process",
-        }
-        return joined if wanted <= consumers else None
+        async def journey_spans() -> list[ReadableSpan] | None:
+            spans = SPANS.get_finished_spans()
+            server = [s for s in spans if s.kind == SpanKind.SERVER and "arrivals" in s.name]
+            if not server:
+                return None
+            trace_id = server[0].context.trace_id
+            joined = [s for s in spans if s.context.trace_id == trace_id]
+            produced = {s.name for s in joined if s.kind == SpanKind.PRODUCER}
+            return joined if f"send {ns}.aid.events.v1" in produced else None
 
-    joined = await eventually(journey_spans, what="the consumer spans of the journey")
+        joined = await eventually(journey_spans, what="aid's publish in the journey's trace")
+    finally:
+        instrumentor.uninstrument()
+    by_kind: dict[SpanKind, list[ReadableSpan]] = {}
+    for span in joined:
+        by_kind.setdefault(span.kind, []).append(span)
     names = {(span.kind, span.name) for span in joined}
-    ns = services.namespace
     assert (SpanKind.SERVER, "POST /v1/arrivals") in names
-    assert (SpanKind.PRODUCER, f"send {ns}.intake.events.v1") in names
-    assert (SpanKind.PRODUCER, f"send {ns}.housing.events.v1") in names
+    for topic in ("intake", "housing", "aid"):
+        assert (SpanKind.PRODUCER, f"send {ns}.{topic}.events.v1") in names
     assert (SpanKind.CONSUMER, f"{ns}.intake.events.v1 process") in names
     assert (SpanKind.CONSUMER, f"{ns}.housing.events.v1 process") in names
-    assert len({span.context.trace_id for span in joined}) == 1
+    # semantic conventions: HTTP server, messaging producer and consumer, database client
+    server = next(s for s in by_kind[SpanKind.SERVER] if s.name == "POST /v1/arrivals")
+    assert server.attributes is not None
+    assert (server.attributes["http.method"], server.attributes["http.route"]) == (
+        "POST",
+        "/v1/arrivals",
+    )
+    assert server.attributes["http.status_code"] == 201
+    for span in by_kind[SpanKind.PRODUCER]:
+        attributes = dict(span.attributes or {})
+        assert attributes["messaging.system"] == "kafka"
+        assert attributes["messaging.operation.type"] == "send"
+        assert str(attributes["messaging.destination.name"]).startswith(f"{ns}.")
+    for span in by_kind[SpanKind.CONSUMER]:
+        attributes = dict(span.attributes or {})
+        assert attributes["messaging.system"] == "kafka"
+        assert "messaging.kafka.message.offset" in attributes
+    database = [
+        s for s in by_kind.get(SpanKind.CLIENT, []) if (s.attributes or {}).get("db.system")
+    ]
+    assert database and all(
+        s.attributes and s.attributes["db.system"] == "postgresql" for s in database
+    )
+    # no personal data in any span of the process, inside the journey or not
+    everything = " ".join(
+        f"{span.name} {dict(span.attributes or {})}" for span in SPANS.get_finished_spans()
+    )
+    for canary in ("Трассировщица", "Zzyzxtracer", "TRACE-9911", "TRASSIROVSHCHITSA"):
+        assert canary not in everything
 
 
 async def test_the_waitlist_lists_who_waits_in_order(services: RunningServices) -> None:
