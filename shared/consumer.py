@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from shared.decider import in_transaction
 from shared.eventstore import Causation
+from shared.metrics import ServiceMetrics
 from shared.schemas.base import DomainEvent
 from shared.schemas.envelope import Envelope
 from shared.schemas.registry import TOPIC_ADAPTERS
@@ -131,8 +132,10 @@ class IdempotentConsumer:
         handler: Handler,
         topics: tuple[str, ...],
         namespace: str = "",
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.service = service
+        self._metrics = metrics
         self._namespace = namespace
         self.dead_letter_topic = physical(dead_letter_topic(service), namespace)
         self._broker = broker
@@ -170,6 +173,8 @@ class IdempotentConsumer:
                     lambda conn: self._handle_once(conn, incoming, record.partition, record.offset),
                     attempts=CONFLICT_ATTEMPTS,
                 )
+                if self._metrics is not None:
+                    self._metrics.consumer_processed.labels(topic=incoming.topic).inc()
                 return
             except TRANSIENT_ERRORS:
                 # the database is away: wait, then let Kafka redeliver (never a dead letter)
@@ -220,6 +225,10 @@ class IdempotentConsumer:
             headers=headers,
         )
         self.dead_lettered += 1
+        if self._metrics is not None:
+            self._metrics.consumer_dead_lettered.labels(
+                topic=logical(record.topic, self._namespace)
+            ).inc()
         log.warning(
             "dead-lettered %s[%d]@%d to %s: %s",
             record.topic,

@@ -22,6 +22,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 
 from shared.eventstore import NOTIFY_CHANNEL
+from shared.metrics import ServiceMetrics
 from shared.schemas.envelope import Envelope
 from shared.telemetry import context_from_carrier
 from shared.topics import physical
@@ -74,7 +75,9 @@ class OutboxRelay:
         namespace: str = "",
         batch_size: int = 500,
         idle_poll_seconds: float = 0.5,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
+        self._metrics = metrics
         self._pool = pool
         self._bootstrap = bootstrap_servers
         self._source = source
@@ -186,3 +189,6 @@ class OutboxRelay:
                 )
         # every event acknowledged by the broker before the checkpoint moves
         await asyncio.gather(*deliveries)
+        if self._metrics is not None:
+            for row in rows:
+                self._metrics.relay_published.labels(topic=row["topic"]).inc()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
@@ -24,6 +24,7 @@ from shared.consumer import Handler, IdempotentConsumer
 from shared.database import create_pool
 from shared.http import BodySizeLimit, Problem, install_problem_details
 from shared.logs import configure_logging
+from shared.metrics import CONTENT_TYPE_LATEST, HttpMetricsMiddleware, ServiceMetrics
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
@@ -48,6 +49,7 @@ class ServiceRuntime:
     periodic: Sequence[tuple[float, Callable[[asyncpg.Pool], Awaitable[object]]]] = ()
     _pool: asyncpg.Pool | None = None
     broker: KafkaBroker = field(init=False)
+    metrics: ServiceMetrics = field(init=False)
     consumer: IdempotentConsumer | None = field(init=False, default=None)
     relay: OutboxRelay | None = field(init=False, default=None)
     _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
@@ -63,15 +65,29 @@ class ServiceRuntime:
             logger=logging.getLogger(f"{self.name}.kafka"),
             log_level=logging.DEBUG,
         )
+        namespace = self.settings.kafka_topic_namespace
+        self.metrics = ServiceMetrics(self.name)
+        self.metrics.bootstrap_servers = self.settings.kafka_bootstrap_servers
+        self.metrics.namespace = namespace
+        self.metrics.consumed_topics = tuple(self.consumes)
+        self.metrics.has_outbox = self.publishes_to is not None
+        self.metrics.pool_provider = lambda: self.pool
+        for topic in self.consumes:  # the series exist before the first message
+            self.metrics.consumer_processed.labels(topic=topic)
+            self.metrics.consumer_dead_lettered.labels(topic=topic)
+        if self.publishes_to:
+            self.metrics.relay_published.labels(topic=self.publishes_to)
         if self.consumes:
             assert self.handler is not None, "a consuming service needs a handler"
+            self.metrics.group_id = physical(self.name, namespace)
             self.consumer = IdempotentConsumer(
                 service=self.name,
                 broker=self.broker,
                 pool_provider=lambda: self.pool,
                 handler=self.handler,
                 topics=tuple(self.consumes),
-                namespace=self.settings.kafka_topic_namespace,
+                namespace=namespace,
+                metrics=self.metrics,
             )
 
     @property
@@ -97,6 +113,7 @@ class ServiceRuntime:
                 self.settings.kafka_bootstrap_servers,
                 source=f"/services/{self.name}",
                 namespace=namespace,
+                metrics=self.metrics,
             )
             self._relay_task = asyncio.create_task(self.relay.run(), name=f"{self.name}-relay")
         for every, job in self.periodic:
@@ -117,8 +134,14 @@ class ServiceRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.broker.stop()
+        await self.metrics.close()
         if self._pool is not None:
-            await self._pool.close()
+            try:
+                # a handler cut off mid-query may hold its connection: do not hang shutdown
+                await asyncio.wait_for(self._pool.close(), timeout=10)
+            except TimeoutError:
+                log.warning("%s: connections still busy after 10 s; terminating them", self.name)
+                self._pool.terminate()
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
@@ -135,6 +158,7 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
     app.state.runtime = runtime
     install_problem_details(app)
     app.add_middleware(BodySizeLimit)
+    app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
 
     @app.get("/healthz", tags=["health"])
@@ -151,6 +175,11 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
         async with runtime.pool.acquire() as conn:
             await conn.fetchval("SELECT 1")
         return {"status": "ready", "service": runtime.name}
+
+    @app.get("/metrics", tags=["health"], include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus metrics (text exposition): lag, backlog, requests, domain gauges."""
+        return Response(await runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app
 

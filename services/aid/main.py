@@ -17,6 +17,7 @@ from services.aid.app import (
     register_arrival,
 )
 from services.aid.events import AID_EVENT_TYPES
+from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
 from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
@@ -86,6 +87,7 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
         consumes=(INTAKE_EVENTS, HOUSING_EVENTS),
         handler=handler(store),
     )
+    register_metrics(runtime.metrics)
     app = service_app(
         runtime,
         title="Aid",

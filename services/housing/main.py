@@ -10,9 +10,11 @@ from uuid import UUID
 import asyncpg
 from fastapi import FastAPI
 
+from services.housing import board
 from services.housing.api import routers
 from services.housing.app import expire_holds, place_arrival, release_person
 from services.housing.events import HOUSING_EVENT_TYPES
+from services.housing.metrics import register as register_metrics
 from services.housing.projections import project
 from services.housing.settings import HousingSettings
 from shared.consumer import IncomingEvent
@@ -72,6 +74,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         handler=on_intake_event,
         periodic=((settings.hold_check_seconds, expire_due_holds),),
     )
+    register_metrics(runtime.metrics)
     app = service_app(
         runtime,
         title="Housing",
@@ -84,6 +87,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
     app.state.expire_due_holds = expire_due_holds
     for router in routers:
         app.include_router(router)
+    app.include_router(board.router)
     return app
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from services.intake.api import routers
 from services.intake.events import INTAKE_EVENT_TYPES
+from services.intake.metrics import register as register_metrics
 from services.intake.projections import projector
 from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault
@@ -29,6 +30,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         name="intake", settings=settings, migrations_dir=MIGRATIONS, publishes_to=INTAKE_EVENTS
     )
+    register_metrics(runtime.metrics)
     app = service_app(
         runtime,
         title="Intake",

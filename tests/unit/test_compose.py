@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,7 +40,16 @@ def environment_names(settings: type[BaseSettings]) -> set[str]:
 def test_compose_has_the_broker_the_database_the_trace_ui_and_the_three_services(
     compose: dict[str, Any],
 ) -> None:
-    assert set(compose["services"]) == {"kafka", "postgres", "jaeger", "intake", "housing", "aid"}
+    assert set(compose["services"]) == {
+        "kafka",
+        "postgres",
+        "jaeger",
+        "intake",
+        "housing",
+        "aid",
+        "prometheus",
+        "grafana",
+    }
     assert compose["services"]["kafka"]["image"].startswith("apache/kafka:4")
     assert compose["services"]["postgres"]["image"].startswith("postgres:")
     assert compose["services"]["jaeger"]["image"].startswith("jaegertracing/")
@@ -81,3 +92,63 @@ def test_the_init_script_creates_one_database_per_service() -> None:
     script = (REPO / "deploy" / "docker" / "postgres-init.sql").read_text()
     for service in SETTINGS:
         assert f"CREATE DATABASE {service};" in script
+
+
+def mounted(definition: dict[str, Any], target: str) -> Path:
+    """The file or folder of the checkout that a compose service mounts at ``target``."""
+    for volume in definition.get("volumes", []):
+        source, inside, *_ = str(volume).split(":")
+        if inside == target:
+            return REPO / source
+    raise AssertionError(f"nothing is mounted at {target}")
+
+
+def test_prometheus_scrapes_the_metrics_of_the_three_services(compose: dict[str, Any]) -> None:
+    definition = compose["services"]["prometheus"]
+    assert definition["image"].startswith("prom/prometheus:")
+    config = yaml.safe_load(mounted(definition, "/etc/prometheus/prometheus.yml").read_text())
+    targets = {
+        target
+        for job in config["scrape_configs"]
+        if job.get("metrics_path", "/metrics") == "/metrics"
+        for group in job["static_configs"]
+        for target in group["targets"]
+    }
+    for service in SETTINGS:
+        port = compose["services"][service]["environment"][f"{service.upper()}_HTTP_PORT"]
+        assert f"{service}:{port}" in targets
+
+
+def test_grafana_is_provisioned_with_the_datasource_and_the_dashboard(
+    compose: dict[str, Any],
+) -> None:
+    definition = compose["services"]["grafana"]
+    assert definition["image"].startswith("grafana/grafana")
+    provisioning = mounted(definition, "/etc/grafana/provisioning")
+    datasources = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())
+    (source,) = datasources["datasources"]
+    assert source["type"] == "prometheus"
+    assert source["url"] == "http://prometheus:9090"
+    providers = yaml.safe_load((provisioning / "dashboards" / "resettle.yml").read_text())
+    folder = providers["providers"][0]["options"]["path"]
+    dashboards = mounted(definition, folder)
+    dashboard = json.loads((dashboards / "resettle.json").read_text())
+    queries = " ".join(
+        target["expr"] for panel in dashboard["panels"] for target in panel["targets"]
+    )
+    for series in (
+        "kafka_consumer_lag",
+        "projection_lag_events",
+        "outbox_backlog_events",
+        "consumer_dead_lettered_total",
+        "http_request_duration_seconds_bucket",
+        "housing_placements",
+        "housing_waitlist_length",
+        "housing_holds",
+        "housing_free_places",
+        "aid_stock_low",
+        "intake_arrivals_registered",
+    ):
+        assert series in queries, series
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] == source["uid"]

@@ -1,0 +1,1 @@
+"""The operators' console: one command line over the three services (``resettle --help``)."""

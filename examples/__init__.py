@@ -1,0 +1,1 @@
+"""Examples of building on Resettle's topics from outside the services."""
