@@ -11,12 +11,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import uvicorn
 from fastapi import FastAPI, Response
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
+from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
@@ -27,6 +29,7 @@ from shared.logs import configure_logging
 from shared.metrics import CONTENT_TYPE_LATEST, HttpMetricsMiddleware, ServiceMetrics
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
+from shared.schemas.registry import TOPIC_TYPES
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
 from shared.topics import physical
@@ -77,6 +80,16 @@ class ServiceRuntime:
             self.metrics.consumer_dead_lettered.labels(topic=topic)
         if self.publishes_to:
             self.metrics.relay_published.labels(topic=self.publishes_to)
+            # documentation only: the outbox relay publishes, this publisher describes the
+            # topic and its event union in the service's AsyncAPI document
+            self.broker.publisher(
+                physical(self.publishes_to, namespace),
+                title=self.publishes_to,
+                description=f"Every event of {self.name}, keyed by its stream id; CloudEvents "
+                "headers (ce_id, ce_type, ...), W3C traceparent. Contract: contracts/"
+                f"{self.publishes_to}.schema.json.",
+                schema=TOPIC_TYPES[self.publishes_to],
+            )
         if self.consumes:
             assert self.handler is not None, "a consuming service needs a handler"
             self.metrics.group_id = physical(self.name, namespace)
@@ -160,6 +173,15 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
     app.add_middleware(BodySizeLimit)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+
+    @app.get("/asyncapi.json", tags=["contracts"])
+    async def asyncapi() -> Any:
+        """The AsyncAPI 3.0 document of the topics this service publishes and consumes."""
+        document = AsyncAPI(
+            runtime.broker, title=title, version="1", description=description,
+            schema_version="3.0.0",
+        )  # fmt: skip
+        return document.to_specification().to_jsonable()
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any, get_args
 from pydantic import TypeAdapter
 
 from shared.schemas.aid import (
+    AidEvent,
     AidIssued,
     BeneficiaryFactsUpdated,
     BeneficiaryRegistered,
@@ -35,11 +36,12 @@ from shared.schemas.aid import (
     aid_event_adapter,
 )
 from shared.schemas.base import DomainEvent
-from shared.schemas.housing import HousingEventTypes, housing_event_adapter
+from shared.schemas.housing import HousingEvent, HousingEventTypes, housing_event_adapter
 from shared.schemas.intake import (
     ArrivalRegistered,
     ConsentGiven,
     ConsentWithdrawn,
+    IntakeEvent,
     MergeUndone,
     PersonDeparted,
     PersonFactsCorrected,
@@ -85,6 +87,13 @@ _ALL: tuple[type[DomainEvent], ...] = (
     OfferPlaceReleased,
 )
 EVENT_TYPES: dict[str, type[DomainEvent]] = {model.__name__: model for model in _ALL}
+
+#: the event union of each topic (for documentation: AsyncAPI, JSON Schema)
+TOPIC_TYPES: dict[str, Any] = {
+    INTAKE_EVENTS: IntakeEvent,
+    HOUSING_EVENTS: HousingEvent,
+    AID_EVENTS: AidEvent,
+}
 
 TOPIC_ADAPTERS: dict[str, TypeAdapter[Any]] = {
     INTAKE_EVENTS: intake_event_adapter,

@@ -15,7 +15,7 @@ import pytest
 
 from shared.eventstore import PUBLIC_EVENT_TYPES
 from shared.schemas.intake import AgeBand, ArrivalRegistered, ArrivingMember, Relation, Sex
-from tests.conftest import RunningServices, eventually
+from tests.conftest import OPERATOR_KEY, RunningServices, eventually
 from tests.factories import arrival, person
 from tests.integration.helpers import entitlements_of, open_shelter, placement_of, produce
 
@@ -257,3 +257,38 @@ async def test_a_dead_letter_replayed_with_a_fixed_header_is_handled_exactly_onc
     assert inbox == 1 and placed == 1
     after = await resettle(services, "dead-letters", "list", "housing", "--json")
     assert len(after.json()["dead_letters"]) == 1  # the replays were not dead-lettered again
+
+
+async def test_partners_are_added_rotated_and_revoked_from_the_console(
+    services: RunningServices,
+) -> None:
+    added = await resettle(services, "partners", "add", "wp-console", "--name", "Console WP")
+    duplicate = await resettle(services, "partners", "add", "wp-console", "--name", "Again")
+    first_key = added.stdout.strip().splitlines()[-1]
+    works = await services.intake.get("/v1/arrivals", headers={"X-API-Key": first_key})
+    rotated = await resettle(services, "partners", "rotate", "wp-console")
+    second_key = rotated.stdout.strip().splitlines()[-1]
+    old = await services.intake.get("/v1/arrivals", headers={"X-API-Key": first_key})
+    new = await services.intake.get("/v1/arrivals", headers={"X-API-Key": second_key})
+    revoked = await resettle(services, "partners", "revoke", "wp-console")
+    after = await services.intake.get("/v1/arrivals", headers={"X-API-Key": second_key})
+
+    assert added.code == 0 and first_key.startswith("rk_")
+    assert duplicate.code == 1 and "--rotate" in duplicate.stderr
+    assert (works.status_code, old.status_code, new.status_code) == (200, 401, 200)
+    assert revoked.code == 0 and after.status_code == 401
+
+
+async def test_erase_from_the_console_makes_the_person_unreadable(
+    services: RunningServices,
+) -> None:
+    person_id = await register_and_place(services)
+    erased = await resettle(services, "erase", person_id, "--reason", "asked at the desk")
+    again = await resettle(services, "erase", person_id, "--reason", "asked at the desk")
+    view = await services.intake.get(
+        f"/v1/persons/{person_id}", headers={"X-API-Key": OPERATOR_KEY}
+    )
+
+    assert erased.code == 0 and f"erased {person_id}" in erased.stdout
+    assert again.code == 0 and "erased already" in again.stdout
+    assert view.json()["status"] == "erased" and view.json()["personal"] is None
