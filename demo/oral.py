@@ -22,7 +22,12 @@ SHELTERS: list[dict[str, Any]] = [
         "beds": 12,
     },
     {"name": "Hotel on Dostyk avenue", "kind": "hotel", "district": "Centre", "beds": 4},
-    {"name": "Volunteer's home", "kind": "host_home", "district": "Derkul", "beds": 3},
+    {
+        "name": "Volunteer's home",
+        "kind": "host_home",
+        "district": "Derkul",
+        "units": [{"name": "home", "places": 3, "attributes": ["family_room", "children_allowed"]}],
+    },
 ]
 
 _GIVEN = [

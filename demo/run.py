@@ -143,6 +143,8 @@ def show(
     for name, process in services.items():
         console.print(f"  {name:8} API docs  {process.url}/docs")
     console.print("  traces         http://127.0.0.1:9411/zipkin/ (Zipkin UI)")
+    console.print(f"  board          {services['housing'].url}/board (operator key)")
+    console.print("  console        uv run resettle --help  (status, journey, rebuild, ...)")
 
 
 def main(

@@ -169,7 +169,12 @@ async def _candidates(
           AND (NOT 'women_only' = ANY(u.attributes) OR $4)
         GROUP BY u.shelter_id
         HAVING sum(u.places - u.held - u.occupied) >= $1
+        -- a unit that takes them all first; then the plainest (special rooms are kept for
+        -- those who need them, as the shelter decider does within a shelter); then the fullest
         ORDER BY bool_or(u.places - u.held - u.occupied >= $1) DESC,
+                 min((CASE WHEN NOT $2 AND 'accessible' = ANY(u.attributes) THEN 1 ELSE 0 END)
+                   + (CASE WHEN NOT $3 AND u.attributes && ARRAY['family_room', 'children_allowed']
+                      THEN 1 ELSE 0 END)),
                  sum(u.places - u.held - u.occupied), u.shelter_id
         LIMIT $7
         """,

@@ -272,3 +272,19 @@ def test_staff_check_out_needs_a_checked_in_person(reason: str) -> None:
     scenario(shelter).given(opened(), held(DORM, 1, person)).when(
         CheckOut(SHELTER, person, reason, "staff", NOW)  # type: ignore[arg-type]
     ).then_raises(NotHere)
+
+
+def test_a_party_without_special_needs_takes_the_plain_unit_and_leaves_the_special_one() -> None:
+    plain = Unit(unit_id=DORM, name="Dorm", places=12)
+    family = Unit(unit_id=FAMILY, name="Family", places=3,
+                  attributes=(UnitAttribute.FAMILY_ROOM, UnitAttribute.ACCESSIBLE))  # fmt: skip
+    [single] = scenario(shelter).given(opened(plain, family)).when(assign(uuid4())).decided()
+    assert single.unit_id == DORM  # type: ignore[attr-defined]
+    needing = Requirements(family_room=True)
+    [child] = (
+        scenario(shelter)
+        .given(opened(plain, family))
+        .when(assign(uuid4(), needs=needing))
+        .decided()
+    )
+    assert child.unit_id == FAMILY  # type: ignore[attr-defined]

@@ -42,3 +42,17 @@ def fits(unit: Unit, needs: Requirements) -> bool:
                                              UnitAttribute.CHILDREN_ALLOWED}:  # fmt: skip
         return False
     return not (UnitAttribute.WOMEN_ONLY in offered and not needs.all_women)
+
+
+def surplus(unit: Unit, needs: Requirements) -> int:
+    """How many of the unit's special features the party does not need: placement prefers
+    the plainest fitting unit, keeping accessible and family rooms for those who need them."""
+    offered = set(unit.attributes)
+    unneeded = 0
+    if UnitAttribute.ACCESSIBLE in offered and not needs.accessible:
+        unneeded += 1
+    if offered & {UnitAttribute.FAMILY_ROOM, UnitAttribute.CHILDREN_ALLOWED} and not (
+        needs.family_room
+    ):
+        unneeded += 1
+    return unneeded

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Literal, TypedDict
 from uuid import UUID
 
-from services.housing.domain.fit import fits
+from services.housing.domain.fit import fits, surplus
 from services.housing.events import PersonMoved
 from shared.decider import Decider, DomainError
 from shared.schemas.base import DomainEvent
@@ -349,15 +349,25 @@ def _assign(command: AssignPlaces, state: Shelter, at: Stamp) -> list[DomainEven
         return []
     fitting = [uid for uid, unit in state.units.items() if fits(unit, command.requirements)]
     free = {uid: state.free_numbers(uid) for uid in fitting}
-    # one unit if any takes them all: the fullest that does (keeps big rooms for big groups)
+    needs = command.requirements
+
+    def plainness(uid: UUID) -> int:
+        return surplus(state.units[uid], needs)
+
+    # one unit if any takes them all: the plainest, then the fullest that does (keeps special
+    # rooms for those who need them, big rooms for big groups)
     whole = sorted(
-        (len(numbers), str(uid)) for uid, numbers in free.items() if len(numbers) >= len(people)
+        (plainness(uid), len(numbers), str(uid))
+        for uid, numbers in free.items()
+        if len(numbers) >= len(people)
     )
     if whole:
-        chosen = UUID(whole[0][1])
+        chosen = UUID(whole[0][2])
         places = [(chosen, number) for number in free[chosen][: len(people)]]
     elif sum(len(numbers) for numbers in free.values()) >= len(people):
-        spread = sorted(free.items(), key=lambda item: (-len(item[1]), str(item[0])))
+        spread = sorted(
+            free.items(), key=lambda item: (plainness(item[0]), -len(item[1]), str(item[0]))
+        )
         places = [(uid, number) for uid, numbers in spread for number in numbers][: len(people)]
     else:
         raise NoFittingPlace(
