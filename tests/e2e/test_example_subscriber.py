@@ -306,7 +306,9 @@ async def test_example_subscriber_agrees_with_the_services(
         assert figures(last) == expected  # shows the difference
         raise
     consumed = last["consumed"]
-    assert consumed["duplicates_skipped"] == 1, consumed
+    # at least the one the test republished; the relays are at-least-once too (a batch whose
+    # acknowledgements did not all arrive is sent again), and the figures above hold anyway
+    assert consumed["duplicates_skipped"] >= 1, consumed
     assert consumed["malformed"] == 1, consumed
     assert consumed["unknown_types_skipped"] == {}, consumed
 
