@@ -63,8 +63,11 @@ async def _arrival(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
 def projector(vault: Vault) -> Projector:
     """The projection of intake's events; it needs the vault to index sealed details."""
 
-    async def index(conn: asyncpg.Connection, person_id: UUID, sealed: str) -> None:
-        await conn.execute("DELETE FROM person_index WHERE person_id = $1", person_id)
+    async def index(
+        conn: asyncpg.Connection, person_id: UUID, sealed: str, *, replacing: bool
+    ) -> None:
+        if replacing:  # a correction; a newly registered person has no entries yet
+            await conn.execute("DELETE FROM person_index WHERE person_id = $1", person_id)
         payload = await vault.open(conn, person_id, sealed)
         if payload is None:
             return  # erased since: nothing to index, ever again
@@ -87,13 +90,13 @@ def projector(vault: Vault) -> Projector:
                 event.person_id, event.arrival_id, event.partner_id, event.member_index,
                 event.sealed, event.occurred_at,
             )  # fmt: skip
-            await index(conn, event.person_id, event.sealed)
+            await index(conn, event.person_id, event.sealed, replacing=False)
         elif isinstance(event, PersonalDetailsCorrected):
             await conn.execute(
                 "UPDATE person_details SET sealed = $2, updated_at = $3 WHERE person_id = $1",
                 event.person_id, event.sealed, event.occurred_at,
             )  # fmt: skip
-            await index(conn, event.person_id, event.sealed)
+            await index(conn, event.person_id, event.sealed, replacing=True)
         elif isinstance(event, PersonFactsCorrected):
             await conn.execute(
                 """
