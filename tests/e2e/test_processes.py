@@ -93,6 +93,13 @@ async def test_housing_killed_mid_stream_places_every_arrival_exactly_once(
             "WHERE status IN ('held', 'checked_in') GROUP BY 1, 2"
         )
         occupied = await housing_db.fetchval("SELECT sum(held + occupied) FROM units")
+
+        async def inbox_caught_up() -> bool:
+            # placements are decided before the consents that follow them on the topic are
+            # consumed: wait for every intake event, then check it was handled once
+            return int(await housing_db.fetchval("SELECT count(*) FROM inbox")) >= int(published)
+
+        await eventually(inbox_caught_up, timeout=60, what="housing to consume every event")
         inbox = await housing_db.fetchval("SELECT count(*) FROM inbox")
 
         async def aid_caught_up() -> bool:
