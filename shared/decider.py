@@ -47,10 +47,16 @@ async def execute(
     stream_id: str,
     command: Command,
     causation: Causation,
+    *,
+    new_stream: bool = False,
 ) -> list[RecordedEvent]:
     """Load one stream, decide on ``command``, append the outcome; inside the caller's
-    transaction. Raises DomainError or ConcurrencyConflict."""
-    history = await store.read_stream(conn, stream_id)
+    transaction. Raises DomainError or ConcurrencyConflict.
+
+    ``new_stream`` says the caller has just made the stream id (a fresh uuid), so there is no
+    history to load: the read is skipped, and the append's version check still refuses if the
+    stream existed after all."""
+    history = [] if new_stream else await store.read_stream(conn, stream_id)
     state = decider.fold([recorded.event for recorded in history])
     new_events = decider.decide(command, state)
     return await store.append(conn, stream_id, len(history), new_events, causation)

@@ -108,7 +108,7 @@ async def register_arrival(
         now=now,
     )
     causation = Causation.new()
-    await execute(conn, store, arrival, str(arrival_id), command, causation)
+    await execute(conn, store, arrival, str(arrival_id), command, causation, new_stream=True)
     consents = tuple((ConsentPurpose(purpose), None) for purpose in request.consents) + tuple(
         (ConsentPurpose.SHARING_WITH_PARTNER, other) for other in request.share_with_partners
     )
@@ -129,13 +129,15 @@ async def register_arrival(
             partner_id=partner.partner_id,
             member_index=index,
             member=member,
-            sealed=await vault.seal(conn, member.person_id, payload),
+            sealed=await vault.seal(conn, member.person_id, payload, new_person=True),
             consents=consents,
             duplicates=tuple(duplicates),
             actor=f"partner:{partner.partner_id}",
             now=now,
         )
-        await execute(conn, store, person, str(member.person_id), record, causation)
+        await execute(
+            conn, store, person, str(member.person_id), record, causation, new_stream=True
+        )
     return ArrivalAccepted(
         arrival_id=str(arrival_id),
         person_ids=[str(person_id) for person_id in person_ids],

@@ -22,6 +22,9 @@ import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 NONCE_BYTES = 12
+#: keys made by ``seal`` and not yet opened: the projection opens a new person's details in the
+#: same transaction, and this spares it reading back the key just written (ids are fresh uuids)
+FRESH_KEYS_KEPT = 4096
 
 
 class Vault:
@@ -31,16 +34,24 @@ class Vault:
         self._wrap = AESGCM(master_key)
         # a separate key for blind indexes, derived so one secret configures both
         self._index_key = hmac.new(master_key, b"blind-index", hashlib.sha256).digest()
+        self._fresh: dict[UUID, AESGCM] = {}
 
     @classmethod
     def from_base64(cls, encoded: str) -> Vault:
         return cls(base64.b64decode(encoded))
 
     async def _data_key(
-        self, conn: asyncpg.Connection, person_id: UUID, create: bool
+        self, conn: asyncpg.Connection, person_id: UUID, create: bool, new_person: bool = False
     ) -> AESGCM | None:
-        wrapped = await conn.fetchval(
-            "SELECT wrapped_key FROM person_keys WHERE person_id = $1", person_id
+        fresh = self._fresh.pop(person_id, None)
+        if fresh is not None:
+            return fresh
+        wrapped = (
+            None
+            if new_person  # the insert below still refuses a key that exists
+            else await conn.fetchval(
+                "SELECT wrapped_key FROM person_keys WHERE person_id = $1", person_id
+            )
         )
         if wrapped is None:
             if not create:
@@ -53,13 +64,19 @@ class Vault:
                 person_id,
                 wrapped,
             )
-            return AESGCM(key)
+            if len(self._fresh) >= FRESH_KEYS_KEPT:  # a transaction rolled back before opening
+                self._fresh.pop(next(iter(self._fresh)))
+            self._fresh[person_id] = AESGCM(key)
+            return self._fresh[person_id]
         nonce, sealed_key = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
         return AESGCM(self._wrap.decrypt(nonce, sealed_key, person_id.bytes))
 
-    async def seal(self, conn: asyncpg.Connection, person_id: UUID, payload: Any) -> str:
-        """Encrypt ``payload`` (JSON-able) for one person; creates the person's key once."""
-        key = await self._data_key(conn, person_id, create=True)
+    async def seal(
+        self, conn: asyncpg.Connection, person_id: UUID, payload: Any, *, new_person: bool = False
+    ) -> str:
+        """Encrypt ``payload`` (JSON-able) for one person; creates the person's key once.
+        ``new_person``: the caller has just made the id, so there is no key to look up."""
+        key = await self._data_key(conn, person_id, create=True, new_person=new_person)
         assert key is not None
         nonce = os.urandom(NONCE_BYTES)
         plaintext = json.dumps(payload, ensure_ascii=False, default=str).encode()
@@ -74,6 +91,7 @@ class Vault:
         return json.loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], person_id.bytes))
 
     async def destroy_key(self, conn: asyncpg.Connection, person_id: UUID) -> bool:
+        self._fresh.pop(person_id, None)
         deleted = await conn.fetchval(
             "DELETE FROM person_keys WHERE person_id = $1 RETURNING true", person_id
         )
