@@ -10,13 +10,17 @@ consumer goes on with the next one.
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 import asyncpg
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
@@ -28,17 +32,23 @@ from shared.eventstore import Causation
 from shared.metrics import ServiceMetrics
 from shared.schemas.base import DomainEvent
 from shared.schemas.envelope import Envelope
-from shared.schemas.registry import TOPIC_ADAPTERS
+from shared.schemas.registry import TOPIC_ADAPTERS, TOPIC_TYPES
 from shared.topics import dead_letter_topic, logical, physical
 
 log = logging.getLogger(__name__)
 
 REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion")
 MAX_MESSAGE_BYTES = 1024 * 1024
+#: what a dead letter may weigh (body and headers): under the broker's default
+#: message.max.bytes (1 MiB + 12 bytes) and the producer's max_request_size (1 MiB), with room
+#: for the record's framing; a larger one could never be parked, and would stall its partition
+DEAD_LETTER_MAX_BYTES = 1_000_000
 #: attempts before a message whose handling keeps failing is dead-lettered
 HANDLER_ATTEMPTS = 3
 #: reloads after a concurrent writer won, before that counts as one failed attempt
 CONFLICT_ATTEMPTS = 20
+#: "1" skips the inbox dedupe: a deliberately broken consumer, for the fault suite only
+UNSAFE_SKIP_DEDUPE_VARIABLE = "RESETTLE_UNSAFE_SKIP_INBOX_DEDUPE"
 
 #: errors that say the database (not the message) is the problem: redeliver, never dead-letter
 TRANSIENT_ERRORS = (
@@ -87,10 +97,24 @@ def parse_incoming(topic: str, body: bytes, headers: dict[str, Any]) -> Incoming
     adapter = TOPIC_ADAPTERS.get(topic)
     if adapter is None:
         raise InvalidMessage(f"no schema is known for topic {topic!r}")
+    # a version we do not read is refused on its header, before its body could be misread as
+    # ours; compared as text, since the header's digits are unbounded (int() refuses > 4300)
+    name, _, version = envelope.type.rpartition(".v")
+    known = _schema_versions(topic)
+    if name in known and version != str(known[name]):
+        raise InvalidMessage(
+            f"unsupported schema version: ce_type {envelope.type[:100]!r}, this consumer "
+            f"reads {name} at schema_version {known[name]}"
+        )
     try:
         event: DomainEvent = adapter.validate_json(body)
     except ValidationError as error:
-        raise InvalidMessage(f"does not match the schema of {topic}: {_reasons(error)}") from error
+        problem = (
+            f"unknown event type on {topic}"
+            if name not in known
+            else f"does not match the schema of {topic}"
+        )
+        raise InvalidMessage(f"{problem}: {_reasons(error)}") from error
     expected_type = f"{event.event_type}.v{event.version_of_schema}"
     if envelope.type != expected_type:
         raise InvalidMessage(f"header ce_type {envelope.type!r} != body {expected_type!r}")
@@ -100,6 +124,16 @@ def parse_incoming(topic: str, body: bytes, headers: dict[str, Any]) -> Incoming
         event=event,
         correlation_id=envelope.correlation_id or str(envelope.id),
     )
+
+
+@functools.cache
+def _schema_versions(topic: str) -> dict[str, int]:
+    """The event types a topic carries, each with the schema version this code reads."""
+    union = get_args(TOPIC_TYPES[topic])[0]  # Annotated[A | B | ..., discriminator]
+    return {
+        model.__name__: int(model.model_fields["schema_version"].default)
+        for model in get_args(union)
+    }
 
 
 def _reasons(error: ValidationError) -> str:
@@ -114,6 +148,59 @@ async def _undecoded(message: StreamMessage[Any]) -> bytes:
     """Leave the body as bytes: we parse it ourselves, so that bad JSON becomes a dead letter
     instead of an exception inside the framework."""
     return message.body
+
+
+def _is_utf8(value: bytes | None) -> bool:
+    if value is None:
+        return False
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+async def _parse_leniently(
+    record: ConsumerRecord[Any, Any],
+    parse: Callable[[ConsumerRecord[Any, Any]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream decodes every header as UTF-8 before our handler runs; on one that is not
+    (or a null one) it neither acknowledges nor rewinds, and the next commit skips the message
+    silently. Hand it headers that decode (U+FFFD for bad bytes); the handler, which sees the
+    record's own bytes, dead-letters the message naming the header."""
+    if all(_is_utf8(value) for _, value in record.headers):
+        return await parse(record)
+    readable = copy.copy(record)
+    readable.headers = [
+        (name, (value or b"").decode("utf-8", "replace").encode()) for name, value in record.headers
+    ]
+    message = await parse(readable)
+    message.raw_message = record
+    return message
+
+
+def _fit_dead_letter(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """Leave out the largest parts (the body or an original header) until the dead letter fits
+    its topic, saying what was left out; the original stays at its offset while retained."""
+    omitted = []
+
+    def weight() -> int:
+        return len(body) + sum(len(name) + len(value.encode()) for name, value in headers.items())
+
+    while weight() > DEAD_LETTER_MAX_BYTES:
+        originals = {n: len(v.encode()) for n, v in headers.items() if not n.startswith("dlq_")}
+        largest = max(originals, key=originals.__getitem__, default=None)
+        if body and (largest is None or len(body) >= originals[largest]):
+            omitted.append(f"body ({len(body)} bytes)")
+            body = b""
+        elif largest is not None:
+            omitted.append(f"header {largest[:100]} ({originals[largest]} bytes)")
+            del headers[largest]
+        else:
+            break  # only our own headers are left, and they are bounded
+    if omitted:
+        headers["dlq_omitted"] = "; ".join(omitted) + ": read it at the original offset"
+    return body, headers
 
 
 def _text_key(key: bytes | None) -> str | None:
@@ -143,6 +230,15 @@ class IdempotentConsumer:
         self._handler = handler
         self.dead_lettered = 0
         self.skipped_duplicates = 0
+        # test-only: the fault suite turns the dedupe off to prove it then finds the doubles
+        self._dedupe = os.environ.get(UNSAFE_SKIP_DEDUPE_VARIABLE) != "1"
+        if not self._dedupe:
+            log.warning(
+                "%s: %s=1: THE INBOX DEDUPE IS OFF, redelivered events are handled again; "
+                "for the fault suite only, never in production",
+                service,
+                UNSAFE_SKIP_DEDUPE_VARIABLE,
+            )
         broker.subscriber(
             *(physical(topic, namespace) for topic in topics),
             group_id=physical(service, namespace),
@@ -152,6 +248,7 @@ class IdempotentConsumer:
             max_poll_interval_ms=60_000,
             session_timeout_ms=10_000,
             decoder=_undecoded,
+            parser=_parse_leniently,
             # keys are stream ids (text); decoded, they are also valid span attributes, which
             # raw bytes are not (an exporter drops the whole batch over one bytes attribute)
             key_deserializer=_text_key,
@@ -162,6 +259,9 @@ class IdempotentConsumer:
         assert not isinstance(record, tuple)  # not a batch subscriber
         body: bytes = record.value or b""
         try:
+            undecodable = [name for name, value in record.headers if not _is_utf8(value)]
+            if undecodable:
+                raise InvalidMessage(f"header(s) not UTF-8: {', '.join(undecodable)[:200]}")
             incoming = parse_incoming(logical(record.topic, self._namespace), body, message.headers)
         except InvalidMessage as error:
             await self._dead_letter(message, str(error))
@@ -200,7 +300,7 @@ class IdempotentConsumer:
             partition,
             offset,
         )
-        if not first_time:
+        if not first_time and self._dedupe:
             self.skipped_duplicates += 1
             return
         await self._handler(conn, incoming)
@@ -218,8 +318,9 @@ class IdempotentConsumer:
                 "dlq_original_offset": str(record.offset),
             }
         )
+        body, headers = _fit_dead_letter(record.value or b"", headers)
         await self._broker.publish(
-            record.value or b"",
+            body,
             topic=self.dead_letter_topic,
             key=record.key.encode() if isinstance(record.key, str) else record.key,
             headers=headers,

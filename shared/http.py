@@ -136,20 +136,33 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
             return
         received = 0
+        tripped = refused = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, tripped
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    tripped = True
                     raise _TooLarge
             return message
 
+        async def sending(message: Message) -> None:
+            nonlocal refused
+            if not tripped:
+                await send(message)
+            elif message["type"] == "http.response.start" and not refused:
+                # FastAPI turns an error while reading the body into its own 400 ("error
+                # parsing the body"); the client is owed the 413 instead
+                refused = True
+                await self._refuse(scope, receive, send)
+
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, sending)
         except _TooLarge:
-            await self._refuse(scope, receive, send)
+            if not refused:
+                await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(

@@ -39,6 +39,11 @@ def run_alembic_env() -> None:
     assert url, "upgrade() sets sqlalchemy.url"
 
     def migrate(connection: Connection) -> None:
+        # several instances of a service start together (replicas of one Deployment): one
+        # migrates, the others wait here and then find the schema at head. A session lock, so
+        # it outlives the commit below and ends with the connection.
+        connection.exec_driver_sql("SELECT pg_advisory_lock(hashtext('alembic-upgrade'))")
+        connection.commit()
         context.configure(connection=connection, transaction_per_migration=True)
         with context.begin_transaction():
             context.run_migrations()

@@ -29,6 +29,7 @@ from shared.logs import configure_logging
 from shared.metrics import CONTENT_TYPE_LATEST, HttpMetricsMiddleware, ServiceMetrics
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
+from shared.ratelimit import RateLimit
 from shared.schemas.registry import TOPIC_TYPES
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing
@@ -117,7 +118,10 @@ class ServiceRuntime:
         if self.consumer is not None:
             topics.append(self.consumer.dead_letter_topic)
         await ensure_topics(
-            self.settings.kafka_bootstrap_servers, topics, self.settings.kafka_partitions
+            self.settings.kafka_bootstrap_servers,
+            topics,
+            self.settings.kafka_partitions,
+            self.settings.kafka_replication_factor,
         )
         await self.broker.start()
         if self.publishes_to:
@@ -171,8 +175,14 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
     app.state.runtime = runtime
     install_problem_details(app)
     app.add_middleware(BodySizeLimit)
+    # inside the metrics middleware, so that a 429 is counted with the other answers
+    app.add_middleware(RateLimit, settings=runtime.settings, registry=runtime.metrics.registry)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+    # one server span per request: the ASGI receive/send sub-spans carry nothing an operator
+    # follows a journey by, and cost as much as the request's own span
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"]
+    )
 
     @app.get("/asyncapi.json", tags=["contracts"])
     async def asyncapi() -> Any:

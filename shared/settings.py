@@ -23,11 +23,33 @@ class ServiceSettings(BaseSettings):
     kafka_partitions: int = Field(
         default=3, validation_alias="KAFKA_PARTITIONS", description="Partitions of new topics."
     )
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        validation_alias="KAFKA_REPLICATION_FACTOR",
+        description="Replicas of new topics: 1 on the local stack, 3 on a cluster (a service that "
+        "starts before the cluster's topic operator must not create a topic with one replica).",
+    )
     kafka_topic_namespace: str = Field(
         default="",
         validation_alias="KAFKA_TOPIC_NAMESPACE",
         pattern=r"^[A-Za-z0-9_-]*$",
         description="Prefix of every topic and consumer group (tests, demos); empty in production.",
+    )
+    rate_limit_per_second: float = Field(
+        # far above what a welcome point's tablets send, and above the in-process OpenAPI fuzz
+        # of one partner key (about 70 requests a second here); a runaway retry loop is not
+        default=100.0,
+        gt=0,
+        validation_alias="RATE_LIMIT_PER_SECOND",
+        description="Requests per second each API key may keep sending, per service instance "
+        "(a batch counts as one; the operator key is not limited; see shared/ratelimit.py).",
+    )
+    rate_limit_burst: int = Field(
+        default=500,
+        ge=1,
+        validation_alias="RATE_LIMIT_BURST",
+        description="Requests an API key may send at once before the per-second rate applies.",
     )
     database_url: str
     http_host: str = "127.0.0.1"

@@ -135,14 +135,26 @@ def service_names() -> tuple[str, ...]:
 
 
 @pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Settings a test module changes for every service it runs (e.g. the rate limit)."""
+    return {}
+
+
+@pytest.fixture
 async def services(
-    stack: Stack, databases: dict[str, str], namespace: str, service_names: tuple[str, ...]
+    stack: Stack,
+    databases: dict[str, str],
+    namespace: str,
+    service_names: tuple[str, ...],
+    settings_overrides: dict[str, Any],
 ) -> AsyncIterator[RunningServices]:
     """Intake, housing and aid, each with its own database, in this process."""
     from services.intake.partners import Scope, create_partner
 
     apps = {
-        name: build_app(name, settings_for(name, stack, databases, namespace))
+        name: build_app(
+            name, {**settings_for(name, stack, databases, namespace), **settings_overrides}
+        )
         for name in service_names
     }
     for app in apps.values():

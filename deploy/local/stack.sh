@@ -7,18 +7,27 @@
 #   stack.sh down --purge   (= clean) stop and delete the data (downloaded jars stay)
 #   stack.sh status         one line per component; exit 1 if any is down
 #   stack.sh env            `export NAME=value` lines, for: eval "$(stack.sh env)"
+#   stack.sh stop|start|restart kafka|postgres|zipkin
+#                           one component only (the fault suite restarts the broker and
+#                           the database server of its private stack this way)
 #
 # Every subcommand is idempotent. Ports come from the environment:
 #   KAFKA_PORT (9092)  KAFKA_CONTROLLER_PORT (9093)  PGPORT (5433)  ZIPKIN_PORT (9411)
-# Other knobs: KAFKA_HEAP (512m), STACK_READY_TIMEOUT (120 s).
+# Other knobs: KAFKA_HEAP (512m), STACK_READY_TIMEOUT (120 s), STACK_ZIPKIN (1; 0: no Zipkin),
+#   STACK_INSTANCE (empty): a name for a second, private stack of this checkout on other
+#   ports, with its own Kafka data, pid files, logs and Postgres data; the jars are shared.
 #
-# State and logs live in $REPO/.local/ (git-ignored), logs in $REPO/.local/logs/.
-# The Postgres data directory is the exception, see pg_setup_paths.
+# State and logs live in $REPO/.local/ (git-ignored), logs in $REPO/.local/logs/; those of an
+# instance in $REPO/.local/instances/<name>/. The Postgres data directory is the exception,
+# see pg_setup_paths.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-STATE=$REPO/.local
+SHARED_STATE=$REPO/.local          # the downloaded jars: one copy for every instance
+INSTANCE=${STACK_INSTANCE:-}
+[[ -z $INSTANCE || $INSTANCE =~ ^[a-z0-9-]+$ ]] || { echo "[stack] ERROR: STACK_INSTANCE must match [a-z0-9-]+" >&2; exit 2; }
+STATE=$SHARED_STATE${INSTANCE:+/instances/$INSTANCE}
 LOGS=$STATE/logs
 
 KAFKA_PORT=${KAFKA_PORT:-9092}
@@ -27,10 +36,11 @@ PGPORT=${PGPORT:-5433}
 ZIPKIN_PORT=${ZIPKIN_PORT:-9411}
 KAFKA_HEAP=${KAFKA_HEAP:-512m}
 READY_TIMEOUT=${STACK_READY_TIMEOUT:-120}
+WITH_ZIPKIN=${STACK_ZIPKIN:-1}
 
-LIBS=$STATE/libs                    # Kafka's classpath (and nothing else)
-ZIPKIN_JAR=$STATE/zipkin/zipkin-server-exec.jar
-JARS_STAMP=$STATE/jars.stamp        # hash of pom.xml the jars were fetched for
+LIBS=$SHARED_STATE/libs             # Kafka's classpath (and nothing else)
+ZIPKIN_JAR=$SHARED_STATE/zipkin/zipkin-server-exec.jar
+JARS_STAMP=$SHARED_STATE/jars.stamp # hash of pom.xml the jars were fetched for
 KAFKA_DIR=$STATE/kafka
 KAFKA_DATA=$KAFKA_DIR/data
 KAFKA_PID=$STATE/kafka.pid
@@ -108,12 +118,12 @@ ensure_jars() {
   ensure_java_maven
   log "fetching Kafka and Zipkin jars with Maven (log: $LOGS/maven.log)"
   # Start from empty folders so an old version never stays on the classpath.
-  rm -rf "$LIBS" "$STATE/zipkin" "$JARS_STAMP"
+  rm -rf "$LIBS" "$SHARED_STATE/zipkin" "$JARS_STAMP"
   local attempt
   for attempt in 1 2 3; do
     if mvn -B -q -f "$HERE/pom.xml" \
       -Dmaven.wagon.http.retryHandler.count=3 \
-      -Dlibs.dir="$LIBS" -Dzipkin.dir="$STATE/zipkin" \
+      -Dlibs.dir="$LIBS" -Dzipkin.dir="$SHARED_STATE/zipkin" \
       dependency:copy-dependencies dependency:copy-dependencies@zipkin \
       >"$LOGS/maven.log" 2>&1; then
       echo "$want" >"$JARS_STAMP"
@@ -306,7 +316,7 @@ pg_setup_paths() {
   initdb=$(printf '%s\n' /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n 1)
   [[ -x $initdb ]] || initdb=""
   PG_BIN=${initdb%/initdb}
-  PG_DIR=${STACK_PG_DIR:-/tmp/resettle-pg-$(echo -n "$REPO" | sha1sum | cut -c1-10)}
+  PG_DIR=${STACK_PG_DIR:-/tmp/resettle-pg-$(echo -n "$REPO" | sha1sum | cut -c1-10)${INSTANCE:+-$INSTANCE}}
   PGDATA_DIR=$PG_DIR/data
   PG_LOG=$PG_DIR/postgres.log
   if [[ $EUID -eq 0 ]]; then PG_USER=postgres; else PG_USER=$(id -un); fi
@@ -486,8 +496,14 @@ Local stack is up:
   Postgres housing  $pg/housing
   Postgres aid      $pg/aid
   Postgres admin    $pg/postgres
+EOF
+  if ((WITH_ZIPKIN)); then
+    cat <<EOF
   Zipkin UI         http://127.0.0.1:$ZIPKIN_PORT/zipkin/
   Zipkin spans      http://127.0.0.1:$ZIPKIN_PORT/api/v2/spans
+EOF
+  fi
+  cat <<EOF
 Logs: $LOGS/   Environment: eval "\$(bash deploy/local/stack.sh env)"
 EOF
 }
@@ -503,10 +519,14 @@ take_lock() {
 # The end of a log on stderr: in CI the log files may be gone with the clone.
 show_tail() { tail -n 20 "$@" >&2 2>/dev/null || true; }
 
-# Wait until all three answer; fail early if one of our processes dies.
+# Wait until the named components answer (default: all three; Zipkin only when
+# STACK_ZIPKIN is not 0); fail early if one of our processes dies.
 wait_ready() {
-  local deadline=$((SECONDS + READY_TIMEOUT))
-  local kafka_ok=0 pg_ok=0 zipkin_ok=0
+  local deadline=$((SECONDS + READY_TIMEOUT)) wanted=" ${*:-kafka postgres zipkin} "
+  local kafka_ok=1 pg_ok=1 zipkin_ok=1
+  [[ $wanted == *" kafka "* ]] && kafka_ok=0
+  [[ $wanted == *" postgres "* ]] && pg_ok=0
+  [[ $wanted == *" zipkin "* ]] && ((WITH_ZIPKIN)) && zipkin_ok=0
   while :; do
     ((pg_ok)) || { pg_answers && pg_ok=1 && log "postgres: ready ($((SECONDS - UP_T0))s)"; } || true
     ((zipkin_ok)) || { zipkin_answers && zipkin_ok=1 && log "zipkin: ready ($((SECONDS - UP_T0))s)"; } || true
@@ -544,7 +564,7 @@ cmd_up() {
   ensure_pg_binaries
   # Check all three first, so that a taken port stops us before anything starts.
   kafka_check
-  zipkin_check
+  if ((WITH_ZIPKIN)); then zipkin_check; else ZIPKIN_ACTION=skip; fi
   pg_check
   # Start all three before waiting for any: they boot in parallel.
   kafka_start
@@ -567,7 +587,30 @@ cmd_down() {
 cmd_clean() {
   cmd_down
   rm -rf "$KAFKA_DIR" "$PG_DIR" "$LOGS"
+  if [[ -n $INSTANCE ]]; then rm -rf "$STATE"; fi
   log "removed Kafka data, Postgres data ($PG_DIR) and logs; jars kept in $LIBS"
+}
+
+# stop|start|restart one component, leaving the others as they are: a broker or a
+# database server that goes away and comes back, as in production.
+cmd_component() {
+  local action=$1 component=${2:-}
+  case $component in kafka | postgres | zipkin) ;; *) usage >&2; exit 2 ;; esac
+  UP_T0=$SECONDS
+  take_lock
+  pg_setup_paths
+  if [[ $action == stop || $action == restart ]]; then
+    case $component in kafka) kafka_stop ;; postgres) pg_stop ;; zipkin) zipkin_stop ;; esac
+  fi
+  if [[ $action == start || $action == restart ]]; then
+    case $component in
+      kafka) ensure_jars && kafka_check && kafka_start ;;
+      postgres) ensure_pg_binaries && pg_check && pg_start ;;
+      zipkin) ensure_jars && WITH_ZIPKIN=1 && zipkin_check && zipkin_start ;;
+    esac
+    wait_ready "$component"
+    log "$component: $action done in $((SECONDS - UP_T0))s"
+  fi
 }
 
 # One line per component. "up" means it answers on its port, whoever runs it.
@@ -591,13 +634,15 @@ cmd_status() {
   ok=0; [[ -n $PG_BIN ]] && pg_answers && ok=1
   ours=0; pg_running && ours=1
   status_line postgres "$PGPORT" "$ok" "$ours" "data $PGDATA_DIR"
-  ok=0; zipkin_answers && ok=1
-  ours=0; zipkin_running && ours=1
-  status_line zipkin "$ZIPKIN_PORT" "$ok" "$ours" "pid $(cat "$ZIPKIN_PID" 2>/dev/null)"
+  if ((WITH_ZIPKIN)); then
+    ok=0; zipkin_answers && ok=1
+    ours=0; zipkin_running && ours=1
+    status_line zipkin "$ZIPKIN_PORT" "$ok" "$ours" "pid $(cat "$ZIPKIN_PID" 2>/dev/null)"
+  fi
   return "$rc"
 }
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
 case ${1:-} in
   up) cmd_up ;;
@@ -605,6 +650,7 @@ case ${1:-} in
   clean) cmd_clean ;;
   status) cmd_status ;;
   env) print_env ;;
+  stop | start | restart) cmd_component "$1" "${2:-}" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

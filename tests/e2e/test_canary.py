@@ -1,19 +1,21 @@
 """The canary: distinctive personal data run through a whole flow, then searched for on every
-topic, in every log file and in every exported span (console exporter into the log files)."""
+topic (dead-letter topics included), in every log file and in every exported span (console
+exporter into the log files); and proof that the same scan catches a leak from a real process."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from demo.processes import ServiceProcess
+from demo.processes import ServiceProcess, launch
 from tests.conftest import OPERATOR_KEY, eventually
-from tests.e2e.conftest import partner_key
+from tests.e2e.canary import scan
+from tests.e2e.conftest import free_port, partner_key
 from tests.factories import arrival, person
-from tests.integration.helpers import read_topic
 from tests.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -36,9 +38,13 @@ def traces_exporter() -> str:
     return "console"  # every span, with its attributes, printed into the service's log
 
 
-async def test_no_canary_reaches_a_topic_a_log_line_or_a_span(
-    processes: dict[str, ServiceProcess], stack: Stack, namespace: str, tmp_path: Path
-) -> None:
+#: a sitecustomize that logs every request body (tests only): the leak the scan must catch
+LEAKY_PLUGIN = Path(__file__).parent / "leaky_intake"
+
+
+async def run_journey(processes: dict[str, ServiceProcess]) -> None:
+    """Register the canary, correct, search, refuse, place, entitle, depart: every path
+    personal data takes through the services; then give the span exporter time to export."""
     intake, housing, aid = processes["intake"], processes["housing"], processes["aid"]
     key = partner_key(intake)
     body = arrival(
@@ -96,22 +102,59 @@ async def test_no_canary_reaches_a_topic_a_log_line_or_a_span(
         )
     await asyncio.sleep(6)  # the batch span processor exports every 5 s
 
-    records = []
-    for topic in ("intake.events.v1", "housing.events.v1", "aid.events.v1"):
-        records.extend(await read_topic(stack.kafka_bootstrap_servers, f"{namespace}.{topic}"))
-    on_topics = "\n".join(
-        (record.value or b"").decode() + "".join(v.decode() for _, v in record.headers)
-        for record in records
-    )
+
+async def test_no_canary_reaches_a_topic_a_log_line_or_a_span(
+    processes: dict[str, ServiceProcess], stack: Stack, namespace: str, tmp_path: Path
+) -> None:
+    await run_journey(processes)
     for process in processes.values():
         process.stop()  # flush what is buffered
-    logs = {path.name: path.read_text() for path in (tmp_path / "logs").glob("*.log")}
+    found = await scan(CANARIES, stack.kafka_bootstrap_servers, namespace, tmp_path / "logs")
 
-    assert len(records) >= 6
-    assert set(logs) == {"intake.log", "housing.log", "aid.log"}
-    assert all('"trace_id"' in text for text in logs.values())  # spans were really exported
-    assert '"kind": "SpanKind.CONSUMER"' in logs["housing.log"]
-    for what, canary in CANARIES.items():
-        assert canary not in on_topics, f"{what} reached a topic"
-        for name, text in logs.items():
-            assert canary not in text, f"{what} reached {name}"
+    assert found.records >= 6
+    expected = {f"{namespace}.{s}.{t}.v1" for s, t in [("intake", "events"), ("housing", "events"),
+                ("aid", "events"), ("housing", "deadletter"), ("aid", "deadletter")]}  # fmt: skip
+    assert expected <= set(found.topics)  # every topic the services use, dead letters too
+    assert set(found.logs) == {"intake.log", "housing.log", "aid.log"}
+    assert all('"trace_id"' in text for text in found.logs.values())  # spans really exported
+    assert '"kind": "SpanKind.CONSUMER"' in found.logs["housing.log"]
+    assert found.findings == [], found.report()
+
+
+@pytest.fixture
+def leaky_processes(
+    stack: Stack, databases: dict[str, str], namespace: str, tmp_path: Path
+) -> Iterator[dict[str, ServiceProcess]]:
+    """The three services as in ``processes``, with the leaking plugin on their PYTHONPATH."""
+    environment = {
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap_servers,
+        "KAFKA_TOPIC_NAMESPACE": namespace,
+        "OPERATOR_API_KEY": OPERATOR_KEY,
+        "OTEL_TRACES_EXPORTER": "console",
+        "PYTHONPATH": str(LEAKY_PLUGIN),
+    }
+    ports = {name: free_port() for name in ("intake", "housing", "aid")}
+    running = launch(environment, tmp_path / "logs", ports, databases)
+    try:
+        yield running
+    finally:
+        for process in running.values():
+            process.stop()
+
+
+async def test_the_scan_finds_a_name_a_real_process_logged_and_says_where(
+    leaky_processes: dict[str, ServiceProcess], stack: Stack, namespace: str, tmp_path: Path
+) -> None:
+    await run_journey(leaky_processes)
+    for process in leaky_processes.values():
+        process.stop()
+    found = await scan(CANARIES, stack.kafka_bootstrap_servers, namespace, tmp_path / "logs")
+
+    given_name = [f for f in found.findings if f.what == "given name"]
+    # the log line (as written) and the span attribute (the console exporter escapes Cyrillic)
+    assert {f.form for f in given_name} == {"as written", "JSON-escaped"}, found.report()
+    assert all(f.where.startswith("intake.log line ") for f in given_name), found.report()
+    assert f"given name (as written) in {given_name[0].where}" in found.report()
+    # the document number was in a request body too; the topics stayed clean
+    assert any(f.what == "document number" for f in found.findings), found.report()
+    assert not [f for f in found.findings if f.where.startswith("topic ")], found.report()

@@ -67,10 +67,12 @@ async def answer(
     key: str,
     body: BaseModel | None,
     work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]],
+    actor: str = "operator",
 ) -> JSONResponse:
-    """Run a POST once per key and map refusals to problem details."""
+    """Run a POST once per (actor, key) and map refusals to problem details. Keys are kept
+    per actor: a key shared with another shelter's staff must not replay their answer."""
     try:
-        outcome = await once_per_key(pool_of(request), "operator", key, request, body, work)
+        outcome = await once_per_key(pool_of(request), actor, key, request, body, work)
     except DomainError as error:
         raise Problem(422, "Refused", str(error)) from error
     return JSONResponse(outcome.response, status_code=outcome.status_code)

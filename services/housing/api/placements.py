@@ -162,7 +162,7 @@ async def post_check_in(
                                    actor, datetime.now(UTC))  # fmt: skip
         return 200, {"changed": count > 0}
 
-    return await answer(request, key, body, work)
+    return await answer(request, key, body, work, actor)
 
 
 @staff_router.post("/shelters/{shelter_id}/check-outs")
@@ -182,7 +182,7 @@ async def post_check_out(
         count = await app.check_out(conn, store_of(request), holds_of(request), command)
         return 200, {"changed": count > 0}
 
-    return await answer(request, key, body, work)
+    return await answer(request, key, body, work, actor)
 
 
 @router.post("/persons/{person_id}/move")
