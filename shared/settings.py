@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+import ipaddress
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: the operator key of a development machine: accepted only while the service listens on
+#: loopback, so a service reachable from elsewhere never runs with a secret written in the code
+DEVELOPMENT_OPERATOR_KEY = "operator-dev-key"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def refuse_development_secret(host: str, variable: str, value: SecretStr, development: str) -> None:
+    """Refuse a secret that is written in the code when the service listens beyond loopback."""
+    if value.get_secret_value() == development and not is_loopback(host):
+        raise ValueError(
+            f"{variable} is the development value, but the service listens on {host}: set "
+            f"{variable} to a secret of your own (README, Configuration) or listen on 127.0.0.1"
+        )
 
 
 class ServiceSettings(BaseSettings):
@@ -16,7 +40,7 @@ class ServiceSettings(BaseSettings):
         default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
     operator_api_key: SecretStr = Field(
-        default=SecretStr("operator-dev-key"),
+        default=SecretStr(DEVELOPMENT_OPERATOR_KEY),
         validation_alias="OPERATOR_API_KEY",
         description="Key of the coordination centre's operators (X-API-Key header).",
     )
@@ -55,3 +79,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int
     db_pool_max: int = 10
+
+    @model_validator(mode="after")
+    def _no_development_secret_beyond_loopback(self) -> ServiceSettings:
+        refuse_development_secret(
+            self.http_host, "OPERATOR_API_KEY", self.operator_api_key, DEVELOPMENT_OPERATOR_KEY
+        )
+        return self
