@@ -16,7 +16,7 @@ from typing import Generic, TypeVar
 
 import asyncpg
 
-from shared.eventstore import Causation, ConcurrencyConflict, EventStore, RecordedEvent
+from shared.eventstore import Causation, Conflict, EventStore, RecordedEvent
 from shared.schemas.base import DomainEvent
 
 Command = TypeVar("Command")
@@ -51,7 +51,7 @@ async def execute(
     new_stream: bool = False,
 ) -> list[RecordedEvent]:
     """Load one stream, decide on ``command``, append the outcome; inside the caller's
-    transaction. Raises DomainError or ConcurrencyConflict.
+    transaction. Raises DomainError or ConcurrencyConflict (a Conflict).
 
     ``new_stream`` says the caller has just made the stream id (a fresh uuid), so there is no
     history to load: the read is skipped, and the append's version check still refuses if the
@@ -62,23 +62,30 @@ async def execute(
     return await store.append(conn, stream_id, len(history), new_events, causation)
 
 
+#: what a transaction that lost a race raises: our own conflicts, and Postgres ending one of two
+#: transactions that waited for each other's locks
+RACES = (Conflict, asyncpg.DeadlockDetectedError, asyncpg.SerializationError)
+
+
 async def in_transaction(
     pool: asyncpg.Pool,
     work: Callable[[asyncpg.Connection], Awaitable[Result]],
     *,
-    attempts: int = 8,
+    attempts: int = 10,
 ) -> Result:
     """Run ``work`` in one transaction, again from the start when a concurrent writer won.
 
-    A conflict means another transaction appended first; reloading and deciding again is always
-    safe because nothing of this attempt was committed.
+    A conflict means another transaction committed first; reloading and deciding again is always
+    safe because nothing of this attempt was committed. The pause before each new attempt grows
+    (full jitter, capped at half a second), so that a crowd of writers on one busy stream, say
+    eight check-ins at one shelter, spreads out instead of colliding again and again.
     """
     for attempt in range(1, attempts + 1):
         try:
             async with pool.acquire() as conn, conn.transaction():
                 return await work(conn)
-        except ConcurrencyConflict:
+        except RACES as error:
             if attempt == attempts:
-                raise
-            await asyncio.sleep(random.uniform(0, 0.005 * attempt))  # spread the retrying herd
+                raise error if isinstance(error, Conflict) else Conflict(str(error)) from error
+            await asyncio.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
     raise AssertionError("unreachable")

@@ -60,7 +60,12 @@ CREATE TABLE IF NOT EXISTS inbox (
 """
 
 
-class ConcurrencyConflict(Exception):
+class Conflict(Exception):
+    """Work that lost a race with a concurrent transaction: nothing of it was committed, and doing
+    it again from the start (reload, decide again) is safe."""
+
+
+class ConcurrencyConflict(Conflict):
     """Another writer appended to the stream since it was read; reload and decide again."""
 
     def __init__(self, stream_id: str, expected_version: int) -> None:

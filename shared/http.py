@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.eventstore import Conflict
 from shared.idempotency import (
     MAX_KEY_LENGTH,
     KeyReusedWithOtherRequest,
@@ -84,6 +85,19 @@ def install_problem_details(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def problem(_: Request, error: Problem) -> JSONResponse:
         return problem_response(error.status, error.title, error.detail, error.kind, **error.extra)
+
+    @app.exception_handler(Conflict)
+    async def contended(_: Request, error: Conflict) -> JSONResponse:
+        # still losing races after every retry: too many changes to one thing at once
+        log.warning("gave up after repeated conflicts: %s", error)
+        response = problem_response(
+            503,
+            "Busy",
+            "Too many changes to the same record at once (a shelter, a stock); nothing was "
+            "changed. Retry after the Retry-After seconds with the same Idempotency-Key.",
+        )
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -230,6 +230,8 @@ async def offer_free_places(
     given = 0
     for party in parties:
         people = tuple(party["people"])
+        if not await _claim_waiting(conn, party["arrival_id"], people):
+            continue
         needs = Requirements(accessible=party["accessible"], family_room=party["family"],
                              all_women=party["all_women"])  # fmt: skip
         placed = await _place_party(
@@ -242,6 +244,25 @@ async def offer_free_places(
                 leave = LeaveWaitlist(party["arrival_id"], person, "placed", ACTOR, now)
                 await execute(conn, store, waitlist, str(party["arrival_id"]), leave, causation)
     return given
+
+
+async def _claim_waiting(
+    conn: asyncpg.Connection, arrival_id: UUID, people: tuple[UUID, ...]
+) -> bool:
+    """Whether this transaction may place a waiting party. Two transactions that free places at
+    once (two shelters opening, a departure and an expired hold) read the same waitlist, and
+    both would give the first party a place: the party's lock makes the second wait for the
+    first to end, and it places the party only if it is still waiting then. (Two transactions
+    that lock two parties in opposite order deadlock; Postgres ends one, which starts again.)"""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('waiting-party'), hashtext($1::text))",
+        str(arrival_id),
+    )
+    still_waiting = await conn.fetchval(
+        "SELECT count(*) FROM placements WHERE person_id = ANY($1) AND status = 'waiting'",
+        list(people),
+    )
+    return bool(still_waiting == len(people))
 
 
 async def release_person(

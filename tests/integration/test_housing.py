@@ -413,3 +413,41 @@ async def test_a_move_keeps_the_operators_reason_in_the_history_but_off_the_topi
     }
     assert history[-1]["what"] == "held" and history[-1]["shelter_id"] == second["shelter_id"]
     assert published == 0
+
+
+async def test_shelters_opening_at_once_share_out_the_waitlist_without_placing_anyone_twice(
+    services: RunningServices,
+) -> None:
+    # found by the Oral week: two openings read the same waiting people, and the second to
+    # place one of them failed with a 500 (PersonAlreadyPlaced) instead of passing them over
+    app = services.apps["housing"]
+    store, holds = app.state.store, app.state.holds
+    waiting = [single() for _ in range(24)]
+    for event in waiting:
+        await in_transaction(
+            services.pool("housing"),
+            lambda conn, event=event: place_arrival(  # type: ignore[misc]
+                conn, store, holds, event, Causation.new(), datetime.now(UTC)
+            ),
+        )
+    bodies = [
+        {"name": f"Mosque {n}", "kind": "mosque", "district": "Oral", "beds": 8}
+        for n in range(4)
+    ]
+    answers = await asyncio.gather(
+        *(services.housing.post("/v1/shelters", json=body, headers=op()) for body in bodies)
+    )
+    assert [answer.status_code for answer in answers] == [201] * 4, [a.text for a in answers]
+
+    async with services.pool("housing").acquire() as conn:
+        statuses = dict(await conn.fetch("SELECT status, count(*) FROM placements GROUP BY status"))
+        assigned = await conn.fetch(
+            "SELECT data->>'person_id' AS person, count(*) AS n FROM events "
+            "WHERE event_type = 'BedAssigned' GROUP BY 1"
+        )
+        units = await conn.fetch("SELECT places, held, occupied FROM units")
+    # an opening passes over the people another opening is placing at that moment, and goes
+    # on down the waitlist: 32 new places, so all 24 get one, none twice
+    assert statuses == {"held": 24}
+    assert all(row["n"] == 1 for row in assigned), "a person was given two places"
+    assert all(unit["held"] + unit["occupied"] <= unit["places"] for unit in units)

@@ -42,3 +42,29 @@ def test_names_in_cyrillic_and_latin_are_accepted() -> None:
         arrival(person(given="Алексей", family="Smirnov"), person(given="Maria", age=27))
     )
     assert [member.given_name for member in request.members] == ["Алексей", "Maria"]
+
+
+async def test_a_request_still_losing_races_after_every_retry_answers_busy_with_retry_after() -> (
+    None
+):
+    import httpx
+    from fastapi import FastAPI
+
+    from shared.eventstore import ConcurrencyConflict
+    from shared.http import install_problem_details
+
+    app = FastAPI()
+    install_problem_details(app)
+
+    @app.post("/v1/shelters/{shelter_id}/check-ins")
+    async def check_in(shelter_id: str) -> None:
+        raise ConcurrencyConflict(shelter_id, 713)
+
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://housing"
+    ) as client:
+        answer = await client.post("/v1/shelters/camp/check-ins")
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "same Idempotency-Key" in answer.json()["detail"]
