@@ -56,10 +56,37 @@ async def execute(
     ``new_stream`` says the caller has just made the stream id (a fresh uuid), so there is no
     history to load: the read is skipped, and the append's version check still refuses if the
     stream existed after all."""
-    history = [] if new_stream else await store.read_stream(conn, stream_id)
-    state = decider.fold([recorded.event for recorded in history])
+    state, version = (
+        (decider.initial_state, 0)
+        if new_stream
+        else await load_state(conn, store, decider, stream_id)
+    )
     new_events = decider.decide(command, state)
-    return await store.append(conn, stream_id, len(history), new_events, causation)
+    return await store.append(conn, stream_id, version, new_events, causation)
+
+
+async def load_state(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    decider: Decider[Command, State],
+    stream_id: str,
+) -> tuple[State, int]:
+    """The state of one stream and its version: the cached fold (if any) plus the events since.
+
+    A shelter's stream grows with every hold, check-in and release; folding it whole for each
+    command made every command slower than the last. Events this transaction appended itself
+    are folded but not cached, since the transaction may still roll back."""
+    key = (id(decider), stream_id)
+    cached = store.states.get(key)
+    version, state = cached if cached is not None else (0, decider.initial_state)
+    newer, committed = await store.read_since(conn, stream_id, version)
+    if newer:
+        state = reduce(decider.evolve, (recorded.event for recorded in newer[:committed]), state)
+        if committed:
+            store.states.put(key, newer[committed - 1].version, state)
+        state = reduce(decider.evolve, (recorded.event for recorded in newer[committed:]), state)
+        version = newer[-1].version
+    return state, version
 
 
 #: what a transaction that lost a race raises: our own conflicts, and Postgres ending one of two

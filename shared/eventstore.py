@@ -9,7 +9,8 @@ from the store.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -121,6 +122,9 @@ class EventStore:
     projectors: Sequence[Projector] = field(default_factory=tuple)
     #: event types this store can load: the shared contracts, plus a service's internal ones
     event_types: Mapping[str, type[DomainEvent]] = field(default_factory=lambda: EVENT_TYPES)
+    #: folded states of recently used streams (shared.decider.load_state): a command on a long
+    #: stream (a shelter's, a stock's) then reads and folds only the events since
+    states: StateCache = field(default_factory=lambda: StateCache())
 
     async def append(
         self,
@@ -211,6 +215,22 @@ class EventStore:
         )
         return [_to_recorded(row, self.event_types) for row in rows]
 
+    async def read_since(
+        self, conn: asyncpg.Connection, stream_id: str, after_version: int
+    ) -> tuple[list[RecordedEvent], int]:
+        """The events of one stream after ``after_version``, and how many of them, from the
+        start, were committed by other transactions (the rest are this transaction's own
+        appends, which may still roll back)."""
+        rows = await conn.fetch(
+            f"""{_SELECT_WITH_OWNER} WHERE stream_id = $1 AND version > $2 ORDER BY version""",
+            stream_id,
+            after_version,
+        )
+        committed = next(
+            (index for index, row in enumerate(rows) if row["appended_here"]), len(rows)
+        )
+        return [_to_recorded(row, self.event_types) for row in rows], committed
+
     async def read_all(
         self, conn: asyncpg.Connection, after_position: int = 0, limit: int = 1000
     ) -> list[RecordedEvent]:
@@ -228,6 +248,38 @@ SELECT global_position, stream_id, version, event_id, event_type, topic, data::t
        metadata::text AS metadata, recorded_at
 FROM events
 """
+
+
+_SELECT_WITH_OWNER = """
+SELECT global_position, stream_id, version, event_id, event_type, topic, data::text AS data,
+       metadata::text AS metadata, recorded_at,
+       transaction_id = pg_current_xact_id_if_assigned() AS appended_here
+FROM events
+"""
+
+
+class StateCache:
+    """A bounded map (decider, stream) -> (version, folded state), least recently used out.
+
+    Safe because states are immutable and events are never changed or removed: a cached state
+    at version n plus the stream's events after n is the state. Only states folded from
+    committed events are kept (see EventStore.read_since)."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+
+    def get(self, key: Hashable) -> tuple[int, Any] | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: Hashable, version: int, state: Any) -> None:
+        self._entries[key] = (version, state)
+        self._entries.move_to_end(key)
+        if len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
 
 
 def _to_recorded(row: asyncpg.Record, types: Mapping[str, type[DomainEvent]]) -> RecordedEvent:

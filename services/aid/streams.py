@@ -6,7 +6,7 @@ from typing import TypeVar
 
 import asyncpg
 
-from shared.decider import Decider
+from shared.decider import Decider, load_state
 from shared.eventstore import EventStore
 
 C = TypeVar("C")
@@ -17,8 +17,8 @@ async def load(
     conn: asyncpg.Connection, store: EventStore, decider: Decider[C, S], stream_id: str
 ) -> S:
     """The state of a stream that is read, not appended to, by the decision at hand."""
-    history = await store.read_stream(conn, stream_id)
-    return decider.fold([recorded.event for recorded in history])
+    state, _ = await load_state(conn, store, decider, stream_id)
+    return state
 
 
 async def lock_streams(conn: asyncpg.Connection, *stream_ids: str) -> None:

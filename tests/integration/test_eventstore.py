@@ -12,6 +12,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from shared.decider import Decider, execute, load_state
 from shared.eventstore import Causation, ConcurrencyConflict, EventStore
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
@@ -122,3 +123,45 @@ async def test_the_relay_publishes_an_event_that_committed_after_a_later_positio
     assert headers["ce_specversion"] == b"1.0"
     assert headers["ce_type"] == b"ShelterOpened.v1"
     assert {"ce_id", "ce_source", "ce_time", "ce_subject", "correlation_id"} <= set(headers)
+
+
+def counting_decider() -> Decider[str, int]:
+    """Counts a stream's events; each command appends one more."""
+    return Decider(0, lambda name, _count: [opened(name)], lambda count, _event: count + 1)
+
+
+async def test_a_cached_state_never_keeps_events_of_a_transaction_that_rolled_back(
+    pool: asyncpg.Pool,
+) -> None:
+    store, counter = EventStore(topic=None), counting_decider()
+    async with pool.acquire() as conn, conn.transaction():
+        await execute(conn, store, counter, "camp", "first", Causation.new())
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack):
+        async with pool.acquire() as conn, conn.transaction():
+            await execute(conn, store, counter, "camp", "second", Causation.new())
+            # the state loaded here holds the second event, appended by this transaction
+            assert (await load_state(conn, store, counter, "camp")) == (2, 2)
+            raise RolledBack
+    async with pool.acquire() as conn:
+        assert await load_state(conn, store, counter, "camp") == (1, 1)
+        # a third command appends at version 2, not after the phantom second event
+        await execute(conn, store, counter, "camp", "third", Causation.new())
+        assert await conn.fetchval("SELECT max(version) FROM events WHERE stream_id = 'camp'") == 2
+
+
+async def test_a_cached_state_catches_up_with_what_another_instance_appended(
+    pool: asyncpg.Pool,
+) -> None:
+    mine, other, counter = EventStore(topic=None), EventStore(topic=None), counting_decider()
+    async with pool.acquire() as conn:
+        for name in ("a", "b", "c"):
+            await execute(conn, mine, counter, "stock:bedding", name, Causation.new())
+        assert mine.states.get((id(counter), "stock:bedding")) == (2, 2)  # the state it read
+        await execute(conn, other, counter, "stock:bedding", "d", Causation.new())
+        assert await load_state(conn, mine, counter, "stock:bedding") == (4, 4)
+        with pytest.raises(ConcurrencyConflict):  # an append on a stale version still conflicts
+            await mine.append(conn, "stock:bedding", 3, [opened("e")], Causation.new())
