@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 STACK := bash deploy/local/stack.sh
 
-.PHONY: help install run demo test test-unit lint up down status clean bench contracts
+.PHONY: help install run demo test test-unit test-faults lint up down status clean bench contracts
 
 help:
 	@echo "make run     start the local stack and the three services, play the Oral demo, keep running"
@@ -25,7 +25,7 @@ demo: install
 lint: install
 	uv run ruff check .
 	uv run ruff format --check .
-	uv run mypy shared services demo tests
+	uv run mypy shared services demo tests benchmarks
 	uv run lint-imports
 	uv run python -m contracts.generate --check
 
@@ -35,8 +35,19 @@ test: lint
 test-unit: install
 	uv run pytest tests/unit $(ARGS)
 
-bench: install
-	uv run python -m benchmarks.intake_batch $(ARGS)
+# issue #8: faults under load on a private Kafka + Postgres (ports 19092/19093, 15433)
+test-faults: install
+	uv run pytest tests/faults -m faults $(ARGS)
+
+bench:
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@uv sync --frozen --quiet --group bench
+	@$(STACK) up >&2
+	uv run --frozen --group bench python -m benchmarks $(ARGS)
+
+# the Oral week end to end (issue #9): 100,000 people by default; ARGS="--arrivals 2000" for a miniature
+bench-week: install
+	uv run python -m benchmarks.oral_week $(ARGS)
 
 contracts: install
 	uv run python -m contracts.generate

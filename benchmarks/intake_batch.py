@@ -30,122 +30,53 @@ import asyncio
 import importlib
 import json
 import os
-import platform
 import random
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
 import httpx
-from aiokafka.admin import AIOKafkaAdminClient
 
+from benchmarks.common import (
+    REPO,
+    RESULTS,
+    Profiler,
+    backend_pids,
+    cpu_of,
+    cpu_spent,
+    database_url,
+    delete_topics,
+    free_port,
+    machine_cpu_ticks,
+    machine_cpu_use,
+    machine_facts,
+    per_thousand,
+    postgres_facts,
+    process_cpu,
+    process_times,
+    shown,
+    summary,
+    tidy,
+    write_result,
+)
+from benchmarks.workload import make_arrival
 from demo.processes import ServiceProcess
 
-REPO = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 ENDPOINT = "/v1/arrival-batches"
 #: an idle backend reports its table statistics within 10 s (PGSTAT_IDLE_INTERVAL)
 STATS_FLUSH_S = 10.5
-T = TypeVar("T")
 
 # --------------------------------------------------------------------------- the workload
-
-ARRIVAL_DAY = date(2022, 9, 24)
-CROSSINGS = ("syrym", "taskala", "zhanibek", "kos-aral", "ural-air")
-MALE = (
-    "Алексей", "Дмитрий", "Иван", "Сергей", "Андрей", "Максим", "Никита", "Артём", "Павел",
-    "Олег", "Егор", "Михаил", "Кирилл", "Роман", "Денис", "Илья", "Владимир", "Григорий",
-)  # fmt: skip
-FEMALE = (
-    "Мария", "Анна", "Екатерина", "Ольга", "Татьяна", "Юлия", "Наталья", "Ксения", "Дарья",
-    "Елена", "Светлана", "Алина", "Вера", "Полина",
-)  # fmt: skip
-FAMILY = (
-    "Смирнов", "Иванов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков",
-    "Морозов", "Петров", "Волков", "Соловьёв", "Васильев", "Зайцев", "Павлов", "Семёнов",
-    "Голубев", "Виноградов", "Богданов", "Воробьёв", "Фёдоров", "Михайлов", "Беляев",
-)  # fmt: skip
-PATRONYMIC = ("Алексеевич", "Дмитриевич", "Иванович", "Сергеевич", "Андреевич", "Олегович")
-PROFESSIONS = (
-    "backend developer", "welder", "teacher", "nurse", "truck driver", "accountant",
-    "electrician", "student", "designer", "mechanic",
-)  # fmt: skip
-SKILLS = ("driving licence C", "first aid", "cooking", "carpentry", "english", "plumbing")
-NEEDS = ("victim_of_trauma", "serious_illness", "pregnant", "accessible_place")
-COMPANIONS = ("spouse", "child", "parent", "sibling", "friend", "colleague")
-
-
-def _member(rng: random.Random, relation: str, family: str) -> dict[str, Any]:
-    sex = rng.choice(("male", "female"))
-    adult = relation != "child"
-    age = rng.randint(18, 72) if adult else rng.randint(0, 17)
-    member: dict[str, Any] = {
-        "given_name": rng.choice(MALE if sex == "male" else FEMALE),
-        "family_name": family if sex == "male" else f"{family}а",
-        "sex": sex,
-        "relation": relation,
-        "languages": ["ru", *rng.sample(("en", "kk", "de", "uk"), rng.randint(0, 2))],
-    }
-    if sex == "male" and adult:
-        member["patronymic"] = rng.choice(PATRONYMIC)
-    if rng.random() < 0.9:
-        born = ARRIVAL_DAY - timedelta(days=age * 365 + rng.randint(10, 355))
-        member["birth_date"] = born.isoformat()
-    else:
-        member["age"] = age
-    if adult and rng.random() < 0.85:
-        member["documents"] = [
-            {
-                "type": "foreign_passport",
-                "number": f"{rng.randint(10, 99)} {rng.randint(1_000_000, 9_999_999)}",
-                "issuing_country": "RU",
-                "expiry": (ARRIVAL_DAY + timedelta(days=rng.randint(100, 3000))).isoformat(),
-            }
-        ]
-        if rng.random() < 0.3:
-            member["documents"].append({"type": "russian_internal_passport"})
-    if adult and rng.random() < 0.7:
-        member["profession"] = rng.choice(PROFESSIONS)
-        member["skills"] = rng.sample(SKILLS, rng.randint(0, 3))
-    if adult and rng.random() < 0.6:
-        member["contact_phone"] = f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)} 12 34"
-    if rng.random() < 0.1:
-        member["needs"] = [rng.choice(NEEDS)]
-    if rng.random() < 0.05:
-        member["washington_group"] = {"walking": "a_lot_of_difficulty", "seeing": "no_difficulty"}
-    return member
-
-
-def make_arrival(rng: random.Random, reference: str, max_people: int) -> dict[str, Any]:
-    """One arrival of 1 to ``max_people`` people, as a welcome point would post it."""
-    size = rng.randint(1, max_people)
-    family = rng.choice(FAMILY)
-    members = [_member(rng, "self", family)]
-    members.extend(_member(rng, rng.choice(COMPANIONS), family) for _ in range(size - 1))
-    consents = ["housing", "aid"] + (["anonymous_statistics"] if rng.random() < 0.5 else [])
-    return {
-        "arrival_date": (ARRIVAL_DAY + timedelta(days=rng.randint(0, 6))).isoformat(),
-        "crossing_point": rng.choice(CROSSINGS),
-        "partner_reference": reference,
-        "keep_together": size > 1,
-        "consents": consents,
-        "members": members,
-    }
 
 
 @dataclass(frozen=True)
@@ -217,43 +148,6 @@ WITH checkpoint AS (
 SELECT count(*) FROM events, checkpoint
 WHERE topic IS NOT NULL AND (transaction_id, global_position) > (checkpoint.t, checkpoint.p)
 """
-
-
-def process_times(pid: int) -> tuple[float, float] | None:
-    """(user, system) CPU-seconds of one process so far; None when they cannot be read."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
-    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
-
-
-def process_cpu(pid: int) -> float | None:
-    """User + system CPU-seconds of one process so far."""
-    times = process_times(pid)
-    return None if times is None else sum(times)
-
-
-def cpu_of(pids: Iterable[int]) -> dict[int, float]:
-    return {pid: cpu for pid in pids if (cpu := process_cpu(pid)) is not None}
-
-
-def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float | None:
-    """CPU between two readings of a set of processes (one that ended before ``after`` is
-    lost; one that started after ``before`` counts from zero)."""
-    if not after:
-        return None
-    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
-
-
-async def backend_pids(monitor: asyncpg.Connection, database: str) -> set[int]:
-    """Server processes of the other connections to ``database``: intake's pool."""
-    rows = await monitor.fetch(
-        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-        database,
-    )
-    return {row["pid"] for row in rows}
 
 
 async def wait_for_relay(monitor: asyncpg.Connection, patience: float) -> float | None:
@@ -428,17 +322,6 @@ async def baseline_batch(
 # --------------------------------------------------------------------------- the stack
 
 
-def database_url(admin_url: str, name: str) -> str:
-    return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def service_environment(
     database: str, port: int, kafka: str, namespace: str, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
@@ -476,178 +359,7 @@ def start_intake(process: ServiceProcess) -> int:
     return process.process.pid
 
 
-async def delete_topics(bootstrap: str, namespace: str) -> list[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        mine = [topic for topic in await admin.list_topics() if topic.startswith(f"{namespace}.")]
-        if mine:
-            await admin.delete_topics(mine)
-        return sorted(mine)
-    finally:
-        await admin.close()
-
-
-class Profiler:
-    """py-spy attached to intake while the measured batches run (``--py-spy OUT``)."""
-
-    def __init__(self, output: Path | None) -> None:
-        self.output = output
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self, pid: int) -> None:
-        if self.output is None:
-            return
-        binary = shutil.which("py-spy")
-        if binary is None:
-            raise SystemExit("--py-spy needs py-spy on PATH (e.g. `uv tool install py-spy`)")
-        formats = {".svg": "flamegraph", ".json": "speedscope", ".txt": "raw"}
-        fmt = formats.get(self.output.suffix, "flamegraph")
-        self._process = subprocess.Popen(
-            [binary, "record", "--pid", str(pid), "--rate", "200", "--gil", "--format", fmt,
-             "--output", str(self.output)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
-            try:
-                self._process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-
-
-# --------------------------------------------------------------------------- facts
-
-
-def _git(*arguments: str) -> str:
-    try:
-        done = subprocess.run(
-            ["git", *arguments], cwd=REPO, capture_output=True, text=True, timeout=20
-        )
-    except OSError:
-        return ""
-    return done.stdout.strip()
-
-
-def kafka_version() -> str | None:
-    """The broker's version, from the jars of a local ``kafka.Kafka`` process (None when no
-    such process is visible, e.g. a broker in a container or on another machine)."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"kafka.Kafka" not in argv:
-            continue
-        text = [arg.decode(errors="replace") for arg in argv]
-        classpath = text[text.index("-cp") + 1] if "-cp" in text else ""
-        for entry in classpath.split(":"):
-            for jar in Path(entry).parent.glob("kafka_*.jar") if entry.endswith("*") else ():
-                if found := re.fullmatch(r"kafka_[\d.]+-([\w.]+)\.jar", jar.name):
-                    return found.group(1)
-            if found := re.search(r"kafka_[\d.]+-([\w.]+)\.jar$", entry):
-                return found.group(1)
-    return None
-
-
-def machine_cpu_ticks() -> dict[str, int]:
-    """Machine-wide CPU time so far, by kind, in clock ticks (the first line of /proc/stat)."""
-    try:
-        first = Path("/proc/stat").read_text().splitlines()[0].split()
-    except (OSError, IndexError):
-        return {}
-    names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
-    return dict(zip(names, (int(value) for value in first[1:9]), strict=False))
-
-
-def machine_cpu_use(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
-    """Shares of all CPUs' time between two readings: busy (anyone's work), steal
-    (taken by the hypervisor) and idle; busy well above what this run explains means
-    neighbours were working too."""
-    spent = {name: after[name] - before.get(name, 0) for name in after}
-    total = sum(spent.values()) or 1
-    idle = spent.get("idle", 0) + spent.get("iowait", 0)
-    return {
-        "busy_pct": 100 * (total - idle - spent.get("steal", 0)) / total,
-        "steal_pct": 100 * spent.get("steal", 0) / total,
-        "idle_pct": 100 * idle / total,
-    }
-
-
-def cpu_model() -> str | None:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def memory_gib() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
-async def postgres_facts(admin: asyncpg.Connection) -> dict[str, Any]:
-    facts: dict[str, Any] = {"version": await admin.fetchval("SHOW server_version")}
-    for setting in ("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers"):
-        facts[setting] = await admin.fetchval(f"SHOW {setting}")
-    return facts
-
-
-def machine_facts() -> dict[str, Any]:
-    dirty = [
-        line[3:]
-        for line in _git("status", "--porcelain").splitlines()
-        if not line[3:].startswith("benchmarks/")
-    ]
-    return {
-        "nproc": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)),
-        "cpu_model": cpu_model(),
-        "memory_gib": memory_gib(),
-        "kernel": platform.release(),
-        "python": platform.python_version(),
-        "python_implementation": platform.python_implementation(),
-        "kafka_version": kafka_version(),
-        "git_commit": _git("rev-parse", "HEAD") or None,
-        "git_uncommitted_changes": dirty,
-        "loadavg_at_start": os.getloadavg(),
-    }
-
-
 # --------------------------------------------------------------------------- summary
-
-
-def summary(values: Sequence[float | None]) -> dict[str, Any] | None:
-    known = [value for value in values if value is not None]
-    if not known:
-        return None
-    median = statistics.median(known)
-    return {
-        "median": median,
-        "min": min(known),
-        "max": max(known),
-        "spread_pct": 100 * (max(known) - min(known)) / median if median else None,
-        "n": len(known),
-        "values": known,
-    }
-
-
-def per_thousand(samples: Sequence[dict[str, Any]], key: str, count: str) -> list[float | None]:
-    return [
-        None if sample[key] is None else 1000 * sample[key] / sample[count] for sample in samples
-    ]
 
 
 def summarise(
@@ -873,14 +585,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         # every step runs even when one before it fails; the first failure is what propagates
         if process is not None:
-            await _tidy("stop intake", asyncio.to_thread(process.stop))
+            await tidy("stop intake", asyncio.to_thread(process.stop))
         for name in created:
-            await _tidy(
+            await tidy(
                 f"drop database {name}",
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'),
             )
-        await _tidy("close the admin connection", admin.close())
-        deleted = await _tidy(f"delete topics {namespace}.*", delete_topics(args.kafka, namespace))
+        await tidy("close the admin connection", admin.close())
+        deleted = await tidy(f"delete topics {namespace}.*", delete_topics(args.kafka, namespace))
         if failed:
             print(f"intake's log is kept in {log_dir}", file=sys.stderr)
         else:
@@ -929,14 +641,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "baseline": base,
         "replay": replay,
     }
-
-
-async def _tidy(what: str, step: Awaitable[T]) -> T | None:
-    try:
-        return await step
-    except Exception as error:
-        print(f"clean-up: could not {what}: {error!r}", file=sys.stderr)
-        return None
 
 
 def _batch_concurrency() -> int | None:
@@ -1016,10 +720,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     result["started_at"] = started.isoformat()
     result["duration_s"] = (datetime.now(UTC) - started).total_seconds()
     print_table(result)
-    args.output_dir.mkdir(parents=True, exist_ok=True)
-    path = args.output_dir / f"intake_batch-{started:%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
-    print(f"\nwritten to {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
+    path = write_result(result, "intake_batch", started, args.output_dir)
+    print(f"\nwritten to {shown(path)}")
 
 
 if __name__ == "__main__":

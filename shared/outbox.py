@@ -123,6 +123,9 @@ class OutboxRelay:
             enable_idempotence=True,  # implies acks=all; no duplicates from producer retries
             acks="all",
             linger_ms=5,
+            # one relay batch is hundreds of ~1 KB events for one topic: the default 16 KB batch
+            # made a request every 16 events (measured: 86 ms per 500 events)
+            max_batch_size=256 * 1024,
             client_id=f"{self._source.strip('/').replace('/', '-')}-relay",
         )
         await self._producer.start()

@@ -220,5 +220,6 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service process (blocking) with JSON logs and tracing configured."""
     configure_logging()
     configure_tracing(app.state.runtime.name)
-    AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+    if settings.trace_database_statements:
+        AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)

@@ -75,6 +75,12 @@ class ServiceSettings(BaseSettings):
         validation_alias="RATE_LIMIT_BURST",
         description="Requests an API key may send at once before the per-second rate applies.",
     )
+    trace_database_statements: bool = Field(
+        default=False,
+        validation_alias="TRACE_DATABASE_STATEMENTS",
+        description="A span per SQL statement, for chasing a slow query: it costs about a third "
+        "of a service's CPU (benchmarks/README.md), so it is off unless asked for.",
+    )
     database_url: str
     http_host: str = "127.0.0.1"
     http_port: int

@@ -431,8 +431,7 @@ async def test_shelters_opening_at_once_share_out_the_waitlist_without_placing_a
             ),
         )
     bodies = [
-        {"name": f"Mosque {n}", "kind": "mosque", "district": "Oral", "beds": 8}
-        for n in range(4)
+        {"name": f"Mosque {n}", "kind": "mosque", "district": "Oral", "beds": 8} for n in range(4)
     ]
     answers = await asyncio.gather(
         *(services.housing.post("/v1/shelters", json=body, headers=op()) for body in bodies)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cached_property
 from types import MappingProxyType
 from typing import Literal, TypedDict
 from uuid import UUID
@@ -192,8 +193,17 @@ class Shelter:
     units: Mapping[UUID, Unit] = field(default_factory=lambda: MappingProxyType({}))
     places: Mapping[PlaceKey, Place] = field(default_factory=lambda: MappingProxyType({}))
 
+    @cached_property
+    def _taken_by_unit(self) -> Mapping[UUID, list[int]]:
+        # computed once per state (states are immutable): a decision asks each fitting unit,
+        # and scanning every place of a big shelter for each one was the placement's main cost
+        by_unit: dict[UUID, list[int]] = {}
+        for unit, number in self.places:
+            by_unit.setdefault(unit, []).append(number)
+        return MappingProxyType(by_unit)
+
     def taken(self, unit_id: UUID) -> list[int]:
-        return [number for (unit, number) in self.places if unit == unit_id]
+        return list(self._taken_by_unit.get(unit_id, ()))
 
     def free_numbers(self, unit_id: UUID) -> list[int]:
         taken = set(self.taken(unit_id))

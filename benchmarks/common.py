@@ -1,0 +1,274 @@
+"""What every benchmark here shares: the machine's facts, CPU time of processes, fresh
+databases and topic namespaces, the py-spy profiler, summaries and the results files.
+
+Moved out of ``intake_batch`` so that the harness (``python -m benchmarks``) and the older
+batch benchmark measure and report the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+from collections.abc import Awaitable, Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+T = TypeVar("T")
+
+
+def process_times(pid: int) -> tuple[float, float] | None:
+    """(user, system) CPU-seconds of one process so far; None when they cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU-seconds of one process so far."""
+    times = process_times(pid)
+    return None if times is None else sum(times)
+
+
+def cpu_of(pids: Iterable[int]) -> dict[int, float]:
+    return {pid: cpu for pid in pids if (cpu := process_cpu(pid)) is not None}
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """CPU between two readings of a set of processes (one that ended before ``after`` is
+    lost; one that started after ``before`` counts from zero)."""
+    if not after:
+        return None
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+
+
+async def backend_pids(monitor: asyncpg.Connection, database: str) -> set[int]:
+    """Server processes of the other connections to ``database``: intake's pool."""
+    rows = await monitor.fetch(
+        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        database,
+    )
+    return {row["pid"] for row in rows}
+
+
+def database_url(admin_url: str, name: str) -> str:
+    return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def delete_topics(bootstrap: str, namespace: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        mine = [topic for topic in await admin.list_topics() if topic.startswith(f"{namespace}.")]
+        if mine:
+            await admin.delete_topics(mine)
+        return sorted(mine)
+    finally:
+        await admin.close()
+
+
+class Profiler:
+    """py-spy attached to intake while the measured batches run (``--py-spy OUT``)."""
+
+    def __init__(self, output: Path | None) -> None:
+        self.output = output
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, pid: int) -> None:
+        if self.output is None:
+            return
+        binary = shutil.which("py-spy")
+        if binary is None:
+            raise SystemExit("--py-spy needs py-spy on PATH (e.g. `uv tool install py-spy`)")
+        formats = {".svg": "flamegraph", ".json": "speedscope", ".txt": "raw"}
+        fmt = formats.get(self.output.suffix, "flamegraph")
+        self._process = subprocess.Popen(
+            [binary, "record", "--pid", str(pid), "--rate", "200", "--gil", "--format", fmt,
+             "--output", str(self.output)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            try:
+                self._process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+# --------------------------------------------------------------------------- facts
+
+
+def _git(*arguments: str) -> str:
+    try:
+        done = subprocess.run(
+            ["git", *arguments], cwd=REPO, capture_output=True, text=True, timeout=20
+        )
+    except OSError:
+        return ""
+    return done.stdout.rstrip()  # not strip(): porcelain lines start with a space
+
+
+def kafka_version() -> str | None:
+    """The broker's version, from the jars of a local ``kafka.Kafka`` process (None when no
+    such process is visible, e.g. a broker in a container or on another machine)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"kafka.Kafka" not in argv:
+            continue
+        text = [arg.decode(errors="replace") for arg in argv]
+        classpath = text[text.index("-cp") + 1] if "-cp" in text else ""
+        for entry in classpath.split(":"):
+            for jar in Path(entry).parent.glob("kafka_*.jar") if entry.endswith("*") else ():
+                if found := re.fullmatch(r"kafka_[\d.]+-([\w.]+)\.jar", jar.name):
+                    return found.group(1)
+            if found := re.search(r"kafka_[\d.]+-([\w.]+)\.jar$", entry):
+                return found.group(1)
+    return None
+
+
+def machine_cpu_ticks() -> dict[str, int]:
+    """Machine-wide CPU time so far, by kind, in clock ticks (the first line of /proc/stat)."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return {}
+    names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+    return dict(zip(names, (int(value) for value in first[1:9]), strict=False))
+
+
+def machine_cpu_use(before: dict[str, int], after: dict[str, int]) -> dict[str, float]:
+    """Shares of all CPUs' time between two readings: busy (anyone's work), steal
+    (taken by the hypervisor) and idle; busy well above what this run explains means
+    neighbours were working too."""
+    spent = {name: after[name] - before.get(name, 0) for name in after}
+    total = sum(spent.values()) or 1
+    idle = spent.get("idle", 0) + spent.get("iowait", 0)
+    return {
+        "busy_pct": 100 * (total - idle - spent.get("steal", 0)) / total,
+        "steal_pct": 100 * spent.get("steal", 0) / total,
+        "idle_pct": 100 * idle / total,
+    }
+
+
+def cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def memory_gib() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+async def postgres_facts(admin: asyncpg.Connection) -> dict[str, Any]:
+    facts: dict[str, Any] = {"version": await admin.fetchval("SHOW server_version")}
+    for setting in ("synchronous_commit", "fsync", "wal_sync_method", "shared_buffers"):
+        facts[setting] = await admin.fetchval(f"SHOW {setting}")
+    return facts
+
+
+def machine_facts() -> dict[str, Any]:
+    dirty = [
+        line[3:]
+        for line in _git("status", "--porcelain").splitlines()
+        if not line[3:].startswith("benchmarks/")
+    ]
+    return {
+        "nproc": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)),
+        "cpu_model": cpu_model(),
+        "memory_gib": memory_gib(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "kafka_version": kafka_version(),
+        "git_commit": _git("rev-parse", "HEAD") or None,
+        "git_uncommitted_changes": dirty,
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def summary(values: Sequence[float | None]) -> dict[str, Any] | None:
+    known = [value for value in values if value is not None]
+    if not known:
+        return None
+    median = statistics.median(known)
+    return {
+        "median": median,
+        "min": min(known),
+        "max": max(known),
+        "spread_pct": 100 * (max(known) - min(known)) / median if median else None,
+        "n": len(known),
+        "values": known,
+    }
+
+
+def per_thousand(samples: Sequence[dict[str, Any]], key: str, count: str) -> list[float | None]:
+    return [
+        None if sample[key] is None else 1000 * sample[key] / sample[count] for sample in samples
+    ]
+
+
+async def tidy(what: str, step: Awaitable[T]) -> T | None:
+    try:
+        return await step
+    except Exception as error:
+        print(f"clean-up: could not {what}: {error!r}", file=sys.stderr)
+        return None
+
+
+def write_result(
+    result: dict[str, Any], name: str, started: datetime, output_dir: Path = RESULTS
+) -> Path:
+    """``<output_dir>/<name>-<UTC timestamp>.json``; returns the path written."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / f"{name}-{started:%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
+    return path
+
+
+def shown(path: Path) -> str:
+    """A path relative to the repository when it is inside it."""
+    return str(path.relative_to(REPO) if path.is_relative_to(REPO) else path)

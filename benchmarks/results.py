@@ -1,0 +1,307 @@
+"""Issue #9's measures: their targets, how a ratio is formed from interleaved rounds, the table
+(stdout and Markdown) and the results files (``latest.json``, ``latest.md``, a timestamped
+copy with the machine's facts)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from benchmarks.common import RESULTS
+
+Direction = Literal[">=", "<="]
+
+
+@dataclass(frozen=True)
+class Target:
+    """``goal`` must be met; ``stretch`` is what we aim at. ``on`` says which figure the target
+    applies to: the ratio to the baseline, or the value itself (a latency)."""
+
+    goal: float
+    stretch: float
+    direction: Direction = ">="
+    on: Literal["ratio", "value"] = "ratio"
+    unit: str = ""
+
+    def met(self, figure: float | None, *, stretch: bool = False) -> bool | None:
+        if figure is None:
+            return None
+        bound = self.stretch if stretch else self.goal
+        return figure >= bound if self.direction == ">=" else figure <= bound
+
+    def describe(self) -> str:
+        unit = f" {self.unit}" if self.unit else ""
+        return f"{self.direction} {self.goal:g}{unit} ({self.stretch:g})"
+
+
+#: issue #9's targets, in the order of its table
+TARGETS: dict[str, Target] = {
+    "e2e_intake": Target(0.20, 0.30),
+    "http_accept": Target(0.35, 0.50),
+    "append_c1_vs_r4": Target(1.2, 1.5),
+    "append_c32_vs_r4": Target(3.0, 5.0),
+    "append_vs_r3": Target(0.5, 0.7),
+    "outbox_relay": Target(0.6, 0.8),
+    "rebuild_vs_r2": Target(0.25, 0.40),
+    "tracing_on_vs_off": Target(0.85, 0.93),
+    "accept_to_visible_p99_at_50pct": Target(50.0, 25.0, "<=", "value", "ms"),
+    "oral_week_end_to_end": Target(600.0, 600.0, "<=", "value", "s"),
+}
+
+#: every row of the table, in order; a measure not run shows as "not run"
+ROWS: tuple[str, ...] = (
+    "e2e_intake",
+    "http_accept",
+    "append_c1_vs_r4",
+    "append_c32_vs_r4",
+    "append_vs_r3",
+    "outbox_relay",
+    "rebuild_vs_r2",
+    "rebuild_vs_live_projection",
+    "tracing_on_vs_off",
+    "accept_to_visible_p50_at_50pct",
+    "accept_to_visible_p99_at_50pct",
+    "accept_to_visible_p999_at_50pct",
+    "accept_to_visible_p50_at_80pct",
+    "accept_to_visible_p99_at_80pct",
+    "accept_to_visible_p999_at_80pct",
+    "oral_week_end_to_end",
+)
+ORAL_WEEK = "oral_week_end_to_end"
+
+
+@dataclass
+class Measure:
+    """One row: a figure of the system against its baseline from the same run."""
+
+    name: str
+    what: str
+    value: float | None
+    unit: str
+    baseline: str | None = None
+    baseline_value: float | None = None
+    ratio: float | None = None
+    target: Target | None = None
+    #: the figures of each round, measured and baseline, in the order they ran
+    rounds: list[float] = field(default_factory=list)
+    baseline_rounds: list[float] = field(default_factory=list)
+    ratio_rounds: list[float] = field(default_factory=list)
+    #: CPU-seconds per 1,000 events, per process ({"intake": .., "postgres": ..})
+    cpu_s_per_1000_events: dict[str, float | None] = field(default_factory=dict)
+    baseline_cpu_s_per_1000_events: dict[str, float | None] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.target is None:
+            self.target = TARGETS.get(self.name)
+
+    @property
+    def judged(self) -> float | None:
+        if self.target is None:
+            return None
+        return self.ratio if self.target.on == "ratio" else self.value
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.target is None else self.target.met(self.judged)
+
+    @property
+    def stretch_met(self) -> bool | None:
+        return None if self.target is None else self.target.met(self.judged, stretch=True)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["target"] = None if self.target is None else asdict(self.target)
+        data["met"] = self.met
+        data["stretch_met"] = self.stretch_met
+        return data
+
+
+def paired_ratios(measured: Sequence[float], baseline: Sequence[float]) -> list[float]:
+    """Round i of the system over round i of its baseline (they ran next to each other)."""
+    return [m / b for m, b in zip(measured, baseline, strict=True) if b]
+
+
+def ratio_measure(
+    name: str,
+    what: str,
+    unit: str,
+    baseline: str,
+    measured: Sequence[float],
+    baseline_rounds: Sequence[float],
+    **extra: Any,
+) -> Measure:
+    """A throughput row from interleaved rounds: value and baseline are the medians of their
+    rounds, the ratio is the median of the per-round ratios (robust to a drift that hits both
+    neighbours alike)."""
+    ratios = paired_ratios(measured, baseline_rounds)
+    return Measure(
+        name=name,
+        what=what,
+        value=statistics.median(measured) if measured else None,
+        unit=unit,
+        baseline=baseline,
+        baseline_value=statistics.median(baseline_rounds) if baseline_rounds else None,
+        ratio=statistics.median(ratios) if ratios else None,
+        rounds=list(measured),
+        baseline_rounds=list(baseline_rounds),
+        ratio_rounds=ratios,
+        **extra,
+    )
+
+
+def oral_week_slot(previous: Path) -> Measure:
+    """The row another benchmark (benchmarks/oral_week/) fills in: kept from the last
+    ``latest.json`` when it holds a figure, else an empty slot."""
+    try:
+        rows = json.loads(previous.read_text())["measures"]
+    except (OSError, ValueError, KeyError, TypeError):
+        rows = []
+    for row in rows:
+        if row.get("name") == ORAL_WEEK and row.get("value") is not None:
+            kept = Measure(
+                name=ORAL_WEEK,
+                what=row.get("what", "100,000 arrivals of the Oral week, end to end"),
+                value=row["value"],
+                unit=row.get("unit", "s"),
+                details={**row.get("details", {}), "kept_from_previous_latest_json": True},
+            )
+            return kept
+    return Measure(
+        name=ORAL_WEEK,
+        what="100,000 arrivals of the Oral week, end to end (filled in by benchmarks/oral_week)",
+        value=None,
+        unit="s",
+        details={"pending": "run by the oral_week generator, not by this harness"},
+    )
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if abs(value) >= 1000:
+        text = f"{value:,.0f}"
+    elif abs(value) >= 100:
+        text = f"{value:.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:.1f}"
+    else:
+        text = f"{value:.3g}"
+    return f"{text} {unit}".rstrip()
+
+
+def _verdict(measure: Measure) -> str:
+    if measure.target is None:
+        return ""
+    if measure.met is None:
+        return "not measured"
+    if measure.stretch_met:
+        return "yes (stretch too)"
+    return "yes" if measure.met else "NO"
+
+
+def _cpu(cpu: dict[str, float | None]) -> str:
+    return ", ".join(f"{name} {_fmt(value)}" for name, value in cpu.items() if value is not None)
+
+
+def table_rows(measures: Iterable[Measure]) -> list[list[str]]:
+    by_name = {measure.name: measure for measure in measures}
+    rows = []
+    for name in ROWS:
+        measure = by_name.get(name)
+        if measure is None:
+            rows.append([name, "not run", "", "", "", _target(TARGETS.get(name)), "", ""])
+            continue
+        rows.append(
+            [
+                name,
+                _fmt(measure.value, measure.unit),
+                f"{measure.baseline}: {_fmt(measure.baseline_value, measure.unit)}"
+                if measure.baseline
+                else "",
+                "" if measure.ratio is None else f"{measure.ratio:.3f}",
+                "" if not measure.ratio_rounds else _spread(measure.ratio_rounds),
+                _target(measure.target),
+                _verdict(measure),
+                _cpu(measure.cpu_s_per_1000_events),
+            ]
+        )
+    return rows
+
+
+def _spread(values: Sequence[float]) -> str:
+    return f"{min(values):.2f}–{max(values):.2f}"
+
+
+def _target(target: Target | None) -> str:
+    return "" if target is None else target.describe()
+
+
+HEADER = ["measure", "value", "baseline", "ratio", "rounds", "target (stretch)", "met",
+          "CPU-s / 1000 events"]  # fmt: skip
+
+
+def render_text(measures: Iterable[Measure]) -> str:
+    rows = [HEADER, *table_rows(measures)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+             for row in rows]  # fmt: skip
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def render_markdown(measures: Sequence[Measure], facts: dict[str, Any], started: str) -> str:
+    rows = [HEADER, *table_rows(measures)]
+    out = [
+        "# Benchmarks: latest full run",
+        "",
+        f"`make bench`, started {started}; machine: {facts.get('nproc')} CPUs "
+        f"({facts.get('cpu_model')}), {facts.get('memory_gib')} GiB, Python "
+        f"{facts.get('python')}, Postgres {facts.get('postgres', {}).get('version')}, Kafka "
+        f"{facts.get('kafka_version')}, commit `{(facts.get('git_commit') or '')[:12]}`"
+        + (" with uncommitted changes" if facts.get("git_uncommitted_changes") else "")
+        + ". What each row measures: [README](../README.md).",
+        "",
+        _load_line(facts),
+        "",
+        "| " + " | ".join(HEADER) + " |",
+        "|" + "---|" * len(HEADER),
+    ]
+    out += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows[1:]]
+    out.append("")
+    out.append(
+        "Ratios are medians of per-round ratios (measured round ÷ the baseline round next to "
+        "it); `rounds` is their range. Figures in `latest.json`."
+    )
+    return "\n".join(out) + "\n"
+
+
+def _load_line(facts: dict[str, Any]) -> str:
+    """How busy the shared machine was: the reason the ratios, not the values, compare."""
+    use = facts.get("cpu_use_during_run") or {}
+    load = facts.get("loadavg_at_start") or [None]
+    busy = use.get("busy_pct")
+    return (
+        f"During the run the machine's CPUs were {busy:.0f} % busy (all users), "
+        f"load average {load[0]:.1f} at its start."
+        if busy is not None and load[0] is not None
+        else ""
+    )
+
+
+def write_latest(
+    document: dict[str, Any],
+    measures: Sequence[Measure],
+    output_dir: Path = RESULTS,
+) -> tuple[Path, Path]:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    latest_json, latest_md = output_dir / "latest.json", output_dir / "latest.md"
+    latest_json.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+    latest_md.write_text(
+        render_markdown(measures, document.get("machine", {}), document.get("started_at", ""))
+    )
+    return latest_json, latest_md

@@ -1,0 +1,112 @@
+"""The benchmark harness's own logic: ratios, targets, the results table, and the open-loop
+schedule (no server, no database)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.loadgen import Latencies, exact_percentile, schedule
+from benchmarks.results import (
+    ROWS,
+    Measure,
+    Target,
+    oral_week_slot,
+    paired_ratios,
+    ratio_measure,
+    render_markdown,
+    render_text,
+)
+
+
+def test_ratio_is_the_median_of_per_round_ratios() -> None:
+    measure = ratio_measure(
+        "append_c32_vs_r4", "append", "events/s", "R4", [300.0, 100.0, 400.0], [100.0, 100.0, 100.0]
+    )
+    assert measure.ratio_rounds == [3.0, 1.0, 4.0]
+    assert measure.ratio == 3.0
+    assert measure.value == 300.0 and measure.baseline_value == 100.0
+    assert measure.met is True  # goal 3
+    assert measure.stretch_met is False  # stretch 5
+
+
+def test_paired_ratios_skip_an_empty_baseline_round() -> None:
+    assert paired_ratios([1.0, 2.0], [0.0, 4.0]) == [0.5]
+
+
+def test_a_ratio_below_its_goal_is_not_met() -> None:
+    measure = ratio_measure("outbox_relay", "relay", "events/s", "R1", [50.0], [100.0])
+    assert measure.met is False
+
+
+def test_a_latency_target_applies_to_the_value_at_most() -> None:
+    fast = Measure("accept_to_visible_p99_at_50pct", "p99", 20.0, "ms")
+    slow = Measure("accept_to_visible_p99_at_50pct", "p99", 60.0, "ms")
+    assert (fast.met, fast.stretch_met) == (True, True)
+    assert (slow.met, slow.stretch_met) == (False, False)
+    assert Target(50, 25, "<=", "value", "ms").describe() == "<= 50 ms (25)"
+
+
+def test_unmeasured_and_untargeted_rows() -> None:
+    assert Measure("accept_to_visible_p99_at_50pct", "p99", None, "ms").met is None
+    assert Measure("rebuild_vs_live_projection", "x", 1.0, "events/s").met is None
+
+
+def test_json_of_a_measure_has_what_the_issue_asks() -> None:
+    data = ratio_measure("http_accept", "accept", "arrivals/s", "R0", [40.0], [100.0]).as_json()
+    for key in ("name", "value", "unit", "baseline_value", "ratio", "target", "met"):
+        assert key in data
+    assert data["target"]["goal"] == 0.35 and data["met"] is True
+    json.dumps(data)
+
+
+def test_the_table_shows_every_row_and_a_slot_for_the_oral_week(tmp_path: Path) -> None:
+    measures = [
+        ratio_measure("http_accept", "accept", "arrivals/s", "R0", [40.0], [100.0]),
+        oral_week_slot(tmp_path / "missing.json"),
+    ]
+    text = render_text(measures)
+    for name in ROWS:
+        assert name in text
+    assert "not run" in text  # the rows of cases that did not run
+    markdown = render_markdown(measures, {"nproc": 2}, "2026-11-26T10:00:00+00:00")
+    assert markdown.count("\n|") == len(ROWS) + 2  # header, rule, one line per row
+
+
+def test_the_oral_week_figure_is_kept_from_the_previous_latest(tmp_path: Path) -> None:
+    previous = tmp_path / "latest.json"
+    previous.write_text(
+        json.dumps({"measures": [{"name": "oral_week_end_to_end", "value": 420.0, "unit": "s"}]})
+    )
+    slot = oral_week_slot(previous)
+    assert slot.value == 420.0 and slot.met is True
+
+
+def test_the_open_loop_schedule_is_fixed_in_advance_and_evenly_spaced() -> None:
+    offsets = schedule(rate=50.0, seconds=2.0)
+    assert len(offsets) == 100
+    assert offsets[0] == 0.0
+    gaps = {round(b - a, 9) for a, b in itertools.pairwise(offsets)}
+    assert gaps == {0.02}
+    assert offsets[-1] < 2.0
+    assert schedule(0.0, 5.0) == [] and schedule(10.0, 0.0) == []
+
+
+def test_exact_percentiles_use_the_nearest_rank() -> None:
+    values = list(range(1, 1001))
+    assert exact_percentile(values, 50) == 500
+    assert exact_percentile(values, 99) == 990
+    assert exact_percentile(values, 99.9) == 999
+    assert exact_percentile([7], 99.9) == 7
+
+
+def test_latencies_report_percentiles_in_milliseconds() -> None:
+    latencies = Latencies()
+    for millis in range(1, 101):
+        latencies.record(millis / 1000)
+    assert latencies.exact_ms(50) == 50.0
+    p99 = latencies.percentile_ms(99)
+    assert p99 == pytest.approx(99.0, rel=0.01)
