@@ -15,6 +15,7 @@ from pathlib import Path
 
 from benchmarks.common import RESULTS, shown, write_result
 from benchmarks.oral_week.runner import print_table, run
+from benchmarks.results import record_oral_week
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -54,6 +55,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+#: the week as it was: a smaller run is a miniature, not the row of the table
+FULL_WEEK = 100_000
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     started = datetime.now(UTC)
@@ -63,6 +68,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     path = write_result(result, "oral_week", started, args.output_dir)  # before the table can fail
     print_table(result)
     print(f"\nwritten to {shown(path)}")
+    people = result["accepted"]["people"]
+    if people >= FULL_WEEK and result.get("reconciliation", {}).get("held"):
+        latest = record_oral_week(
+            result["wall_s"],
+            {"people": people, "seed": result["config"]["seed"], "result_file": str(path.name)},
+            args.output_dir,
+        )
+        if latest is not None:
+            print(f"and the Oral week's row of {shown(latest)} (and latest.md)")
 
 
 if __name__ == "__main__":

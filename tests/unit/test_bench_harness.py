@@ -17,6 +17,7 @@ from benchmarks.results import (
     oral_week_slot,
     paired_ratios,
     ratio_measure,
+    record_oral_week,
     render_markdown,
     render_text,
 )
@@ -83,6 +84,28 @@ def test_the_oral_week_figure_is_kept_from_the_previous_latest(tmp_path: Path) -
     )
     slot = oral_week_slot(previous)
     assert slot.value == 420.0 and slot.met is True
+
+
+def test_a_full_week_fills_its_row_of_the_latest_table_and_keeps_the_others(
+    tmp_path: Path,
+) -> None:
+    accept = ratio_measure("http_accept", "accept", "arrivals/s", "R0", [40.0], [100.0])
+    slot = oral_week_slot(tmp_path / "missing.json")
+    document = {
+        "started_at": "2026-11-26T11:04:00+00:00",
+        "machine": {"nproc": 2},
+        "measures": [accept.as_json(), slot.as_json()],
+    }
+    (tmp_path / "latest.json").write_text(json.dumps(document))
+    assert record_oral_week(1860.0, {"people": 100_000}, tmp_path) == tmp_path / "latest.json"
+    rows = {
+        row["name"]: row for row in json.loads((tmp_path / "latest.json").read_text())["measures"]
+    }
+    assert rows["oral_week_end_to_end"]["value"] == 1860.0
+    assert rows["oral_week_end_to_end"]["met"] is False  # over 600 s
+    assert rows["http_accept"]["ratio"] == 0.4
+    assert "1,860 s" in (tmp_path / "latest.md").read_text()
+    assert record_oral_week(300.0, {}, tmp_path / "nowhere") is None
 
 
 def test_the_open_loop_schedule_is_fixed_in_advance_and_evenly_spaced() -> None:
