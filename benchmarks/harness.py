@@ -72,30 +72,13 @@ from benchmarks.results import (
     render_text,
     write_latest,
 )
-from benchmarks.workload import make_arrival
+from benchmarks.workload import BASELINE_DDL, make_arrival
 from demo.processes import ServiceProcess
 
 CASES = ("append", "relay", "accept", "tracing", "e2e", "latency", "rebuild")
 OPERATOR_KEY = "operator-dev-key"
 ZIPKIN_DEFAULT = "http://127.0.0.1:9411/api/v2/spans"
 
-BASELINE_DDL = """
-CREATE TABLE {table} (
-    global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    stream_id text NOT NULL,
-    version integer NOT NULL CHECK (version >= 1),
-    event_id uuid NOT NULL UNIQUE,
-    event_type text NOT NULL,
-    schema_version integer NOT NULL,
-    topic text,
-    data jsonb NOT NULL,
-    metadata jsonb NOT NULL,
-    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    UNIQUE (stream_id, version)
-);
-CREATE INDEX ON {table} (transaction_id, global_position) WHERE topic IS NOT NULL;
-"""
 ROW_COLUMNS = (
     "stream_id",
     "version",

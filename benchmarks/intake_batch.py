@@ -69,7 +69,7 @@ from benchmarks.common import (
     tidy,
     write_result,
 )
-from benchmarks.workload import make_arrival
+from benchmarks.workload import BASELINE_DDL, make_arrival
 from demo.processes import ServiceProcess
 
 ENDPOINT = "/v1/arrival-batches"
@@ -117,22 +117,6 @@ def make_batch(rng: random.Random, run_id: str, name: str, size: int, max_people
 
 # --------------------------------------------------------------------------- measuring
 
-BASELINE_DDL = """
-CREATE TABLE baseline_events (
-    global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    stream_id text NOT NULL,
-    version integer NOT NULL CHECK (version >= 1),
-    event_id uuid NOT NULL UNIQUE,
-    event_type text NOT NULL,
-    schema_version integer NOT NULL,
-    topic text,
-    data jsonb NOT NULL,
-    metadata jsonb NOT NULL,
-    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    CONSTRAINT baseline_stream_version UNIQUE (stream_id, version)
-)
-"""
 BASELINE_INSERT = """
 INSERT INTO baseline_events (stream_id, version, event_id, event_type, schema_version, topic,
                              data, metadata)
@@ -532,7 +516,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         baseline = await asyncpg.connect(database_url(args.admin_url, baseline_db))
         client = httpx.AsyncClient(base_url=process.url, timeout=httpx.Timeout(600.0))
         try:
-            await baseline.execute(BASELINE_DDL)
+            await baseline.execute(BASELINE_DDL.format(table="baseline_events"))
             intake = Intake(process, pid, intake_db, client, monitor, partner_key)
             for batch in warmups:
                 first = await endpoint_batch(intake, batch, args.drain_timeout)

@@ -88,3 +88,23 @@ def make_arrival(rng: random.Random, reference: str, max_people: int) -> dict[st
         "consents": consents,
         "members": members,
     }
+
+
+#: the baselines' table: intake's events table with the same columns, keys and indexes
+BASELINE_DDL = """
+CREATE TABLE {table} (
+    global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    stream_id text NOT NULL,
+    version integer NOT NULL CHECK (version >= 1),
+    event_id uuid NOT NULL UNIQUE,
+    event_type text NOT NULL,
+    schema_version integer NOT NULL,
+    topic text,
+    data jsonb NOT NULL,
+    metadata jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    UNIQUE (stream_id, version)
+);
+CREATE INDEX ON {table} (transaction_id, global_position) WHERE topic IS NOT NULL;
+"""
