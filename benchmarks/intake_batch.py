@@ -69,7 +69,7 @@ from benchmarks.common import (
     tidy,
     write_result,
 )
-from benchmarks.workload import BASELINE_DDL, make_arrival
+from benchmarks.workload import BASELINE_DDL, RELAY_PENDING, make_arrival
 from demo.processes import ServiceProcess
 
 ENDPOINT = "/v1/arrival-batches"
@@ -121,16 +121,6 @@ BASELINE_INSERT = """
 INSERT INTO baseline_events (stream_id, version, event_id, event_type, schema_version, topic,
                              data, metadata)
 VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb)
-"""
-#: events the outbox relay has not published yet (intake's own tables, read-only)
-RELAY_PENDING = """
-WITH checkpoint AS (
-    SELECT coalesce(max(transaction_id::text), '0')::xid8 AS t,
-           coalesce(max(global_position), 0) AS p
-    FROM outbox_checkpoint WHERE relay = 'main'
-)
-SELECT count(*) FROM events, checkpoint
-WHERE topic IS NOT NULL AND (transaction_id, global_position) > (checkpoint.t, checkpoint.p)
 """
 
 

@@ -108,3 +108,14 @@ CREATE TABLE {table} (
 );
 CREATE INDEX ON {table} (transaction_id, global_position) WHERE topic IS NOT NULL;
 """
+
+#: events the outbox relay has not published yet (intake's own tables, read-only)
+RELAY_PENDING = """
+WITH checkpoint AS (
+    SELECT coalesce(max(transaction_id::text), '0')::xid8 AS t,
+           coalesce(max(global_position), 0) AS p
+    FROM outbox_checkpoint WHERE relay = 'main'
+)
+SELECT count(*) FROM events, checkpoint
+WHERE topic IS NOT NULL AND (transaction_id, global_position) > (checkpoint.t, checkpoint.p)
+"""
