@@ -1,10 +1,16 @@
 """The idempotent consumer: effectively-once handling of Kafka events, on FastStream.
 
-One Postgres transaction records the event id in the inbox and does the handler's work (a
-projection update or the command it triggers); the Kafka offset is committed after that. A
-redelivered event finds its id in the inbox and is skipped. A message that cannot be parsed, or
-keeps failing, goes to the service's dead-letter topic with the reason in its headers, and the
-consumer goes on with the next one.
+Events come in batches (one poll, ``getmany``): one Postgres transaction records every event id
+of the batch in the inbox and does the handler's work for each (a projection update or the
+command it triggers), in order; the Kafka offsets are committed after that. A redelivered event
+finds its id in the inbox and is skipped. When the batch's transaction fails (a poison message,
+a race with a concurrent writer), it is rolled back and the same events are handled again one
+per transaction, which retries and, for a message that keeps failing, parks it. A message that
+cannot be parsed, or keeps failing, goes to the service's dead-letter topic with the reason in
+its headers, and the consumer goes on with the next one.
+
+Why batches: one commit (an fsync) and one offset commit (a broker round trip) per event made
+the consumers wait more than work, and fall behind in a burst of arrivals.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 
 from shared.decider import in_transaction
@@ -33,9 +41,11 @@ from shared.metrics import ServiceMetrics
 from shared.schemas.base import DomainEvent
 from shared.schemas.envelope import Envelope
 from shared.schemas.registry import TOPIC_ADAPTERS, TOPIC_TYPES
+from shared.telemetry import context_from_carrier
 from shared.topics import dead_letter_topic, logical, physical
 
 log = logging.getLogger(__name__)
+tracer = trace.get_tracer("shared.consumer")
 
 REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion")
 MAX_MESSAGE_BYTES = 1024 * 1024
@@ -47,6 +57,9 @@ DEAD_LETTER_MAX_BYTES = 1_000_000
 HANDLER_ATTEMPTS = 3
 #: reloads after a concurrent writer won, before that counts as one failed attempt
 CONFLICT_ATTEMPTS = 20
+#: events per poll, and so per transaction: large enough that commits stop dominating, small
+#: enough that a batch's transaction (and the locks it holds) stays well under a second
+BATCH_MAX_EVENTS = 100  # the default of CONSUMER_BATCH_MAX_EVENTS
 #: "1" skips the inbox dedupe: a deliberately broken consumer, for the fault suite only
 UNSAFE_SKIP_DEDUPE_VARIABLE = "RESETTLE_UNSAFE_SKIP_INBOX_DEDUPE"
 
@@ -160,23 +173,34 @@ def _is_utf8(value: bytes | None) -> bool:
     return True
 
 
+Records = tuple[ConsumerRecord[Any, Any], ...]
+
+
 async def _parse_leniently(
-    record: ConsumerRecord[Any, Any],
-    parse: Callable[[ConsumerRecord[Any, Any]], Awaitable[StreamMessage[Any]]],
+    records: Records,
+    parse: Callable[[Records], Awaitable[StreamMessage[Any]]],
 ) -> StreamMessage[Any]:
     """FastStream decodes every header as UTF-8 before our handler runs; on one that is not
-    (or a null one) it neither acknowledges nor rewinds, and the next commit skips the message
-    silently. Hand it headers that decode (U+FFFD for bad bytes); the handler, which sees the
+    (or a null one) it neither acknowledges nor rewinds, and the next commit skips the batch
+    silently. Hand it headers that decode (U+FFFD for bad bytes); the handler, which reads each
     record's own bytes, dead-letters the message naming the header."""
-    if all(_is_utf8(value) for _, value in record.headers):
-        return await parse(record)
-    readable = copy.copy(record)
-    readable.headers = [
-        (name, (value or b"").decode("utf-8", "replace").encode()) for name, value in record.headers
-    ]
-    message = await parse(readable)
-    message.raw_message = record
+    if all(_is_utf8(value) for record in records for _, value in record.headers):
+        return await parse(records)
+    readable = []
+    for record in records:
+        copied = copy.copy(record)
+        copied.headers = [
+            (name, (value or b"").decode("utf-8", "replace").encode())
+            for name, value in record.headers
+        ]
+        readable.append(copied)
+    message = await parse(tuple(readable))
+    message.raw_message = records
     return message
+
+
+def _text_headers(record: ConsumerRecord[Any, Any]) -> dict[str, str]:
+    return {name: (value or b"").decode("utf-8", "replace") for name, value in record.headers}
 
 
 def _fit_dead_letter(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
@@ -207,6 +231,15 @@ def _text_key(key: bytes | None) -> str | None:
     return None if key is None else key.decode("utf-8", "replace")
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One message of a batch: the record as read, its headers, and the event it carries."""
+
+    record: ConsumerRecord[Any, Any]
+    headers: dict[str, str]
+    incoming: IncomingEvent
+
+
 class IdempotentConsumer:
     """Subscribes one service to topics with an inbox and a dead-letter topic."""
 
@@ -220,16 +253,20 @@ class IdempotentConsumer:
         topics: tuple[str, ...],
         namespace: str = "",
         metrics: ServiceMetrics | None = None,
+        batch_max_events: int = BATCH_MAX_EVENTS,
     ) -> None:
         self.service = service
         self._metrics = metrics
         self._namespace = namespace
         self.dead_letter_topic = physical(dead_letter_topic(service), namespace)
+        self._group_id = physical(service, namespace)
         self._broker = broker
         self._pool = pool_provider
         self._handler = handler
         self.dead_lettered = 0
         self.skipped_duplicates = 0
+        #: batches whose transaction failed and whose events were handled again one by one
+        self.batches_split = 0
         # test-only: the fault suite turns the dedupe off to prove it then finds the doubles
         self._dedupe = os.environ.get(UNSAFE_SKIP_DEDUPE_VARIABLE) != "1"
         if not self._dedupe:
@@ -241,9 +278,15 @@ class IdempotentConsumer:
             )
         broker.subscriber(
             *(physical(topic, namespace) for topic in topics),
-            group_id=physical(service, namespace),
+            group_id=self._group_id,
             auto_offset_reset="earliest",
-            # the offset is committed only after our transaction; an exception rewinds
+            batch=True,
+            max_records=batch_max_events,
+            # FastStream sleeps this long again after an empty poll: kept short, since an
+            # event arriving then waits for it (accept -> visible latency)
+            batch_timeout_ms=10,
+            # the offsets are committed only after our transaction; an exception rewinds every
+            # partition of the batch to its first record
             ack_policy=AckPolicy.NACK_ON_ERROR,
             max_poll_interval_ms=60_000,
             session_timeout_ms=10_000,
@@ -252,32 +295,77 @@ class IdempotentConsumer:
             # keys are stream ids (text); decoded, they are also valid span attributes, which
             # raw bytes are not (an exporter drops the whole batch over one bytes attribute)
             key_deserializer=_text_key,
-        )(self._on_message)
+        )(self._on_batch)
 
-    async def _on_message(self, message: KafkaMessage) -> None:
-        record = message.raw_message
-        assert not isinstance(record, tuple)  # not a batch subscriber
-        body: bytes = record.value or b""
+    async def _on_batch(self, message: KafkaMessage) -> None:
+        records = message.raw_message
+        assert isinstance(records, tuple)  # a batch subscriber
+        deliveries: list[Delivery] = []
+        invalid: list[tuple[ConsumerRecord[Any, Any], str]] = []
+        for record in records:
+            try:
+                deliveries.append(self._parse(record))
+            except InvalidMessage as error:
+                invalid.append((record, str(error)))
+        if len(deliveries) == 1:
+            await self._handle_alone(deliveries[0])
+        elif deliveries:
+            await self._handle_together(deliveries)
+        # parked after the batch's work: a batch rewound because the database was away is
+        # parked once, when it comes again
+        for record, reason in invalid:
+            await self._dead_letter(record, reason)
+
+    def _parse(self, record: ConsumerRecord[Any, Any]) -> Delivery:
+        undecodable = [name for name, value in record.headers if not _is_utf8(value)]
+        if undecodable:
+            raise InvalidMessage(f"header(s) not UTF-8: {', '.join(undecodable)[:200]}")
+        headers = _text_headers(record)
+        incoming = parse_incoming(
+            logical(record.topic, self._namespace), record.value or b"", headers
+        )
+        return Delivery(record, headers, incoming)
+
+    async def _handle_together(self, deliveries: list[Delivery]) -> None:
+        """Every event of the batch in one transaction; on failure, each one on its own."""
+
+        async def handle_all(conn: asyncpg.Connection) -> int:
+            skipped = 0
+            for delivery in deliveries:
+                skipped += not await self._handle_once(conn, delivery)
+            return skipped
+
         try:
-            undecodable = [name for name, value in record.headers if not _is_utf8(value)]
-            if undecodable:
-                raise InvalidMessage(f"header(s) not UTF-8: {', '.join(undecodable)[:200]}")
-            incoming = parse_incoming(logical(record.topic, self._namespace), body, message.headers)
-        except InvalidMessage as error:
-            await self._dead_letter(message, str(error))
+            skipped = await in_transaction(self._pool(), handle_all, attempts=1)
+        except TRANSIENT_ERRORS:
+            # the database is away: wait, then let Kafka redeliver (never a dead letter)
+            await asyncio.sleep(1.0)
+            raise
+        except Exception as error:  # a poison message or a lost race: nothing was committed
+            self.batches_split += 1
+            log.info(
+                "a batch of %d events failed together (%r): handling them one by one",
+                len(deliveries),
+                error,
+            )
+            for delivery in deliveries:
+                await self._handle_alone(delivery)
             return
+        self._processed(deliveries, skipped)
+
+    async def _handle_alone(self, delivery: Delivery) -> None:
+        """One event in its own transaction, reloading on races; retried, then parked."""
+        incoming = delivery.incoming
         for attempt in range(1, HANDLER_ATTEMPTS + 1):
             try:
-                await in_transaction(
+                handled = await in_transaction(
                     self._pool(),
-                    lambda conn: self._handle_once(conn, incoming, record.partition, record.offset),
+                    lambda conn: self._handle_once(conn, delivery),
                     attempts=CONFLICT_ATTEMPTS,
                 )
-                if self._metrics is not None:
-                    self._metrics.consumer_processed.labels(topic=incoming.topic).inc()
+                self._processed([delivery], skipped=not handled)
                 return
             except TRANSIENT_ERRORS:
-                # the database is away: wait, then let Kafka redeliver (never a dead letter)
                 await asyncio.sleep(1.0)
                 raise
             except Exception as error:  # a bug or a poison message: retry, then park it
@@ -285,30 +373,55 @@ class IdempotentConsumer:
                     "handling %s failed (attempt %d): %r", incoming.event_id, attempt, error
                 )
                 if attempt == HANDLER_ATTEMPTS:
-                    await self._dead_letter(message, f"handler failed: {error!r}")
+                    await self._dead_letter(delivery.record, f"handler failed: {error!r}")
 
-    async def _handle_once(
-        self, conn: asyncpg.Connection, incoming: IncomingEvent, partition: int, offset: int
-    ) -> None:
-        first_time = await conn.fetchval(
-            """
-            INSERT INTO inbox (event_id, topic, kafka_partition, kafka_offset)
-            VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING RETURNING true
-            """,
-            incoming.event_id,
-            incoming.topic,
-            partition,
-            offset,
+    async def _handle_once(self, conn: asyncpg.Connection, delivery: Delivery) -> bool:
+        """Record the event in the inbox and handle it; False if it was there already."""
+        incoming, record = delivery.incoming, delivery.record
+        with self._processing_span(delivery):
+            first_time = await conn.fetchval(
+                """
+                INSERT INTO inbox (event_id, topic, kafka_partition, kafka_offset)
+                VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING RETURNING true
+                """,
+                incoming.event_id,
+                incoming.topic,
+                record.partition,
+                record.offset,
+            )
+            if not first_time and self._dedupe:
+                return False
+            await self._handler(conn, incoming)
+            return True
+
+    def _processing_span(self, delivery: Delivery) -> Any:
+        """The event's own span, a child of the trace that produced it: a batch holds events of
+        many journeys, and each journey stays one trace (what it appends carries this span)."""
+        record = delivery.record
+        return tracer.start_as_current_span(
+            f"{record.topic} process",
+            context=context_from_carrier(delivery.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": record.topic,
+                "messaging.consumer.group.name": self._group_id,
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.message.offset": record.offset,
+                "messaging.message.id": str(delivery.incoming.event_id),
+                "messaging.message.body.size": len(record.value or b""),
+            },
         )
-        if not first_time and self._dedupe:
-            self.skipped_duplicates += 1
-            return
-        await self._handler(conn, incoming)
 
-    async def _dead_letter(self, message: KafkaMessage, reason: str) -> None:
-        record = message.raw_message
-        assert not isinstance(record, tuple)
-        headers = {key: value for key, value in message.headers.items() if isinstance(value, str)}
+    def _processed(self, deliveries: list[Delivery], skipped: int) -> None:
+        self.skipped_duplicates += skipped
+        if self._metrics is not None:
+            for delivery in deliveries:
+                self._metrics.consumer_processed.labels(topic=delivery.incoming.topic).inc()
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
+        headers = _text_headers(record)
         headers.update(
             {
                 "dlq_reason": reason[:2000],

@@ -102,6 +102,7 @@ class ServiceRuntime:
                 topics=tuple(self.consumes),
                 namespace=namespace,
                 metrics=self.metrics,
+                batch_max_events=self.settings.consumer_batch_max_events,
             )
 
     @property

@@ -81,6 +81,13 @@ class ServiceSettings(BaseSettings):
         description="A span per SQL statement, for chasing a slow query: it costs about a third "
         "of a service's CPU (benchmarks/README.md), so it is off unless asked for.",
     )
+    consumer_batch_max_events: int = Field(
+        default=100,
+        ge=1,
+        validation_alias="CONSUMER_BATCH_MAX_EVENTS",
+        description="Events a consumer takes per poll and handles in one transaction (1: one "
+        "transaction and one offset commit per event, as before batching; for comparison).",
+    )
     database_url: str
     http_host: str = "127.0.0.1"
     http_port: int
