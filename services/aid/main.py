@@ -19,6 +19,7 @@ from services.aid.app import (
 from services.aid.events import AID_EVENT_TYPES
 from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
+from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
@@ -43,7 +44,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def event_store() -> EventStore:
-    return EventStore(topic=AID_EVENTS, projectors=(project,), event_types=AID_EVENT_TYPES)
+    return EventStore(
+        topic=AID_EVENTS,
+        projectors=(project,),
+        event_types=AID_EVENT_TYPES,
+        rebuilder=AidReadModels,
+    )
 
 
 def handler(store: EventStore) -> Handler:

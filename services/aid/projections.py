@@ -12,6 +12,7 @@ Every value comes from an event, never from the clock, so a rebuild gives the sa
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -55,22 +56,20 @@ READ_MODEL_TABLES = (
     "daily_totals", "support_matches", "support_requests", "support_offers",
 )  # fmt: skip
 
+BeneficiaryEvent = (
+    BeneficiaryRegistered | BeneficiaryFactsUpdated | ResidentRecorded | EntitlementGranted
+    | ResidencyEnded | EntitlementsClosed
+)  # fmt: skip
 StockEvent = (
     DonationReceived | StockTransferredIn | StockTransferredOut | StockWrittenOff | StockIssued
 )
+#: the entitlements that last while a person lives in a shelter
+RESIDENT_ITEMS = tuple(item.value for item, _ in RESIDENT_ENTITLEMENTS)
 
 
 async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
     event = recorded.event
-    if isinstance(
-        event,
-        BeneficiaryRegistered
-        | BeneficiaryFactsUpdated
-        | ResidentRecorded
-        | EntitlementGranted
-        | ResidencyEnded
-        | EntitlementsClosed,
-    ):
+    if isinstance(event, BeneficiaryEvent):
         await _beneficiary(conn, event)
     elif isinstance(event, ItemRulesSet):
         await _item_rules(conn, event)
@@ -139,7 +138,7 @@ async def _beneficiary(conn: asyncpg.Connection, event: DomainEvent) -> None:
         await conn.execute(
             "UPDATE entitlements SET closed_at = $2, closed_reason = 'checked_out' "
             "WHERE person_id = $1 AND item = ANY($3) AND closed_at IS NULL",
-            event.person_id, event.occurred_at, [item.value for item, _ in RESIDENT_ENTITLEMENTS],
+            event.person_id, event.occurred_at, list(RESIDENT_ITEMS),
         )  # fmt: skip
     elif isinstance(event, EntitlementsClosed):
         await conn.execute(
@@ -174,6 +173,13 @@ async def _item_rules(conn: asyncpg.Connection, event: ItemRulesSet) -> None:
             total_cap = EXCLUDED.total_cap, low_stock_level = EXCLUDED.low_stock_level,
             set_at = EXCLUDED.set_at
         """,
+        *rule_of(event),
+    )
+
+
+def rule_of(event: ItemRulesSet) -> tuple[Any, ...]:
+    """An item's rules as set, in the order of item_rules' columns."""
+    return (
         event.item.value, event.per.value, event.max_per_day, event.min_interval_hours,
         event.residents_only, event.vulnerable_first, event.total_cap, event.low_stock_level,
         event.occurred_at,
@@ -187,7 +193,8 @@ _MOVEMENT = {
     StockWrittenOff: ("write_off", -1),
     StockIssued: ("issue", -1),
 }
-_DAILY_COLUMN = {
+#: the column of daily_totals a stock movement adds to (an issue is counted by AidIssued)
+DAILY_COLUMN: dict[type[DomainEvent], str] = {
     DonationReceived: "received",
     StockTransferredIn: "transferred_in",
     StockTransferredOut: "transferred_out",
@@ -196,25 +203,16 @@ _DAILY_COLUMN = {
 
 
 async def _stock(conn: asyncpg.Connection, recorded: RecordedEvent, event: StockEvent) -> None:
-    kind, sign = _MOVEMENT[type(event)]
-    lots = (
-        (StockLot(expires_on=event.expires_on, quantity=event.quantity),)
-        if isinstance(event, DonationReceived)
-        else event.lots
-    )
     current = await conn.fetchval(
         "SELECT lots::text FROM stock WHERE site_id = $1 AND item = $2",
         event.site_id, event.item.value,
     )  # fmt: skip
-    units: dict[date | None, int] = {
-        (date.fromisoformat(expiry) if expiry else None): quantity
-        for expiry, quantity in json.loads(current or "[]")
-    }
-    for lot in lots:
-        units[lot.expires_on] = units.get(lot.expires_on, 0) + sign * lot.quantity
-    ordered = sorted(
-        ((expiry, quantity) for expiry, quantity in units.items() if quantity),
-        key=lambda lot: (lot[0] is None, lot[0] or date.max),
+    lots = lots_after(
+        (
+            (date.fromisoformat(expiry) if expiry else None, quantity)
+            for expiry, quantity in json.loads(current or "[]")
+        ),
+        event,
     )
     await conn.execute(
         """
@@ -224,11 +222,8 @@ async def _stock(conn: asyncpg.Connection, recorded: RecordedEvent, event: Stock
         SET quantity = EXCLUDED.quantity, lots = EXCLUDED.lots,
             earliest_expiry = EXCLUDED.earliest_expiry, updated_at = EXCLUDED.updated_at
         """,
-        event.site_id, event.item.value, sum(quantity for _, quantity in ordered),
-        json.dumps([[expiry.isoformat() if expiry else None, units] for expiry, units in ordered]),
-        ordered[0][0] if ordered else None, event.occurred_at,
-    )  # fmt: skip
-    reference, other_site, donor, reason, expires = _movement_details(event)
+        *stock_of(event, lots),
+    )
     await conn.execute(
         """
         INSERT INTO stock_movements (stream_id, version, site_id, item, kind, quantity,
@@ -236,12 +231,51 @@ async def _stock(conn: asyncpg.Connection, recorded: RecordedEvent, event: Stock
                                      occurred_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
         """,
+        *movement_of(recorded, event),
+    )
+    column = DAILY_COLUMN.get(type(event))
+    if column is not None:
+        await _add_to_day(conn, local_day(event.occurred_at), event, column)
+
+
+Lots = list[tuple[date | None, int]]
+
+
+def lots_after(before: Iterable[tuple[date | None, int]], event: StockEvent) -> Lots:
+    """A stock's lots (expiry, units) after a movement, earliest expiry first and those that
+    never expire last; emptied lots are dropped."""
+    units = dict(before)
+    _, sign = _MOVEMENT[type(event)]
+    moved = (
+        (StockLot(expires_on=event.expires_on, quantity=event.quantity),)
+        if isinstance(event, DonationReceived)
+        else event.lots
+    )
+    for lot in moved:
+        units[lot.expires_on] = units.get(lot.expires_on, 0) + sign * lot.quantity
+    return sorted(
+        ((expiry, quantity) for expiry, quantity in units.items() if quantity),
+        key=lambda lot: (lot[0] is None, lot[0] or date.max),
+    )
+
+
+def stock_of(event: StockEvent, lots: Lots) -> tuple[Any, ...]:
+    """A stock row: what a site holds of an item, in lots, after ``event``."""
+    return (
+        event.site_id, event.item.value, sum(quantity for _, quantity in lots),
+        json.dumps([[expiry.isoformat() if expiry else None, units] for expiry, units in lots]),
+        lots[0][0] if lots else None, event.occurred_at,
+    )  # fmt: skip
+
+
+def movement_of(recorded: RecordedEvent, event: StockEvent) -> tuple[Any, ...]:
+    """A stock_movements row: a change of one site's stock of one item, signed."""
+    kind, sign = _MOVEMENT[type(event)]
+    reference, other_site, donor, reason, expires = _movement_details(event)
+    return (
         recorded.stream_id, recorded.version, event.site_id, event.item.value, kind,
         sign * event.quantity, reference, other_site, donor, reason, expires, event.occurred_at,
     )  # fmt: skip
-    column = _DAILY_COLUMN.get(type(event))
-    if column is not None:
-        await _add_to_day(conn, local_day(event.occurred_at), event, column)
 
 
 def _movement_details(
@@ -274,7 +308,6 @@ async def _add_to_day(conn: asyncpg.Connection, day: date, event: StockEvent, co
 
 async def _issue(conn: asyncpg.Connection, event: AidIssued | HouseholdAidIssued) -> None:
     day = local_day(event.occurred_at)
-    household = event.household_id if isinstance(event, HouseholdAidIssued) else None
     first_today = not await conn.fetchval(
         "SELECT EXISTS (SELECT 1 FROM issues WHERE day = $1 AND site_id = $2 AND item = $3 "
         "AND person_id = $4)",
@@ -286,9 +319,8 @@ async def _issue(conn: asyncpg.Connection, event: AidIssued | HouseholdAidIssued
                             issued_at, day)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
         """,
-        event.issue_id, event.person_id, household, event.item.value, event.quantity,
-        event.site_id, event.occurred_at, day,
-    )  # fmt: skip
+        *issue_of(event),
+    )
     await conn.execute(
         """
         INSERT INTO daily_totals (day, site_id, item, issued, distributions, people)
@@ -299,6 +331,20 @@ async def _issue(conn: asyncpg.Connection, event: AidIssued | HouseholdAidIssued
             people = daily_totals.people + EXCLUDED.people
         """,
         day, event.site_id, event.item.value, event.quantity, int(first_today),
+    )  # fmt: skip
+
+
+ISSUE_COLUMNS = (
+    "issue_id", "person_id", "household_id", "item", "quantity", "site_id", "issued_at", "day",
+)  # fmt: skip
+
+
+def issue_of(event: AidIssued | HouseholdAidIssued) -> tuple[Any, ...]:
+    """An issues row: what one person collected, where and on which local day."""
+    household = event.household_id if isinstance(event, HouseholdAidIssued) else None
+    return (
+        event.issue_id, event.person_id, household, event.item.value, event.quantity,
+        event.site_id, event.occurred_at, local_day(event.occurred_at),
     )  # fmt: skip
 
 
@@ -341,10 +387,7 @@ async def _request(
                 skills = $6, languages = $7, work_countries = $8, remote_ok = $9, note = $10
             WHERE request_id = $1
             """,
-            event.request_id, event.destination_city,
-            [document.value for document in event.documents_held], event.wanted_on,
-            event.profession, list(event.skills), list(event.languages),
-            list(event.work_countries), event.remote_ok, event.note,
+            event.request_id, *request_details_of(event),
         )  # fmt: skip
     else:
         await conn.execute(
@@ -354,10 +397,7 @@ async def _request(
         )  # fmt: skip
 
 
-async def _match(
-    conn: asyncpg.Connection,
-    event: MatchProposed | MatchAccepted | MatchCompleted | MatchWithdrawn,
-) -> None:
+async def _match(conn: asyncpg.Connection, event: MatchProposed | MatchOutcome) -> None:
     if isinstance(event, MatchProposed):
         await conn.execute(
             """
@@ -369,7 +409,6 @@ async def _match(
             event.occurred_at,
         )  # fmt: skip
         return
-    status = {MatchAccepted: "accepted", MatchCompleted: "done", MatchWithdrawn: "withdrawn"}
     reason = event.reason if isinstance(event, MatchWithdrawn) else None
     before = await conn.fetchval(
         """
@@ -377,11 +416,9 @@ async def _match(
         FROM support_matches earlier WHERE m.match_id = earlier.match_id AND m.match_id = $1
         RETURNING earlier.status
         """,
-        event.match_id, status[type(event)], event.occurred_at, reason,
+        event.match_id, MATCH_STATUS_AFTER[type(event)], event.occurred_at, reason,
     )  # fmt: skip
-    request_status = {MatchAccepted: "matched", MatchCompleted: "done"}.get(type(event))
-    if request_status is None and before == "accepted":
-        request_status = "open"  # the accepted match fell through: the request waits again
+    request_status = request_status_after(event, before)
     if request_status is not None:
         await conn.execute(
             "UPDATE support_requests SET status = $2, closed_at = $3 "
@@ -389,6 +426,35 @@ async def _match(
             event.request_id, request_status,
             event.occurred_at if request_status == "done" else None,
         )  # fmt: skip
+
+
+MatchOutcome = MatchAccepted | MatchCompleted | MatchWithdrawn
+MATCH_STATUS_AFTER: dict[type[DomainEvent], str] = {
+    MatchAccepted: "accepted", MatchCompleted: "done", MatchWithdrawn: "withdrawn",
+}  # fmt: skip
+
+
+def request_status_after(event: MatchOutcome, match_before: str | None) -> str | None:
+    """The status a match's outcome gives its request (an open or matched one), if any."""
+    status = {MatchAccepted: "matched", MatchCompleted: "done"}.get(type(event))
+    if status is None and match_before == "accepted":
+        return "open"  # the accepted match fell through: the request waits again
+    return status
+
+
+def request_details_of(event: SupportRequestDetailsRecorded) -> tuple[Any, ...]:
+    """destination_city, documents_held, wanted_on, profession, skills, languages,
+    work_countries, remote_ok, note: what a request says beyond its kind."""
+    return (
+        event.destination_city, [document.value for document in event.documents_held],
+        event.wanted_on, event.profession, list(event.skills), list(event.languages),
+        list(event.work_countries), event.remote_ok, event.note,
+    )  # fmt: skip
+
+
+def offer_details_of(event: OfferDetailsRecorded) -> tuple[Any, ...]:
+    """partner, title, description, contact, available_until."""
+    return event.partner, event.title, event.description, event.contact, event.available_until
 
 
 async def _offer(conn: asyncpg.Connection, event: DomainEvent) -> None:
@@ -406,8 +472,7 @@ async def _offer(conn: asyncpg.Connection, event: DomainEvent) -> None:
         await conn.execute(
             "UPDATE support_offers SET partner = $2, title = $3, description = $4, contact = $5,"
             " available_until = $6 WHERE offer_id = $1",
-            event.offer_id, event.partner, event.title, event.description, event.contact,
-            event.available_until,
+            event.offer_id, *offer_details_of(event),
         )  # fmt: skip
     elif isinstance(event, OfferWithdrawn):
         await conn.execute(

@@ -16,6 +16,7 @@ from services.housing.app import expire_holds, place_arrival, release_person
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
 from services.housing.projections import project
+from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings
 from shared.consumer import IncomingEvent
 from shared.decider import in_transaction
@@ -28,7 +29,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def event_store() -> EventStore:
-    return EventStore(topic=HOUSING_EVENTS, projectors=(project,), event_types=HOUSING_EVENT_TYPES)
+    return EventStore(
+        topic=HOUSING_EVENTS,
+        projectors=(project,),
+        event_types=HOUSING_EVENT_TYPES,
+        rebuilder=HousingReadModels,
+    )
 
 
 def create_app(settings: HousingSettings | None = None) -> FastAPI:

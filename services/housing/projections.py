@@ -7,10 +7,14 @@ BedAssigned projection refuses)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import asyncpg
 
 from services.housing.events import PersonMoved
 from shared.eventstore import RecordedEvent
+from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
     BedAssigned,
     BedReleased,
@@ -25,12 +29,23 @@ from shared.schemas.housing import (
     ShelterClosed,
     ShelterOpened,
     ShelterReopened,
-    Unit,
     UnitAdded,
     UnitCapacityChanged,
 )
 
 READ_MODEL_TABLES = ("placement_history", "placements", "units", "shelters")
+
+# Rows as both this projection and the rebuild (services/housing/rebuild.py) write them, each in
+# the order of its table's columns.
+HISTORY_COLUMNS = (
+    "person_id", "position", "at", "what", "shelter_id", "unit_id", "bed_number", "reason",
+)  # fmt: skip
+
+ShelterStatusChange = HostOfferVerified | ShelterReopened | ShelterClosed | HostOfferWithdrawn
+SHELTER_STATUS_AFTER: dict[type[DomainEvent], str] = {
+    HostOfferVerified: "open", ShelterReopened: "open", ShelterClosed: "closed",
+    HostOfferWithdrawn: "withdrawn",
+}  # fmt: skip
 
 _STATUS_AFTER_FREEING = {
     "left": "checked_out",
@@ -46,88 +61,157 @@ class PersonAlreadyPlaced(Exception):
     """A second place for one person: the transaction must not commit."""
 
 
-async def _unit(conn: asyncpg.Connection, shelter_id: object, unit: Unit) -> None:
-    await conn.execute(
-        """
-        INSERT INTO units (unit_id, shelter_id, name, places, attributes, languages)
-        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unit_id) DO NOTHING
-        """,
-        unit.unit_id, shelter_id, unit.name, unit.places,
-        [attribute.value for attribute in unit.attributes], list(unit.languages),
+def shelter_of(event: ShelterOpened | HostOfferMade) -> tuple[Any, ...]:
+    """A shelter as opened, or a host's home as offered (it opens once verified)."""
+    if isinstance(event, ShelterOpened):
+        return (
+            event.shelter_id, event.name, event.kind.value, event.district, "open",
+            event.contact_partner_id, None, event.max_nights, None, None, event.occurred_at,
+        )  # fmt: skip
+    return (
+        event.shelter_id, f"Host home ({event.partner_id}), {event.district}", "host_home",
+        event.district, "offered", None, event.partner_id, None, event.available_from,
+        event.available_until, event.occurred_at,
     )  # fmt: skip
 
 
-async def _history(
-    conn: asyncpg.Connection,
-    recorded: RecordedEvent,
-    person_id: object,
-    what: str,
-    shelter_id: object = None,
-    unit_id: object = None,
-    bed: int | None = None,
-    reason: str | None = None,
-) -> None:
-    await conn.execute(
-        """
-        INSERT INTO placement_history (person_id, position, at, what, shelter_id, unit_id,
-                                       bed_number, reason)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
-        """,
-        person_id, recorded.global_position, recorded.event.occurred_at, what, shelter_id,
-        unit_id, bed, reason,
+def units_of(event: ShelterOpened | HostOfferMade | UnitAdded) -> list[tuple[Any, ...]]:
+    """The units an event brings, none of their places held or occupied yet."""
+    units = event.units if isinstance(event, ShelterOpened) else (event.unit,)
+    return [
+        (unit.unit_id, event.shelter_id, unit.name, unit.places,
+         [attribute.value for attribute in unit.attributes], list(unit.languages))
+        for unit in units
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Freeing:
+    """What freeing a place does: the placement's status and reason after it, the word in the
+    person's history, and the change to the unit's held and occupied places."""
+
+    status: str
+    reason: str
+    what: str
+    held: int
+    occupied: int
+
+
+def freeing(event: PersonCheckedOut | BedReleased | HoldExpired) -> Freeing:
+    if isinstance(event, HoldExpired):
+        return Freeing("no_show", "no_show", "hold_expired", -1, 0)
+    status = _STATUS_AFTER_FREEING[event.reason]
+    if isinstance(event, BedReleased):
+        return Freeing(status, event.reason, "released", -1, 0)
+    return Freeing(status, event.reason, "checked_out", 0, -1)
+
+
+def hold_of(event: BedAssigned) -> tuple[Any, ...]:
+    """arrival_id, shelter_id, unit_id, bed_number, hold_until, since: what a held placement
+    says."""
+    return (
+        event.arrival_id, event.shelter_id, event.unit_id, event.bed_number, event.hold_until,
+        event.occurred_at,
     )  # fmt: skip
 
 
-async def _count(conn: asyncpg.Connection, unit_id: object, held: int, occupied: int) -> None:
-    await conn.execute(
-        "UPDATE units SET held = held + $2, occupied = occupied + $3 WHERE unit_id = $1",
-        unit_id, held, occupied,
+def waiting_of(event: PersonWaitlisted) -> tuple[Any, ...]:
+    """arrival_id, reason, since, keep_together, priority, needs_accessible, needs_family,
+    all_women: what a waiting placement says."""
+    needs = event.requirements
+    return (
+        event.arrival_id, event.reason, event.occurred_at, event.keep_together, event.priority,
+        needs.accessible, needs.family_room, needs.all_women,
     )  # fmt: skip
+
+
+def places_change(event: DomainEvent) -> tuple[Any, int, int] | None:
+    """(unit_id, held, occupied): how an event changes a unit's held and occupied places."""
+    if isinstance(event, BedAssigned):
+        return event.unit_id, 1, 0
+    if isinstance(event, PersonCheckedIn):
+        return event.unit_id, -1, 1
+    if isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
+        freed = freeing(event)
+        return event.unit_id, freed.held, freed.occupied
+    return None
+
+
+def history_line(recorded: RecordedEvent) -> tuple[Any, ...] | None:
+    """The line an event adds to a person's placement history, if it adds one."""
+    event = recorded.event
+    if isinstance(event, BedAssigned | PersonCheckedIn):
+        what = "held" if isinstance(event, BedAssigned) else "checked_in"
+        place: tuple[Any, ...] = (event.shelter_id, event.unit_id, event.bed_number, None)
+    elif isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
+        freed = freeing(event)
+        what, place = freed.what, (event.shelter_id, event.unit_id, event.bed_number, freed.reason)
+    elif isinstance(event, PersonWaitlisted | PersonLeftWaitlist):
+        what = "waitlisted" if isinstance(event, PersonWaitlisted) else "left_waitlist"
+        place = (None, None, None, event.reason)
+    elif isinstance(event, PersonMoved):
+        what, place = "moved", (event.shelter_id, None, None, event.reason)
+    else:
+        return None
+    return (event.person_id, recorded.global_position, event.occurred_at, what, *place)
 
 
 async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
     event = recorded.event
-    if isinstance(event, ShelterOpened):
+    if isinstance(event, ShelterOpened | HostOfferMade | UnitAdded):
+        await _shelter_and_units(conn, event)
+    elif isinstance(event, ShelterStatusChange):
         await conn.execute(
-            """
-            INSERT INTO shelters (shelter_id, name, kind, district, status, contact_partner_id,
-                                  max_nights, opened_at)
-            VALUES ($1, $2, $3, $4, 'open', $5, $6, $7) ON CONFLICT DO NOTHING
-            """,
-            event.shelter_id, event.name, event.kind.value, event.district,
-            event.contact_partner_id, event.max_nights, event.occurred_at,
+            "UPDATE shelters SET status = $2 WHERE shelter_id = $1",
+            event.shelter_id, SHELTER_STATUS_AFTER[type(event)],
         )  # fmt: skip
-        for unit in event.units:
-            await _unit(conn, event.shelter_id, unit)
-    elif isinstance(event, HostOfferMade):
-        await conn.execute(
-            """
-            INSERT INTO shelters (shelter_id, name, kind, district, status, host_partner_id,
-                                  available_from, available_until, opened_at)
-            VALUES ($1, $2, 'host_home', $3, 'offered', $4, $5, $6, $7) ON CONFLICT DO NOTHING
-            """,
-            event.shelter_id, f"Host home ({event.partner_id}), {event.district}",
-            event.district, event.partner_id, event.available_from, event.available_until,
-            event.occurred_at,
-        )  # fmt: skip
-        await _unit(conn, event.shelter_id, event.unit)
-    elif isinstance(
-        event, HostOfferVerified | ShelterReopened | ShelterClosed | HostOfferWithdrawn
-    ):
-        status = {
-            HostOfferVerified: "open", ShelterReopened: "open", ShelterClosed: "closed",
-            HostOfferWithdrawn: "withdrawn",
-        }[type(event)]  # fmt: skip
-        await conn.execute(
-            "UPDATE shelters SET status = $2 WHERE shelter_id = $1", event.shelter_id, status
-        )
-    elif isinstance(event, UnitAdded):
-        await _unit(conn, event.shelter_id, event.unit)
     elif isinstance(event, UnitCapacityChanged):
         await conn.execute(
             "UPDATE units SET places = $2 WHERE unit_id = $1", event.unit_id, event.places
         )
-    elif isinstance(event, BedAssigned):
+    else:
+        await _placement(conn, recorded)
+    if change := places_change(event):
+        await conn.execute(
+            "UPDATE units SET held = held + $2, occupied = occupied + $3 WHERE unit_id = $1",
+            *change,
+        )
+    if line := history_line(recorded):
+        await conn.execute(
+            """
+            INSERT INTO placement_history (person_id, position, at, what, shelter_id, unit_id,
+                                           bed_number, reason)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
+            """,
+            *line,
+        )
+
+
+async def _shelter_and_units(
+    conn: asyncpg.Connection, event: ShelterOpened | HostOfferMade | UnitAdded
+) -> None:
+    if not isinstance(event, UnitAdded):
+        await conn.execute(
+            """
+            INSERT INTO shelters (shelter_id, name, kind, district, status, contact_partner_id,
+                                  host_partner_id, max_nights, available_from, available_until,
+                                  opened_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
+            """,
+            *shelter_of(event),
+        )
+    await conn.executemany(
+        """
+        INSERT INTO units (unit_id, shelter_id, name, places, attributes, languages)
+        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unit_id) DO NOTHING
+        """,
+        units_of(event),
+    )
+
+
+async def _placement(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
+    event = recorded.event
+    if isinstance(event, BedAssigned):
         taken = await conn.fetchval(
             """
             INSERT INTO placements AS p (person_id, arrival_id, status, shelter_id, unit_id,
@@ -141,48 +225,33 @@ async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
             WHERE p.status NOT IN ('held', 'checked_in')
             RETURNING true
             """,
-            event.person_id, event.arrival_id, event.shelter_id, event.unit_id,
-            event.bed_number, event.hold_until, event.occurred_at, recorded.correlation_id,
+            event.person_id, *hold_of(event), recorded.correlation_id,
         )  # fmt: skip
         if not taken:
             raise PersonAlreadyPlaced(f"person {event.person_id} already holds a place")
-        await _count(conn, event.unit_id, 1, 0)
-        await _history(conn, recorded, event.person_id, "held", event.shelter_id,
-                       event.unit_id, event.bed_number)  # fmt: skip
     elif isinstance(event, PersonCheckedIn):
         await conn.execute(
             "UPDATE placements SET status = 'checked_in', checked_in_at = $2, hold_until = NULL "
             "WHERE person_id = $1",
             event.person_id, event.occurred_at,
         )  # fmt: skip
-        await _count(conn, event.unit_id, -1, 1)
-        await _history(conn, recorded, event.person_id, "checked_in", event.shelter_id,
-                       event.unit_id, event.bed_number)  # fmt: skip
     elif isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
-        reason = "no_show" if isinstance(event, HoldExpired) else event.reason
-        status = "no_show" if isinstance(event, HoldExpired) else _STATUS_AFTER_FREEING[reason]
+        freed = freeing(event)
         await conn.execute(
             """
             UPDATE placements SET status = $2, reason = $3, since = $4, hold_until = NULL,
                    shelter_id = NULL, unit_id = NULL, bed_number = NULL, checked_in_at = NULL
             WHERE person_id = $1 AND unit_id = $5 AND bed_number = $6
             """,
-            event.person_id, status, reason, event.occurred_at, event.unit_id, event.bed_number,
+            event.person_id, freed.status, freed.reason, event.occurred_at, event.unit_id,
+            event.bed_number,
         )  # fmt: skip
-        checked_out = isinstance(event, PersonCheckedOut)
-        await _count(conn, event.unit_id, 0 if checked_out else -1, -1 if checked_out else 0)
-        what = {PersonCheckedOut: "checked_out", BedReleased: "released",
-                HoldExpired: "hold_expired"}[type(event)]  # fmt: skip
-        await _history(conn, recorded, event.person_id, what, event.shelter_id, event.unit_id,
-                       event.bed_number, reason)  # fmt: skip
     elif isinstance(event, PersonWaitlisted):
-        needs = event.requirements
         await conn.execute(
             """
-            INSERT INTO placements AS p (person_id, arrival_id, status, reason, since,
-                correlation_id, keep_together, priority, needs_accessible, needs_family,
-                all_women)
-            VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10)
+            INSERT INTO placements AS p (person_id, arrival_id, reason, since, keep_together,
+                priority, needs_accessible, needs_family, all_women, status, correlation_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'waiting', $10)
             ON CONFLICT (person_id) DO UPDATE
             SET status = 'waiting', arrival_id = EXCLUDED.arrival_id, reason = EXCLUDED.reason,
                 since = EXCLUDED.since, keep_together = EXCLUDED.keep_together,
@@ -190,19 +259,11 @@ async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
                 needs_family = EXCLUDED.needs_family, all_women = EXCLUDED.all_women
             WHERE p.status NOT IN ('held', 'checked_in')
             """,
-            event.person_id, event.arrival_id, event.reason, event.occurred_at,
-            recorded.correlation_id, event.keep_together, event.priority, needs.accessible,
-            needs.family_room, needs.all_women,
+            event.person_id, *waiting_of(event), recorded.correlation_id,
         )  # fmt: skip
-        await _history(conn, recorded, event.person_id, "waitlisted", reason=event.reason)
-    elif isinstance(event, PersonLeftWaitlist):
-        if event.reason != "placed":
-            await conn.execute(
-                "UPDATE placements SET status = $2, reason = $2, since = $3 "
-                "WHERE person_id = $1 AND status = 'waiting'",
-                event.person_id, event.reason, event.occurred_at,
-            )  # fmt: skip
-        await _history(conn, recorded, event.person_id, "left_waitlist", reason=event.reason)
-    elif isinstance(event, PersonMoved):
-        await _history(conn, recorded, event.person_id, "moved", event.shelter_id,
-                       reason=event.reason)  # fmt: skip
+    elif isinstance(event, PersonLeftWaitlist) and event.reason != "placed":
+        await conn.execute(
+            "UPDATE placements SET status = $2, reason = $2, since = $3 "
+            "WHERE person_id = $1 AND status = 'waiting'",
+            event.person_id, event.reason, event.occurred_at,
+        )  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,6 +11,7 @@ from services.intake.api import routers
 from services.intake.events import INTAKE_EVENT_TYPES
 from services.intake.metrics import register as register_metrics
 from services.intake.projections import projector
+from services.intake.rebuild import IntakeReadModels
 from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault
 from shared.eventstore import EventStore
@@ -21,7 +23,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def event_store(vault: Vault) -> EventStore:
     return EventStore(
-        topic=INTAKE_EVENTS, projectors=(projector(vault),), event_types=INTAKE_EVENT_TYPES
+        topic=INTAKE_EVENTS,
+        projectors=(projector(vault),),
+        event_types=INTAKE_EVENT_TYPES,
+        rebuilder=partial(IntakeReadModels, vault),
     )
 
 

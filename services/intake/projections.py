@@ -6,6 +6,7 @@ the person's rows, and a rebuild after erasure cannot bring them back: the key i
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -33,6 +34,69 @@ READ_MODEL_TABLES = (
     "duplicate_flags", "consents", "person_index", "person_details", "case_members", "cases",
 )  # fmt: skip
 
+# Rows as both the live projection and the rebuild (services/intake/rebuild.py) write them,
+# each in the order of its table's columns.
+CASE_COLUMNS = (
+    "arrival_id", "partner_id", "member_count", "keep_together", "arrival_date",
+    "crossing_point", "registered_at", "correlation_id",
+)  # fmt: skip
+INDEX_COLUMNS = ("person_id", "kind", "value")
+CONSENT_COLUMNS = ("person_id", "purpose", "partner_id", "given", "changed_at")
+
+
+def case_of(recorded: RecordedEvent) -> tuple[Any, ...]:
+    """An arrival as a case: who registered it, when and where, how many came."""
+    event = recorded.event
+    assert isinstance(event, ArrivalRegistered)
+    return (
+        event.arrival_id, event.partner_id, len(event.members), event.keep_together,
+        event.arrival_date, event.crossing_point, event.occurred_at, recorded.correlation_id,
+    )  # fmt: skip
+
+
+def members_of(event: ArrivalRegistered) -> list[tuple[Any, ...]]:
+    """The arrival's people, each as a case member who is active."""
+    return [
+        (m.person_id, event.arrival_id, m.age_band.value, m.sex.value, m.relation.value,
+         [need.value for need in m.needs], list(m.languages), "active")
+        for m in event.members
+    ]  # fmt: skip
+
+
+def facts_of(event: PersonFactsCorrected) -> tuple[str, str, list[str], list[str]]:
+    """A correction's age band, sex, needs and languages."""
+    return (
+        event.age_band.value, event.sex.value, [need.value for need in event.needs],
+        list(event.languages),
+    )  # fmt: skip
+
+
+def sealed_details_of(event: PersonalDetailsRecorded) -> tuple[Any, ...]:
+    """A person's details as recorded: still sealed, with where they came from."""
+    return (
+        event.person_id, event.arrival_id, event.partner_id, event.member_index, event.sealed,
+        event.occurred_at,
+    )  # fmt: skip
+
+
+def consent_of(event: ConsentGiven | ConsentWithdrawn) -> tuple[Any, ...]:
+    """A consent as it stands after the event; one given to no partner in particular is kept
+    under the partner ''."""
+    return (
+        event.person_id, event.purpose.value, event.partner_id or "",
+        isinstance(event, ConsentGiven), event.occurred_at,
+    )  # fmt: skip
+
+
+def flag_of(event: DuplicateSuspected) -> tuple[Any, ...]:
+    """A suspected duplicate, not yet resolved."""
+    return event.person_id, event.candidate_person_id, event.rule, event.occurred_at
+
+
+def index_of(vault: Vault, person_id: UUID, payload: Any) -> list[tuple[UUID, str, str]]:
+    """The blind index rows of a person's opened details: what search and duplicates match."""
+    return [(person_id, kind, value) for kind, value in index_entries(vault, details_of(payload))]
+
 
 async def _arrival(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
     event = recorded.event
@@ -43,21 +107,16 @@ async def _arrival(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
                            crossing_point, registered_at, correlation_id)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (arrival_id) DO NOTHING
         """,
-        event.arrival_id, event.partner_id, len(event.members), event.keep_together,
-        event.arrival_date, event.crossing_point, event.occurred_at, recorded.correlation_id,
-    )  # fmt: skip
+        *case_of(recorded),
+    )
     await conn.executemany(
         """
         INSERT INTO case_members (person_id, arrival_id, age_band, sex, relation, needs,
                                   languages, status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, 'active') ON CONFLICT (person_id) DO NOTHING
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (person_id) DO NOTHING
         """,
-        [
-            (m.person_id, event.arrival_id, m.age_band.value, m.sex.value, m.relation.value,
-             [need.value for need in m.needs], list(m.languages))
-            for m in event.members
-        ],
-    )  # fmt: skip
+        members_of(event),
+    )
 
 
 def projector(vault: Vault) -> Projector:
@@ -73,7 +132,7 @@ def projector(vault: Vault) -> Projector:
             return  # erased since: nothing to index, ever again
         await conn.executemany(
             "INSERT INTO person_index (person_id, kind, value) VALUES ($1, $2, $3)",
-            [(person_id, kind, value) for kind, value in index_entries(vault, details_of(payload))],
+            index_of(vault, person_id, payload),
         )
 
     async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
@@ -87,9 +146,8 @@ def projector(vault: Vault) -> Projector:
                                             sealed, updated_at)
                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id) DO NOTHING
                 """,
-                event.person_id, event.arrival_id, event.partner_id, event.member_index,
-                event.sealed, event.occurred_at,
-            )  # fmt: skip
+                *sealed_details_of(event),
+            )
             await index(conn, event.person_id, event.sealed, replacing=False)
         elif isinstance(event, PersonalDetailsCorrected):
             await conn.execute(
@@ -103,20 +161,18 @@ def projector(vault: Vault) -> Projector:
                 UPDATE case_members SET age_band = $2, sex = $3, needs = $4, languages = $5
                 WHERE person_id = $1
                 """,
-                event.person_id, event.age_band.value, event.sex.value,
-                [need.value for need in event.needs], list(event.languages),
+                event.person_id, *facts_of(event),
             )  # fmt: skip
         elif isinstance(event, ConsentGiven | ConsentWithdrawn):
             await conn.execute(
                 """
                 INSERT INTO consents (person_id, purpose, partner_id, given, changed_at)
-                VALUES ($1, $2, coalesce($3, ''), $4, $5)
+                VALUES ($1, $2, $3, $4, $5)
                 ON CONFLICT (person_id, purpose, partner_id)
                 DO UPDATE SET given = EXCLUDED.given, changed_at = EXCLUDED.changed_at
                 """,
-                event.person_id, event.purpose.value, event.partner_id,
-                isinstance(event, ConsentGiven), event.occurred_at,
-            )  # fmt: skip
+                *consent_of(event),
+            )
         elif isinstance(event, PersonDeparted):
             await conn.execute(
                 "UPDATE case_members SET status = 'departed', departure_reason = $2 "
@@ -150,8 +206,8 @@ def projector(vault: Vault) -> Projector:
                 INSERT INTO duplicate_flags (person_id, candidate_person_id, rule, flagged_at)
                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
                 """,
-                event.person_id, event.candidate_person_id, event.rule, event.occurred_at,
-            )  # fmt: skip
+                *flag_of(event),
+            )
         elif isinstance(event, PersonErased):
             for table in ("person_index", "person_details"):
                 await conn.execute(f"DELETE FROM {table} WHERE person_id = $1", event.person_id)

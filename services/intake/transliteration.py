@@ -21,20 +21,17 @@ _ICAO_CYRILLIC = {
 }  # fmt: skip
 
 
+_TO_LATIN = str.maketrans(_ICAO_CYRILLIC)
+_NOT_A_LETTER = re.compile(r"[^A-Z]+")
+
+
 def icao_latin(name: str) -> str:
     """Upper-case ICAO Latin form of a name written in Cyrillic or Latin script."""
-    letters = []
-    for char in unicodedata.normalize("NFC", name.upper()):
-        if char in _ICAO_CYRILLIC:
-            letters.append(_ICAO_CYRILLIC[char])
-        else:
-            # Latin with diacritics (É, Ö) folds to its base letter, as in the MRZ
-            letters.append(
-                "".join(
-                    c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
-                )
-            )
-    return "".join(letters)
+    latin = unicodedata.normalize("NFC", name.upper()).translate(_TO_LATIN)
+    if latin.isascii():  # the usual case, and a rebuild transliterates every name again
+        return latin
+    # Latin with diacritics (É, Ö) folds to its base letter, as in the MRZ
+    return "".join(c for c in unicodedata.normalize("NFD", latin) if not unicodedata.combining(c))
 
 
 def name_tokens(*names: str | None) -> set[str]:
@@ -42,5 +39,5 @@ def name_tokens(*names: str | None) -> set[str]:
     tokens: set[str] = set()
     for name in names:
         if name:
-            tokens.update(token for token in re.split(r"[^A-Z]+", icao_latin(name)) if token)
+            tokens.update(token for token in _NOT_A_LETTER.split(icao_latin(name)) if token)
     return tokens

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Iterator, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -68,6 +69,9 @@ class Vault:
                 self._fresh.pop(next(iter(self._fresh)))
             self._fresh[person_id] = AESGCM(key)
             return self._fresh[person_id]
+        return self._unwrap(person_id, wrapped)
+
+    def _unwrap(self, person_id: UUID, wrapped: bytes) -> AESGCM:
         nonce, sealed_key = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
         return AESGCM(self._wrap.decrypt(nonce, sealed_key, person_id.bytes))
 
@@ -87,8 +91,21 @@ class Vault:
         key = await self._data_key(conn, person_id, create=False)
         if key is None:
             return None
-        raw = base64.b64decode(sealed)
-        return json.loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], person_id.bytes))
+        return _unseal(key, person_id, sealed)
+
+    async def open_each(
+        self, conn: asyncpg.Connection, sealed: Mapping[UUID, str]
+    ) -> Iterator[tuple[UUID, Any]]:
+        """The payloads of many people (a rebuild's): their keys are read in one query, each
+        payload is opened as the iterator reaches it; a person who was erased is left out."""
+        rows = await conn.fetch(
+            "SELECT person_id, wrapped_key FROM person_keys WHERE person_id = ANY($1::uuid[])",
+            list(sealed),
+        )
+        return (
+            (person_id, _unseal(self._unwrap(person_id, wrapped), person_id, sealed[person_id]))
+            for person_id, wrapped in rows
+        )
 
     async def destroy_key(self, conn: asyncpg.Connection, person_id: UUID) -> bool:
         self._fresh.pop(person_id, None)
@@ -101,3 +118,8 @@ class Vault:
         """A keyed hash of a normalised value: equal values match, nothing can be read back."""
         digest = hmac.new(self._index_key, f"{kind}:{value}".encode(), hashlib.sha256)
         return digest.hexdigest()
+
+
+def _unseal(key: AESGCM, person_id: UUID, sealed: str) -> Any:
+    raw = base64.b64decode(sealed)
+    return json.loads(key.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], person_id.bytes))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -97,3 +99,22 @@ async def entitlements_of(services: RunningServices, person_id: str) -> dict[str
         return None
 
     return await eventually(entitled, what=f"aid to entitle {person_id}")
+
+
+ReadModels = dict[str, list[str]]
+
+
+async def read_models(pool: asyncpg.Pool, tables: Sequence[str]) -> ReadModels:
+    """Every row of every table, all its columns as Postgres prints them, sorted: two equal
+    snapshots hold the same rows, value for value."""
+    async with pool.acquire() as conn:
+        return {
+            table: [row[0] for row in await conn.fetch(f"SELECT t::text FROM {table} t ORDER BY 1")]
+            for table in tables
+        }
+
+
+async def event_types_of(pool: asyncpg.Pool) -> set[str]:
+    """The types of the events in a service's store."""
+    async with pool.acquire() as conn:
+        return {row[0] for row in await conn.fetch("SELECT DISTINCT event_type FROM events")}
