@@ -1,0 +1,211 @@
+"""The outbox relay's order and acknowledgement guarantees, against a real database and broker.
+
+Events are stored by hand, with the transaction ids and trace contexts a case needs. The ids
+are small: below the oldest transaction running anywhere in the cluster (which another test's
+open transaction may hold back), so the relay takes them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaTimeoutError
+from aiokafka.producer.message_accumulator import BatchBuilder
+
+from shared.eventstore import NOTIFY_CHANNEL, SCHEMA_DDL
+from shared.outbox import OutboxRelay
+from tests.conftest import eventually
+from tests.integration.helpers import read_topic
+from tests.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+TOPIC = "housing.events.v1"
+
+
+def traceparent(trace: str) -> str:
+    return f"00-{trace * 32}-{'1' * 16}-01"
+
+
+@pytest.fixture
+async def pool(databases: dict[str, str]) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(databases["housing"], min_size=2, max_size=4)
+    await pool.execute(SCHEMA_DDL)
+    yield pool
+    await pool.close()
+
+
+async def store(
+    pool: asyncpg.Pool,
+    stream_id: str,
+    version: int,
+    *,
+    transaction_id: int,
+    trace: str | None = None,
+) -> None:
+    metadata = {"correlation_id": str(uuid4())}
+    if trace is not None:
+        metadata["traceparent"] = traceparent(trace)
+    await pool.execute(
+        """
+        INSERT INTO events (transaction_id, stream_id, version, event_id, event_type,
+                            schema_version, topic, data, metadata)
+        VALUES ($1::text::xid8, $2, $3, $4, 'ShelterOpened', 1, $5, $6::jsonb, $7::jsonb)
+        """,
+        str(transaction_id),
+        stream_id,
+        version,
+        uuid4(),
+        TOPIC,
+        json.dumps({"stream": stream_id, "version": version}),
+        json.dumps(metadata),
+    )
+
+
+async def published(stack: Stack, namespace: str) -> list[tuple[str, int]]:
+    """(stream, version) of every message on the topic, partition by partition in offset
+    order."""
+    records = await read_topic(stack.kafka_bootstrap_servers, f"{namespace}.{TOPIC}")
+    records.sort(key=lambda record: (record.partition, record.offset))
+    return [(value["stream"], value["version"]) for value in map(_value, records)]
+
+
+def _value(record: Any) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(record.value)
+    return value
+
+
+async def stored_positions(pool: asyncpg.Pool) -> list[int]:
+    return [row[0] for row in await pool.fetch("SELECT global_position FROM events ORDER BY 1")]
+
+
+async def checkpoint(pool: asyncpg.Pool) -> int | None:
+    position: int | None = await pool.fetchval(
+        "SELECT global_position FROM outbox_checkpoint WHERE relay = 'main'"
+    )
+    return position
+
+
+async def test_the_relay_follows_transaction_ids_in_number_order_not_text_order(
+    pool: asyncpg.Pool, stack: Stack, namespace: str
+) -> None:
+    """'1000' sorts before '999' as text: a page of one, ordered so, would have moved the
+    checkpoint past transaction 999 before sending its event."""
+    await store(pool, "shelter", 2, transaction_id=1000)  # the lower position
+    await store(pool, "shelter", 1, transaction_id=999)
+    relay = OutboxRelay(
+        pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace, batch_size=1
+    )
+
+    async with relay.started():
+        sent = await relay.publish_pending()
+
+    assert sent == 2
+    assert await published(stack, namespace) == [("shelter", 1), ("shelter", 2)]
+
+
+async def test_a_streams_events_keep_their_order_when_traces_interleave_in_a_page(
+    pool: asyncpg.Pool, stack: Stack, namespace: str
+) -> None:
+    """Three transactions, the first and last in one trace: sending the page trace by trace
+    would send the stream's second event before its first."""
+    await store(pool, "other", 1, transaction_id=1001, trace="b")
+    await store(pool, "shelter", 1, transaction_id=1002, trace="a")
+    await store(pool, "shelter", 2, transaction_id=1003, trace="b")
+    relay = OutboxRelay(pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace)
+
+    async with relay.started():
+        await relay.publish_pending()
+
+    shelter = [event for event in await published(stack, namespace) if event[0] == "shelter"]
+    assert shelter == [("shelter", 1), ("shelter", 2)]
+
+
+async def test_a_page_the_broker_did_not_acknowledge_stays_unpublished_and_is_sent_again(
+    pool: asyncpg.Pool, stack: Stack, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of two events of one stream (one partition: one batch a page); the second page's
+    acknowledgement fails while the third is already sent behind it."""
+    for version in range(1, 7):
+        await store(pool, "shelter", version, transaction_id=2000)
+    positions = await stored_positions(pool)
+    relay = OutboxRelay(
+        pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace, batch_size=2
+    )
+    send_batch = AIOKafkaProducer.send_batch
+    batches = 0
+
+    async def second_batch_unacknowledged(
+        producer: AIOKafkaProducer, batch: BatchBuilder, topic: str, *, partition: int
+    ) -> asyncio.Future[object]:
+        nonlocal batches
+        batches += 1
+        if batches != 2:
+            delivery: asyncio.Future[object] = await send_batch(
+                producer, batch, topic, partition=partition
+            )
+            return delivery
+        lost: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        lost.set_exception(KafkaTimeoutError())
+        return lost
+
+    async with relay.started():
+        with monkeypatch.context() as patch:
+            patch.setattr(AIOKafkaProducer, "send_batch", second_batch_unacknowledged)
+            with pytest.raises(KafkaTimeoutError):
+                await relay.publish_pending()
+            assert batches == 3  # the third page went out before the second failed
+            assert await checkpoint(pool) == positions[1]  # past the first page only
+        again = await relay.publish_pending()
+
+    assert again == 4
+    assert await checkpoint(pool) == positions[-1]
+    versions = [version for _, version in await published(stack, namespace)]
+    assert set(versions) == {1, 2, 3, 4, 5, 6}  # at least once
+    assert versions[-4:] == [3, 4, 5, 6]  # what followed the lost page, sent again behind it
+
+
+async def test_an_append_notified_while_a_turn_runs_is_published_without_waiting_for_the_poll(
+    pool: asyncpg.Pool, stack: Stack, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second append commits (and notifies) while the relay still sends the first: the
+    relay must take it at once, not after its idle poll (a minute here)."""
+    await store(pool, "first", 1, transaction_id=3001)
+    relay = OutboxRelay(
+        pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace, idle_poll_seconds=60
+    )
+    sending, go_on = asyncio.Event(), asyncio.Event()
+    send_batch = AIOKafkaProducer.send_batch
+
+    async def held_until_the_second_append(
+        producer: AIOKafkaProducer, batch: BatchBuilder, topic: str, *, partition: int
+    ) -> asyncio.Future[object]:
+        sending.set()
+        await go_on.wait()
+        delivery: asyncio.Future[object] = await send_batch(
+            producer, batch, topic, partition=partition
+        )
+        return delivery
+
+    monkeypatch.setattr(AIOKafkaProducer, "send_batch", held_until_the_second_append)
+    relaying = asyncio.create_task(relay.run())
+    try:
+        await asyncio.wait_for(sending.wait(), 30)
+        await store(pool, "second", 1, transaction_id=3002)
+        await pool.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        go_on.set()
+
+        async def both_published() -> bool:
+            return len(await published(stack, namespace)) == 2
+
+        await eventually(both_published, timeout=20, what="the second append on the topic")
+    finally:
+        relaying.cancel()
+        await asyncio.gather(relaying, return_exceptions=True)
