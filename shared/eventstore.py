@@ -268,18 +268,8 @@ class EventStore:
         one key read models keep (parsing each event's trace context too made reading a third
         slower)."""
         rows = await conn.fetch(_REPLAY, after_position, limit)
-        types = self.event_types
         return [
-            RecordedEvent(
-                global_position=row["global_position"],
-                stream_id=row["stream_id"],
-                version=row["version"],
-                event_id=row["event_id"],
-                event=load_event(row["event_type"], row["data"], types),
-                topic=row["topic"],
-                metadata={"correlation_id": row["correlation_id"]},
-                recorded_at=row["recorded_at"],
-            )
+            _to_recorded(row, self.event_types, {"correlation_id": row["correlation_id"]})
             for row in rows
         ]
 
@@ -330,7 +320,12 @@ class StateCache:
             self._entries.popitem(last=False)
 
 
-def _to_recorded(row: asyncpg.Record, types: Mapping[str, type[DomainEvent]]) -> RecordedEvent:
+def _to_recorded(
+    row: asyncpg.Record,
+    types: Mapping[str, type[DomainEvent]],
+    metadata: dict[str, Any] | None = None,
+) -> RecordedEvent:
+    """An event as read; ``metadata`` when the caller read only part of it (a rebuild)."""
     return RecordedEvent(
         global_position=row["global_position"],
         stream_id=row["stream_id"],
@@ -338,6 +333,6 @@ def _to_recorded(row: asyncpg.Record, types: Mapping[str, type[DomainEvent]]) ->
         event_id=row["event_id"],
         event=load_event(row["event_type"], row["data"], types),
         topic=row["topic"],
-        metadata=json.loads(row["metadata"]),
+        metadata=json.loads(row["metadata"]) if metadata is None else metadata,
         recorded_at=row["recorded_at"],
     )
