@@ -1313,7 +1313,7 @@ async def case_rebuild(run: Run, arrivals: Arrivals, intake: Child | None) -> No
     await wait_for_relay(monitor)
     await run.stop(intake)  # nothing else writes while rebuilding
     settings = IntakeSettings(database_url=intake.url)
-    store = event_store(Vault.from_base64(settings.master_key.get_secret_value()))
+    store = event_store(Vault(settings.master_keyring()))
     pool = await create_pool(intake.url, 2)
     columns = (*ROW_COLUMNS, "recorded_at")
     rows = [tuple(row) for row in await monitor.fetch(f"SELECT {', '.join(columns)} FROM events")]

@@ -64,9 +64,7 @@ class Service:
     def event_store(self) -> EventStore:
         if self.name == "intake":
             settings = IntakeSettings()
-            return intake_main.event_store(
-                Vault.from_base64(settings.master_key.get_secret_value())
-            )
+            return intake_main.event_store(Vault(settings.master_keyring()))
         if self.name == "housing":
             return housing_main.event_store()
         return aid_main.event_store()

@@ -605,9 +605,13 @@ async def rebuild_all(urls: dict[str, str], master_key: str | None) -> dict[str,
     from services.intake.vault import Vault
     from shared.rebuild import rebuild_read_models
 
-    key = master_key or IntakeSettings(database_url=urls["intake"]).master_key.get_secret_value()
+    vault = (
+        Vault.from_base64(master_key)
+        if master_key
+        else Vault(IntakeSettings(database_url=urls["intake"]).master_keyring())
+    )
     targets = {
-        "intake": (intake_main.event_store(Vault.from_base64(key)), INTAKE_TABLES),
+        "intake": (intake_main.event_store(vault), INTAKE_TABLES),
         "housing": (housing_main.event_store(), HOUSING_TABLES),
         "aid": (aid_main.event_store(), AID_TABLES),
     }

@@ -28,7 +28,7 @@ from services.intake.requests import (
     Correction,
     NewPerson,
 )
-from services.intake.search import details_of, index_entries
+from services.intake.search import details_of, lookup_entries
 from services.intake.vault import Vault
 from shared.decider import DomainError, execute
 from shared.eventstore import Causation, EventStore
@@ -61,7 +61,7 @@ def coarse(details: NewPerson, person_id: UUID, arrival_date: date) -> ArrivingM
 async def possible_duplicates(
     conn: asyncpg.Connection, vault: Vault, details: NewPerson, arrival_id: UUID
 ) -> list[tuple[UUID, DuplicateRule]]:
-    entries = [(kind, value) for kind, value in index_entries(vault, details) if kind != "name"]
+    entries = [(kind, value) for kind, value in lookup_entries(vault, details) if kind != "name"]
     if not entries:
         return []
     rows = await conn.fetch(

@@ -16,14 +16,17 @@ from services.intake.app import erase
 from services.intake.main import MIGRATIONS, event_store
 from services.intake.partners import Scope, create_partner, revoke, rotate_key
 from services.intake.projections import READ_MODEL_TABLES
+from services.intake.rotation import BATCH_SIZE, Rewrapped, rewrap_keys
 from services.intake.settings import IntakeSettings
-from services.intake.vault import Vault
+from services.intake.vault import MasterKeyMissing, Vault
 from shared.database import create_pool
 from shared.decider import DomainError, in_transaction
 from shared.migrations import upgrade
 from shared.rebuild import rebuild_read_models
 
-cli = typer.Typer(help="Intake's operator commands: partners, erasure, read-model rebuilds.")
+cli = typer.Typer(
+    help="Intake's operator commands: partners, erasure, read-model rebuilds, master key rotation."
+)
 T = TypeVar("T")
 
 
@@ -110,7 +113,7 @@ def erase_person(
     """Erase a person's personal data (their key is destroyed; events stay, unreadable)."""
 
     async def work(pool: asyncpg.Pool, settings: IntakeSettings) -> int:
-        vault = Vault.from_base64(settings.master_key.get_secret_value())
+        vault = Vault(settings.master_keyring())
         store = event_store(vault)
         return await in_transaction(
             pool, lambda conn: erase(conn, store, vault, person_id, reason, datetime.now(UTC))
@@ -128,7 +131,7 @@ def rebuild() -> None:
     """Rebuild intake's read models from its event store, with progress."""
 
     async def work(pool: asyncpg.Pool, settings: IntakeSettings) -> int:
-        store = event_store(Vault.from_base64(settings.master_key.get_secret_value()))
+        store = event_store(Vault(settings.master_keyring()))
         with Progress() as progress:
             task = progress.add_task("replaying events", total=None)
             return await rebuild_read_models(
@@ -137,6 +140,40 @@ def rebuild() -> None:
             )  # fmt: skip
 
     typer.echo(f"replayed {_with_pool(work)} events into {', '.join(READ_MODEL_TABLES)}")
+
+
+@cli.command("rewrap-keys")
+def rewrap(
+    batch_size: Annotated[int, typer.Option(min=1, help="People per transaction.")] = BATCH_SIZE,
+) -> None:
+    """Rewrap every person key, and reindex every person, under the current master key version
+    (INTAKE_MASTER_KEY_VERSION), with progress; then the older versions can be removed from
+    INTAKE_MASTER_KEYS and destroyed (README, Rotating the master key)."""
+
+    async def work(pool: asyncpg.Pool, settings: IntakeSettings) -> tuple[int, Rewrapped]:
+        vault = Vault(settings.master_keyring())
+        with Progress() as progress:
+            task = progress.add_task(f"rewrapping under version {vault.current}", total=None)
+            done = await rewrap_keys(
+                pool, vault,
+                lambda done, total: progress.update(task, completed=done, total=total),
+                batch_size,
+            )  # fmt: skip
+        return vault.current, done
+
+    try:
+        current, done = _with_pool(work)
+    except MasterKeyMissing as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"rewrapped {done.keys} person keys and reindexed {done.reindexed} people")
+    older = sorted(version for version in done.versions if version != current)
+    if older:
+        raise _fail(f"keys are still under versions {older}: run rewrap-keys again")
+    typer.echo(
+        f"every person key is under master key version {current}: remove the other versions "
+        f"from INTAKE_MASTER_KEYS (and INTAKE_MASTER_KEY), then destroy them once every backup "
+        f"made under them has expired"
+    )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         "Personal data stays here, sealed per person; the topic intake.events.v1 carries only "
         "pseudonymous ids and coarse facts.",
     )
-    app.state.vault = Vault.from_base64(settings.master_key.get_secret_value())
+    app.state.vault = Vault(settings.master_keyring())
     app.state.store = event_store(app.state.vault)
     for router in routers:
         app.include_router(router)

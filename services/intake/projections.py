@@ -40,7 +40,7 @@ CASE_COLUMNS = (
     "arrival_id", "partner_id", "member_count", "keep_together", "arrival_date",
     "crossing_point", "registered_at", "correlation_id",
 )  # fmt: skip
-INDEX_COLUMNS = ("person_id", "kind", "value")
+INDEX_COLUMNS = ("person_id", "kind", "value", "key_version")
 CONSENT_COLUMNS = ("person_id", "purpose", "partner_id", "given", "changed_at")
 
 
@@ -93,9 +93,13 @@ def flag_of(event: DuplicateSuspected) -> tuple[Any, ...]:
     return event.person_id, event.candidate_person_id, event.rule, event.occurred_at
 
 
-def index_of(vault: Vault, person_id: UUID, payload: Any) -> list[tuple[UUID, str, str]]:
-    """The blind index rows of a person's opened details: what search and duplicates match."""
-    return [(person_id, kind, value) for kind, value in index_entries(vault, details_of(payload))]
+def index_of(vault: Vault, person_id: UUID, payload: Any) -> list[tuple[UUID, str, str, int]]:
+    """The blind index rows of a person's opened details: what search and duplicates match,
+    under the current master key version."""
+    return [
+        (person_id, kind, value, vault.current)
+        for kind, value in index_entries(vault, details_of(payload))
+    ]
 
 
 async def _arrival(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
@@ -131,7 +135,8 @@ def projector(vault: Vault) -> Projector:
         if payload is None:
             return  # erased since: nothing to index, ever again
         await conn.executemany(
-            "INSERT INTO person_index (person_id, kind, value) VALUES ($1, $2, $3)",
+            "INSERT INTO person_index (person_id, kind, value, key_version) "
+            "VALUES ($1, $2, $3, $4)",
             index_of(vault, person_id, payload),
         )
 

@@ -170,23 +170,30 @@ async def search_persons(
 ) -> list[dict[str, Any]]:
     """Persons whose names hold every word of ``name`` (either script), or who carry the
     document number: matched on blind indexes, never on stored names."""
-    wanted = [("name", vault.blind("name", token)) for token in name_tokens(name)]
+    plain = [("name", token) for token in name_tokens(name)]
     if document and normalised_document(document):
-        wanted.append(("document", vault.blind("document", normalised_document(document))))
-    if not wanted:
+        plain.append(("document", normalised_document(document)))
+    if not plain:
         return []
+    # under every configured master key version: a person not yet rewrapped is indexed under
+    # an older one, and matches when all the words match under that one version
+    wanted = [
+        (kind, vault.blind(kind, value, version))
+        for version in vault.versions
+        for kind, value in plain
+    ]
     rows = await conn.fetch(
         f"""
         {_MEMBER_SELECT}
         WHERE m.person_id IN (
             SELECT person_id FROM person_index
             WHERE (kind, value) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-            GROUP BY person_id HAVING count(*) = $3)
+            GROUP BY person_id, key_version HAVING count(*) = $3)
         ORDER BY m.person_id LIMIT $4
         """,
         [kind for kind, _ in wanted],
         [value for _, value in wanted],
-        len(wanted),
+        len(set(plain)),
         limit,
     )
     return [

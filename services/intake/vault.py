@@ -1,11 +1,17 @@
 """Personal data at rest: sealed per person, so that erasing a person destroys one key.
 
 Every person gets a random data key; the data key is stored wrapped (AES-GCM) by the service's
-master key (``INTAKE_MASTER_KEY``), and the person's details are sealed with the data key.
-Erasure deletes the wrapped key: the sealed details stay in the append-only event store, and
-nobody can read them again, not even from a backup of the events alone. Search goes through
-blind indexes: keyed hashes (HMAC) of transliterated name words, document numbers, and name
-plus birth date, never the values.
+master key, and the person's details are sealed with the data key. Erasure deletes the wrapped
+key: the sealed details stay in the append-only event store, and nobody can read them again,
+not even from a backup of the events alone. Search goes through blind indexes: keyed hashes
+(HMAC) of transliterated name words, document numbers, and name plus birth date, never the
+values.
+
+Master keys have versions, and each wrapped key and index entry records the version it was
+made under: a deleted wrapped key survives in old WAL segments and base backups, so the master
+key that wrapped it must die too. Rotation (services/intake/rotation.py) rewraps every living
+key, and reindexes every person, under a new version; the old version is then removed from
+the settings and destroyed, and what old copies hold can no longer be opened or matched.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import hmac
 import json
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -28,18 +35,42 @@ NONCE_BYTES = 12
 FRESH_KEYS_KEPT = 4096
 
 
+class MasterKeyMissing(LookupError):
+    """A person's key was wrapped under a master key version that is not configured."""
+
+
+@dataclass(frozen=True)
+class MasterKeys:
+    """The master keys a vault can unwrap with, by version, and the version it wraps with."""
+
+    keys: Mapping[int, bytes]
+    current: int
+
+    def __post_init__(self) -> None:
+        if self.current not in self.keys:
+            raise ValueError(f"master key version {self.current} is not among those configured")
+        for version, key in self.keys.items():
+            if len(key) != 32:
+                raise ValueError(f"master key version {version} must be 32 bytes, base64")
+
+
 class Vault:
-    def __init__(self, master_key: bytes) -> None:
-        if len(master_key) != 32:
-            raise ValueError("INTAKE_MASTER_KEY must be 32 bytes, base64-encoded")
-        self._wrap = AESGCM(master_key)
-        # a separate key for blind indexes, derived so one secret configures both
-        self._index_key = hmac.new(master_key, b"blind-index", hashlib.sha256).digest()
+    def __init__(self, master: MasterKeys) -> None:
+        self.current = master.current
+        self.versions = tuple(sorted(master.keys))
+        self._wraps = {version: AESGCM(key) for version, key in master.keys.items()}
+        # a separate key for blind indexes, derived so one secret configures both; it rotates
+        # with the master key, so an old backup's index of an erased person cannot be matched
+        self._index_keys = {
+            version: hmac.new(key, b"blind-index", hashlib.sha256).digest()
+            for version, key in master.keys.items()
+        }
         self._fresh: dict[UUID, AESGCM] = {}
 
     @classmethod
     def from_base64(cls, encoded: str) -> Vault:
-        return cls(base64.b64decode(encoded))
+        """A vault with one master key, as version 1 (deployments from before versions)."""
+        return cls(MasterKeys({1: base64.b64decode(encoded)}, 1))
 
     async def _data_key(
         self, conn: asyncpg.Connection, person_id: UUID, create: bool, new_person: bool = False
@@ -47,33 +78,43 @@ class Vault:
         fresh = self._fresh.pop(person_id, None)
         if fresh is not None:
             return fresh
-        wrapped = (
+        row = (
             None
             if new_person  # the insert below still refuses a key that exists
-            else await conn.fetchval(
-                "SELECT wrapped_key FROM person_keys WHERE person_id = $1", person_id
+            else await conn.fetchrow(
+                "SELECT wrapped_key, key_version FROM person_keys WHERE person_id = $1", person_id
             )
         )
-        if wrapped is None:
+        if row is None:
             if not create:
                 return None
             key = AESGCM.generate_key(bit_length=256)
-            nonce = os.urandom(NONCE_BYTES)
-            wrapped = nonce + self._wrap.encrypt(nonce, key, person_id.bytes)
             await conn.execute(
-                "INSERT INTO person_keys (person_id, wrapped_key) VALUES ($1, $2)",
+                "INSERT INTO person_keys (person_id, wrapped_key, key_version) VALUES ($1, $2, $3)",
                 person_id,
-                wrapped,
+                self.wrap(person_id, key),
+                self.current,
             )
             if len(self._fresh) >= FRESH_KEYS_KEPT:  # a transaction rolled back before opening
                 self._fresh.pop(next(iter(self._fresh)))
             self._fresh[person_id] = AESGCM(key)
             return self._fresh[person_id]
-        return self._unwrap(person_id, wrapped)
+        return AESGCM(self.unwrap(person_id, row["wrapped_key"], row["key_version"]))
 
-    def _unwrap(self, person_id: UUID, wrapped: bytes) -> AESGCM:
-        nonce, sealed_key = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
-        return AESGCM(self._wrap.decrypt(nonce, sealed_key, person_id.bytes))
+    def wrap(self, person_id: UUID, key: bytes) -> bytes:
+        """A person's data key wrapped under the current master key version."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._wraps[self.current].encrypt(nonce, key, person_id.bytes)
+
+    def unwrap(self, person_id: UUID, wrapped: bytes, version: int) -> bytes:
+        """A person's data key, from its wrapped form and the version that wrapped it."""
+        wrapping = self._wraps.get(version)
+        if wrapping is None:
+            raise MasterKeyMissing(
+                f"a person key is wrapped under master key version {version}, which is not "
+                f"configured: add it back to INTAKE_MASTER_KEYS and run rewrap-keys"
+            )
+        return wrapping.decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], person_id.bytes)
 
     async def seal(
         self, conn: asyncpg.Connection, person_id: UUID, payload: Any, *, new_person: bool = False
@@ -99,13 +140,15 @@ class Vault:
         """The payloads of many people (a rebuild's): their keys are read in one query, each
         payload is opened as the iterator reaches it; a person who was erased is left out."""
         rows = await conn.fetch(
-            "SELECT person_id, wrapped_key FROM person_keys WHERE person_id = ANY($1::uuid[])",
+            "SELECT person_id, wrapped_key, key_version FROM person_keys "
+            "WHERE person_id = ANY($1::uuid[])",
             list(sealed),
         )
         return (
-            (person_id, _unseal(self._unwrap(person_id, wrapped), person_id, sealed[person_id]))
-            for person_id, wrapped in rows
-        )
+            (person_id, _unseal(AESGCM(self.unwrap(person_id, wrapped, version)), person_id,
+                                sealed[person_id]))
+            for person_id, wrapped, version in rows
+        )  # fmt: skip
 
     async def destroy_key(self, conn: asyncpg.Connection, person_id: UUID) -> bool:
         self._fresh.pop(person_id, None)
@@ -114,10 +157,11 @@ class Vault:
         )
         return bool(deleted)
 
-    def blind(self, kind: str, value: str) -> str:
-        """A keyed hash of a normalised value: equal values match, nothing can be read back."""
-        digest = hmac.new(self._index_key, f"{kind}:{value}".encode(), hashlib.sha256)
-        return digest.hexdigest()
+    def blind(self, kind: str, value: str, version: int | None = None) -> str:
+        """A keyed hash of a normalised value: equal values match, nothing can be read back.
+        Under the current version unless another is named (a lookup tries every version)."""
+        key = self._index_keys[self.current if version is None else version]
+        return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
 def _unseal(key: AESGCM, person_id: UUID, sealed: str) -> Any:
