@@ -14,7 +14,9 @@ DEVELOPMENT_MASTER_KEY = "ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTMyYiE="
 
 
 class IntakeSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+    # an empty variable is an unset one: docker-compose passes every master key variable, set
+    # or not
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore", env_ignore_empty=True)
 
     database_url: str = "postgresql://postgres@127.0.0.1:5433/intake"
     http_port: int = 8001

@@ -247,6 +247,12 @@ def test_every_variable_the_settings_read_is_set_in_the_deployment(
             monkeypatch.setenv(name, value)
         elif name == "INTAKE_MASTER_KEY":
             monkeypatch.setenv(name, base64.b64encode(bytes(range(32))).decode())
+        elif name == "INTAKE_MASTER_KEYS":
+            monkeypatch.setenv(name, f'{{"2": "{base64.b64encode(bytes(32)).decode()}"}}')
+        elif name == "INTAKE_MASTER_KEY_VERSION":
+            monkeypatch.setenv(name, "2")
+        elif name == "AID_SITE_API_KEYS":
+            monkeypatch.setenv(name, '{"atameken-camp": "site-key-from-its-secret"}')
         elif name == "HOUSING_STAFF_API_KEYS":
             monkeypatch.setenv(name, '{"wp-camp": "staff-key-from-its-secret"}')
         else:

@@ -3,13 +3,17 @@ soon as a service listens beyond loopback."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from pydantic import ValidationError
 
 from services.housing.settings import HousingSettings
-from services.intake.settings import IntakeSettings
+from services.intake.settings import DEVELOPMENT_MASTER_KEY, IntakeSettings
+from services.intake.vault import MasterKeys
 
 REAL_MASTER_KEY = "c2VjcmV0LW1hc3Rlci1rZXktb2YtMzItYnl0ZXMhISE="
+OTHER_MASTER_KEY = base64.b64encode(b"another-master-key-of-32-bytes!!").decode()
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
@@ -40,4 +44,56 @@ def test_own_secrets_listen_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
     monkeypatch.setenv("INTAKE_MASTER_KEY", REAL_MASTER_KEY)
     settings = IntakeSettings(http_host="0.0.0.0")
-    assert settings.master_key.get_secret_value() == REAL_MASTER_KEY
+    assert settings.master_keyring() == MasterKeys({1: base64.b64decode(REAL_MASTER_KEY)}, 1)
+
+
+def test_the_development_master_key_with_a_trailing_newline_is_still_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
+    monkeypatch.setenv("INTAKE_MASTER_KEYS", f'{{"2": "{DEVELOPMENT_MASTER_KEY}\\n"}}')
+    with pytest.raises(ValidationError, match="INTAKE_MASTER_KEY is the development value"):
+        IntakeSettings(http_host="0.0.0.0")
+
+
+def test_the_old_master_key_is_version_1_next_to_the_versioned_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("INTAKE_MASTER_KEY", REAL_MASTER_KEY)
+    monkeypatch.setenv("INTAKE_MASTER_KEYS", f'{{"2": "{OTHER_MASTER_KEY}"}}')
+
+    keyring = IntakeSettings().master_keyring()
+
+    assert sorted(keyring.keys) == [1, 2]
+    assert keyring.current == 2  # the highest, unless INTAKE_MASTER_KEY_VERSION names another
+
+
+def test_the_current_version_may_be_an_older_one_while_every_instance_learns_the_new(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "INTAKE_MASTER_KEYS", f'{{"1": "{REAL_MASTER_KEY}", "2": "{OTHER_MASTER_KEY}"}}'
+    )
+    monkeypatch.setenv("INTAKE_MASTER_KEY_VERSION", "1")
+    assert IntakeSettings().master_keyring().current == 1
+
+
+@pytest.mark.parametrize(
+    ("variables", "complaint"),
+    [
+        ({"INTAKE_MASTER_KEYS": '{"2": "dG9vIHNob3J0"}'}, "version 2 is not 32 bytes"),
+        ({"INTAKE_MASTER_KEYS": '{"2": "not base64 at all!"}'}, "version 2 is not 32 bytes"),
+        ({"INTAKE_MASTER_KEY": REAL_MASTER_KEY, "INTAKE_MASTER_KEY_VERSION": "3"},
+         "INTAKE_MASTER_KEY_VERSION is 3"),
+        ({"INTAKE_MASTER_KEY": REAL_MASTER_KEY,
+          "INTAKE_MASTER_KEYS": f'{{"1": "{OTHER_MASTER_KEY}"}}'}, "another key as version 1"),
+    ],
+)  # fmt: skip
+def test_master_keys_that_cannot_work_are_refused_at_start_without_echoing_them(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], complaint: str
+) -> None:
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError, match=complaint) as refused:
+        IntakeSettings()
+    assert REAL_MASTER_KEY not in str(refused.value) and OTHER_MASTER_KEY not in str(refused.value)
