@@ -87,7 +87,7 @@ def arrivals() -> list[dict[str, Any]]:
         result.append(
             {
                 "arrival_date": day,
-                "crossing_point": "Syrym",
+                "crossing_point": "syrym",
                 "keep_together": keep_together,
                 "members": members,
             }

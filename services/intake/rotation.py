@@ -12,7 +12,7 @@ keys, and the sealed details it reindexes from) and lookups try every configured
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -53,21 +53,29 @@ async def _behind(conn: asyncpg.Connection, current: int) -> int:
     return count
 
 
-async def _next_people(
-    conn: asyncpg.Connection, current: int, after: UUID | None, limit: int
-) -> list[UUID]:
-    rows = await conn.fetch(
-        """
-        SELECT person_id FROM (
-            SELECT person_id FROM person_keys WHERE key_version <> $1
-            UNION SELECT person_id FROM person_index WHERE key_version <> $1) behind
-        WHERE $2::uuid IS NULL OR person_id > $2 ORDER BY person_id LIMIT $3
-        """,
-        current,
-        after,
-        limit,
-    )
-    return [row["person_id"] for row in rows]
+#: who is still behind, in person id order from ``after`` on: both walk a primary key in order
+#: and stop at the batch's end, where a union of the two would sort both tables every batch
+_KEYS_BEHIND = """
+SELECT person_id FROM person_keys WHERE key_version <> $1 AND ($2::uuid IS NULL OR person_id > $2)
+ORDER BY person_id LIMIT $3
+"""
+_INDEX_BEHIND = """
+SELECT DISTINCT person_id FROM person_index
+WHERE key_version <> $1 AND ($2::uuid IS NULL OR person_id > $2) ORDER BY person_id LIMIT $3
+"""
+
+
+async def _batches(
+    conn: asyncpg.Connection, current: int, batch_size: int
+) -> AsyncIterator[list[UUID]]:
+    """People whose key is behind, then people whose index entries alone are behind (made by
+    an instance that had not switched yet)."""
+    for query in (_KEYS_BEHIND, _INDEX_BEHIND):
+        after: UUID | None = None
+        while rows := await conn.fetch(query, current, after, batch_size):
+            people = [row["person_id"] for row in rows]
+            yield people
+            after = people[-1]
 
 
 async def _rewrap_batch(conn: asyncpg.Connection, vault: Vault, people: list[UUID]) -> int:
@@ -129,10 +137,8 @@ async def rewrap_keys(
         total = await _behind(conn, vault.current)
         progress(0, total)
         done = keys = 0
-        after: UUID | None = None
-        while people := await _next_people(conn, vault.current, after, batch_size):
+        async for people in _batches(conn, vault.current, batch_size):
             keys += await _rewrap_batch(conn, vault, people)
             done += len(people)
-            after = people[-1]
             progress(done, max(total, done))
         return Rewrapped(keys=keys, reindexed=done, versions=await keys_by_version(conn))

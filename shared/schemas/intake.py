@@ -11,9 +11,13 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
 
 from shared.schemas.base import DomainEvent
+
+#: a border crossing point's code, from intake's managed list (operators add them)
+CROSSING_POINT_CODE = r"^[a-z][a-z0-9-]{1,39}$"
+CrossingPointCode = Annotated[str, StringConstraints(pattern=CROSSING_POINT_CODE)]
 
 
 class AgeBand(StrEnum):
@@ -92,7 +96,24 @@ class ArrivalRegistered(DomainEvent):
         description="Whether the group wants to stay together (in one unit or one shelter)."
     )
     arrival_date: date = Field(description="Day the group crossed the border.")
-    crossing_point: str = Field(description="Border crossing point code.", max_length=80)
+    crossing_point: str = Field(
+        description="Border crossing point code: the same value as crossing_point_code when "
+        "that is present. Kept for the readers of this topic's first schema, where it had no "
+        "closed form; read crossing_point_code instead.",
+        max_length=80,
+    )
+    crossing_point_code: CrossingPointCode | None = Field(
+        default=None,
+        description="Code of the border crossing point, from intake's managed list "
+        "(GET /v1/crossing-points); absent on arrivals registered before that list existed.",
+    )
+
+    @model_validator(mode="after")
+    def _one_crossing_point(self) -> ArrivalRegistered:
+        # the old field may carry nothing but the code: it is published too
+        if self.crossing_point_code is not None and self.crossing_point != self.crossing_point_code:
+            raise ValueError("crossing_point must equal crossing_point_code")
+        return self
 
 
 class ConsentPurpose(StrEnum):

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from services.intake import crossing_points
 from services.intake.api.deps import (
     CurrentPartner,
     IdempotencyKey,
@@ -32,8 +33,20 @@ router = APIRouter(prefix="/v1", tags=["arrivals"])
 BATCH_CONCURRENCY = 4
 
 
-def _registration(request: Request, partner: Partner, body: ArrivalRequest) -> Any:
+def _registration(
+    request: Request, partner: Partner, body: ArrivalRequest, where: str = "#"
+) -> Any:
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        # checked once per key, not on a retry: codes are never removed from the list
+        if await crossing_points.unknown_among(conn, [body.crossing_point]):
+            raise Problem(
+                422,
+                "Unknown crossing point",
+                f"The crossing point is not on the list; {crossing_points.LISTED_AT} lists "
+                f"the codes an arrival may name.",
+                errors=[crossing_points.unknown_code_error(
+                    f"{where}/crossing_point", body.crossing_point)],
+            )  # fmt: skip
         accepted = await register_arrival(
             conn, store_of(request), vault_of(request), partner, body, datetime.now(UTC)
         )
@@ -48,7 +61,10 @@ def _registration(request: Request, partner: Partner, body: ArrivalRequest) -> A
     response_model=ArrivalAccepted,
     responses={
         409: {"description": "The Idempotency-Key was used for another request."},
-        422: {"description": "A field is invalid; the problem names it."},
+        422: {
+            "description": "A field is invalid, or the crossing point is not on the list "
+            "(GET /v1/crossing-points); the problem names the field."
+        },
     },
 )
 async def post_arrival(
@@ -85,10 +101,11 @@ async def post_batch(body: BatchRequest, request: Request, partner: CurrentPartn
             try:
                 outcome = await once(
                     request, partner, item.idempotency_key, arrival,
-                    _registration(request, partner, arrival),
+                    _registration(request, partner, arrival, f"#/items/{index}/arrival"),
                 )  # fmt: skip
             except Problem as problem:
-                return {**result, "status": "rejected", "errors": [{"detail": problem.detail}]}
+                errors = problem.extra.get("errors") or [{"detail": problem.detail}]
+                return {**result, "status": "rejected", "errors": errors}
         status = "already_known" if outcome.replayed else "created"
         return {**result, "status": status, **outcome.response}
 
