@@ -137,18 +137,20 @@ async def issue_aid(
     quantity: int,
     site_id: str,
     now: datetime,
+    actor: str = OPERATOR,
 ) -> Issued:
     """Issue an item to the person at the counter (for their household when the item counts per
-    household). Raises Refused naming the rule, or ConcurrencyConflict to start again."""
+    household). Raises Refused naming the rule, or ConcurrencyConflict to start again.
+    ``actor``: the operator, or the site whose key issued it."""
     rules = await rules_of(conn, store, item)
     person = await load(conn, store, beneficiary, str(person_id))
     issue_id, causation = uuid4(), Causation.new()
     stream, command = recipient_decision(
-        rules, person, person_id, issue_id, quantity, site_id, OPERATOR, now
+        rules, person, person_id, issue_id, quantity, site_id, actor, now
     )
     decider: Decider[Any, Any] = beneficiary if rules.per is IssuedPer.PERSON else household
     await execute(conn, store, decider, stream, command, causation)
-    draw = stock_decision(rules, person, issue_id, quantity, site_id, OPERATOR, now)
+    draw = stock_decision(rules, person, issue_id, quantity, site_id, actor, now)
     await execute(conn, store, stock, stock_id_of(site_id, item), draw, causation)
     household_id = person.household_id if rules.per is IssuedPer.HOUSEHOLD else None
     return Issued(issue_id, person_id, household_id, item, quantity, site_id, now)

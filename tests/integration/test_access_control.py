@@ -39,6 +39,8 @@ ROLES = (
     "operator_partner",  # a partner key with the operator scope (intake only knows it)
     "shelter_staff",  # staff key of the partner that runs shelter S
     "other_staff",  # staff key of the partner that runs another shelter
+    "site",  # aid: the key of distribution site atameken-camp (AID_SITE_API_KEYS)
+    "other_site",  # aid: the key of another distribution site, gym-5
 )
 
 #: the answer classes: OK is any 2xx; the others are the exact refusal
@@ -58,6 +60,10 @@ def row(default: Expected = UNAUTHENTICATED, **roles: Expected) -> dict[str, Exp
 PUBLIC = row(default=OK)
 OPERATOR_ONLY = row(operator=OK)  # housing and aid know the operator key, no partner key
 STAFF = row(operator=OK, shelter_staff=OK, other_staff=HIDDEN)
+#: aid: a site's key is known, and refused everywhere but issuing at its site and entitlements
+AID_OPERATOR_ONLY = row(operator=OK, site=FORBIDDEN, other_site=FORBIDDEN)
+ISSUE_AT_A_SITE = row(operator=OK, site=OK, other_site=FORBIDDEN)  # the call names site's site
+READ_ENTITLEMENTS = row(operator=OK, site=OK, other_site=OK)
 #: intake: any valid key authenticates; the operator scope is then required
 INTAKE_OPERATOR_ONLY = row(
     owner=FORBIDDEN, other_partner=FORBIDDEN, writer_only=FORBIDDEN, reader_only=FORBIDDEN,
@@ -75,6 +81,10 @@ READ_A_CASE = row(
     owner=OK, other_partner=HIDDEN, writer_only=FORBIDDEN, reader_only=HIDDEN, operator=OK,
     operator_partner=OK,
 )  # fmt: skip
+#: any valid intake key, whatever its scopes (the crossing point codes)
+ANY_PARTNER = row(
+    owner=OK, other_partner=OK, writer_only=OK, reader_only=OK, operator=OK, operator_partner=OK
+)
 #: changes need no scope beyond owning the person; whoever does not own it sees nothing
 CHANGE_A_PERSON = row(
     owner=OK, other_partner=HIDDEN, writer_only=HIDDEN, reader_only=HIDDEN, operator=OK,
@@ -112,6 +122,8 @@ MATRIX: dict[str, dict[str, dict[str, Expected]]] = {
         "POST /v1/partners": INTAKE_OPERATOR_ONLY,
         "POST /v1/partners/{partner_id}/key-rotation": INTAKE_OPERATOR_ONLY,
         "POST /v1/partners/{partner_id}/revocation": INTAKE_OPERATOR_ONLY,
+        "GET /v1/crossing-points": ANY_PARTNER,
+        "POST /v1/crossing-points": INTAKE_OPERATOR_ONLY,
     },
     "housing": {
         **INFRA,
@@ -138,27 +150,27 @@ MATRIX: dict[str, dict[str, dict[str, Expected]]] = {
     },
     "aid": {
         **INFRA,
-        "POST /v1/donations": OPERATOR_ONLY,
-        "POST /v1/transfers": OPERATOR_ONLY,
-        "POST /v1/write-offs": OPERATOR_ONLY,
-        "GET /v1/stock": OPERATOR_ONLY,
-        "GET /v1/stock/{site_id}/{item}/movements": OPERATOR_ONLY,
-        "GET /v1/items": OPERATOR_ONLY,
-        "POST /v1/items/{item}/rules": OPERATOR_ONLY,
-        "POST /v1/distributions": OPERATOR_ONLY,
-        "GET /v1/entitlements/{person_id}": OPERATOR_ONLY,
-        "POST /v1/support-requests": OPERATOR_ONLY,
-        "GET /v1/support-requests": OPERATOR_ONLY,
-        "GET /v1/support-requests/{request_id}": OPERATOR_ONLY,
-        "POST /v1/support-requests/{request_id}/withdrawal": OPERATOR_ONLY,
-        "POST /v1/offers": OPERATOR_ONLY,
-        "GET /v1/offers": OPERATOR_ONLY,
-        "POST /v1/offers/{offer_id}/withdrawal": OPERATOR_ONLY,
-        "GET /v1/matches": OPERATOR_ONLY,
-        "POST /v1/matches/{match_id}/acceptance": OPERATOR_ONLY,
-        "POST /v1/matches/{match_id}/completion": OPERATOR_ONLY,
-        "POST /v1/matches/{match_id}/withdrawal": OPERATOR_ONLY,
-        "GET /v1/reports/daily-totals": OPERATOR_ONLY,
+        "POST /v1/donations": AID_OPERATOR_ONLY,
+        "POST /v1/transfers": AID_OPERATOR_ONLY,
+        "POST /v1/write-offs": AID_OPERATOR_ONLY,
+        "GET /v1/stock": AID_OPERATOR_ONLY,
+        "GET /v1/stock/{site_id}/{item}/movements": AID_OPERATOR_ONLY,
+        "GET /v1/items": AID_OPERATOR_ONLY,
+        "POST /v1/items/{item}/rules": AID_OPERATOR_ONLY,
+        "POST /v1/distributions": ISSUE_AT_A_SITE,
+        "GET /v1/entitlements/{person_id}": READ_ENTITLEMENTS,
+        "POST /v1/support-requests": AID_OPERATOR_ONLY,
+        "GET /v1/support-requests": AID_OPERATOR_ONLY,
+        "GET /v1/support-requests/{request_id}": AID_OPERATOR_ONLY,
+        "POST /v1/support-requests/{request_id}/withdrawal": AID_OPERATOR_ONLY,
+        "POST /v1/offers": AID_OPERATOR_ONLY,
+        "GET /v1/offers": AID_OPERATOR_ONLY,
+        "POST /v1/offers/{offer_id}/withdrawal": AID_OPERATOR_ONLY,
+        "GET /v1/matches": AID_OPERATOR_ONLY,
+        "POST /v1/matches/{match_id}/acceptance": AID_OPERATOR_ONLY,
+        "POST /v1/matches/{match_id}/completion": AID_OPERATOR_ONLY,
+        "POST /v1/matches/{match_id}/withdrawal": AID_OPERATOR_ONLY,
+        "GET /v1/reports/daily-totals": AID_OPERATOR_ONLY,
     },
 }
 
@@ -201,6 +213,7 @@ class World:
 
 OPERATOR = {"X-API-Key": OPERATOR_KEY}
 STAFF_KEYS = {"camp-staff": "staff-key-camp", "gym-staff": "staff-key-gym"}
+SITE_KEYS = {"atameken-camp": "site-key-camp", "gym-5": "site-key-gym"}
 
 
 async def registered(services: RunningServices, key: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -223,6 +236,9 @@ async def build_world(services: RunningServices) -> World:
     services.apps["housing"].state.runtime.settings.staff_api_keys = {
         partner: SecretStr(key) for partner, key in STAFF_KEYS.items()
     }
+    services.apps["aid"].state.runtime.settings.site_api_keys = {
+        site: SecretStr(key) for site, key in SITE_KEYS.items()
+    }
     async with services.pool("intake").acquire() as conn:
         write, read = Scope.REGISTER_ARRIVALS, Scope.READ_OWN_CASES
         keys: dict[str, str | None] = {
@@ -238,6 +254,8 @@ async def build_world(services: RunningServices) -> World:
             "operator_partner": await create_partner(conn, "cc-desk", "Desk", {Scope.OPERATOR}),
             "shelter_staff": STAFF_KEYS["camp-staff"],
             "other_staff": STAFF_KEYS["gym-staff"],
+            "site": SITE_KEYS["atameken-camp"],
+            "other_site": SITE_KEYS["gym-5"],
         }
         await revoke(conn, "wp-revoked")
         assert await rotate_key(conn, "wp-rotated") is not None  # the old key is now out
@@ -386,6 +404,8 @@ CALLS: dict[str, Callable[[World, str], Call]] = {
         "partner_id": f"wp-new-{r.replace('_', '-')}", "name": "New"}),
     "POST /v1/partners/{partner_id}/key-rotation": lambda w, r: Call(
         f"/v1/partners/{w.spare(w.spare_partners)}/key-rotation"),
+    "POST /v1/crossing-points": lambda w, r: Call("/v1/crossing-points", {
+        "code": f"cp-{r.replace('_', '-')}", "name": "New"}),
     "POST /v1/partners/{partner_id}/revocation": lambda w, r: Call(
         f"/v1/partners/{w.spare(w.spare_partners)}/revocation"),
     # housing
@@ -433,7 +453,8 @@ CALLS: dict[str, Callable[[World, str], Call]] = {
         "per": "person", "max_per_day": 1, "min_interval_hours": 0, "residents_only": False,
         "vulnerable_first": True, "total_cap": 2, "low_stock_level": 5}),
     "POST /v1/distributions": lambda w, r: Call("/v1/distributions", {
-        "person_id": w.ids["person"], "item": "hot_meal", "site_id": "atameken-camp"}),
+        "person_id": w.ids["person"] if r == "operator" else w.spare(w.spare_people),
+        "item": "hot_meal", "site_id": "atameken-camp"}),
     "GET /v1/entitlements/{person_id}": lambda w, r: Call(f"/v1/entitlements/{w.ids['person']}"),
     "POST /v1/support-requests": lambda w, r: Call("/v1/support-requests", {
         "kind": "job_search", "person_id": w.ids["person"], "profession": "driver"}),
@@ -539,3 +560,42 @@ async def test_another_shelters_staff_replaying_the_runners_idempotency_key_is_n
     assert runner.status_code == 200 and runner.json() == {"changed": True}
     # the stored answer is the runner's: the other shelter's staff must not learn of it
     assert replayed.status_code == 404, replayed.text
+
+
+async def test_a_site_key_is_told_which_key_other_routes_need_and_issues_in_its_own_name(
+    services: RunningServices,
+) -> None:
+    world = await build_world(services)
+    site = {"X-API-Key": SITE_KEYS["atameken-camp"]}
+    refused = await services.aid.get("/v1/support-requests", headers=site)
+    issued = await services.aid.post("/v1/distributions", json={
+        "person_id": world.spare_people[0], "item": "hot_meal", "site_id": "atameken-camp",
+    }, headers={**site, "Idempotency-Key": "counter-1"})  # fmt: skip
+
+    assert refused.status_code == 403
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "needs the operator key" in refused.json()["detail"]
+    assert issued.status_code == 201, issued.text
+    async with services.pool("aid").acquire() as conn:
+        actors = await conn.fetch(
+            "SELECT DISTINCT data->>'actor' AS actor FROM events "
+            "WHERE event_type IN ('AidIssued', 'StockIssued')"
+        )
+    assert [row["actor"] for row in actors] == ["site:atameken-camp"]
+
+
+async def test_a_site_replaying_the_operators_idempotency_key_is_not_given_its_answer(
+    services: RunningServices,
+) -> None:
+    world = await build_world(services)
+    body = {"person_id": world.spare_people[0], "item": "hot_meal", "site_id": "atameken-camp"}
+    first = await services.aid.post(
+        "/v1/distributions", json=body, headers={**OPERATOR, "Idempotency-Key": "counter-7"}
+    )
+    replayed = await services.aid.post("/v1/distributions", json=body, headers={
+        "X-API-Key": SITE_KEYS["atameken-camp"], "Idempotency-Key": "counter-7"})  # fmt: skip
+
+    assert first.status_code == 201, first.text
+    # decided afresh, as the site's own request: the rules refuse a second meal within hours
+    assert replayed.status_code == 422, replayed.text
+    assert replayed.json()["rule"] is not None

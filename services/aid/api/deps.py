@@ -1,11 +1,18 @@
-"""What every aid route needs: the operator key, the pool, the store, and the one way to run a
-POST once per Idempotency-Key. A refusal by a rule is an answer too: it is remembered with the
-key, so a retry of a refused request is refused the same way and never issues by surprise;
-only "aid does not know this person yet" is not remembered, as it passes by itself."""
+"""What every aid route needs: who calls (the operator, or a distribution site), the pool, the
+store, and the one way to run a POST once per Idempotency-Key. A refusal by a rule is an answer
+too: it is remembered with the key, so a retry of a refused request is refused the same way and
+never issues by surprise; only "aid does not know this person yet" is not remembered, as it
+passes by itself.
+
+Two kinds of key: the operator key (the coordination centre) may do everything; a site's key
+(AID_SITE_API_KEYS) may issue aid at its own site and read a person's entitlements, nothing
+else: it is typed on a counter's tablet, so it must not open support requests, offers, stock
+or reports."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
@@ -21,6 +28,7 @@ from shared.http import (
     IdempotencyKeyHeader,
     Problem,
     Work,
+    keys_match,
     once_per_key,
     require_operator,
 )
@@ -29,8 +37,41 @@ from shared.http import (
 REFUSED = "urn:resettle:problem:aid:refused"
 
 
+#: what a site's key may call, named in every refusal of another route
+SITE_MAY = "POST /v1/distributions at its own site and GET /v1/entitlements/{person_id}"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent the request: the operator, or the staff of one distribution site."""
+
+    site_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        """How events and idempotency records name them."""
+        return "operator" if self.site_id is None else f"site:{self.site_id}"
+
+
+def site_or_operator(request: Request, api_key: ApiKeyHeader = None) -> Caller:
+    settings = request.app.state.runtime.settings
+    if api_key:
+        for site_id, key in settings.site_api_keys.items():
+            if keys_match(api_key, key):
+                return Caller(site_id)
+    require_operator(settings.operator_api_key, api_key)  # 401 unless it is the operator's
+    return Caller()
+
+
 def operator_only(request: Request, api_key: ApiKeyHeader = None) -> None:
-    require_operator(request.app.state.runtime.settings.operator_api_key, api_key)
+    caller = site_or_operator(request, api_key)
+    if caller.site_id is not None:
+        raise Problem(
+            403,
+            "Operator key needed",
+            f"This route needs the operator key (X-API-Key). The key of site "
+            f"{caller.site_id!r} may only call {SITE_MAY}.",
+        )
 
 
 def pool_of(request: Request) -> asyncpg.Pool:
@@ -45,6 +86,7 @@ def store_of(request: Request) -> EventStore:
 
 IdempotencyKey = IdempotencyKeyHeader
 OPERATOR = [Depends(operator_only)]
+SiteOrOperator = Annotated[Caller, Depends(site_or_operator)]
 
 
 def refusal(error: DomainError) -> dict[str, Any]:
@@ -62,8 +104,11 @@ def refusal(error: DomainError) -> dict[str, Any]:
     return body
 
 
-async def answer(request: Request, key: str, body: BaseModel | None, work: Work) -> JSONResponse:
-    """Run a POST's work once per key, in one transaction; map refusals to problem details."""
+async def answer(
+    request: Request, key: str, body: BaseModel | None, work: Work, actor: str = "operator"
+) -> JSONResponse:
+    """Run a POST's work once per (caller, key), in one transaction; map refusals to problem
+    details. Keys are kept per caller: one site must never be given another's answer."""
 
     async def decided(conn: asyncpg.Connection) -> tuple[int, Any]:
         try:
@@ -81,6 +126,6 @@ async def answer(request: Request, key: str, body: BaseModel | None, work: Work)
         except DomainError as error:
             return 422, refusal(error)
 
-    outcome = await once_per_key(pool_of(request), "operator", key, request, body, decided)
+    outcome = await once_per_key(pool_of(request), actor, key, request, body, decided)
     media_type = PROBLEM_JSON if outcome.status_code >= 400 else "application/json"
     return JSONResponse(outcome.response, status_code=outcome.status_code, media_type=media_type)

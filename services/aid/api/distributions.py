@@ -13,13 +13,14 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.aid import distribution
-from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, pool_of, store_of
+from services.aid.api.deps import IdempotencyKey, SiteOrOperator, answer, pool_of, store_of
 from services.aid.api.stock import REFUSALS, Site
 from services.aid.queries import entitlements
 from shared.http import Problem
 from shared.schemas.aid import AidItem
 
-router = APIRouter(prefix="/v1", dependencies=OPERATOR, tags=["distributions"])
+#: the operator, and each distribution site for itself (deps.SITE_MAY)
+router = APIRouter(prefix="/v1", tags=["distributions"])
 
 
 class DistributionRequest(BaseModel):
@@ -52,22 +53,32 @@ class DistributionRequest(BaseModel):
     },
 )
 async def post_distribution(
-    body: DistributionRequest, request: Request, key: IdempotencyKey
+    body: DistributionRequest, request: Request, key: IdempotencyKey, caller: SiteOrOperator
 ) -> JSONResponse:
     """Issue an item at a site: issued (201), or refused by a rule (422). The rules hold across
-    all sites, also when two sites issue to the same person at the same moment."""
+    all sites, also when two sites issue to the same person at the same moment. A site's key
+    issues at its own site only (403 elsewhere)."""
+    if caller.site_id is not None and body.site_id != caller.site_id:
+        raise Problem(
+            403,
+            "Another site",
+            f"The key of site {caller.site_id!r} issues aid there only, not at "
+            f"{body.site_id!r}: use that site's key, or the operator key.",
+            errors=[{"pointer": "#/site_id", "detail": f"must be {caller.site_id!r}"}],
+        )
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         issued = await distribution.issue_aid(
-            conn, store_of(request), **body.model_dump(), now=datetime.now(UTC)
-        )
+            conn, store_of(request), **body.model_dump(), now=datetime.now(UTC),
+            actor=caller.actor,
+        )  # fmt: skip
         return 201, issued.as_json()
 
-    return await answer(request, key, body, work)
+    return await answer(request, key, body, work, caller.actor)
 
 
 @router.get("/entitlements/{person_id}")
-async def get_entitlements(person_id: UUID, request: Request) -> dict[str, Any]:
+async def get_entitlements(person_id: UUID, request: Request, _: SiteOrOperator) -> dict[str, Any]:
     """Whether a person is a resident, what they are entitled to, what they got and when, and
     for each item whether they may have it now or when next (and which rule waits)."""
     async with pool_of(request).acquire() as conn:
