@@ -119,7 +119,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, action="append", help="sizes (repeatable)")
     args = parser.parse_args()
-    started = datetime.now(UTC)
+    started, machine = datetime.now(UTC), machine_facts()
     admin_url = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5433/postgres")
     rows = [await measure(admin_url, people) for people in args.people or [1000, 100_000]]
     print("people | rewrap s | s per 1,000 | fill (baseline) s | rewrap / fill")
@@ -128,7 +128,7 @@ async def main() -> None:
             f"{row['people']:,} | {row['rewrap_s']} | {row['rewrap_s_per_1000']} | "
             f"{row['baseline_fill_s']} | {row['ratio_rewrap_to_fill']}"
         )
-    result = {"results": rows, "machine": machine_facts(), "loadavg_at_end": os.getloadavg()}
+    result = {"results": rows, "machine": machine, "loadavg_at_end": os.getloadavg()}
     print(f"written to {shown(write_result(result, 'rewrap', started))}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import glob
 import os
 import subprocess
@@ -150,10 +151,8 @@ async def test_a_person_erased_before_a_rotation_opens_neither_from_old_copies_n
     for row in person_keys:
         wrapped = bytes.fromhex(row["wrapped_key"].removeprefix("\\\\x"))
         for owner in (row["person_id"], erased):  # as stored, and tried against the erased
-            try:
+            with contextlib.suppress(InvalidTag):
                 openings.append(_open(_unwrap(wrapped, NEW_KEY, owner), sealed, erased))
-            except InvalidTag:
-                pass
     assert openings == []
     assert [row["person_id"] for row in person_keys] == [kept]
     # and the dump's one key does open its own person: the search above could find a key
