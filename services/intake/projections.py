@@ -41,6 +41,7 @@ CASE_COLUMNS = (
     "crossing_point", "registered_at", "correlation_id",
 )  # fmt: skip
 INDEX_COLUMNS = ("person_id", "kind", "value", "key_version")
+_INDEX_INSERT = f"INSERT INTO person_index ({', '.join(INDEX_COLUMNS)}) VALUES ($1, $2, $3, $4)"
 CONSENT_COLUMNS = ("person_id", "purpose", "partner_id", "given", "changed_at")
 
 
@@ -134,11 +135,7 @@ def projector(vault: Vault) -> Projector:
         payload = await vault.open(conn, person_id, sealed)
         if payload is None:
             return  # erased since: nothing to index, ever again
-        await conn.executemany(
-            "INSERT INTO person_index (person_id, kind, value, key_version) "
-            "VALUES ($1, $2, $3, $4)",
-            index_of(vault, person_id, payload),
-        )
+        await conn.executemany(_INDEX_INSERT, index_of(vault, person_id, payload))
 
     async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
         event = recorded.event

@@ -11,14 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from pydantic.config import JsonDict
 
 from shared.http import RequestBody
-from shared.schemas.intake import (
-    ConsentPurpose,
-    CrossingPointCode,
-    DepartureReason,
-    NeedCode,
-    Relation,
-    Sex,
-)
+from shared.schemas.intake import ConsentPurpose, DepartureReason, NeedCode, Relation, Sex
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
@@ -264,21 +257,6 @@ ScopeName = Literal["arrivals:write", "cases:read", "operator"]
 
 def _partner_scopes() -> list[ScopeName]:
     return ["arrivals:write", "cases:read"]
-
-
-class NewCrossingPoint(RequestBody):
-    """A border crossing point arrivals may name, added by the coordination centre."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"code": "syrym", "name": "Syrym (Mashtakovo)"}]},
-    )
-
-    code: CrossingPointCode = Field(
-        description="What arrivals name and intake.events.v1 carries: lowercase letters, digits "
-        "and hyphens, 2 to 40, starting with a letter."
-    )
-    name: Text = Field(description="Its name for people; stays in intake.")
 
 
 class NewPartner(RequestBody):

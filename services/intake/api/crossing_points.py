@@ -7,13 +7,30 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import ConfigDict, Field
 
 from services.intake import crossing_points
 from services.intake.api.deps import CurrentPartner, IdempotencyKey, Operator, answer, pool_of
-from services.intake.requests import NewCrossingPoint
-from shared.http import Problem
+from services.intake.requests import Text
+from shared.http import Problem, RequestBody
+from shared.schemas.intake import CrossingPointCode
 
 router = APIRouter(prefix="/v1/crossing-points", tags=["crossing points"])
+
+
+class NewCrossingPoint(RequestBody):
+    """A border crossing point arrivals may name, added by the coordination centre."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"code": "syrym", "name": "Syrym (Mashtakovo)"}]},
+    )
+
+    code: CrossingPointCode = Field(
+        description="What arrivals name and intake.events.v1 carries: lowercase letters, digits "
+        "and hyphens, 2 to 40, starting with a letter."
+    )
+    name: Text = Field(description="Its name for people; stays in intake.")
 
 
 @router.get("")
@@ -23,7 +40,9 @@ async def get_crossing_points(request: Request, _: CurrentPartner) -> list[dict[
         return await crossing_points.listed(conn)
 
 
-@router.post("", status_code=201, responses={409: {"description": "The code exists."}})
+@router.post(
+    "", status_code=201, tags=["operators"], responses={409: {"description": "The code exists."}}
+)
 async def post_crossing_point(
     body: NewCrossingPoint, request: Request, operator: Operator, key: IdempotencyKey
 ) -> JSONResponse:
