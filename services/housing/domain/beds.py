@@ -118,6 +118,13 @@ class Beds:
             yield lowest.bit_length()
             bits ^= lowest
 
+    def expired(self, now: datetime) -> list[tuple[PlaceKey, Place]]:
+        """Places held but not taken whose hold ended by ``now``, in the order they were held
+        (only those are sorted)."""
+        ended = [(rank, key, place) for key, (rank, place) in self.by_place.items()
+                 if not place.checked_in and place.hold_until <= now]  # fmt: skip
+        return [(key, place) for _, key, place in sorted(ended, key=lambda item: item[0])]
+
     def in_order(self) -> Mapping[PlaceKey, Place]:
         """Every place, in the order they were held (a full look: not for a placement)."""
         ranked = sorted(self.by_place.items(), key=lambda item: item[1][0])

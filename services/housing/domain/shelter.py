@@ -282,8 +282,7 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
         return freed
     return [
         HoldExpired(**at, unit_id=unit_id, bed_number=number, person_id=place.person_id)
-        for (unit_id, number), place in state.places.items()
-        if not place.checked_in and place.hold_until <= command.now
+        for (unit_id, number), place in state.beds.expired(command.now)
     ]
 
 
