@@ -137,7 +137,8 @@ def command_of(kind: str, argument: Any) -> ShelterCommand:
     if kind == "check_out":
         return CheckOut(SHELTER, argument, "left", "h", NOW)
     if kind == "capacity":
-        return ChangeCapacity(SHELTER, *argument, "operator", NOW)
+        unit, places = argument
+        return ChangeCapacity(SHELTER, unit, places, "operator", NOW)
     return ExpireHolds(SHELTER, "h", NOW + timedelta(hours=argument))
 
 
