@@ -1,4 +1,4 @@
-"""The run's child processes: the services and R0 (``Child``), and ``benchmarks.workers`` jobs
+"""The run's child processes: the services, R0 and R5 (``Child``), and ``benchmarks.workers`` jobs
 (``Worker``)."""
 
 from __future__ import annotations
@@ -32,11 +32,16 @@ class Child:
         return self.process.port
 
 
-class R0Process(ServiceProcess):
+@dataclass
+class BaselineProcess(ServiceProcess):
+    """R0 or R5: ``python -m benchmarks.<name>_app PORT [ARGUMENTS...]``."""
+
+    arguments: tuple[str, ...] = ()
+
     def start(self) -> None:
         log_file = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.r0_app", str(self.port)],
+            [sys.executable, "-m", f"benchmarks.{self.name}_app", str(self.port), *self.arguments],
             env=self.env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -30,6 +30,7 @@ from benchmarks.cases.accept import case_accept
 from benchmarks.cases.append import case_append
 from benchmarks.cases.e2e import case_e2e
 from benchmarks.cases.latency import case_latency
+from benchmarks.cases.occupancy import case_occupancy
 from benchmarks.cases.rebuild import case_rebuild
 from benchmarks.cases.relay import case_relay
 from benchmarks.cases.tracing import case_tracing
@@ -49,7 +50,7 @@ from benchmarks.payloads import Arrivals
 from benchmarks.results import Measure, oral_week_slot, render_text, write_latest
 from benchmarks.run import Run, log
 
-CASES = ("append", "relay", "accept", "tracing", "e2e", "latency", "rebuild")
+CASES = ("append", "relay", "accept", "tracing", "e2e", "latency", "rebuild", "occupancy")
 
 
 async def run_cases(args: argparse.Namespace) -> dict[str, Any]:
@@ -88,6 +89,8 @@ async def run_cases(args: argparse.Namespace) -> dict[str, Any]:
                 await case_latency(run, arrivals)
             elif case == "rebuild":
                 await case_rebuild(run, arrivals, run.shared.pop("accept_intake", None))
+            elif case == "occupancy":
+                await case_occupancy(run)
             run.notes[f"{case}_seconds"] = time.perf_counter() - started
             if case == "latency" or (case == "e2e" and "latency" not in selected):
                 pipe = run.shared.pop("pipeline", None)
@@ -200,6 +203,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=2000,
         help="arrivals posted first when rebuild runs without accept",
     )
+    parser.add_argument(
+        "--occupancy-commands",
+        type=int,
+        default=1000,
+        help="placements (and check-ins) per round and side of the occupancy case",
+    )
     parser.add_argument("--bodies", type=int, default=8000, help="distinct arrivals prepared")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20220924)
@@ -236,6 +245,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.rounds, args.round_seconds, args.http_seconds = 2, 1.0, 2.0
         args.relay_events, args.r1_events, args.e2e_arrivals = 2000, 2000, 100
         args.latency_seconds, args.rebuild_arrivals, args.bodies = 4.0, 300, 3000
+        args.occupancy_commands = 200
     return args
 
 

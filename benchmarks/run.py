@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from benchmarks.children import Child, R0Process, add_partner, start_process
+from benchmarks.children import BaselineProcess, Child, add_partner, start_process
 from benchmarks.common import REPO, Profiler, database_url, free_port
 from benchmarks.results import Measure
 from benchmarks.workload import RELAY_PENDING
@@ -120,13 +120,23 @@ class Run:
         return child
 
     async def r0(self) -> Child:
+        return await self._baseline("r0")
+
+    async def r5(self) -> Child:
+        """R5 on a fresh database of its own (its Postgres backends are metered with it)."""
+        name, url = await self.database("r5")
+        child = await self._baseline("r5", url)
+        child.database = name
+        return child
+
+    async def _baseline(self, name: str, *arguments: str) -> Child:
         port = free_port()
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        process = R0Process("r0", port, env, self.log_dir / "r0.log")
+        process = BaselineProcess(name, port, env, self.log_dir / f"{name}.log", None, arguments)
         pid = await asyncio.to_thread(start_process, process)
-        child = Child("r0", process, pid)
+        child = Child(name, process, pid)
         self.children.append(child)
-        log(f"r0: pid {pid} on port {port}")
+        log(f"{name}: pid {pid} on port {port}")
         return child
 
     async def stop(self, child: Child) -> None:

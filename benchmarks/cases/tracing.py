@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from benchmarks.cases.accept import accept_rounds
+from benchmarks.cases.accept import Side, accept_rounds
 from benchmarks.payloads import Arrivals
 from benchmarks.results import ratio_measure
 from benchmarks.run import Run
@@ -25,7 +25,8 @@ async def case_tracing(run: Run, arrivals: Arrivals) -> None:
     traced, untraced = await asyncio.gather(
         run.service("intake", "traced", traced_env), run.service("intake", "untraced", untraced_env)
     )
-    mine, theirs, extra = await accept_rounds(run, arrivals, traced, untraced, 201, "tracing")
+    on, off = Side(traced, 201), Side(untraced, 201)
+    await accept_rounds(run, arrivals, on, (off,), "tracing")
     await asyncio.gather(run.stop(traced), run.stop(untraced))
     run.measures.append(
         ratio_measure(
@@ -34,10 +35,10 @@ async def case_tracing(run: Run, arrivals: Arrivals) -> None:
             "(zipkin_json, BatchSpanProcessor) vs intake with OTEL_SDK_DISABLED=true",
             "arrivals/s",
             "tracing off",
-            mine,
-            theirs,
-            cpu_s_per_1000_events=extra["cpu_mine"],
-            baseline_cpu_s_per_1000_events=extra["cpu_theirs"],
+            on.rates,
+            off.rates,
+            cpu_s_per_1000_events=on.cpu_per_thousand(),
+            baseline_cpu_s_per_1000_events=off.cpu_per_thousand(),
             details={"exporter_endpoint": endpoint},
         )
     )

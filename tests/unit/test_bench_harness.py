@@ -141,7 +141,16 @@ def test_the_harness_runs_every_case_by_default_in_its_fixed_order() -> None:
     args = parse_args([])
     assert args.only == set(CASES)
     assert args.full is True
-    assert CASES == ("append", "relay", "accept", "tracing", "e2e", "latency", "rebuild")
+    assert CASES == (
+        "append",
+        "relay",
+        "accept",
+        "tracing",
+        "e2e",
+        "latency",
+        "rebuild",
+        "occupancy",
+    )
 
 
 def test_the_harness_refuses_an_unknown_case(capsys: pytest.CaptureFixture[str]) -> None:
