@@ -82,8 +82,9 @@ async def _rewrap_batch(conn: asyncpg.Connection, vault: Vault, people: list[UUI
     """Rewrap and reindex these people in one transaction; the number of keys rewrapped.
     A person erased meanwhile has no key any more and is skipped."""
     async with conn.transaction():
-        # the details first, in the order a correction takes them, so a correction being
-        # projected now is either wholly before this batch or wholly after it
+        # details, then keys: the order an erasure takes them in (its projection deletes the
+        # details, then the key is destroyed). The details are locked before they are read, so
+        # a correction being projected is wholly before this batch or wholly after it
         details = await conn.fetch(
             "SELECT person_id, sealed FROM person_details WHERE person_id = ANY($1::uuid[]) "
             "ORDER BY person_id FOR UPDATE",
@@ -138,7 +139,13 @@ async def rewrap_keys(
         progress(0, total)
         done = keys = 0
         async for people in _batches(conn, vault.current, batch_size):
-            keys += await _rewrap_batch(conn, vault, people)
+            for attempt in range(1, 4):
+                try:
+                    keys += await _rewrap_batch(conn, vault, people)
+                    break
+                except asyncpg.DeadlockDetectedError:  # with a request on the same people
+                    if attempt == 3:
+                        raise
             done += len(people)
             progress(done, max(total, done))
         return Rewrapped(keys=keys, reindexed=done, versions=await keys_by_version(conn))

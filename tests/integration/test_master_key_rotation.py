@@ -19,7 +19,8 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from services.intake.rotation import keys_by_version
+from services.intake.queries import search_persons
+from services.intake.rotation import keys_by_version, rewrap_keys
 from services.intake.vault import NONCE_BYTES, MasterKeys, Vault
 from tests.conftest import OPERATOR_KEY, RunningServices, build_app, settings_for
 from tests.factories import arrival, person
@@ -31,6 +32,8 @@ OLD_KEY = base64.b64encode(os.urandom(32)).decode()
 NEW_KEY = base64.b64encode(os.urandom(32)).decode()
 OPERATOR = {"X-API-Key": OPERATOR_KEY}
 ERASED_NAME = "Стертый"
+#: family names after a correction, one word each (search drops digits)
+CORRECTED = ("Алексеева", "Борисова", "Васильева", "Григорьева", "Дмитриева")
 
 
 @pytest.fixture
@@ -167,6 +170,57 @@ async def test_a_person_erased_before_a_rotation_opens_neither_from_old_copies_n
     vault = Vault(MasterKeys({2: base64.b64decode(NEW_KEY)}, 2))
     assert vault.blind("name", "стертый") not in dump
     assert ERASED_NAME not in dump
+
+
+async def test_a_rewrap_beside_erasures_and_corrections_leaves_everyone_right(
+    services: RunningServices, stack: Stack, namespace: str
+) -> None:
+    people = []
+    for index in range(6):
+        people += await register(
+            services, *(person(given=f"Соседний{index}", family=f"Род{n}") for n in range(5))
+        )
+    erased, corrected = people[:5], people[5:10]
+    settings = settings_for("intake", stack, services.databases, namespace)
+    switched = build_app("intake", {**settings, "master_keys": {1: OLD_KEY, 2: NEW_KEY}})
+    both = Vault(MasterKeys({1: base64.b64decode(OLD_KEY), 2: base64.b64decode(NEW_KEY)}, 2))
+    await switched.state.runtime.start()
+    try:
+        async with _client(switched) as intake:
+
+            async def meanwhile() -> None:
+                for index, (gone, renamed) in enumerate(zip(erased, corrected, strict=True)):
+                    answers = await asyncio.gather(
+                        intake.post(f"/v1/persons/{gone}/erasure", json={"reason": "asked"},
+                                    headers={**OPERATOR, "Idempotency-Key": str(uuid4())}),
+                        intake.post(f"/v1/persons/{renamed}/corrections", json={
+                            "field": "family_name", "value": CORRECTED[index],
+                            "reason": "misread"}, headers=partner_headers(services)),
+                    )  # fmt: skip
+                    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+
+            await asyncio.gather(rewrap_keys(services.pool("intake"), both, batch_size=3),
+                                 meanwhile())  # fmt: skip
+            await rewrap_keys(services.pool("intake"), both)  # whoever a race left behind
+    finally:
+        await switched.state.runtime.stop()
+
+    new_only = Vault(MasterKeys({2: base64.b64decode(NEW_KEY)}, 2))
+    async with services.pool("intake").acquire() as conn:
+        assert await keys_by_version(conn) == {2: len(people) - len(erased)}
+        assert await conn.fetchval("SELECT count(*) FROM person_index WHERE key_version <> 2") == 0
+        left = await conn.fetchval(
+            "SELECT count(*) FROM person_index WHERE person_id = ANY($1::uuid[])",
+            [UUID(gone) for gone in erased],
+        )
+        assert left == 0
+        for index, renamed in enumerate(corrected):
+            found = await search_persons(conn, new_only, CORRECTED[index], None, 5)
+            assert [hit["person_id"] for hit in found] == [renamed]
+
+
+def partner_headers(services: RunningServices) -> dict[str, str]:
+    return {"X-API-Key": services.partner_key, "Idempotency-Key": str(uuid4())}
 
 
 def _unwrap(wrapped: bytes, master: str, person_id: str) -> bytes:
