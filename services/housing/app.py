@@ -16,6 +16,7 @@ from services.housing.domain.shelter import (
     CheckIn,
     CheckOut,
     ExpireHolds,
+    FreeWithoutConsent,
     NoFittingPlace,
     OfferHostPlace,
     OpenShelter,
@@ -25,7 +26,7 @@ from services.housing.domain.shelter import (
     WithdrawHostOffer,
     shelter,
 )
-from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
+from services.housing.domain.waitlist import Forget, LeaveWaitlist, Waitlist, waitlist
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.housing import (
@@ -36,7 +37,14 @@ from shared.schemas.housing import (
     ShelterKind,
     Unit,
 )
-from shared.schemas.intake import ArrivalRegistered, MergeUndone
+from shared.schemas.intake import (
+    ArrivalRegistered,
+    ArrivingMember,
+    ConsentGiven,
+    ConsentPurpose,
+    ConsentWithdrawn,
+    MergeUndone,
+)
 
 ACTOR = "service:housing"
 #: candidate shelters tried before waitlisting (the read model may lag a conflict)
@@ -119,6 +127,11 @@ async def change_shelter(
     return len(recorded)
 
 
+#: a person housing must not place on an arrival: gone, forgotten (no consent), or housed
+#: already because a consent given later overtook their arrival
+NOT_TO_PLACE = ("departed", "forgotten", "held", "checked_in", "waiting")
+
+
 async def place_arrival(
     conn: asyncpg.Connection,
     store: EventStore,
@@ -127,21 +140,55 @@ async def place_arrival(
     causation: Causation,
     now: datetime,
 ) -> None:
-    """Give every member a place, the whole group in one unit (or one shelter) when it wants
-    to stay together; who finds none joins the waitlist. A restored record is placed alone."""
+    """Give every member who agreed to housing a place, the whole group (of those) in one unit
+    (or one shelter) when it wants to stay together; who finds none joins the waitlist. A
+    restored record is placed alone. Members without the consent are not kept at all."""
+    if not arrival.agreed_to(ConsentPurpose.HOUSING):
+        return
     members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
-    departed = await conn.fetch(
-        "SELECT person_id FROM placements WHERE person_id = ANY($1) AND status = 'departed'",
-        [member.person_id for member in members],
-    )
-    gone = {row["person_id"] for row in departed}  # left before their arrival reached us
+    await _place_members(conn, store, holds, arrival.arrival_id, members,
+                         arrival.keep_together, NOT_TO_PLACE, causation, now)  # fmt: skip
+
+
+async def take_in(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    given: ConsentGiven,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """A consent to housing given after registration: the person is placed on their own, as
+    if they arrived now. One that came with the arrival carries no facts: the arrival does."""
+    if given.purpose != ConsentPurpose.HOUSING or given.member is None or given.arrival_id is None:
+        return
+    await _place_members(conn, store, holds, given.arrival_id, (given.member,), False,
+                         ("departed", "held", "checked_in", "waiting"), causation, now)  # fmt: skip
+
+
+async def _place_members(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    arrival_id: UUID,
+    members: Sequence[ArrivingMember],
+    keep_together: bool,
+    skipped: Sequence[str],
+    causation: Causation,
+    now: datetime,
+) -> None:
+    known = await conn.fetch(
+        "SELECT person_id FROM placements WHERE person_id = ANY($1) AND status = ANY($2)",
+        [member.person_id for member in members], list(skipped),
+    )  # fmt: skip
+    gone = {row["person_id"] for row in known}  # e.g. left before their arrival reached us
     present = [member for member in members if member.person_id not in gone]
-    parties = [present] if arrival.keep_together else [[member] for member in present]
+    parties = [present] if keep_together else [[member] for member in present]
     for party in filter(None, parties):
         people = tuple(member.person_id for member in party)
         needs = requirements_of(party)
         placed = await _place_party(
-            conn, store, arrival.arrival_id, people, needs, causation, now, now + holds.arrival
+            conn, store, arrival_id, people, needs, causation, now, now + holds.arrival
         )
         if not placed:
             reason = (
@@ -150,10 +197,40 @@ async def place_arrival(
                 else "no fitting free place in any open shelter"
             )
             command = Waitlist(
-                arrival.arrival_id, people, reason, arrival.keep_together and len(people) > 1,
+                arrival_id, people, reason, keep_together and len(people) > 1,
                 is_vulnerable(party), needs, ACTOR, now,
             )  # fmt: skip
-            await execute(conn, store, waitlist, str(arrival.arrival_id), command, causation)
+            await execute(conn, store, waitlist, str(arrival_id), command, causation)
+
+
+async def forget_person(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    withdrawn: ConsentWithdrawn,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """The person withdrew their consent to housing: their place is freed and passes on (as on
+    a departure), they leave the waitlist, and housing forgets them. Recorded even before their
+    arrival reaches housing, so that it does not place them then."""
+    if withdrawn.purpose != ConsentPurpose.HOUSING:
+        return
+    person_id = withdrawn.person_id
+    row = await conn.fetchrow(
+        "SELECT status, shelter_id, arrival_id FROM placements WHERE person_id = $1", person_id
+    )
+    arrival_id = (row and row["arrival_id"]) or withdrawn.arrival_id
+    if arrival_id is None:
+        return  # written before consents were enforced, about someone housing never knew
+    freed = row["shelter_id"] if row and row["status"] in ("held", "checked_in") else None
+    if freed is not None:
+        command = FreeWithoutConsent(freed, person_id, ACTOR, now)
+        await decide_on_shelter(conn, store, command, causation)
+    forget = Forget(arrival_id, person_id, ACTOR, now)
+    await execute(conn, store, waitlist, str(arrival_id), forget, causation)
+    if freed is not None:
+        await offer_free_places(conn, store, holds, freed, causation, now)
 
 
 async def _candidates(
