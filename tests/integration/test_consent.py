@@ -67,7 +67,9 @@ async def caught_up(services: RunningServices, *consumers: str) -> None:
         return bool(seen == len(published))
 
     for service in consumers:
-        await eventually(lambda: all_in(service), what=f"{service} to consume intake's events")
+        await eventually(
+            lambda name=service: all_in(name), what=f"{service} to consume intake's events"
+        )
 
 
 async def placement(services: RunningServices, person_id: str) -> httpx.Response:
@@ -190,9 +192,7 @@ async def test_housing_places_a_person_once_they_agree_frees_and_forgets_them_wh
     )
     await consent(services, late, "housing", given=True)
     back = await placed_as(services, late, "waiting")  # back as new: the bed went on
-    history_again = await services.housing.get(
-        f"/v1/persons/{late}/placements", headers=OPERATOR
-    )
+    history_again = await services.housing.get(f"/v1/persons/{late}/placements", headers=OPERATOR)
 
     assert (held["shelter_id"], held["bed_number"]) == (shelter_id, 1)
     assert (passed_on["shelter_id"], passed_on["bed_number"]) == (shelter_id, 1)
