@@ -171,6 +171,22 @@ async def test_an_arrival_with_every_usual_consent_has_nothing_left_uninformed(
     assert statistics.json() == []  # no anonymous_statistics consent: not counted, as before
 
 
+async def test_a_batch_item_says_per_person_which_services_were_not_informed(
+    services: RunningServices,
+) -> None:
+    body = {**arrival(person(), person(given="Мария", relation="spouse")), "consents": ["aid"]}
+    items = [{"idempotency_key": "tablet-1", "arrival": body}]
+    answer = await services.intake.post(
+        "/v1/arrival-batches", json={"items": items}, headers=as_partner(services)
+    )
+    [item] = answer.json()["items"]
+
+    assert item["status"] == "created"
+    assert [(entry["person_id"], entry["purpose"]) for entry in item["not_informed"]] == [
+        (person_id, "housing") for person_id in item["person_ids"]
+    ]
+
+
 async def test_housing_places_a_person_once_they_agree_frees_and_forgets_them_when_they_withdraw_and_takes_them_back_as_new(  # noqa: E501
     services: RunningServices,
 ) -> None:
