@@ -5,6 +5,7 @@ new. Statistics count only those who agreed to them, as before."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -60,16 +61,17 @@ async def caught_up(services: RunningServices, *consumers: str) -> None:
         )
     ]
 
-    async def all_in(service: str) -> bool:
-        seen = await services.pool(service).fetchval(
-            "SELECT count(*) FROM inbox WHERE event_id = ANY($1)", published
-        )
-        return bool(seen == len(published))
+    def all_in(service: str) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            seen = await services.pool(service).fetchval(
+                "SELECT count(*) FROM inbox WHERE event_id = ANY($1)", published
+            )
+            return bool(seen == len(published))
+
+        return check
 
     for service in consumers:
-        await eventually(
-            lambda name=service: all_in(name), what=f"{service} to consume intake's events"
-        )
+        await eventually(all_in(service), what=f"{service} to consume intake's events")
 
 
 async def placement(services: RunningServices, person_id: str) -> httpx.Response:
