@@ -280,19 +280,25 @@ async def _placement(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
         )  # fmt: skip
 
 
-def forgotten(event: PersonForgotten, correlation_id: str) -> tuple[Any, ...]:
+def forgotten(
+    event: PersonForgotten, correlation_id: str, status_before: str | None
+) -> tuple[Any, ...]:
     """person_id, status, since, correlation_id: all that is kept of a forgotten person (so
-    that their arrival, should it come late, does not place them)."""
-    return (event.person_id, "forgotten", event.occurred_at, correlation_id)
+    that their arrival, should it come late, does not place them; nor a consent given again,
+    once they departed)."""
+    status = "departed" if status_before == "departed" else "forgotten"
+    return (event.person_id, status, event.occurred_at, correlation_id)
 
 
 async def forget(conn: asyncpg.Connection, event: PersonForgotten, correlation_id: str) -> None:
     """The placement row is emptied down to its tombstone and the history goes. The shelter's
     events keep the person's pseudonymous id at their places: past occupancy is counted from
     them, and an event store is never rewritten."""
-    await conn.execute("DELETE FROM placements WHERE person_id = $1", event.person_id)
+    before = await conn.fetchval(
+        "DELETE FROM placements WHERE person_id = $1 RETURNING status", event.person_id
+    )
     await conn.execute(
         "INSERT INTO placements (person_id, status, since, correlation_id) VALUES ($1, $2, $3, $4)",
-        *forgotten(event, correlation_id),
+        *forgotten(event, correlation_id, before),
     )
     await conn.execute("DELETE FROM placement_history WHERE person_id = $1", event.person_id)

@@ -161,7 +161,9 @@ class HousingReadModels:
         elif isinstance(event, FreedPlace):
             self._free(event)
         elif isinstance(event, PersonForgotten):
-            tombstone = forgotten(event, recorded.correlation_id)
+            before = self.placements.get(event.person_id)
+            status = before.status if before else None
+            tombstone = forgotten(event, recorded.correlation_id, status)
             self.placements[event.person_id] = _Placement(*tombstone)
             self.forgotten_at[event.person_id] = recorded.global_position
         elif isinstance(event, PersonLeftWaitlist) and event.reason != "placed":

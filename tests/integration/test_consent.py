@@ -226,6 +226,31 @@ async def test_housing_places_a_person_once_they_agree_frees_and_forgets_them_wh
     assert await rebuilt_equals_live(services, "housing", HOUSING_TABLES)
 
 
+async def test_a_person_who_departed_and_withdrew_is_not_placed_by_a_consent_given_again(
+    services: RunningServices,
+) -> None:
+    await open_shelter(services, beds=2)
+    [person_id] = (await register(services, "housing"))["person_ids"]
+    await placed_as(services, person_id, "held")
+    departure = await services.intake.post(
+        f"/v1/persons/{person_id}/departure", json={"reason": "found_own_housing"},
+        headers=as_partner(services),
+    )  # fmt: skip
+    assert departure.status_code == 200, departure.text
+    await placed_as(services, person_id, "departed")
+
+    await consent(services, person_id, "housing", given=False)
+    await consent(services, person_id, "housing", given=True)
+    await caught_up(services, "housing")
+    row = await services.pool("housing").fetchrow(
+        "SELECT * FROM placements WHERE person_id = $1", UUID(person_id)
+    )
+    history = await services.housing.get(f"/v1/persons/{person_id}/placements", headers=OPERATOR)
+
+    assert row is not None and (row["status"], row["arrival_id"]) == ("departed", None)
+    assert history.json() == []
+
+
 async def test_a_group_member_who_withdraws_leaves_the_others_in_their_places(
     services: RunningServices,
 ) -> None:
