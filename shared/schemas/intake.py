@@ -124,7 +124,8 @@ class DepartureReason(StrEnum):
 
 
 class ConsentGiven(DomainEvent):
-    """A person consented to a use of their data."""
+    """A person consented to a use of their data. Given after registration for housing or aid,
+    it carries what that service needs to take them in."""
 
     stream_field = "person_id"
     type: Literal["ConsentGiven"] = "ConsentGiven"
@@ -147,7 +148,8 @@ class ConsentGiven(DomainEvent):
 
 
 class ConsentWithdrawn(DomainEvent):
-    """A person withdrew a consent: no new use for that purpose from now on."""
+    """A person withdrew a consent: no new use for that purpose from now on. Housing frees
+    their place and forgets them; aid closes their entitlements and forgets their facts."""
 
     stream_field = "person_id"
     type: Literal["ConsentWithdrawn"] = "ConsentWithdrawn"
