@@ -16,7 +16,6 @@ from services.housing.domain.shelter import (
     CheckIn,
     CheckOut,
     ExpireHolds,
-    FreeWithoutConsent,
     NoFittingPlace,
     OfferHostPlace,
     OpenShelter,
@@ -26,7 +25,7 @@ from services.housing.domain.shelter import (
     WithdrawHostOffer,
     shelter,
 )
-from services.housing.domain.waitlist import Forget, LeaveWaitlist, Waitlist, waitlist
+from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.housing import (
@@ -37,14 +36,7 @@ from shared.schemas.housing import (
     ShelterKind,
     Unit,
 )
-from shared.schemas.intake import (
-    ArrivalRegistered,
-    ArrivingMember,
-    ConsentGiven,
-    ConsentPurpose,
-    ConsentWithdrawn,
-    MergeUndone,
-)
+from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
 
 ACTOR = "service:housing"
 #: candidate shelters tried before waitlisting (the read model may lag a conflict)
@@ -146,27 +138,11 @@ async def place_arrival(
     if not arrival.agreed_to(ConsentPurpose.HOUSING):
         return
     members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
-    await _place_members(conn, store, holds, arrival.arrival_id, members,
-                         arrival.keep_together, NOT_TO_PLACE, causation, now)  # fmt: skip
+    await place_members(conn, store, holds, arrival.arrival_id, members,
+                        arrival.keep_together, NOT_TO_PLACE, causation, now)  # fmt: skip
 
 
-async def take_in(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    holds: Holds,
-    given: ConsentGiven,
-    causation: Causation,
-    now: datetime,
-) -> None:
-    """A consent to housing given after registration: the person is placed on their own, as
-    if they arrived now. One that came with the arrival carries no facts: the arrival does."""
-    if given.purpose != ConsentPurpose.HOUSING or given.member is None or given.arrival_id is None:
-        return
-    await _place_members(conn, store, holds, given.arrival_id, (given.member,), False,
-                         ("departed", "held", "checked_in", "waiting"), causation, now)  # fmt: skip
-
-
-async def _place_members(
+async def place_members(
     conn: asyncpg.Connection,
     store: EventStore,
     holds: Holds,
@@ -177,6 +153,8 @@ async def _place_members(
     causation: Causation,
     now: datetime,
 ) -> None:
+    """Hold places for the members (one party when they keep together), or waitlist them;
+    members whose placement is in one of the ``skipped`` statuses are left out."""
     known = await conn.fetch(
         "SELECT person_id FROM placements WHERE person_id = ANY($1) AND status = ANY($2)",
         [member.person_id for member in members], list(skipped),
@@ -201,36 +179,6 @@ async def _place_members(
                 is_vulnerable(party), needs, ACTOR, now,
             )  # fmt: skip
             await execute(conn, store, waitlist, str(arrival_id), command, causation)
-
-
-async def forget_person(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    holds: Holds,
-    withdrawn: ConsentWithdrawn,
-    causation: Causation,
-    now: datetime,
-) -> None:
-    """The person withdrew their consent to housing: their place is freed and passes on (as on
-    a departure), they leave the waitlist, and housing forgets them. Recorded even before their
-    arrival reaches housing, so that it does not place them then."""
-    if withdrawn.purpose != ConsentPurpose.HOUSING:
-        return
-    person_id = withdrawn.person_id
-    row = await conn.fetchrow(
-        "SELECT status, shelter_id, arrival_id FROM placements WHERE person_id = $1", person_id
-    )
-    arrival_id = (row and row["arrival_id"]) or withdrawn.arrival_id
-    if arrival_id is None:
-        return  # written before consents were enforced, about someone housing never knew
-    freed = row["shelter_id"] if row and row["status"] in ("held", "checked_in") else None
-    if freed is not None:
-        command = FreeWithoutConsent(freed, person_id, ACTOR, now)
-        await decide_on_shelter(conn, store, command, causation)
-    forget = Forget(arrival_id, person_id, ACTOR, now)
-    await execute(conn, store, waitlist, str(arrival_id), forget, causation)
-    if freed is not None:
-        await offer_free_places(conn, store, holds, freed, causation, now)
 
 
 async def _candidates(

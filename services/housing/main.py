@@ -12,13 +12,8 @@ from fastapi import FastAPI
 
 from services.housing import board
 from services.housing.api import routers
-from services.housing.app import (
-    expire_holds,
-    forget_person,
-    place_arrival,
-    release_person,
-    take_in,
-)
+from services.housing.app import expire_holds, place_arrival, release_person
+from services.housing.consent import forget_person, take_in
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
 from services.housing.projections import project
