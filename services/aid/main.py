@@ -21,6 +21,7 @@ from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
+from services.aid.support import erase_person
 from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -35,6 +36,7 @@ from shared.schemas.intake import (
     ArrivalRegistered,
     MergeUndone,
     PersonDeparted,
+    PersonErased,
     PersonFactsCorrected,
     PersonsMerged,
 )
@@ -78,6 +80,8 @@ def handler(store: EventStore) -> Handler:
             await close_entitlements(
                 conn, store, event.duplicate_person_id, "merged", causation, now
             )
+        elif isinstance(event, PersonErased):
+            await erase_person(conn, store, event.person_id, causation, now)
 
     return on_event
 
