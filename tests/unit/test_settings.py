@@ -37,7 +37,7 @@ def test_the_development_fingerprint_key_is_refused_beyond_loopback(
     monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
     prefix = settings.model_config.get("env_prefix", "")
     with pytest.raises(ValidationError, match=f"{prefix}FINGERPRINT_KEY is the development value"):
-        settings(http_host="0.0.0.0")  # type: ignore[call-arg]
+        settings(http_host="0.0.0.0")
 
 
 def test_the_development_master_key_is_refused_beyond_loopback(
