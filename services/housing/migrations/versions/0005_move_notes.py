@@ -6,14 +6,14 @@ The reasons that earlier moves wrote into their events are moved to move_notes a
 of the events and the history: the only edit of recorded events, made once, so that an
 erasure can reach them.
 
-Revision ID: 0004
+Revision ID: 0005
 """
 
 from shared.idempotency import CARRIED_IDS_DDL
 from shared.migrations import run_sql
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
