@@ -8,9 +8,11 @@ import base64
 import pytest
 from pydantic import ValidationError
 
+from services.aid.settings import AidSettings
 from services.housing.settings import HousingSettings
 from services.intake.settings import DEVELOPMENT_MASTER_KEY, IntakeSettings
 from services.intake.vault import MasterKeys
+from shared.settings import ServiceSettings
 
 REAL_MASTER_KEY = "c2VjcmV0LW1hc3Rlci1rZXktb2YtMzItYnl0ZXMhISE="
 OTHER_MASTER_KEY = base64.b64encode(b"another-master-key-of-32-bytes!!").decode()
@@ -32,10 +34,21 @@ def test_the_development_operator_key_is_refused_beyond_loopback(host: str) -> N
     assert "operator-dev-key" not in message  # the refusal never repeats a secret
 
 
+@pytest.mark.parametrize("settings", [IntakeSettings, HousingSettings, AidSettings])
+def test_the_development_fingerprint_key_is_refused_beyond_loopback(
+    settings: type[ServiceSettings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
+    prefix = settings.model_config.get("env_prefix", "")
+    with pytest.raises(ValidationError, match=f"{prefix}FINGERPRINT_KEY is the development value"):
+        settings(http_host="0.0.0.0")
+
+
 def test_the_development_master_key_is_refused_beyond_loopback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
+    monkeypatch.setenv("INTAKE_FINGERPRINT_KEY", "a-fingerprint-key-of-our-own")
     with pytest.raises(ValidationError, match="INTAKE_MASTER_KEY is the development value"):
         IntakeSettings(http_host="0.0.0.0")
 
@@ -43,6 +56,7 @@ def test_the_development_master_key_is_refused_beyond_loopback(
 def test_own_secrets_listen_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
     monkeypatch.setenv("INTAKE_MASTER_KEY", REAL_MASTER_KEY)
+    monkeypatch.setenv("INTAKE_FINGERPRINT_KEY", "a-fingerprint-key-of-our-own")
     settings = IntakeSettings(http_host="0.0.0.0")
     assert settings.master_keyring() == MasterKeys({1: base64.b64decode(REAL_MASTER_KEY)}, 1)
 
@@ -51,6 +65,7 @@ def test_the_development_master_key_with_a_trailing_newline_is_still_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
+    monkeypatch.setenv("INTAKE_FINGERPRINT_KEY", "a-fingerprint-key-of-our-own")
     monkeypatch.setenv("INTAKE_MASTER_KEYS", f'{{"2": "{DEVELOPMENT_MASTER_KEY}\\n"}}')
     with pytest.raises(ValidationError, match="INTAKE_MASTER_KEY is the development value"):
         IntakeSettings(http_host="0.0.0.0")

@@ -106,6 +106,12 @@ async def post_batch(body: BatchRequest, request: Request, partner: CurrentPartn
             except Problem as problem:
                 errors = problem.extra.get("errors") or [{"detail": problem.detail}]
                 return {**result, "status": "rejected", "errors": errors}
+        if outcome.status_code >= 400:  # its person was erased since: nothing is kept of it
+            return {
+                **result,
+                "status": "rejected",
+                "errors": [{"detail": outcome.response["detail"]}],
+            }
         status = "already_known" if outcome.replayed else "created"
         return {**result, "status": status, **outcome.response}
 

@@ -2,13 +2,13 @@
 published. Seeded with the crossing points at Oral (and the codes the demo, the tests and the
 benchmarks use); operators add more with POST /v1/crossing-points.
 
-Revision ID: 0004
+Revision ID: 0006
 """
 
 from shared.migrations import run_sql
 
-revision = "0004"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

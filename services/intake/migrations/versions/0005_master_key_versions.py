@@ -2,13 +2,13 @@
 version of the master key it was made under, so the master key can be rotated (rewrap-keys)
 and the old one destroyed. Everything before was made under version 1.
 
-Revision ID: 0003
+Revision ID: 0005
 """
 
 from shared.migrations import run_sql
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
