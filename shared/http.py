@@ -32,9 +32,17 @@ class Problem(Exception):
     """An error the client can act on: what was wrong and what to do."""
 
     def __init__(
-        self, status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        kind: str = "about:blank",
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(detail)
+        self.headers = headers or {}
         self.status = status
         self.title = title
         self.detail = detail
@@ -84,7 +92,11 @@ def install_problem_details(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def problem(_: Request, error: Problem) -> JSONResponse:
-        return problem_response(error.status, error.title, error.detail, error.kind, **error.extra)
+        response = problem_response(
+            error.status, error.title, error.detail, error.kind, **error.extra
+        )
+        response.headers.update(error.headers)
+        return response
 
     @app.exception_handler(Conflict)
     async def contended(_: Request, error: Conflict) -> JSONResponse:

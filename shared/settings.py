@@ -67,13 +67,27 @@ class ServiceSettings(BaseSettings):
         gt=0,
         validation_alias="RATE_LIMIT_PER_SECOND",
         description="Requests per second each API key may keep sending, per service instance "
-        "(a batch counts as one; the operator key is not limited; see shared/ratelimit.py).",
+        "(a registration costs one per person it carries; the operator key is not limited; "
+        "see shared/ratelimit.py).",
     )
     rate_limit_burst: int = Field(
         default=500,
         ge=1,
         validation_alias="RATE_LIMIT_BURST",
         description="Requests an API key may send at once before the per-second rate applies.",
+    )
+    rate_limit_failed_auth_per_second: float = Field(
+        default=0.5,
+        gt=0,
+        validation_alias="RATE_LIMIT_FAILED_AUTH_PER_SECOND",
+        description="Failed authentications (401) per second one client address may keep "
+        "making; past them, keys this instance has not seen authenticate are refused with 429.",
+    )
+    rate_limit_failed_auth_burst: int = Field(
+        default=20,
+        ge=1,
+        validation_alias="RATE_LIMIT_FAILED_AUTH_BURST",
+        description="Failed authentications one client address may make at once.",
     )
     trace_database_statements: bool = Field(
         default=False,
