@@ -27,6 +27,7 @@ from services.intake.requests import (
     ConsentChange,
     Correction,
     NewPerson,
+    born_after_arrival,
 )
 from services.intake.search import details_of, index_entries
 from services.intake.vault import Vault
@@ -210,6 +211,10 @@ async def correct_details(
     old = current.get(correction.field)
     try:
         corrected = NewPerson.model_validate({**current, correction.field: correction.value})
+        if issues := born_after_arrival(
+            corrected.birth_date, row["arrival_date"], ("birth_date",)
+        ):
+            raise ValidationError.from_exception_data("NewPerson", issues)
     except ValidationError as error:
         raise InvalidCorrection(error) from error
     new = corrected.model_dump(mode="json")

@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 
 from services.intake.api.deps import (
     CurrentPartner,
@@ -103,6 +103,13 @@ async def post_batch(body: BatchRequest, request: Request, partner: CurrentPartn
     return {"counts": counts, "items": results}
 
 
+def _storable(moment: datetime | None) -> datetime | None:
+    """A moment Postgres can compare (years 1-9999 in UTC too): 9999-12-31T23:59-14:00 is not."""
+    if moment is not None and not 1 < moment.year < 9999:
+        raise ValueError("give a moment between the years 2 and 9998")
+    return moment
+
+
 def _people_in(item: BatchItem) -> int:
     """The people an item carries, counted before it is validated: a rejected item was work too."""
     members = item.arrival.get("members")
@@ -115,7 +122,9 @@ async def get_arrivals(
     partner: CurrentPartner,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[
-        datetime | None, Query(description="registered_at of the last case of the previous page")
+        datetime | None,
+        AfterValidator(_storable),
+        Query(description="registered_at of the last case of the previous page"),
     ] = None,
 ) -> list[dict[str, Any]]:
     """The cases you registered, newest first (operators: every case)."""
