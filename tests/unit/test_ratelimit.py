@@ -271,3 +271,24 @@ async def test_a_request_carrying_many_people_costs_a_token_each() -> None:
     assert int(second.headers["Retry-After"]) >= 1
     assert "carries 8 people" in second.json()["detail"]
     assert operator.status_code == 200
+
+
+def test_the_services_run_uvicorn_without_trusting_x_forwarded_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    import uvicorn
+
+    from shared import runtime
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(runtime, "configure_logging", lambda: None)
+    monkeypatch.setattr(runtime, "configure_tracing", lambda name: None)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
+    app = SimpleNamespace(state=SimpleNamespace(runtime=SimpleNamespace(name="intake")))
+
+    runtime.serve(app, Settings())  # type: ignore[arg-type]
+
+    assert started["proxy_headers"] is False  # the address is the TCP peer's
