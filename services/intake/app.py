@@ -211,9 +211,7 @@ async def correct_details(
     old = current.get(correction.field)
     try:
         corrected = NewPerson.model_validate({**current, correction.field: correction.value})
-        if issues := born_after_arrival(
-            corrected.birth_date, row["arrival_date"], ("birth_date",)
-        ):
+        if issues := born_after_arrival(corrected.birth_date, row["arrival_date"], ("birth_date",)):
             raise ValidationError.from_exception_data("NewPerson", issues)
     except ValidationError as error:
         raise InvalidCorrection(error) from error

@@ -207,8 +207,10 @@ async def test_a_flood_of_random_keys_is_refused_while_a_partner_is_answered(
         output, _ = await flooder.communicate()
 
     counts = {int(status): count for status, count in json.loads(output).items()}
-    print(f"\nflood of {sum(counts.values())} random keys in 9 s: {counts}; "
-          f"the partner's {len(latencies)} GETs: {figures()} (without the flood: {quiet})")
+    print(
+        f"\nflood of {sum(counts.values())} random keys in 9 s: {counts}; "
+        f"the partner's {len(latencies)} GETs: {figures()} (without the flood: {quiet})"
+    )
     assert partner_statuses == [200] * 30
     assert set(counts) == {401, 429}
     # the burst, the 50 in flight at once, and what refilled at one a second meanwhile

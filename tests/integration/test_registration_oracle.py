@@ -197,7 +197,8 @@ async def test_no_answer_tells_another_partners_person_from_no_person_at_all(
         ]
         answers = [await call for call in calls]
         return [_anonymised(a, target) for a in answers[:1]] + [
-            _anonymised(answers[1], case), *(_anonymised(a, target) for a in answers[2:])
+            _anonymised(answers[1], case),
+            *(_anonymised(a, target) for a in answers[2:]),
         ]
 
     existing = await probes(protected_id, arrival_id)

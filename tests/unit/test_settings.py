@@ -77,7 +77,13 @@ def test_the_development_operator_key_with_a_newline_is_refused_and_a_key_is_str
 
 @pytest.mark.parametrize(
     "weak",
-    ["operator", "changeme-please", "x" * 64, "passwordpasswordpassword", "abcabcabcabcabcabcabcabcabc"],
+    [
+        "operator",
+        "changeme-please",
+        "x" * 64,
+        "passwordpasswordpassword",
+        "abcabcabcabcabcabcabcabcabc",
+    ],
 )
 def test_a_short_or_repetitive_operator_key_is_refused_beyond_loopback(
     monkeypatch: pytest.MonkeyPatch, weak: str
