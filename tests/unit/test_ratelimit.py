@@ -108,7 +108,7 @@ def limited_app(registry: CollectorRegistry, **limits: float) -> FastAPI:
         "rate_limit_failed_auth_burst": 3,
         **limits,
     }
-    settings = Settings(operator_api_key="operator-key", **chosen)
+    settings = Settings.model_validate({"operator_api_key": "operator-key", **chosen})
     app.add_middleware(RateLimit, settings=settings, registry=registry)
 
     @app.get("/v1/own")
