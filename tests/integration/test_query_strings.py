@@ -5,6 +5,7 @@ term, or whatever a client put there by mistake. Spans from the three services i
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -67,11 +68,15 @@ async def test_no_server_span_of_any_service_holds_a_query_string(
 
 
 async def test_the_access_log_names_the_path_without_its_query(
-    services: RunningServices, capfd: pytest.CaptureFixture[str]
+    services: RunningServices,
 ) -> None:
     root = logging.getLogger()
     kept_handlers, kept_level = root.handlers[:], root.level
     configure_logging()
+    written = io.StringIO()
+    [handler] = root.handlers
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(written)  # the service's own handler and format, read back here
     try:
         async with (
             served_over_tcp(services.apps["intake"]) as url,
@@ -84,8 +89,7 @@ async def test_the_access_log_names_the_path_without_its_query(
         root.setLevel(kept_level)
 
     assert answer.status_code == 200
-    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines()
-             if line.startswith("{")]  # fmt: skip
+    lines = [json.loads(line) for line in written.getvalue().splitlines()]
     access = [line["message"] for line in lines if line["logger"] == "uvicorn.access"]
     assert any('"GET /v1/arrivals HTTP/1.1" 200' in message for message in access), access
     everything = json.dumps(lines, ensure_ascii=False)
