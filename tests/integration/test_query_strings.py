@@ -70,8 +70,10 @@ async def test_no_server_span_of_any_service_holds_a_query_string(
 async def test_the_access_log_names_the_path_without_its_query(
     services: RunningServices,
 ) -> None:
-    root = logging.getLogger()
-    kept_handlers, kept_level = root.handlers[:], root.level
+    root, access = logging.getLogger(), logging.getLogger("uvicorn.access")
+    kept_handlers, kept_level, kept_propagate = root.handlers[:], root.level, access.propagate
+    # a uvicorn started with access_log=False (an earlier test) stops the logger propagating
+    access.propagate = True
     configure_logging()
     written = io.StringIO()
     [handler] = root.handlers
@@ -87,6 +89,7 @@ async def test_the_access_log_names_the_path_without_its_query(
     finally:
         root.handlers[:] = kept_handlers
         root.setLevel(kept_level)
+        access.propagate = kept_propagate
 
     assert answer.status_code == 200
     lines = [json.loads(line) for line in written.getvalue().splitlines()]
