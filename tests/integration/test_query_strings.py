@@ -93,7 +93,7 @@ async def test_the_access_log_names_the_path_without_its_query(
 
     assert answer.status_code == 200
     lines = [json.loads(line) for line in written.getvalue().splitlines()]
-    access = [line["message"] for line in lines if line["logger"] == "uvicorn.access"]
-    assert any('"GET /v1/arrivals HTTP/1.1" 200' in message for message in access), access
+    logged = [line["message"] for line in lines if line["logger"] == "uvicorn.access"]
+    assert any('"GET /v1/arrivals HTTP/1.1" 200' in message for message in logged), logged
     everything = json.dumps(lines, ensure_ascii=False)
     assert "limit=7" not in everything and "1994-03-02" not in everything
