@@ -6,18 +6,19 @@ stream gives the units. Either both append or, on a refusal, neither; a concurre
 the recipient's stream makes the whole transaction start again (shared.decider.in_transaction).
 
 Many counters issue from one stock at once, so its writers queue instead of racing: each takes
-the stock's transaction lock (``in_stock_queue``) before it reads the stock, and holds it to its
-commit, so it decides on the latest stock and never loses the append's race. Issues at one site
-already queued, but by accident: the first of them to upsert the read models' row of the day's
-totals (site, item, day) held it to its commit (the distributions benchmark counts no rolled-back
-event at 10 counters, with or without this lock); a donation, a write-off or a read model
-without such a row would race again, and every loser would redo its whole request (key, rules,
-person, both appends) after a back-off. Per-counter allotments of the stock would let counters
-run side by side, but the vulnerable-first reserve and first expiring first out are rules of
-the whole stock, which an allotment cannot see; a group commit of concurrent issues
-would need several requests in one transaction, each with its own Idempotency-Key and refusal.
-The lock is taken after the recipient's decision, so only the stock's part and the commit wait
-in the queue; the append's version check stays, for a writer that skips the queue.
+the stock's transaction lock (``in_stock_queue``; an issue before its recipient's append) and
+holds it to its commit, so it decides on the latest stock and never loses the append's race.
+Issues at one site already queued, but by accident: the first of them to upsert the read
+models' row of the day's totals (site, item, day) held it to its commit (the distributions
+benchmark counts no rolled-back event at 10 counters, with or without this lock); a donation
+or a transfer took that row after its stock append, and an issue before, so the two could wait
+for each other until Postgres broke the deadlock (after a second) and one started again. Now
+every writer of a stock takes its lock before any of those rows. Per-counter allotments of the
+stock would let counters run side by side, but the vulnerable-first reserve and first expiring
+first out are rules of the whole stock, which an allotment cannot see; a group commit of
+concurrent issues would need several requests in one transaction, each with its own
+Idempotency-Key and refusal. The append's version check stays, for a writer that skips the
+queue.
 """
 
 from __future__ import annotations
@@ -180,8 +181,11 @@ async def issue_aid(
         rules, person, person_id, issue_id, quantity, site_id, OPERATOR, now
     )
     decider: Decider[Any, Any] = beneficiary if rules.per is IssuedPer.PERSON else household
+    # in the stock's queue before the recipient's append, whose read models' row of the day's
+    # totals for this site and item every writer of the stock takes too: one order, no deadlock
+    await lock_streams(conn, stock_id := stock_id_of(site_id, item))
     await execute(conn, store, decider, stream, command, causation)
     draw = stock_decision(rules, person, issue_id, quantity, site_id, OPERATOR, now)
-    await in_stock_queue(conn, store, stock_id_of(site_id, item), draw, causation)
+    await execute(conn, store, stock, stock_id, draw, causation)
     household_id = person.household_id if rules.per is IssuedPer.HOUSEHOLD else None
     return Issued(issue_id, person_id, household_id, item, quantity, site_id, now)
