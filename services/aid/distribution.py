@@ -43,7 +43,7 @@ from services.aid.domain.stock import (
     stock,
 )
 from services.aid.streams import load, lock_streams
-from shared.decider import Decider, execute
+from shared.decider import Decider, execute, load_state
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.aid import (
     AidItem,
@@ -175,16 +175,19 @@ async def issue_aid(
     """Issue an item to the person at the counter (for their household when the item counts per
     household). Raises Refused naming the rule, or ConcurrencyConflict to start again."""
     rules = await rules_of(conn, store, item)
-    person = await load(conn, store, beneficiary, str(person_id))
+    person, version = await load_state(conn, store, beneficiary, str(person_id))
     issue_id, causation = uuid4(), Causation.new()
     stream, command = recipient_decision(
         rules, person, person_id, issue_id, quantity, site_id, OPERATOR, now
     )
-    decider: Decider[Any, Any] = beneficiary if rules.per is IssuedPer.PERSON else household
+    per_person = rules.per is IssuedPer.PERSON
+    decider: Decider[Any, Any] = beneficiary if per_person else household
     # in the stock's queue before the recipient's append, whose read models' row of the day's
-    # totals for this site and item every writer of the stock takes too: one order, no deadlock
+    # totals for this site and item every writer of the stock takes too: one order, no deadlock;
+    # the person's stream, read above, is not read again in the queue (its append checks it)
     await lock_streams(conn, stock_id := stock_id_of(site_id, item))
-    await execute(conn, store, decider, stream, command, causation)
+    loaded = (person, version) if per_person else None
+    await execute(conn, store, decider, stream, command, causation, loaded=loaded)
     draw = stock_decision(rules, person, issue_id, quantity, site_id, OPERATOR, now)
     await execute(conn, store, stock, stock_id, draw, causation)
     household_id = person.household_id if rules.per is IssuedPer.HOUSEHOLD else None
