@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from services.aid.api import routers
 from services.aid.app import (
     close_entitlements,
+    consent_changed,
     correct_facts,
     end_residency,
     record_resident,
@@ -21,6 +22,7 @@ from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
+from services.aid.support import erase_person
 from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -30,11 +32,15 @@ from shared.schemas.housing import (
     HoldExpired,
     PersonCheckedIn,
     PersonCheckedOut,
+    PlaceFreedOnConsentWithdrawal,
 )
 from shared.schemas.intake import (
     ArrivalRegistered,
+    ConsentGiven,
+    ConsentWithdrawn,
     MergeUndone,
     PersonDeparted,
+    PersonErased,
     PersonFactsCorrected,
     PersonsMerged,
 )
@@ -66,9 +72,18 @@ def handler(store: EventStore) -> Handler:
                 conn, store, event.person_id, event.shelter_id, causation, now,
                 checked_in=isinstance(event, PersonCheckedIn),
             )  # fmt: skip
-        elif isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
-            # a check-out, a released hold or a no-show: they no longer sleep there
-            reason = event.reason if not isinstance(event, HoldExpired) else "no_show"
+        elif isinstance(
+            event, PersonCheckedOut | BedReleased | HoldExpired | PlaceFreedOnConsentWithdrawal
+        ):
+            # a check-out, a released hold, a no-show, a place given up with the consent to
+            # housing: they no longer sleep there
+            reason = (
+                event.reason
+                if isinstance(event, PersonCheckedOut | BedReleased)
+                else "no_show"
+                if isinstance(event, HoldExpired)
+                else "consent_withdrawn"
+            )
             await end_residency(
                 conn, store, event.person_id, event.shelter_id, reason, causation, now
             )
@@ -78,6 +93,10 @@ def handler(store: EventStore) -> Handler:
             await close_entitlements(
                 conn, store, event.duplicate_person_id, "merged", causation, now
             )
+        elif isinstance(event, PersonErased):
+            await erase_person(conn, store, event.person_id, causation, now)
+        elif isinstance(event, ConsentGiven | ConsentWithdrawn):
+            await consent_changed(conn, store, event, causation, now)
 
     return on_event
 

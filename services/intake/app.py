@@ -32,6 +32,7 @@ from services.intake.search import details_of, index_entries
 from services.intake.vault import Vault
 from shared.decider import DomainError, execute
 from shared.eventstore import Causation, EventStore
+from shared.idempotency import forget_requests_carrying
 from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
 
 DuplicateRule = Literal["same_document", "same_name_and_birth_date"]
@@ -106,6 +107,7 @@ async def register_arrival(
         arrival_date=request.arrival_date,
         crossing_point=request.crossing_point,
         now=now,
+        consents=tuple(ConsentPurpose(purpose) for purpose in dict.fromkeys(request.consents)),
     )
     causation = Causation.new()
     await execute(conn, store, arrival, str(arrival_id), command, causation, new_stream=True)
@@ -143,7 +145,34 @@ async def register_arrival(
         person_ids=[str(person_id) for person_id in person_ids],
         correlation_id=causation.correlation_id,
         possible_duplicates=flagged,
+        not_informed=not_informed(person_ids, command.consents),
     )
+
+
+#: what each service does for a person, and so what a person misses without agreeing to it
+SERVICE_PURPOSES = {
+    ConsentPurpose.HOUSING: "housing was not asked to place this person",
+    ConsentPurpose.AID: "aid was not asked to register this person (no food, items or support)",
+}
+
+
+def not_informed(
+    person_ids: list[UUID], consents: tuple[ConsentPurpose, ...]
+) -> list[dict[str, str]]:
+    """Per person and service left out for want of consent: why, and what to do about it."""
+    return [
+        {
+            "person_id": str(person_id),
+            "purpose": purpose.value,
+            "detail": f"{missing}: they have not agreed to the {purpose.value} purpose. When "
+            f"they agree, POST /v1/persons/{person_id}/consents with "
+            f'{{"purpose": "{purpose.value}", "given": true}}; {purpose.value} then takes them '
+            "in as if they arrived now.",
+        }
+        for person_id in person_ids
+        for purpose, missing in SERVICE_PURPOSES.items()
+        if purpose not in consents
+    ]
 
 
 async def change_consent(
@@ -232,19 +261,38 @@ async def undo_merge(
     return len(await execute(conn, store, person, str(duplicate), command, Causation.new()))
 
 
+async def merged_records(conn: asyncpg.Connection, person_id: UUID) -> list[UUID]:
+    """The records merged into a person, and into those, and so on: they go with the person's
+    erasure (a merge undone unlinks its record again)."""
+    rows = await conn.fetch(
+        """
+        WITH RECURSIVE merged (person_id) AS (
+            SELECT person_id FROM case_members WHERE merged_into = $1 AND status <> 'active'
+            UNION
+            SELECT c.person_id FROM case_members c JOIN merged m ON c.merged_into = m.person_id
+            WHERE c.status <> 'active'
+        )
+        SELECT person_id FROM merged ORDER BY person_id
+        """,
+        person_id,
+    )
+    return [row["person_id"] for row in rows]
+
+
 async def erase(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    vault: Vault,
-    person_id: UUID,
-    reason: str,
-    now: datetime,
+    conn: asyncpg.Connection, store: EventStore, vault: Vault, person_id: UUID, now: datetime
 ) -> int:
-    """Record the erasure and destroy the key, in one transaction: both or neither."""
-    command = Erase(person_id, reason, "operator", now)
-    appended = await execute(conn, store, person, str(person_id), command, Causation.new())
-    await vault.destroy_key(conn, person_id)
-    return len(appended)
+    """Erase a person and every record merged into them, in one transaction: each gets its
+    event (published: housing and aid forget them too), its key destroyed, and every stored
+    request that carried one of them neutralised. Returns how many events were recorded."""
+    people = [person_id, *await merged_records(conn, person_id)]
+    causation, recorded = Causation.new(), 0
+    for one in people:
+        command = Erase(one, "operator", now)
+        recorded += len(await execute(conn, store, person, str(one), command, causation))
+        await vault.destroy_key(conn, one)
+    await forget_requests_carrying(conn, people)
+    return recorded
 
 
 def describe(payload: Any | None) -> dict[str, Any] | None:

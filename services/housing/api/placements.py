@@ -74,7 +74,11 @@ FROM placements WHERE status = 'waiting'
 async def get_placement(person_id: UUID, request: Request) -> dict[str, Any]:
     """Where a person sleeps (held or checked in), or their place on the waitlist."""
     async with pool_of(request).acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM placements WHERE person_id = $1", person_id)
+        # a forgotten person (consent to housing withdrawn) looks as if never known; one who
+        # departed before keeps only that
+        row = await conn.fetchrow(
+            "SELECT * FROM placements WHERE person_id = $1 AND status <> 'forgotten'", person_id
+        )
         position = await conn.fetchval(
             f"SELECT position FROM ({_WAITLIST}) w WHERE person_id = $1", person_id
         )
@@ -88,7 +92,13 @@ async def get_history(person_id: UUID, request: Request) -> list[dict[str, Any]]
     """A person's placement history, oldest first."""
     async with pool_of(request).acquire() as conn:
         rows = await conn.fetch(
-            "SELECT * FROM placement_history WHERE person_id = $1 ORDER BY position, what",
+            """
+            SELECT h.at, h.what, h.shelter_id, h.unit_id, h.bed_number,
+                   coalesce(n.reason, h.reason) AS reason
+            FROM placement_history h LEFT JOIN move_notes n
+                 ON h.what = 'moved' AND n.person_id = h.person_id AND n.position = h.position
+            WHERE h.person_id = $1 ORDER BY h.position, h.what
+            """,
             person_id,
         )
     return [
