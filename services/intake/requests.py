@@ -161,10 +161,8 @@ class ArrivalRequest(RequestBody):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
     arrival_date: date
-    crossing_point: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=80),
-        Field(description="A crossing point's code, as GET /v1/crossing-points lists them."),
+    crossing_point: Annotated[  # a code GET /v1/crossing-points lists
+        str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=80)
     ]
     partner_reference: Text | None = Field(default=None, description="Your own case number.")
     keep_together: bool = True
