@@ -16,12 +16,12 @@ from hypothesis import event as note_event
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
 
-from services.aid.domain.beneficiary import (
+from services.aid.domain.beneficiary import beneficiary
+from services.aid.domain.beneficiary_commands import (
     CloseEntitlements,
     EndResidency,
     RecordResident,
     RegisterBeneficiary,
-    beneficiary,
 )
 from services.aid.domain.distribution import recipient_decision, stock_decision
 from services.aid.domain.household import household

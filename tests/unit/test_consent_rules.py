@@ -7,13 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from services.aid.domain.beneficiary import (
-    Beneficiary,
+from services.aid.domain.beneficiary import Beneficiary, beneficiary
+from services.aid.domain.beneficiary_commands import (
     ForgetBeneficiary,
     RecordResident,
     RegisterBeneficiary,
     UpdateBeneficiaryFacts,
-    beneficiary,
 )
 from services.aid.domain.rules import DEFAULT_RULES, Recipient, Refused, Rule, check_recipient
 from services.housing.domain.shelter import FreeWithoutConsent, shelter

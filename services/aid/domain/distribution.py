@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from services.aid.domain.beneficiary import Beneficiary, IssueAid
+from services.aid.domain.beneficiary import Beneficiary
+from services.aid.domain.beneficiary_commands import IssueAid
 from services.aid.domain.household import IssueHouseholdAid
 from services.aid.domain.rules import ItemRules, check_recipient
 from services.aid.domain.stock import DrawStock
