@@ -17,7 +17,8 @@ from services.aid.domain.beneficiary_commands import (
     RegisterBeneficiary,
     UpdateBeneficiaryFacts,
 )
-from services.aid.domain.rules import DEFAULT_RULES, ItemRules, Refused, Rule
+from services.aid.domain.item_rules import DEFAULT_RULES, ItemRules
+from services.aid.domain.rules import Refused, Rule
 from shared.decider import DomainError
 from shared.schemas.aid import (
     AidIssued,

@@ -25,7 +25,8 @@ from services.aid.domain.beneficiary_commands import (
 )
 from services.aid.domain.distribution import recipient_decision, stock_decision
 from services.aid.domain.household import household
-from services.aid.domain.rules import ItemRules, local_day
+from services.aid.domain.item_rules import ItemRules
+from services.aid.domain.rules import local_day
 from services.aid.domain.stock import ReceiveDonation, TransferIn, TransferOut, WriteOff, stock
 from shared.decider import Decider, DomainError
 from shared.schemas.aid import (

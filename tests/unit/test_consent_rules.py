@@ -14,7 +14,8 @@ from services.aid.domain.beneficiary_commands import (
     RegisterBeneficiary,
     UpdateBeneficiaryFacts,
 )
-from services.aid.domain.rules import DEFAULT_RULES, Recipient, Refused, Rule, check_recipient
+from services.aid.domain.item_rules import DEFAULT_RULES
+from services.aid.domain.rules import Recipient, Refused, Rule, check_recipient
 from services.housing.domain.shelter import FreeWithoutConsent, shelter
 from services.housing.domain.waitlist import Forget, Waitlist, waitlist
 from shared.schemas.aid import (

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from services.aid.domain.rules import ItemRules
+from services.aid.domain.item_rules import ItemRules
 from shared.schemas.aid import AidItem
 from shared.schemas.intake import AgeBand, NeedCode
 

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.aid.domain.rules import PERISHABLE, UNITS, Refused, Rule, local_day
+from services.aid.domain.item_rules import PERISHABLE, UNITS
+from services.aid.domain.rules import Refused, Rule, local_day
 from shared.decider import Decider, DomainError
 from shared.schemas.aid import (
     AidItem,
