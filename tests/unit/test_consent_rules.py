@@ -16,7 +16,8 @@ from services.aid.domain.beneficiary_commands import (
 )
 from services.aid.domain.item_rules import DEFAULT_RULES
 from services.aid.domain.rules import Recipient, Refused, Rule, check_recipient
-from services.housing.domain.shelter import FreeWithoutConsent, shelter
+from services.housing.domain.shelter import shelter
+from services.housing.domain.shelter_commands import FreeWithoutConsent
 from services.housing.domain.waitlist import Forget, Waitlist, waitlist
 from shared.schemas.aid import (
     AidIssued,
