@@ -183,7 +183,7 @@ async def test_a_person_who_withdraws_the_consent_to_housing_leaves_no_move_reas
     await withdraw(services, person_id, "housing")
 
     async def notes_gone() -> bool:
-        return await services.pool("housing").fetchval(notes, UUID(person_id)) == 0
+        return bool(await services.pool("housing").fetchval(notes, UUID(person_id)) == 0)
 
     await eventually(notes_gone, what="housing to forget the move reason")
     retried = await services.housing.post(f"/v1/persons/{person_id}/move", json=move,
