@@ -16,7 +16,8 @@ from uuid import UUID
 
 import asyncpg
 
-from services.aid.domain.beneficiary import ForgetBeneficiary, beneficiary
+from services.aid.domain.beneficiary import beneficiary
+from services.aid.domain.beneficiary_commands import ForgetBeneficiary
 from services.aid.erased import remember_erased
 from services.aid.request_details import forget_person
 from services.aid.support import withdraw_requests_of
