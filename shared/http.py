@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,8 +24,8 @@ from shared.idempotency import (
     request_fingerprint,
     run_once,
 )
+from shared.openapi import PROBLEM_JSON, SCHEME, document_problems
 
-PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
 
@@ -62,7 +63,9 @@ def json_pointer(location: tuple[int | str, ...]) -> str:
 
 
 def install_problem_details(app: FastAPI) -> None:
-    """Every error leaves as ``application/problem+json`` naming what and where."""
+    """Every error leaves as ``application/problem+json`` naming what and where, and the
+    OpenAPI document says so."""
+    document_problems(app)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -122,7 +125,15 @@ def require_operator(expected: SecretStr, given: str | None) -> None:
         raise Problem(401, "Unknown API key", "The X-API-Key is not a valid operator key.")
 
 
-ApiKeyHeader = Annotated[str | None, Header(alias="X-API-Key")]
+#: the caller's key, declared as a security scheme: /docs offers Authorize, and each route that
+#: takes it lists it under ``security``; a missing key is ours to refuse (401 problem details)
+API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name=SCHEME,
+    description="A partner's key, or the coordination centre's operator key.",
+    auto_error=False,
+)
+ApiKeyHeader = Annotated[str | None, Security(API_KEY)]
 
 
 #: a batch of 1,000 arrivals is about 1-2 MB; anything far larger is refused before it is read
