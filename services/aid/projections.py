@@ -112,12 +112,12 @@ async def _beneficiary(conn: asyncpg.Connection, event: DomainEvent) -> None:
         await conn.execute(
             """
             INSERT INTO beneficiaries (person_id, shelter_id, resident_since, status)
-            VALUES ($1, $2, $3, 'resident')
+            VALUES ($1, $2, $3, $4)
             ON CONFLICT (person_id) DO UPDATE
             SET shelter_id = EXCLUDED.shelter_id, resident_since = EXCLUDED.resident_since,
-                status = 'resident'
+                status = EXCLUDED.status
             """,
-            event.person_id, event.shelter_id, event.occurred_at,
+            event.person_id, event.shelter_id, event.occurred_at, residency_of(event),
         )  # fmt: skip
     elif isinstance(event, EntitlementGranted):
         await conn.execute(
@@ -155,6 +155,11 @@ async def _beneficiary(conn: asyncpg.Connection, event: DomainEvent) -> None:
             """,
             event.person_id, event.reason,
         )  # fmt: skip
+
+
+def residency_of(event: ResidentRecorded) -> str:
+    """A place held for the person, or the person checked in: the beneficiary's status."""
+    return "checked_in" if event.checked_in else "held"
 
 
 # --- item rules and stock ------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -47,6 +47,18 @@ def rules_json(rules: ItemRules) -> dict[str, Any]:
     }
 
 
+#: where a person stands with housing, in the README's words
+Residency = Literal["held", "checked_in", "none"]
+
+
+def residency_from(status: str, shelter_id: UUID | None) -> Residency:
+    if shelter_id is None:
+        return "none"
+    # "resident" is what rows projected before the two were told apart say: a rebuild
+    # (python -m services.aid.cli rebuild) tells them apart; until then, the safer of the two
+    return "checked_in" if status == "checked_in" else "held"
+
+
 async def entitlements(
     conn: asyncpg.Connection, person_id: UUID, now: datetime
 ) -> dict[str, Any] | None:
@@ -69,10 +81,11 @@ async def entitlements(
         household,
     )
     status = person["status"]
+    residency = residency_from(status, person["shelter_id"])
     recipient = Recipient(
         known=person["registered_at"] is not None or person["shelter_id"] is not None,
         closed=status if status in ("departed", "merged") else None,
-        resident=person["shelter_id"] is not None,
+        resident=residency == "checked_in",  # as the domain decides: checked in, not held
         household_id=household,
         vulnerable=person["vulnerable"],
     )
@@ -105,7 +118,10 @@ async def entitlements(
         "arrival_id": str(household) if household else None,
         "age_band": person["age_band"],
         "vulnerable": person["vulnerable"],
-        "resident": person["shelter_id"] is not None,
+        # the README's words: a place held (entitled to food from the first night), or checked
+        # in (a resident, for resident-only items), or neither
+        "residency": residency,
+        "resident": residency == "checked_in",
         "status": status,
         "shelter_id": str(person["shelter_id"]) if person["shelter_id"] else None,
         "entitlements": [{"item": row["item"], "per_day": row["per_day"]} for row in granted],

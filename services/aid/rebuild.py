@@ -28,6 +28,7 @@ from services.aid.projections import (
     offer_details_of,
     request_details_of,
     request_status_after,
+    residency_of,
     rule_of,
     stock_of,
 )
@@ -226,7 +227,7 @@ class AidReadModels:
             person.age_band, person.vulnerable = event.age_band.value, event.vulnerable
         elif isinstance(event, ResidentRecorded):
             person.shelter_id, person.resident_since = event.shelter_id, event.occurred_at
-            person.status = "resident"
+            person.status = residency_of(event)
         elif isinstance(event, ResidencyEnded | EntitlementsClosed):
             # no longer housed: checked out, or gone (departed, merged)
             person.shelter_id = person.resident_since = None
