@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from services.aid.domain.beneficiary import RESIDENT_ENTITLEMENTS
+from services.aid.domain.beneficiary import RESIDENT_ENTITLEMENTS, residency_of
 from services.aid.domain.rules import local_day
 from services.aid.events import OfferDetailsRecorded, SupportRequestDetailsRecorded
 from shared.eventstore import RecordedEvent
@@ -155,11 +155,6 @@ async def _beneficiary(conn: asyncpg.Connection, event: DomainEvent) -> None:
             """,
             event.person_id, event.reason,
         )  # fmt: skip
-
-
-def residency_of(event: ResidentRecorded) -> str:
-    """A place held for the person, or the person checked in: the beneficiary's status."""
-    return "checked_in" if event.checked_in else "held"
 
 
 # --- item rules and stock ------------------------------------------------------------------

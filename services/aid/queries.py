@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from services.aid.domain.beneficiary import residency_from
 from services.aid.domain.rules import DEFAULT_RULES, UNITS, Issue, ItemRules, Recipient, outlook
 from shared.schemas.aid import AidItem, IssuedPer
 
@@ -47,16 +48,16 @@ def rules_json(rules: ItemRules) -> dict[str, Any]:
     }
 
 
-#: where a person stands with housing, in the README's words
-Residency = Literal["held", "checked_in", "none"]
-
-
-def residency_from(status: str, shelter_id: UUID | None) -> Residency:
-    if shelter_id is None:
-        return "none"
-    # "resident" is what rows projected before the two were told apart say: a rebuild
-    # (python -m services.aid.cli rebuild) tells them apart; until then, the safer of the two
-    return "checked_in" if status == "checked_in" else "held"
+def recipient_of(person: asyncpg.Record) -> Recipient:
+    """The person as the rules see them: a resident once checked in, as the domain decides."""
+    status = person["status"]
+    return Recipient(
+        known=person["registered_at"] is not None or person["shelter_id"] is not None,
+        closed=status if status in ("departed", "merged") else None,
+        resident=residency_from(status, person["shelter_id"]) == "checked_in",
+        household_id=person["arrival_id"],
+        vulnerable=person["vulnerable"],
+    )
 
 
 async def entitlements(
@@ -80,15 +81,7 @@ async def entitlements(
         person_id,
         household,
     )
-    status = person["status"]
-    residency = residency_from(status, person["shelter_id"])
-    recipient = Recipient(
-        known=person["registered_at"] is not None or person["shelter_id"] is not None,
-        closed=status if status in ("departed", "merged") else None,
-        resident=residency == "checked_in",  # as the domain decides: checked in, not held
-        household_id=household,
-        vulnerable=person["vulnerable"],
-    )
+    recipient = recipient_of(person)
     upcoming = []
     for item, rules in (await rules_by_item(conn)).items():
         counted = [
@@ -118,11 +111,9 @@ async def entitlements(
         "arrival_id": str(household) if household else None,
         "age_band": person["age_band"],
         "vulnerable": person["vulnerable"],
-        # the README's words: a place held (entitled to food from the first night), or checked
-        # in (a resident, for resident-only items), or neither
-        "residency": residency,
+        "residency": (residency := residency_from(person["status"], person["shelter_id"])),
         "resident": residency == "checked_in",
-        "status": status,
+        "status": person["status"],
         "shelter_id": str(person["shelter_id"]) if person["shelter_id"] else None,
         "entitlements": [{"item": row["item"], "per_day": row["per_day"]} for row in granted],
         "received": [

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.aid.domain.beneficiary import residency_of
 from services.aid.domain.rules import local_day
 from services.aid.events import OfferDetailsRecorded, SupportRequestDetailsRecorded
 from services.aid.projections import (
@@ -28,7 +29,6 @@ from services.aid.projections import (
     offer_details_of,
     request_details_of,
     request_status_after,
-    residency_of,
     rule_of,
     stock_of,
 )

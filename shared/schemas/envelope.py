@@ -64,3 +64,10 @@ class Envelope(BaseModel):
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> Envelope:
         return cls.model_validate(dict(headers))
+
+
+def journey_headers(metadata: Mapping[str, str | None]) -> list[tuple[str, bytes]]:
+    """The correlation and causation ids of an append's metadata as Kafka headers, under
+    their first names and then as CloudEvents extensions, in the order ``headers`` gives."""
+    ids = [(name, str(metadata[name]).encode()) for name in EXTENSIONS if metadata.get(name)]
+    return [*ids, *((EXTENSIONS[name], value) for name, value in ids)]

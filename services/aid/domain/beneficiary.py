@@ -29,6 +29,21 @@ from shared.schemas.intake import AgeBand, NeedCode
 #: what every resident may receive from the first night on
 RESIDENT_ENTITLEMENTS: tuple[tuple[AidItem, int], ...] = ((AidItem.FOOD_PARCEL, 1),)
 
+#: where a person stands with housing, in the README's words
+Residency = Literal["held", "checked_in", "none"]
+
+
+def residency_of(event: ResidentRecorded) -> Residency:
+    """A place held for the person, or the person checked in (a resident, as ``decide`` says)."""
+    return "checked_in" if event.checked_in else "held"
+
+
+def residency_from(status: str, shelter_id: UUID | None) -> Residency:
+    """From a read-model row; "resident", what rows projected before held and checked in were
+    told apart say, reads as the safer "held" until a rebuild tells them apart."""
+    return "none" if shelter_id is None else "checked_in" if status == "checked_in" else "held"
+
+
 ClosedReason = Literal["departed", "merged"]
 #: housing's reason code for a check-out, recorded as given
 CheckOutReason = str
