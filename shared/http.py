@@ -24,7 +24,8 @@ from shared.idempotency import (
     request_fingerprint,
     run_once,
 )
-from shared.openapi import PROBLEM_JSON, SCHEME, document_problems
+from shared.openapi import PROBLEM_JSON as PROBLEM_JSON  # where the services import it from
+from shared.openapi import SCHEME, document_problems
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import iuliia
-from iuliia.schema import TranslitSchema
+import iuliia  # type: ignore[import-untyped]
+from iuliia.schema import TranslitSchema  # type: ignore[import-untyped]
 
 #: Kazakh letters -> the Russian ones the Russian schemas know (Нұрлан -> Нурлан)
 _KAZAKH_TO_RUSSIAN = str.maketrans(

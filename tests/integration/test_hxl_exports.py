@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import uuid4
 
-import hxl
+import hxl  # type: ignore[import-untyped]
 import pytest
 
 from services.aid.domain.rules import local_day

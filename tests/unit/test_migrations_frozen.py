@@ -21,7 +21,7 @@ ALLOWED = {
 
 
 def imports_of(path: Path) -> list[tuple[str, str]]:
-    found = []
+    found: list[tuple[str, str]] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             found.extend((node.module or "", alias.name) for alias in node.names)

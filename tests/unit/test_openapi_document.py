@@ -11,9 +11,9 @@ import pytest
 
 from shared.openapi import PROBLEM_JSON, PROBLEM_SCHEMA
 from tests.conftest import build_app
-from tests.unit.test_asyncapi import SETTINGS
 
 SERVICES = ("intake", "housing", "aid")
+SETTINGS = {"database_url": "postgresql://unused/none", "http_port": 0}  # never started
 #: routes anyone may call: probes and contracts
 PUBLIC = {"/healthz", "/readyz", "/asyncapi.json"}
 
