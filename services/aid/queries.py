@@ -10,7 +10,8 @@ from uuid import UUID
 
 import asyncpg
 
-from services.aid.domain.beneficiary import residency_from
+from services.aid.domain.beneficiary import NO_CONSENT
+from services.aid.domain.residency import residency_from
 from services.aid.domain.rules import DEFAULT_RULES, UNITS, Issue, ItemRules, Recipient, outlook
 from shared.schemas.aid import AidItem, IssuedPer
 
@@ -57,6 +58,7 @@ def recipient_of(person: asyncpg.Record) -> Recipient:
         resident=residency_from(status, person["shelter_id"]) == "checked_in",
         household_id=person["arrival_id"],
         vulnerable=person["vulnerable"],
+        agreed=status != NO_CONSENT,
     )
 
 

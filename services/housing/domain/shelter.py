@@ -30,6 +30,7 @@ from shared.schemas.housing import (
     HostOfferWithdrawn,
     PersonCheckedIn,
     PersonCheckedOut,
+    PlaceFreedOnConsentWithdrawal,
     ReleaseReason,
     Requirements,
     ShelterClosed,
@@ -152,6 +153,16 @@ class Release:
 
 
 @dataclass(frozen=True)
+class FreeWithoutConsent:
+    """The person withdrew their consent to housing: free their place here, held or taken."""
+
+    shelter_id: UUID
+    person_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
 class ExpireHolds:
     shelter_id: UUID
     actor: str
@@ -161,6 +172,7 @@ class ExpireHolds:
 ShelterCommand = (
     OpenShelter | OfferHostPlace | VerifyHostOffer | WithdrawHostOffer | AddUnit
     | ChangeCapacity | CloseShelter | AssignPlaces | CheckIn | CheckOut | Release | ExpireHolds
+    | FreeWithoutConsent
 )  # fmt: skip
 
 # --- state -------------------------------------------------------------------------------
@@ -273,6 +285,12 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
         if found is None or not found[1].checked_in:
             raise NotHere(f"person {command.person_id} is not checked in here")
         return [_free(state, found[0], found[1], command.reason, at)]
+    if isinstance(command, FreeWithoutConsent):
+        if found is None:
+            return []
+        (unit_id, number), place = found
+        return [PlaceFreedOnConsentWithdrawal(**at, unit_id=unit_id, bed_number=number,
+                person_id=command.person_id, checked_in=place.checked_in)]  # fmt: skip
     if isinstance(command, Release):
         if found is None:
             return []
@@ -417,7 +435,8 @@ def evolve(state: Shelter, event: DomainEvent) -> Shelter:
     if isinstance(event, PersonCheckedIn):
         key = (event.unit_id, event.bed_number)
         return replace(state, beds=state.beds.check_in(key, event.occurred_at))
-    if isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
+    if isinstance(event, PersonCheckedOut | BedReleased | HoldExpired
+                  | PlaceFreedOnConsentWithdrawal):  # fmt: skip
         return replace(state, beds=state.beds.free((event.unit_id, event.bed_number)))
     return state
 
