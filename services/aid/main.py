@@ -22,6 +22,7 @@ from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
+from services.aid.support import erase_person
 from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -39,6 +40,7 @@ from shared.schemas.intake import (
     ConsentWithdrawn,
     MergeUndone,
     PersonDeparted,
+    PersonErased,
     PersonFactsCorrected,
     PersonsMerged,
 )
@@ -91,6 +93,8 @@ def handler(store: EventStore) -> Handler:
             await close_entitlements(
                 conn, store, event.duplicate_person_id, "merged", causation, now
             )
+        elif isinstance(event, PersonErased):
+            await erase_person(conn, store, event.person_id, causation, now)
         elif isinstance(event, ConsentGiven | ConsentWithdrawn):
             await consent_changed(conn, store, event, causation, now)
 
