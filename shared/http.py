@@ -53,6 +53,13 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def stored_answer(status_code: int, content: Any) -> JSONResponse:
+    """A POST's answer, first or replayed: a refusal kept with its key (a 422, or the 410 of a
+    request whose person was erased) leaves as problem details, as the OpenAPI says."""
+    media_type = PROBLEM_JSON if status_code >= 400 else "application/json"
+    return JSONResponse(content, status_code=status_code, media_type=media_type)
+
+
 def json_pointer(location: tuple[int | str, ...]) -> str:
     """``("body", "members", 0, "age")`` -> ``#/members/0/age`` (RFC 6901, as RFC 9457 shows)."""
     parts = list(location)

@@ -5,7 +5,8 @@ security scheme, so that /docs offers its Authorize button.
 The error statuses of an operation follow from what the operation takes, the way
 shared/http.py and the middlewares answer them: a key (401, 403, 429), parameters or a body
 (422), a body (400 unreadable, 413 too large), a path id or a body naming records (404), an
-``Idempotency-Key`` (409 reused for another body, 503 when one record is too contended).
+``Idempotency-Key`` (409 reused for another body, 410 a retry whose person was erased since,
+503 when one record is too contended).
 Routes may declare more with :func:`problem_responses`.
 """
 
@@ -55,6 +56,7 @@ EXAMPLES: dict[int, tuple[str, str]] = {
     403: ("Not allowed", "This key may not do this; ask the coordination centre."),
     404: ("Not found", "No such record, or not one of yours."),
     409: ("Idempotency-Key reused", "The key was already used for a different request body."),
+    410: ("Erased", "A person this request carried was erased; send a new request if needed."),
     413: ("Request body too large", "The body exceeds 4194304 bytes; split it."),
     422: ("Invalid request", "1 field(s) are invalid: #/members/0/sex. Correct them."),
     429: ("Too many requests", "Over this key's rate; retry after the Retry-After seconds."),
@@ -97,8 +99,8 @@ def implied_statuses(operation: dict[str, Any], path: str) -> set[int]:
         statuses |= {400, 413}
     if "{" in path or "requestBody" in operation:  # a body names records too (a merge's persons)
         statuses.add(404)
-    if "Idempotency-Key" in names:
-        statuses |= {409, 503}
+    if "Idempotency-Key" in names:  # reused for another body; busy; its person since erased
+        statuses |= {409, 410, 503}
     return statuses
 
 

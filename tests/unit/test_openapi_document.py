@@ -9,6 +9,7 @@ import httpx
 import jsonschema_rs
 import pytest
 
+from shared.http import stored_answer
 from shared.openapi import PROBLEM_JSON, PROBLEM_SCHEMA
 from tests.conftest import build_app
 
@@ -75,3 +76,12 @@ async def test_the_docs_page_is_served_with_the_document_it_authorises_against()
     assert page.status_code == 200
     assert "/openapi.json" in page.text
     assert "ApiKey" in served["components"]["securitySchemes"]
+
+
+def test_a_stored_refusal_replays_as_problem_details_and_a_success_as_json() -> None:
+    refused = stored_answer(410, {"type": "urn:x", "title": "Erased", "status": 410, "detail": "."})
+    created = stored_answer(201, {"arrival_id": "a"})
+    assert refused.media_type == PROBLEM_JSON and refused.status_code == 410
+    assert created.media_type == "application/json"
+    idempotent = document("intake")["paths"]["/v1/arrivals"]["post"]["responses"]
+    assert {"409", "410", "503"} <= set(idempotent)
