@@ -26,8 +26,8 @@ from shared.idempotency import (
     ids_in,
     run_once,
 )
+from shared.openapi import KEY_HELP, SCHEME, document_problems
 from shared.openapi import PROBLEM_JSON as PROBLEM_JSON  # where the services import it from
-from shared.openapi import SCHEME, document_problems
 
 log = logging.getLogger(__name__)
 
@@ -149,12 +149,7 @@ def require_operator(expected: SecretStr, given: str | None) -> None:
 
 #: the caller's key, declared as a security scheme: /docs offers Authorize, and each route that
 #: takes it lists it under ``security``; a missing key is ours to refuse (401 problem details)
-API_KEY = APIKeyHeader(
-    name="X-API-Key",
-    scheme_name=SCHEME,
-    description="A partner's key, or the coordination centre's operator key.",
-    auto_error=False,
-)
+API_KEY = APIKeyHeader(name="X-API-Key", scheme_name=SCHEME, description=KEY_HELP, auto_error=False)
 ApiKeyHeader = Annotated[str | None, Security(API_KEY)]
 
 

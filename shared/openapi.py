@@ -20,6 +20,7 @@ from fastapi.openapi.utils import get_openapi
 
 PROBLEM_JSON = "application/problem+json"
 SCHEME = "ApiKey"
+KEY_HELP = "A partner's key, or the coordination centre's operator key."
 PROBLEM_REF = "#/components/schemas/Problem"
 
 #: RFC 9457 §3, with the ``errors`` list our 422 answers carry
