@@ -11,8 +11,7 @@ import asyncpg
 from services.intake.app import describe, readable_by
 from services.intake.events import PersonalDetailsCorrected
 from services.intake.partners import Partner
-from services.intake.search import normalised_document
-from services.intake.transliteration import name_tokens
+from services.intake.search import name_terms, normalised_document
 from services.intake.vault import Vault
 from shared.eventstore import EventStore
 
@@ -177,30 +176,32 @@ async def search_persons(
 ) -> list[dict[str, Any]]:
     """Persons whose names hold every word of ``name`` (either script), or who carry the
     document number: matched on blind indexes, never on stored names."""
-    plain = [("name", token) for token in name_tokens(name)]
-    if document and normalised_document(document):
-        plain.append(("document", normalised_document(document)))
-    if not plain:
+    # under every configured master key version: a person not yet rewrapped (rewrap-keys) is
+    # indexed under an older one, and matches when every term matches under that one version
+    wanted: list[tuple[int, str, str]] = []  # (term, kind, hash): a term is met by any spelling
+    for version in vault.versions:
+        terms = [(term, "name", value) for term, value in name_terms(vault, name, version)]
+        if document and normalised_document(document):
+            number = terms[-1][0] + 1 if terms else 0
+            blind = vault.blind("document", normalised_document(document), version)
+            terms.append((number, "document", blind))
+        wanted.extend(terms)
+    if not wanted:
         return []
-    # under every configured master key version: a person not yet rewrapped is indexed under
-    # an older one, and matches when all the words match under that one version
-    wanted = [
-        (kind, vault.blind(kind, value, version))
-        for version in vault.versions
-        for kind, value in plain
-    ]
     rows = await conn.fetch(
         f"""
         {_MEMBER_SELECT}
         WHERE m.person_id IN (
-            SELECT person_id FROM person_index
-            WHERE (kind, value) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-            GROUP BY person_id, key_version HAVING count(*) = $3)
-        ORDER BY m.person_id LIMIT $4
+            SELECT i.person_id FROM person_index i
+            JOIN unnest($1::int[], $2::text[], $3::text[]) AS w(term, kind, value)
+              ON (i.kind, i.value) = (w.kind, w.value)
+            GROUP BY i.person_id, i.key_version HAVING count(DISTINCT w.term) = $4)
+        ORDER BY m.person_id LIMIT $5
         """,
-        [kind for kind, _ in wanted],
-        [value for _, value in wanted],
-        len(set(plain)),
+        [term for term, _, _ in wanted],
+        [kind for _, kind, _ in wanted],
+        [value for _, _, value in wanted],
+        max(term for term, _, _ in wanted) + 1,
         limit,
     )
     return [

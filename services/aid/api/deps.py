@@ -23,7 +23,6 @@ from services.aid.domain.rules import Refused, Rule
 from shared.decider import DomainError
 from shared.eventstore import EventStore
 from shared.http import (
-    PROBLEM_JSON,
     ApiKeyHeader,
     IdempotencyKeyHeader,
     Problem,
@@ -31,6 +30,7 @@ from shared.http import (
     keys_match,
     once_per_key,
     require_operator,
+    stored_answer,
 )
 
 #: problem type of a request refused by a rule of the domain
@@ -128,5 +128,4 @@ async def answer(
             return 422, refusal(error)
 
     outcome = await once_per_key(pool_of(request), actor, key, request, body, decided)
-    media_type = PROBLEM_JSON if outcome.status_code >= 400 else "application/json"
-    return JSONResponse(outcome.response, status_code=outcome.status_code, media_type=media_type)
+    return stored_answer(outcome.status_code, outcome.response)
