@@ -132,7 +132,7 @@ async def register_arrival(
             sealed=await vault.seal(conn, member.person_id, payload, new_person=True),
             consents=consents,
             duplicates=tuple(duplicates),
-            actor=f"partner:{partner.partner_id}",
+            actor=partner.actor if partner.device_id else f"partner:{partner.partner_id}",
             now=now,
         )
         await execute(

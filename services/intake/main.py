@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake.api import routers
+from services.intake.api import languages, routers
 from services.intake.events import INTAKE_EVENT_TYPES
 from services.intake.metrics import register as register_metrics
 from services.intake.projections import projector
@@ -47,6 +47,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.store = event_store(app.state.vault)
     for router in routers:
         app.include_router(router)
+    languages.install(app)
     return app
 
 

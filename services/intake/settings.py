@@ -15,6 +15,9 @@ class IntakeSettings(ServiceSettings):
     database_url: str = "postgresql://postgres@127.0.0.1:5433/intake"
     http_port: int = 8001
     master_key: SecretStr = SecretStr(DEVELOPMENT_MASTER_KEY)
+    #: where the field app (served at /app) finds housing and aid; their CORS admits this origin
+    fieldapp_housing_url: str = "http://127.0.0.1:8002"
+    fieldapp_aid_url: str = "http://127.0.0.1:8003"
 
     @model_validator(mode="after")
     def _no_development_master_key_beyond_loopback(self) -> IntakeSettings:

@@ -1,8 +1,11 @@
 """Intake's HTTP API: arrivals (partners), persons (partners and operators), partners
-(operators)."""
+(operators), devices and spreadsheet imports (partners), the field app."""
 
 from services.intake.api.arrivals import router as arrivals
+from services.intake.api.devices import router as devices
+from services.intake.api.fieldapp import router as fieldapp
+from services.intake.api.imports import router as imports
 from services.intake.api.partners import router as partners
 from services.intake.api.persons import router as persons
 
-routers = (arrivals, persons, partners)
+routers = (arrivals, imports, persons, partners, devices, fieldapp)
