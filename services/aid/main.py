@@ -7,6 +7,7 @@ from pathlib import Path
 
 import asyncpg
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from services.aid.api import routers
 from services.aid.app import (
@@ -101,6 +102,12 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
         "distributions to people and households, support for onward travel and jobs, and daily "
         "totals with HXL hashtags. Publishes aid.events.v1 (pseudonymous ids only).",
     )
+    # the field app, served by intake on another origin, calls this service from the browser
+    app.add_middleware(
+        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        allow_headers=["X-API-Key", "Idempotency-Key", "Content-Type", "Accept-Language"],
+        max_age=600,
+    )  # fmt: skip
     app.state.store = store
     for router in routers:
         app.include_router(router)

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from services.housing import board
 from services.housing.api import routers
@@ -88,6 +89,12 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         "that keep groups together, the waitlist, holds, check-in and check-out. Publishes "
         "housing.events.v1.",
     )
+    # the field app, served by intake on another origin, calls this service from the browser
+    app.add_middleware(
+        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        allow_headers=["X-API-Key", "Idempotency-Key", "Content-Type", "Accept-Language"],
+        max_age=600,
+    )  # fmt: skip
     app.state.store = store
     app.state.holds = holds
     app.state.expire_due_holds = expire_due_holds

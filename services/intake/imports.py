@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -68,7 +67,7 @@ class Refusal:
 def cells(content: bytes) -> list[list[Any]]:
     """Every row of the first sheet (XLSX) or of the text (CSV: comma or semicolon, UTF-8 or
     Windows-1251, as Excel saves them in Russian)."""
-    if zipfile.is_zipfile(io.BytesIO(content)):
+    if content.startswith(b"PK\x03\x04"):  # a zip archive, as every XLSX is
         try:
             sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
         except Exception as error:  # a zip that is no workbook

@@ -7,5 +7,6 @@ from services.intake.api.fieldapp import router as fieldapp
 from services.intake.api.imports import router as imports
 from services.intake.api.partners import router as partners
 from services.intake.api.persons import router as persons
+from services.intake.api.placements import router as placements
 
-routers = (arrivals, imports, persons, partners, devices, fieldapp)
+routers = (arrivals, imports, placements, persons, partners, devices, fieldapp)
