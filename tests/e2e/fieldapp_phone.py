@@ -47,8 +47,11 @@ class Phone:
     app: str
 
     @classmethod
-    def open(cls, browser: Browser, app: str, locale: str = "ru-RU") -> Phone:
-        context = browser.new_context(viewport=PHONE, locale=locale, service_workers="allow")
+    def open(cls, browser: Browser, app: str, locale: str = "ru-RU", axe: bool = False) -> Phone:
+        # axe-core is injected as an inline script, which the app's CSP rightly refuses
+        context = browser.new_context(
+            viewport=PHONE, locale=locale, service_workers="allow", bypass_csp=axe
+        )
         page = context.new_page()
         return cls(context, page, app)
 
@@ -71,8 +74,12 @@ class Phone:
         # the service worker has the shell before the test takes the network away
         page.wait_for_function("navigator.serviceWorker.controller !== null")
 
-    def unlock(self) -> None:
+    def unlock_screen_shown(self) -> None:
         self.page.wait_for_selector("#screen-unlock:not([hidden])")
+        self.ready()
+
+    def unlock(self) -> None:
+        self.unlock_screen_shown()
         self.page.fill("#unlock-pin", PIN)
         self.page.click("#unlock-form button[type=submit]")
         self.page.wait_for_selector("#nav:not([hidden])")

@@ -12,22 +12,23 @@ The counter uses the operator key as its site key: per-site keys for aid are ano
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
-from playwright.sync_api import Route, sync_playwright
+from playwright.sync_api import Browser, Response, Route, sync_playwright
 
 from demo.processes import ServiceProcess, launch
 from tests.conftest import OPERATOR_KEY
 from tests.e2e.conftest import free_port, partner_key
-from tests.e2e.fieldapp_phone import Phone
+from tests.e2e.fieldapp_phone import Phone, axe_source
 from tests.e2e.fieldapp_phone import launch as launch_browser
-from tests.stack import Stack
+from tests.stack import REPO, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -230,3 +231,97 @@ def resident_of(field: dict[str, ServiceProcess], code: str) -> str:
 
     eventually(resident, "aid to know the person placed")
     return person
+
+
+SCREENS = ("setup", "unlock", "register", "queue", "desk", "counter")
+#: set to write the screenshots of the README (docs/fieldapp/) instead of a temporary folder
+SCREENSHOTS_ENV = "FIELDAPP_SCREENSHOTS"
+
+
+def first_load(browser: Browser, app: str) -> tuple[int, int]:
+    """Bytes of the app's first load as sent (gzip) and as files, from a fresh phone."""
+    phone = Phone.open(browser, app)
+    sizes: list[tuple[int, int]] = []
+
+    def count(response: Response) -> None:
+        if response.url.startswith(app) and response.ok:
+            sent = response.request.sizes()["responseBodySize"]
+            sizes.append((sent, len(response.body())))
+
+    phone.page.on("response", count)
+    phone.page.goto(app)
+    phone.ready()
+    phone.context.close()
+    return sum(sent for sent, _ in sizes), sum(raw for _, raw in sizes)
+
+
+def slow_3g_seconds(browser: Browser, app: str) -> float:
+    """Seconds until the setup screen is usable, on Chromium's Slow 3G (DevTools' preset:
+    2,000 ms latency, 50 kB/s each way), with nothing cached."""
+    phone = Phone.open(browser, app)
+    session = phone.context.new_cdp_session(phone.page)
+    session.send("Network.enable")
+    session.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 2000, "downloadThroughput": 50_000,
+        "uploadThroughput": 50_000,
+    })  # fmt: skip
+    started = time.monotonic()
+    phone.page.goto(app, timeout=120_000)
+    phone.page.wait_for_selector("body[data-ready=true]", timeout=120_000)
+    elapsed = time.monotonic() - started
+    phone.context.close()
+    return elapsed
+
+
+def test_every_screen_passes_axe_in_russian_and_kazakh_and_the_first_load_is_small(
+    field: dict[str, ServiceProcess], tmp_path: Path
+) -> None:
+    device_key, shelter_id = world(field)
+    folder = REPO / "docs" / "fieldapp" if os.environ.get(SCREENSHOTS_ENV) else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    app = f"{field['intake'].url}/app/"
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        sent, raw = first_load(browser, app)
+        seconds = slow_3g_seconds(browser, app)
+        print(f"\nfield app first load: {sent / 1024:.1f} KB sent (gzip), {raw / 1024:.1f} KB "
+              f"of files; usable after {seconds:.1f} s on Slow 3G")  # fmt: skip
+        assert sent <= 150 * 1024
+
+        phone = Phone.open(browser, app, axe=True)
+        axe = axe_source()
+        found: dict[str, list[dict[str, Any]]] = {}
+
+        def look(screen: str, then: Callable[[], object] = lambda: None) -> None:
+            for language in ("ru", "kk"):
+                phone.page.select_option("#language", language)
+                phone.page.wait_for_function(f"document.documentElement.lang === '{language}'")
+                then()
+                phone.page.screenshot(path=str(folder / f"{screen}-{language}.png"))
+                found[f"{screen}/{language}"] = phone.violations(axe)
+            phone.page.select_option("#language", "ru")
+
+        phone.page.goto(app)
+        phone.ready()
+        look("setup")
+        phone.set_up(device_key, (shelter_id, STAFF[1]), (SITE, OPERATOR_KEY))
+        phone.register(GROUP)
+        eventually(lambda: phone.statuses() == ["accepted"], "the arrival accepted")
+        phone.page.reload()
+        phone.unlock_screen_shown()
+        look("unlock")
+        phone.unlock()
+        phone.go("register")
+        look("register")
+        phone.go("queue")
+        eventually(lambda: "Атамекен" in phone.page.inner_text("#queue-list"), "the placement")
+        look("queue")
+        phone.go("desk")
+        eventually(lambda: phone.page.locator("#desk-expected li").count() == 4, "the desk")
+        look("desk")
+        phone.go("counter")
+        phone.page.fill("#counter-code", "0000-0000-0000")
+        look("counter", lambda: counter(phone, []))
+        browser.close()
+    assert {where: issues for where, issues in found.items() if issues} == {}
+    assert len(found) == 2 * len(SCREENS)

@@ -4,11 +4,13 @@ addresses in ``/app/config.json`` (their CORS settings admit this origin)."""
 
 from __future__ import annotations
 
+import gzip
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from shared.http import Problem
 
@@ -47,12 +49,25 @@ async def app_config(request: Request) -> dict[str, Any]:
     return {"housing_url": settings.fieldapp_housing_url, "aid_url": settings.fieldapp_aid_url}
 
 
+@cache
+def _content(path: Path) -> tuple[bytes, bytes]:
+    """A file as it is and gzipped (the app is small and fixed: read once per process)."""
+    raw = path.read_bytes()
+    return raw, gzip.compress(raw, compresslevel=9, mtime=0)
+
+
 @router.get("/app/{asset:path}")
-async def app_file(asset: str, request: Request) -> FileResponse:
+async def app_file(asset: str, request: Request) -> Response:
     path = (FILES / (asset or "index.html")).resolve()
     if not path.is_relative_to(FILES) or not path.is_file() or path.suffix not in _TYPES:
         raise Problem(404, "Not found", f"The field app has no file {asset!r}.")
     headers = _headers(request)
     if path.name == "sw.js":
         headers["Service-Worker-Allowed"] = "/app/"
-    return FileResponse(path, media_type=_TYPES[path.suffix], headers=headers)
+    raw, packed = _content(path)
+    headers["Vary"] = "Accept-Encoding"
+    # a crowded mobile network: the app's first load is sent compressed
+    if "gzip" in request.headers.get("accept-encoding", "") and path.suffix != ".png":
+        headers["Content-Encoding"] = "gzip"
+        return Response(packed, media_type=_TYPES[path.suffix], headers=headers)
+    return Response(raw, media_type=_TYPES[path.suffix], headers=headers)

@@ -31,7 +31,16 @@ function show(name) {
   if (name === "counter") showCounter(session, say);
 }
 
+function takeOfferedKey() {
+  const offered = new URLSearchParams(location.hash.slice(1)).get("device");
+  if (offered) {
+    $("#setup-key").value = offered; // from the QR code's link; the fragment never reaches a server
+    history.replaceState(null, "", "/app/#setup");
+  }
+}
+
 async function route() {
+  takeOfferedKey();
   if (!(await vault.isSetUp())) return show("setup");
   if (!session.secrets) return show("unlock");
   const wanted = location.hash.slice(1);
@@ -173,6 +182,7 @@ async function onSave(event) {
 }
 
 async function boot() {
+  const config = fetch("/app/config.json").then((answer) => answer.json());
   await useLanguage(preferredLanguage());
   $("#language").value = language();
   $("#language").addEventListener("change", async (e) => {
@@ -180,12 +190,7 @@ async function boot() {
     network();
     route();
   });
-  session.config = await (await fetch("/app/config.json")).json();
-  const offered = new URLSearchParams(location.hash.slice(1)).get("device");
-  if (offered) {
-    $("#setup-key").value = offered; // from the QR code's link; the fragment never reaches a server
-    history.replaceState(null, "", "/app/#setup");
-  }
+  session.config = await config;
   startForm();
   $("#setup-form").addEventListener("submit", onSetup);
   $("#unlock-form").addEventListener("submit", onUnlock);
