@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from shared.http import Problem
 
@@ -35,11 +35,6 @@ def _headers(request: Request) -> dict[str, str]:
         # the service worker decides what is cached; the browser always asks first
         "Cache-Control": "no-cache",
     }
-
-
-@router.get("/app")
-async def app_root() -> RedirectResponse:
-    return RedirectResponse("/app/", status_code=308)
 
 
 @router.get("/app/config.json")
