@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import Browser, Response, Route, sync_playwright
 
 from demo.processes import ServiceProcess, launch
+from demo.run import show_field_app
 from tests.conftest import OPERATOR_KEY
 from tests.e2e.conftest import free_port, partner_key
 from tests.e2e.fieldapp_phone import Phone, axe_source
@@ -114,9 +115,9 @@ def world(field: dict[str, ServiceProcess]) -> tuple[str, str]:
         "site_id": SITE, "item": "food_parcel", "quantity": 40, "unit": "parcel",
         "donor_kind": "business", "expires_on": "2099-12-31",
     }, OPERATOR)  # fmt: skip
-    device = posted(f"{intake}/v1/devices", {"label": "Сырым, телефон 1"},
-                    {"X-API-Key": partner_key(field["intake"])})  # fmt: skip
-    return device["key"], shelter["shelter_id"]
+    with httpx.Client() as client:  # as `make run` issues the demo partner's device key
+        device_key = show_field_app(client, intake, partner_key(field["intake"]))
+    return device_key, shelter["shelter_id"]
 
 
 def arrivals_stored(field: dict[str, ServiceProcess]) -> int:
