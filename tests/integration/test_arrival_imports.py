@@ -128,6 +128,9 @@ async def test_a_russian_csv_with_groups_registers_each_group_as_one_arrival(
     assert result["rows"][2]["errors"][0]["detail"] == text("kk", "error.group_refused", row=5)
     assert await count(services, ARRIVALS) == 2
     assert await count(services, PEOPLE) == 3
+    again = await upload(services, content, "arrivals.csv", language="kk")
+    assert again["counts"] == {"created": 0, "already_known": 3, "refused": 2}
+    assert await count(services, ARRIVALS) == 2
 
 
 async def test_the_template_in_each_language_is_read_back_as_it_is_downloaded(
