@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 _LINE = re.compile(r":\d+\)$")
+#: the checkout's own path, dropped from frames so that they read as repository paths
+_CHECKOUT = f"{Path(__file__).resolve().parent.parent}/"
 
 
 def frame_name(frame: str) -> str:
@@ -27,7 +29,7 @@ def frame_name(frame: str) -> str:
         if marker in frame:
             head, _, tail = frame.partition("(")
             frame = f"{head}({tail.split(marker, 1)[1]}"
-    return frame.replace("/work/main/", "")
+    return frame.replace(_CHECKOUT, "")
 
 
 def summarise(

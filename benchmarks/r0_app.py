@@ -1,8 +1,8 @@
 """Baseline R0: the least an HTTP endpoint can do on the services' framework and server.
 
 FastAPI + uvicorn started the way ``shared.runtime.serve`` starts a service (``uvicorn.run``
-with the same defaults, ``log_config=None``), in its own process; ``POST /v1/arrivals`` reads
-the body and answers 202 with no body.
+with the same event loop and HTTP parser, ``log_config=None``), in its own process;
+``POST /v1/arrivals`` reads the body and answers 202 with no body.
 
     python -m benchmarks.r0_app PORT
 """
@@ -13,6 +13,8 @@ import sys
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
+
+from shared.runtime import server_choice
 
 app = FastAPI(title="R0")
 
@@ -29,4 +31,6 @@ async def readyz() -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None)
+    loop, http = server_choice()
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_config=None,
+                loop=loop, http=http)  # fmt: skip

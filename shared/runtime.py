@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import uvicorn
@@ -37,6 +38,9 @@ from shared.topics import physical
 from shared.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
+
+LoopName = Literal["uvloop", "asyncio"]
+HttpName = Literal["httptools", "h11"]
 
 
 @dataclass
@@ -217,10 +221,27 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
     return app
 
 
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def server_choice(installed: Callable[[str], bool] = _installed) -> tuple[LoopName, HttpName]:
+    """The event loop and HTTP parser uvicorn runs a service with: uvloop and httptools (C
+    implementations: 13-17 % less CPU per arrival in intake, measured for issue #17) when
+    installed, else the
+    standard library's loop and h11, so a machine without them still runs."""
+    loop: LoopName = "uvloop" if installed("uvloop") else "asyncio"
+    http: HttpName = "httptools" if installed("httptools") else "h11"
+    return loop, http
+
+
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service process (blocking) with JSON logs and tracing configured."""
     configure_logging()
     configure_tracing(app.state.runtime.name)
     if settings.trace_database_statements:
         AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)
+    loop, http = server_choice()
+    log.info("%s serves HTTP with loop=%s, http=%s", app.state.runtime.name, loop, http)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
+                loop=loop, http=http)  # fmt: skip

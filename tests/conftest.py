@@ -1,11 +1,13 @@
 """Fixtures shared by every test layer: the real stack, fresh databases, a topic namespace,
-and the three services running in this process (for traces in memory)."""
+and the three services running in this process (for traces in memory); and each test's tier
+marker, given by its folder."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -19,7 +21,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tests.stack import Stack, discover
+from tests.stack import REPO, Stack, discover
 
 # one provider for the whole test process: spans of all in-process services land here
 SPANS = InMemorySpanExporter()
@@ -29,6 +31,27 @@ trace.set_tracer_provider(_provider)
 
 OPERATOR_KEY = "operator-test-key"
 T = TypeVar("T")
+
+#: the folders under tests/ that hold tests, each the marker of its tier (pyproject.toml)
+TIERS = ("unit", "integration", "e2e", "faults")
+
+
+def tier_of(path: Path) -> str:
+    """The tier of a test file: the first folder under tests/ (a test anywhere else has none)."""
+    try:
+        parts = path.resolve().relative_to(REPO / "tests").parts
+    except ValueError:  # outside tests/
+        parts = ()
+    if len(parts) < 2 or parts[0] not in TIERS:
+        raise pytest.UsageError(f"{path}: a test lives in one of tests/{{{','.join(TIERS)}}}/")
+    return parts[0]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test carries its tier's marker, so that ``-m unit`` (or ``-m "not e2e"``) selects
+    by folder and no test file has to remember its ``pytestmark``."""
+    for item in items:
+        item.add_marker(tier_of(item.path))
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Docker-free local stack (HANDBOOK §4): Apache Kafka (KRaft), PostgreSQL and
+# The Docker-free local stack: Apache Kafka (KRaft), PostgreSQL and
 # a Zipkin trace UI, all on 127.0.0.1, all from package registries.
 #
 #   stack.sh up             start what is not running, wait until it answers, print endpoints

@@ -10,9 +10,11 @@ from uuid import UUID
 import asyncpg
 
 from services.aid.domain.beneficiary import (
+    BeneficiaryCommand,
     CheckOutReason,
     CloseEntitlements,
     EndResidency,
+    ForgetBeneficiary,
     RecordResident,
     RegisterBeneficiary,
     UpdateBeneficiaryFacts,
@@ -21,7 +23,14 @@ from services.aid.domain.beneficiary import (
 from services.aid.support import withdraw_requests_of
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
-from shared.schemas.intake import ArrivalRegistered, MergeUndone, PersonFactsCorrected
+from shared.schemas.intake import (
+    ArrivalRegistered,
+    ConsentGiven,
+    ConsentPurpose,
+    ConsentWithdrawn,
+    MergeUndone,
+    PersonFactsCorrected,
+)
 
 ACTOR = "service:aid"
 
@@ -33,14 +42,44 @@ async def register_arrival(
     causation: Causation,
     now: datetime,
 ) -> None:
-    """Every member becomes known to aid, in the household of their arrival; a record restored
-    from a merge is a person of its own again."""
+    """Every member who agreed to aid becomes known to aid, in the household of their arrival;
+    a record restored from a merge is a person of its own again. Of those who did not agree
+    aid keeps only that: it issues them nothing."""
     members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
+    agreed = arrival.agreed_to(ConsentPurpose.AID)
     for member in members:
-        command = RegisterBeneficiary(
-            member.person_id, arrival.arrival_id, member.age_band, member.needs, ACTOR, now
+        command: BeneficiaryCommand = (
+            RegisterBeneficiary(
+                member.person_id, arrival.arrival_id, member.age_band, member.needs, ACTOR, now
+            )
+            if agreed
+            else ForgetBeneficiary(member.person_id, ACTOR, now, on_arrival=True)
         )
         await execute(conn, store, beneficiary, str(member.person_id), command, causation)
+
+
+async def consent_changed(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    change: ConsentGiven | ConsentWithdrawn,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """A consent to aid given after registration: the person is registered as new, in their
+    arrival's household. Withdrawn: their entitlements close, open requests end, aid forgets
+    their facts. A consent that came with the arrival carries no facts: the arrival does."""
+    if change.purpose != ConsentPurpose.AID:
+        return
+    person_id = change.person_id
+    if isinstance(change, ConsentWithdrawn):
+        forget = ForgetBeneficiary(person_id, ACTOR, now)
+        await execute(conn, store, beneficiary, str(person_id), forget, causation)
+        await withdraw_requests_of(conn, store, person_id, "other", causation, now)
+    elif change.member is not None and change.arrival_id is not None:
+        member = change.member
+        command = RegisterBeneficiary(person_id, change.arrival_id, member.age_band,
+                                      member.needs, ACTOR, now, on_consent=True)  # fmt: skip
+        await execute(conn, store, beneficiary, str(person_id), command, causation)
 
 
 async def correct_facts(

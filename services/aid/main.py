@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from services.aid.api import routers
 from services.aid.app import (
     close_entitlements,
+    consent_changed,
     correct_facts,
     end_residency,
     record_resident,
@@ -31,9 +32,12 @@ from shared.schemas.housing import (
     HoldExpired,
     PersonCheckedIn,
     PersonCheckedOut,
+    PlaceFreedOnConsentWithdrawal,
 )
 from shared.schemas.intake import (
     ArrivalRegistered,
+    ConsentGiven,
+    ConsentWithdrawn,
     MergeUndone,
     PersonDeparted,
     PersonFactsCorrected,
@@ -67,9 +71,18 @@ def handler(store: EventStore) -> Handler:
                 conn, store, event.person_id, event.shelter_id, causation, now,
                 checked_in=isinstance(event, PersonCheckedIn),
             )  # fmt: skip
-        elif isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
-            # a check-out, a released hold or a no-show: they no longer sleep there
-            reason = event.reason if not isinstance(event, HoldExpired) else "no_show"
+        elif isinstance(
+            event, PersonCheckedOut | BedReleased | HoldExpired | PlaceFreedOnConsentWithdrawal
+        ):
+            # a check-out, a released hold, a no-show, a place given up with the consent to
+            # housing: they no longer sleep there
+            reason = (
+                event.reason
+                if isinstance(event, PersonCheckedOut | BedReleased)
+                else "no_show"
+                if isinstance(event, HoldExpired)
+                else "consent_withdrawn"
+            )
             await end_residency(
                 conn, store, event.person_id, event.shelter_id, reason, causation, now
             )
@@ -79,6 +92,8 @@ def handler(store: EventStore) -> Handler:
             await close_entitlements(
                 conn, store, event.duplicate_person_id, "merged", causation, now
             )
+        elif isinstance(event, ConsentGiven | ConsentWithdrawn):
+            await consent_changed(conn, store, event, causation, now)
 
     return on_event
 

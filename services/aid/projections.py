@@ -18,13 +18,14 @@ from typing import Any
 
 import asyncpg
 
-from services.aid.domain.beneficiary import RESIDENT_ENTITLEMENTS
+from services.aid.domain.beneficiary import NO_CONSENT, RESIDENT_ENTITLEMENTS
 from services.aid.domain.rules import local_day
 from services.aid.events import OfferDetailsRecorded, SupportRequestDetailsRecorded
 from shared.eventstore import RecordedEvent
 from shared.schemas.aid import (
     AidIssued,
     BeneficiaryFactsUpdated,
+    BeneficiaryForgotten,
     BeneficiaryRegistered,
     DonationReceived,
     EntitlementGranted,
@@ -58,7 +59,7 @@ READ_MODEL_TABLES = (
 
 BeneficiaryEvent = (
     BeneficiaryRegistered | BeneficiaryFactsUpdated | ResidentRecorded | EntitlementGranted
-    | ResidencyEnded | EntitlementsClosed
+    | ResidencyEnded | EntitlementsClosed | BeneficiaryForgotten
 )  # fmt: skip
 StockEvent = (
     DonationReceived | StockTransferredIn | StockTransferredOut | StockWrittenOff | StockIssued
@@ -85,7 +86,16 @@ async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
 
 
 async def _beneficiary(conn: asyncpg.Connection, event: DomainEvent) -> None:
-    if isinstance(event, BeneficiaryRegistered):
+    if isinstance(event, BeneficiaryForgotten):
+        # the row shrinks to what refuses them (no_consent); entitlements go. Issues stay in
+        # their table: stock and daily totals are counted from them
+        await conn.execute("DELETE FROM entitlements WHERE person_id = $1", event.person_id)
+        await conn.execute("DELETE FROM beneficiaries WHERE person_id = $1", event.person_id)
+        await conn.execute(
+            "INSERT INTO beneficiaries (person_id, status) VALUES ($1, $2)",
+            event.person_id, NO_CONSENT,
+        )  # fmt: skip
+    elif isinstance(event, BeneficiaryRegistered):
         await conn.execute(
             """
             INSERT INTO beneficiaries (person_id, arrival_id, age_band, vulnerable, registered_at)
@@ -93,8 +103,8 @@ async def _beneficiary(conn: asyncpg.Connection, event: DomainEvent) -> None:
             ON CONFLICT (person_id) DO UPDATE
             SET arrival_id = EXCLUDED.arrival_id, age_band = EXCLUDED.age_band,
                 vulnerable = EXCLUDED.vulnerable, registered_at = EXCLUDED.registered_at,
-                status = CASE WHEN beneficiaries.status = 'merged' THEN 'registered'
-                              ELSE beneficiaries.status END
+                status = CASE WHEN beneficiaries.status IN ('merged', 'no_consent')
+                              THEN 'registered' ELSE beneficiaries.status END
             """,
             event.person_id, event.household_id, event.age_band.value, event.vulnerable,
             event.occurred_at,

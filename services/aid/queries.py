@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.aid.domain.beneficiary import NO_CONSENT
 from services.aid.domain.rules import DEFAULT_RULES, UNITS, Issue, ItemRules, Recipient, outlook
 from shared.schemas.aid import AidItem, IssuedPer
 
@@ -75,6 +76,7 @@ async def entitlements(
         resident=person["shelter_id"] is not None,
         household_id=household,
         vulnerable=person["vulnerable"],
+        agreed=status != NO_CONSENT,
     )
     upcoming = []
     for item, rules in (await rules_by_item(conn)).items():

@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.aid.domain.beneficiary import NO_CONSENT
 from services.aid.domain.rules import local_day
 from services.aid.events import OfferDetailsRecorded, SupportRequestDetailsRecorded
 from services.aid.projections import (
@@ -36,6 +37,7 @@ from shared.rebuild import copy_rows
 from shared.schemas.aid import (
     AidIssued,
     BeneficiaryFactsUpdated,
+    BeneficiaryForgotten,
     BeneficiaryRegistered,
     EntitlementGranted,
     EntitlementsClosed,
@@ -209,6 +211,10 @@ class AidReadModels:
     # --- beneficiaries and entitlements -------------------------------------------------------
 
     def _beneficiary(self, event: BeneficiaryEvent) -> None:
+        if isinstance(event, BeneficiaryForgotten):
+            self.entitlements.pop(event.person_id, None)
+            self.beneficiaries[event.person_id] = _Beneficiary(event.person_id, status=NO_CONSENT)
+            return
         if isinstance(event, EntitlementGranted | ResidencyEnded | EntitlementsClosed):
             self._entitlement(event)
         person = self.beneficiaries.get(event.person_id)
@@ -220,8 +226,8 @@ class AidReadModels:
             person = self.beneficiaries[event.person_id] = _Beneficiary(event.person_id)
         if isinstance(event, BeneficiaryRegistered):
             person.arrival_id, person.registered_at = event.household_id, event.occurred_at
-            if person.status == "merged":
-                person.status = "registered"  # registered again: the merge was undone
+            if person.status in ("merged", NO_CONSENT):
+                person.status = "registered"  # registered again: merge undone, consent given
         if isinstance(event, BeneficiaryRegistered | BeneficiaryFactsUpdated):
             person.age_band, person.vulnerable = event.age_band.value, event.vulnerable
         elif isinstance(event, ResidentRecorded):

@@ -36,7 +36,7 @@ from shared.schemas.housing import (
     ShelterKind,
     Unit,
 )
-from shared.schemas.intake import ArrivalRegistered, MergeUndone
+from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
 
 ACTOR = "service:housing"
 #: candidate shelters tried before waitlisting (the read model may lag a conflict)
@@ -119,6 +119,11 @@ async def change_shelter(
     return len(recorded)
 
 
+#: a person housing must not place on an arrival: gone, forgotten (no consent), or housed
+#: already because a consent given later overtook their arrival
+NOT_TO_PLACE = ("departed", "forgotten", "held", "checked_in", "waiting")
+
+
 async def place_arrival(
     conn: asyncpg.Connection,
     store: EventStore,
@@ -127,21 +132,41 @@ async def place_arrival(
     causation: Causation,
     now: datetime,
 ) -> None:
-    """Give every member a place, the whole group in one unit (or one shelter) when it wants
-    to stay together; who finds none joins the waitlist. A restored record is placed alone."""
+    """Give every member who agreed to housing a place, the whole group (of those) in one unit
+    (or one shelter) when it wants to stay together; who finds none joins the waitlist. A
+    restored record is placed alone. Members without the consent are not kept at all."""
+    if not arrival.agreed_to(ConsentPurpose.HOUSING):
+        return
     members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
-    departed = await conn.fetch(
-        "SELECT person_id FROM placements WHERE person_id = ANY($1) AND status = 'departed'",
-        [member.person_id for member in members],
-    )
-    gone = {row["person_id"] for row in departed}  # left before their arrival reached us
+    await place_members(conn, store, holds, arrival.arrival_id, members,
+                        arrival.keep_together, NOT_TO_PLACE, causation, now)  # fmt: skip
+
+
+async def place_members(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    arrival_id: UUID,
+    members: Sequence[ArrivingMember],
+    keep_together: bool,
+    skipped: Sequence[str],
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """Hold places for the members (one party when they keep together), or waitlist them;
+    members whose placement is in one of the ``skipped`` statuses are left out."""
+    known = await conn.fetch(
+        "SELECT person_id FROM placements WHERE person_id = ANY($1) AND status = ANY($2)",
+        [member.person_id for member in members], list(skipped),
+    )  # fmt: skip
+    gone = {row["person_id"] for row in known}  # e.g. left before their arrival reached us
     present = [member for member in members if member.person_id not in gone]
-    parties = [present] if arrival.keep_together else [[member] for member in present]
+    parties = [present] if keep_together else [[member] for member in present]
     for party in filter(None, parties):
         people = tuple(member.person_id for member in party)
         needs = requirements_of(party)
         placed = await _place_party(
-            conn, store, arrival.arrival_id, people, needs, causation, now, now + holds.arrival
+            conn, store, arrival_id, people, needs, causation, now, now + holds.arrival
         )
         if not placed:
             reason = (
@@ -150,10 +175,10 @@ async def place_arrival(
                 else "no fitting free place in any open shelter"
             )
             command = Waitlist(
-                arrival.arrival_id, people, reason, arrival.keep_together and len(people) > 1,
+                arrival_id, people, reason, keep_together and len(people) > 1,
                 is_vulnerable(party), needs, ACTOR, now,
             )  # fmt: skip
-            await execute(conn, store, waitlist, str(arrival.arrival_id), command, causation)
+            await execute(conn, store, waitlist, str(arrival_id), command, causation)
 
 
 async def _candidates(

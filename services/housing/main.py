@@ -14,6 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from services.housing import board
 from services.housing.api import routers
 from services.housing.app import expire_holds, place_arrival, release_person
+from services.housing.consent import forget_person, take_in
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
 from services.housing.projections import project
@@ -23,7 +24,14 @@ from shared.consumer import IncomingEvent
 from shared.decider import in_transaction
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
-from shared.schemas.intake import ArrivalRegistered, MergeUndone, PersonDeparted, PersonsMerged
+from shared.schemas.intake import (
+    ArrivalRegistered,
+    ConsentGiven,
+    ConsentWithdrawn,
+    MergeUndone,
+    PersonDeparted,
+    PersonsMerged,
+)
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -53,6 +61,10 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
             await release_person(
                 conn, store, holds, event.duplicate_person_id, "merged", causation, now
             )
+        elif isinstance(event, ConsentGiven):
+            await take_in(conn, store, holds, event, causation, now)
+        elif isinstance(event, ConsentWithdrawn):
+            await forget_person(conn, store, holds, event, causation, now)
 
     def expiry(shelter_id: UUID, now: datetime) -> Callable[[asyncpg.Connection], Awaitable[int]]:
         async def work(conn: asyncpg.Connection) -> int:

@@ -24,8 +24,10 @@ from shared.schemas.housing import (
     HostOfferWithdrawn,
     PersonCheckedIn,
     PersonCheckedOut,
+    PersonForgotten,
     PersonLeftWaitlist,
     PersonWaitlisted,
+    PlaceFreedOnConsentWithdrawal,
     ShelterClosed,
     ShelterOpened,
     ShelterReopened,
@@ -55,6 +57,10 @@ _STATUS_AFTER_FREEING = {
     "offer_withdrawn": "released",
     "moved": "moving",
 }
+
+
+#: a place freed, by whatever occasion
+FreedPlace = PersonCheckedOut | BedReleased | HoldExpired | PlaceFreedOnConsentWithdrawal
 
 
 class PersonAlreadyPlaced(Exception):
@@ -97,9 +103,12 @@ class Freeing:
     occupied: int
 
 
-def freeing(event: PersonCheckedOut | BedReleased | HoldExpired) -> Freeing:
+def freeing(event: FreedPlace) -> Freeing:
     if isinstance(event, HoldExpired):
         return Freeing("no_show", "no_show", "hold_expired", -1, 0)
+    if isinstance(event, PlaceFreedOnConsentWithdrawal):
+        taken = int(event.checked_in)
+        return Freeing("forgotten", "consent_withdrawn", "released", taken - 1, -taken)
     status = _STATUS_AFTER_FREEING[event.reason]
     if isinstance(event, BedReleased):
         return Freeing(status, event.reason, "released", -1, 0)
@@ -131,7 +140,7 @@ def places_change(event: DomainEvent) -> tuple[Any, int, int] | None:
         return event.unit_id, 1, 0
     if isinstance(event, PersonCheckedIn):
         return event.unit_id, -1, 1
-    if isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
+    if isinstance(event, FreedPlace):
         freed = freeing(event)
         return event.unit_id, freed.held, freed.occupied
     return None
@@ -143,7 +152,7 @@ def history_line(recorded: RecordedEvent) -> tuple[Any, ...] | None:
     if isinstance(event, BedAssigned | PersonCheckedIn):
         what = "held" if isinstance(event, BedAssigned) else "checked_in"
         place: tuple[Any, ...] = (event.shelter_id, event.unit_id, event.bed_number, None)
-    elif isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
+    elif isinstance(event, FreedPlace):
         freed = freeing(event)
         what, place = freed.what, (event.shelter_id, event.unit_id, event.bed_number, freed.reason)
     elif isinstance(event, PersonWaitlisted | PersonLeftWaitlist):
@@ -235,7 +244,7 @@ async def _placement(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
             "WHERE person_id = $1",
             event.person_id, event.occurred_at,
         )  # fmt: skip
-    elif isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
+    elif isinstance(event, FreedPlace):
         freed = freeing(event)
         await conn.execute(
             """
@@ -261,9 +270,35 @@ async def _placement(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
             """,
             event.person_id, *waiting_of(event), recorded.correlation_id,
         )  # fmt: skip
+    elif isinstance(event, PersonForgotten):
+        await forget(conn, event, recorded.correlation_id)
     elif isinstance(event, PersonLeftWaitlist) and event.reason != "placed":
         await conn.execute(
             "UPDATE placements SET status = $2, reason = $2, since = $3 "
             "WHERE person_id = $1 AND status = 'waiting'",
             event.person_id, event.reason, event.occurred_at,
         )  # fmt: skip
+
+
+def forgotten(
+    event: PersonForgotten, correlation_id: str, status_before: str | None
+) -> tuple[Any, ...]:
+    """person_id, status, since, correlation_id: all that is kept of a forgotten person (so
+    that their arrival, should it come late, does not place them; nor a consent given again,
+    once they departed)."""
+    status = "departed" if status_before == "departed" else "forgotten"
+    return (event.person_id, status, event.occurred_at, correlation_id)
+
+
+async def forget(conn: asyncpg.Connection, event: PersonForgotten, correlation_id: str) -> None:
+    """The placement row is emptied down to its tombstone and the history goes. The shelter's
+    events keep the person's pseudonymous id at their places: past occupancy is counted from
+    them, and an event store is never rewritten."""
+    before = await conn.fetchval(
+        "DELETE FROM placements WHERE person_id = $1 RETURNING status", event.person_id
+    )
+    await conn.execute(
+        "INSERT INTO placements (person_id, status, since, correlation_id) VALUES ($1, $2, $3, $4)",
+        *forgotten(event, correlation_id, before),
+    )
+    await conn.execute("DELETE FROM placement_history WHERE person_id = $1", event.person_id)

@@ -14,8 +14,10 @@ import asyncpg
 from services.housing.projections import (
     HISTORY_COLUMNS,
     SHELTER_STATUS_AFTER,
+    FreedPlace,
     PersonAlreadyPlaced,
     ShelterStatusChange,
+    forgotten,
     freeing,
     history_line,
     hold_of,
@@ -28,11 +30,9 @@ from shared.eventstore import RecordedEvent
 from shared.rebuild import copy_rows
 from shared.schemas.housing import (
     BedAssigned,
-    BedReleased,
-    HoldExpired,
     HostOfferMade,
     PersonCheckedIn,
-    PersonCheckedOut,
+    PersonForgotten,
     PersonLeftWaitlist,
     PersonWaitlisted,
     ShelterOpened,
@@ -110,6 +110,8 @@ class HousingReadModels:
     units: dict[UUID, _Unit] = field(default_factory=dict)
     placements: dict[UUID, _Placement] = field(default_factory=dict)
     history: list[tuple[Any, ...]] = field(default_factory=list)
+    #: where each forgotten person was last forgotten: their history before it goes
+    forgotten_at: dict[UUID, int] = field(default_factory=dict)
 
     def apply(self, recorded: RecordedEvent) -> None:
         event = recorded.event
@@ -156,8 +158,14 @@ class HousingReadModels:
             if placement := self.placements.get(event.person_id):
                 placement.status, placement.checked_in_at = "checked_in", event.occurred_at
                 placement.hold_until = None
-        elif isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
+        elif isinstance(event, FreedPlace):
             self._free(event)
+        elif isinstance(event, PersonForgotten):
+            before = self.placements.get(event.person_id)
+            status = before.status if before else None
+            tombstone = forgotten(event, recorded.correlation_id, status)
+            self.placements[event.person_id] = _Placement(*tombstone)
+            self.forgotten_at[event.person_id] = recorded.global_position
         elif isinstance(event, PersonLeftWaitlist) and event.reason != "placed":
             placement = self.placements.get(event.person_id)
             if placement and placement.status == "waiting":
@@ -171,7 +179,7 @@ class HousingReadModels:
         self.placements[person_id] = placement
         return placement
 
-    def _free(self, event: PersonCheckedOut | BedReleased | HoldExpired) -> None:
+    def _free(self, event: FreedPlace) -> None:
         placement = self.placements.get(event.person_id)
         place = (event.unit_id, event.bed_number)
         if placement is None or (placement.unit_id, placement.bed_number) != place:
@@ -186,6 +194,5 @@ class HousingReadModels:
         await copy_rows(conn, "shelters", self.shelters.values(), _Shelter)
         await copy_rows(conn, "units", self.units.values(), _Unit)
         await copy_rows(conn, "placements", self.placements.values(), _Placement)
-        await conn.copy_records_to_table(
-            "placement_history", records=self.history, columns=HISTORY_COLUMNS
-        )
+        kept = [line for line in self.history if line[1] > self.forgotten_at.get(line[0], -1)]
+        await conn.copy_records_to_table("placement_history", records=kept, columns=HISTORY_COLUMNS)

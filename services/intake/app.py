@@ -106,6 +106,7 @@ async def register_arrival(
         arrival_date=request.arrival_date,
         crossing_point=request.crossing_point,
         now=now,
+        consents=tuple(ConsentPurpose(purpose) for purpose in dict.fromkeys(request.consents)),
     )
     causation = Causation.new()
     await execute(conn, store, arrival, str(arrival_id), command, causation, new_stream=True)
@@ -143,7 +144,34 @@ async def register_arrival(
         person_ids=[str(person_id) for person_id in person_ids],
         correlation_id=causation.correlation_id,
         possible_duplicates=flagged,
+        not_informed=not_informed(person_ids, command.consents),
     )
+
+
+#: what each service does for a person, and so what a person misses without agreeing to it
+SERVICE_PURPOSES = {
+    ConsentPurpose.HOUSING: "housing was not asked to place this person",
+    ConsentPurpose.AID: "aid was not asked to register this person (no food, items or support)",
+}
+
+
+def not_informed(
+    person_ids: list[UUID], consents: tuple[ConsentPurpose, ...]
+) -> list[dict[str, str]]:
+    """Per person and service left out for want of consent: why, and what to do about it."""
+    return [
+        {
+            "person_id": str(person_id),
+            "purpose": purpose.value,
+            "detail": f"{missing}: they have not agreed to the {purpose.value} purpose. When "
+            f"they agree, POST /v1/persons/{person_id}/consents with "
+            f'{{"purpose": "{purpose.value}", "given": true}}; {purpose.value} then takes them '
+            "in as if they arrived now.",
+        }
+        for person_id in person_ids
+        for purpose, missing in SERVICE_PURPOSES.items()
+        if purpose not in consents
+    ]
 
 
 async def change_consent(

@@ -139,7 +139,8 @@ class ArrivalRequest(RequestBody):
     consents: list[GeneralPurpose] = Field(
         default_factory=_usual_consents,
         max_length=3,
-        description="Purposes every member agreed to.",
+        description="Purposes every member agreed to. Housing places, and aid serves, only "
+        "people who agreed to its purpose; without it the answer's not_informed says so.",
     )
     share_with_partners: list[PartnerId] = Field(
         default_factory=list,
@@ -153,6 +154,11 @@ class ArrivalAccepted(BaseModel):
     person_ids: list[str]
     correlation_id: str
     possible_duplicates: list[dict[str, str]] = Field(default_factory=list)
+    not_informed: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Per person, each service (housing, aid) that was not informed because "
+        "the person has not agreed to its purpose, with what to do when they agree.",
+    )
 
 
 class BatchItem(RequestBody):

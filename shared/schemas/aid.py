@@ -99,6 +99,17 @@ class BeneficiaryRegistered(DomainEvent):
     )
 
 
+class BeneficiaryForgotten(DomainEvent):
+    """The person has not agreed to aid, or withdrew the agreement: their entitlements end,
+    nothing is issued to them, and aid keeps none of their facts (household, age band,
+    vulnerability) until they agree again, when they come back as new."""
+
+    stream_field = "person_id"
+    type: Literal["BeneficiaryForgotten"] = "BeneficiaryForgotten"
+    schema_version: Literal[1] = 1
+    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
+
+
 class BeneficiaryFactsUpdated(DomainEvent):
     """Intake corrected a person's coarse facts; what aid keeps of them changed."""
 
@@ -451,6 +462,7 @@ AidEventTypes = (
     | BeneficiaryRegistered
     | BeneficiaryFactsUpdated
     | ResidencyEnded
+    | BeneficiaryForgotten
     | ItemRulesSet
     | DonationReceived
     | StockTransferredOut

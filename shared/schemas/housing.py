@@ -246,6 +246,32 @@ class PersonLeftWaitlist(DomainEvent):
     reason: Literal["placed", "departed", "merged"] = Field(description="Why.")
 
 
+class PlaceFreedOnConsentWithdrawal(DomainEvent):
+    """The person withdrew their consent to housing: their place, held or taken, is free and
+    passes on (as on a departure)."""
+
+    stream_field = "shelter_id"
+    type: Literal["PlaceFreedOnConsentWithdrawal"] = "PlaceFreedOnConsentWithdrawal"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="Shelter that owns the place (the stream).")
+    unit_id: UUID = Field(description="Unit of the place.")
+    bed_number: int = Field(ge=1, description="The place now free.")
+    person_id: UUID = Field(description="Pseudonymous id of the person who had it.")
+    checked_in: bool = Field(description="Whether they slept there (else it was only held).")
+
+
+class PersonForgotten(DomainEvent):
+    """The person withdrew their consent to housing: they no longer wait, and housing's read
+    models keep nothing of them but that they are not to be placed. A consent given again
+    brings them back as new."""
+
+    stream_field = "arrival_id"
+    type: Literal["PersonForgotten"] = "PersonForgotten"
+    schema_version: Literal[1] = 1
+    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
+    person_id: UUID = Field(description="Pseudonymous id of the person.")
+
+
 HousingEventTypes = (
     ShelterOpened
     | HostOfferMade
@@ -262,6 +288,8 @@ HousingEventTypes = (
     | BedReleased
     | PersonWaitlisted
     | PersonLeftWaitlist
+    | PlaceFreedOnConsentWithdrawal
+    | PersonForgotten
 )
 
 HousingEvent = Annotated[HousingEventTypes, Field(discriminator="type")]

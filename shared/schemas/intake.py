@@ -62,6 +62,15 @@ class Relation(StrEnum):
     OTHER = "other"
 
 
+class ConsentPurpose(StrEnum):
+    """What a person agreed their data may be used for."""
+
+    HOUSING = "housing"
+    AID = "aid"
+    SHARING_WITH_PARTNER = "sharing_with_partner"
+    ANONYMOUS_STATISTICS = "anonymous_statistics"
+
+
 class ArrivingMember(BaseModel):
     """One person of an arrival, as housing and aid may know them."""
 
@@ -93,15 +102,17 @@ class ArrivalRegistered(DomainEvent):
     )
     arrival_date: date = Field(description="Day the group crossed the border.")
     crossing_point: str = Field(description="Border crossing point code.", max_length=80)
+    consents: tuple[ConsentPurpose, ...] | None = Field(
+        default=None,
+        description="The purposes every member agreed to when registered (housing, aid, "
+        "anonymous_statistics). Housing places, and aid registers, only the members who agreed "
+        "to its purpose; a consent given later comes as ConsentGiven. Absent on arrivals "
+        "registered before consents were enforced: then every member counts as agreeing.",
+    )
 
-
-class ConsentPurpose(StrEnum):
-    """What a person agreed their data may be used for."""
-
-    HOUSING = "housing"
-    AID = "aid"
-    SHARING_WITH_PARTNER = "sharing_with_partner"
-    ANONYMOUS_STATISTICS = "anonymous_statistics"
+    def agreed_to(self, purpose: ConsentPurpose) -> bool:
+        """Whether the members agreed to ``purpose`` when they were registered."""
+        return self.consents is None or purpose in self.consents
 
 
 class DepartureReason(StrEnum):
@@ -113,7 +124,8 @@ class DepartureReason(StrEnum):
 
 
 class ConsentGiven(DomainEvent):
-    """A person consented to a use of their data."""
+    """A person consented to a use of their data. Given after registration for housing or aid,
+    it carries what that service needs to take them in."""
 
     stream_field = "person_id"
     type: Literal["ConsentGiven"] = "ConsentGiven"
@@ -123,10 +135,21 @@ class ConsentGiven(DomainEvent):
     partner_id: str | None = Field(
         default=None, description="The partner the data may be shared with (sharing only)."
     )
+    arrival_id: UUID | None = Field(
+        default=None,
+        description="Housing or aid given after registration: the arrival the person came "
+        "with. Absent when the consent came with the arrival (ArrivalRegistered carries it).",
+    )
+    member: ArrivingMember | None = Field(
+        default=None,
+        description="Housing or aid given after registration: the person's coarse facts, so "
+        "the service takes them in as if they arrived now (placed on their own).",
+    )
 
 
 class ConsentWithdrawn(DomainEvent):
-    """A person withdrew a consent: no new use for that purpose from now on."""
+    """A person withdrew a consent: no new use for that purpose from now on. Housing frees
+    their place and forgets them; aid closes their entitlements and forgets their facts."""
 
     stream_field = "person_id"
     type: Literal["ConsentWithdrawn"] = "ConsentWithdrawn"
@@ -135,6 +158,11 @@ class ConsentWithdrawn(DomainEvent):
     purpose: ConsentPurpose = Field(description="The purpose withdrawn.")
     partner_id: str | None = Field(
         default=None, description="The partner no longer shared with (sharing only)."
+    )
+    arrival_id: UUID | None = Field(
+        default=None,
+        description="Housing or aid: the arrival the person came with, so the service can "
+        "forget them even when this event overtakes the arrival.",
     )
 
 
@@ -185,6 +213,16 @@ class MergeUndone(DomainEvent):
     keep_together: bool = Field(
         default=False, description="Always false: the restored person is placed on their own."
     )
+    consents: tuple[ConsentPurpose, ...] | None = Field(
+        default=None,
+        description="The purposes the restored person agreed to (housing, aid, "
+        "anonymous_statistics); absent on events written before consents were enforced: "
+        "then they count as agreeing.",
+    )
+
+    def agreed_to(self, purpose: ConsentPurpose) -> bool:
+        """Whether the restored person agreed to ``purpose``."""
+        return self.consents is None or purpose in self.consents
 
 
 IntakeEventTypes = (

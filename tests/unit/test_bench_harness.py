@@ -133,3 +133,48 @@ def test_latencies_report_percentiles_in_milliseconds() -> None:
     assert latencies.exact_ms(50) == 50.0
     p99 = latencies.percentile_ms(99)
     assert p99 == pytest.approx(99.0, rel=0.01)
+
+
+def test_the_harness_runs_every_case_by_default_in_its_fixed_order() -> None:
+    from benchmarks.harness import CASES, parse_args
+
+    args = parse_args([])
+    assert args.only == set(CASES)
+    assert args.full is True
+    assert CASES == (
+        "append",
+        "relay",
+        "accept",
+        "tracing",
+        "e2e",
+        "latency",
+        "rebuild",
+        "occupancy",
+    )
+
+
+def test_the_harness_refuses_an_unknown_case(capsys: pytest.CaptureFixture[str]) -> None:
+    from benchmarks.harness import parse_args
+
+    with pytest.raises(SystemExit):
+        parse_args(["--only", "relay,warp"])
+    assert "unknown case(s) warp" in capsys.readouterr().err
+
+
+def test_a_quick_or_partial_run_is_not_a_full_one() -> None:
+    from benchmarks.harness import parse_args
+
+    quick = parse_args(["--quick"])
+    assert quick.full is False and quick.rounds == 2 and quick.bodies == 3000
+    assert parse_args(["--only", "relay, accept"]).only == {"relay", "accept"}
+    assert parse_args(["--only", "relay"]).full is False
+
+
+def test_each_case_lives_in_its_own_module() -> None:
+    import importlib
+
+    from benchmarks.harness import CASES
+
+    for case in CASES:
+        module = importlib.import_module(f"benchmarks.cases.{case}")
+        assert callable(getattr(module, f"case_{case}")), case

@@ -13,7 +13,7 @@ from services.intake.domain.arrival import (
     age_on,
     arrival,
 )
-from shared.schemas.intake import AgeBand, ArrivingMember, Relation, Sex
+from shared.schemas.intake import AgeBand, ArrivingMember, ConsentPurpose, Relation, Sex
 from tests.unit.given import scenario
 
 NOW = datetime(2022, 9, 24, 12, 0, tzinfo=UTC)
@@ -46,6 +46,15 @@ def test_an_arrival_is_registered_with_its_members() -> None:
     assert event.arrival_id == command.arrival_id  # type: ignore[attr-defined]
     assert event.members == command.members  # type: ignore[attr-defined]
     assert event.keep_together is True  # type: ignore[attr-defined]
+
+
+def test_an_arrival_says_which_purposes_its_members_agreed_to() -> None:
+    command = register(member())
+    command = RegisterArrival(**{**command.__dict__, "consents": (ConsentPurpose.AID,)})
+    [event] = scenario(arrival).when(command).decided()
+    assert event.consents == (ConsentPurpose.AID,)  # type: ignore[attr-defined]
+    assert event.agreed_to(ConsentPurpose.AID)  # type: ignore[attr-defined]
+    assert not event.agreed_to(ConsentPurpose.HOUSING)  # type: ignore[attr-defined]
 
 
 def test_a_person_alone_has_no_group_to_keep_together() -> None:

@@ -54,10 +54,34 @@ def test_withdrawing_a_consent_is_recorded_once() -> None:
     withdraw = ChangeConsent(PERSON, ConsentPurpose.AID, None, False, "partner:wp", NOW)
     scenario(person).given(*registered()).when(withdraw).then(
         ConsentWithdrawn(actor="partner:wp", occurred_at=NOW, person_id=PERSON,
-                         purpose=ConsentPurpose.AID)
+                         purpose=ConsentPurpose.AID, arrival_id=ARRIVAL)
     )  # fmt: skip
     history = [*registered(), *person.decide(withdraw, person.fold(registered()))]
     scenario(person).given(*history).when(withdraw).then()
+
+
+def test_a_consent_to_housing_given_later_carries_what_housing_needs_to_take_them_in() -> None:
+    give = ChangeConsent(PERSON, ConsentPurpose.HOUSING, None, True, "partner:wp", NOW)
+    scenario(person).given(*registered()).when(give).then(
+        ConsentGiven(actor="partner:wp", occurred_at=NOW, person_id=PERSON,
+                     purpose=ConsentPurpose.HOUSING, arrival_id=ARRIVAL, member=MEMBER)
+    )  # fmt: skip
+
+
+def test_a_consent_given_with_the_arrival_carries_no_facts_the_arrival_does() -> None:
+    given = [event for event in registered() if isinstance(event, ConsentGiven)]
+    assert [(event.member, event.arrival_id) for event in given] == [(None, None)]
+
+
+def test_a_restored_record_carries_the_purposes_the_person_agreed_to() -> None:
+    merged = PersonsMerged(actor="operator", occurred_at=NOW, duplicate_person_id=PERSON,
+                           kept_person_id=OTHER)  # fmt: skip
+    restored = person.decide(UndoMerge(PERSON, "operator", NOW),
+                             person.fold([*registered(), merged]))  # fmt: skip
+    assert isinstance(restored[0], MergeUndone)
+    assert restored[0].consents == (ConsentPurpose.AID,)
+    assert restored[0].agreed_to(ConsentPurpose.AID)
+    assert not restored[0].agreed_to(ConsentPurpose.HOUSING)
 
 
 def test_sharing_needs_a_partner_and_only_sharing_takes_one() -> None:
@@ -77,7 +101,8 @@ def test_a_merged_record_answers_only_its_undo() -> None:
     ).then_raises(PersonMerged)
     scenario(person).given(*registered(), merged).when(UndoMerge(PERSON, "operator", NOW)).then(
         MergeUndone(actor="operator", occurred_at=NOW, duplicate_person_id=PERSON,
-                    kept_person_id=OTHER, arrival_id=ARRIVAL, member=MEMBER)
+                    kept_person_id=OTHER, arrival_id=ARRIVAL, member=MEMBER,
+                    consents=(ConsentPurpose.AID,))
     )  # fmt: skip
 
 

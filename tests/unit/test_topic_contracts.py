@@ -107,6 +107,7 @@ def test_a_removed_field_of_a_nested_object_is_breaking() -> None:
     del member["properties"]["languages"]
     assert breaking_changes(intake(), new) == [
         "ArrivalRegistered.members[].languages: field removed",
+        "ConsentGiven.member<anyOf[0]>.languages: field removed",
         "MergeUndone.member.languages: field removed",
     ]
 

@@ -71,8 +71,9 @@ async def answer(request: Request, key: str, body: BaseModel | None, work: Work)
                 return await work(conn)
         except Refused as error:
             problem = refusal(error)
-            if error.rule is Rule.NOT_REGISTERED:
-                # aid may learn of the person any second: a retry with this key decides again
+            if error.rule in (Rule.NOT_REGISTERED, Rule.NO_CONSENT):
+                # aid may learn of the person (or of their consent) any second: a retry with
+                # this key decides again
                 raise Problem(
                     422, problem["title"], problem["detail"], kind=REFUSED, rule=problem["rule"],
                     next_eligible_at=None,

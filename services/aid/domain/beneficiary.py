@@ -16,6 +16,7 @@ from shared.schemas.aid import (
     AidIssued,
     AidItem,
     BeneficiaryFactsUpdated,
+    BeneficiaryForgotten,
     BeneficiaryRegistered,
     EntitlementGranted,
     EntitlementsClosed,
@@ -30,6 +31,8 @@ from shared.schemas.intake import AgeBand, NeedCode
 RESIDENT_ENTITLEMENTS: tuple[tuple[AidItem, int], ...] = ((AidItem.FOOD_PARCEL, 1),)
 
 ClosedReason = Literal["departed", "merged"]
+#: what the read models call a person who has not agreed to aid, or withdrew
+NO_CONSENT = "no_consent"
 #: housing's reason code for a check-out, recorded as given
 CheckOutReason = str
 
@@ -47,6 +50,18 @@ class RegisterBeneficiary:
     needs: tuple[NeedCode, ...]
     actor: str
     now: datetime
+    #: the consent itself (given later) rather than an arrival: it outranks an earlier refusal
+    on_consent: bool = False
+
+
+@dataclass(frozen=True)
+class ForgetBeneficiary:
+    """The person has not agreed to aid (on an arrival: ``on_arrival``), or withdrew."""
+
+    person_id: UUID
+    actor: str
+    now: datetime
+    on_arrival: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,7 @@ BeneficiaryCommand = (
     | EndResidency
     | CloseEntitlements
     | IssueAid
+    | ForgetBeneficiary
 )
 
 
@@ -122,6 +138,8 @@ class Beneficiary:
     issued: MappingProxyType[AidItem, tuple[Issue, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    #: the person has not agreed to aid, or withdrew: nothing is issued, no facts are kept
+    forgotten: bool = False
 
     @property
     def recipient(self) -> Recipient:
@@ -131,12 +149,17 @@ class Beneficiary:
             resident=self.shelter_id is not None and self.checked_in,
             household_id=self.household_id,
             vulnerable=self.vulnerable,
+            agreed=not self.forgotten,
         )
 
 
 def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]:
     actor, now = command.actor, command.now
+    if isinstance(command, ForgetBeneficiary):
+        return _forget(command, state)
     if isinstance(command, RegisterBeneficiary):
+        if state.forgotten and not command.on_consent:
+            return []  # the withdrawal overtook the arrival that still carried the consent
         vulnerable = is_vulnerable(command.age_band, command.needs)
         if (
             state.registered
@@ -155,6 +178,8 @@ def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]
                 vulnerable=vulnerable,
             )
         ]
+    if state.forgotten and isinstance(command, UpdateBeneficiaryFacts | RecordResident):
+        return []  # no facts, no residency kept of a person who has not agreed to aid
     if isinstance(command, UpdateBeneficiaryFacts):
         vulnerable = is_vulnerable(command.age_band, command.needs)
         if (state.age_band, state.vulnerable) == (command.age_band, vulnerable):
@@ -193,6 +218,15 @@ def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]
             )
         ]
     return _issue(command, state)
+
+
+def _forget(command: ForgetBeneficiary, state: Beneficiary) -> list[DomainEvent]:
+    if state.forgotten:
+        return []
+    if command.on_arrival and state.registered:
+        return []  # a consent given later overtook the arrival that did not carry it
+    return [BeneficiaryForgotten(actor=command.actor, occurred_at=command.now,
+                                 person_id=command.person_id)]  # fmt: skip
 
 
 def _record_resident(command: RecordResident, state: Beneficiary) -> list[DomainEvent]:
@@ -249,9 +283,13 @@ def _issue(command: IssueAid, state: Beneficiary) -> list[DomainEvent]:
 
 
 def evolve(state: Beneficiary, event: DomainEvent) -> Beneficiary:
+    if isinstance(event, BeneficiaryForgotten):
+        # earlier issues still count against the limits: a withdrawal resets no cap
+        return Beneficiary(closed=state.closed, issued=state.issued, forgotten=True)
     if isinstance(event, BeneficiaryRegistered):
         return replace(
             state,
+            forgotten=False,
             registered=True,
             household_id=event.household_id,
             age_band=event.age_band,

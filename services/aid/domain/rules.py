@@ -33,6 +33,7 @@ def start_of_local_day(day: date) -> datetime:
 class Rule(StrEnum):
     """What can refuse a distribution, in the order the rules are checked."""
 
+    NO_CONSENT = "no_consent"
     NOT_REGISTERED = "not_registered"
     ENTITLEMENTS_CLOSED = "entitlements_closed"
     RESIDENTS_ONLY = "residents_only"
@@ -126,10 +127,19 @@ class Recipient:
     resident: bool
     household_id: UUID | None
     vulnerable: bool
+    #: False once aid learned the person has not agreed to aid (or withdrew the agreement)
+    agreed: bool = True
 
 
 def check_recipient(rules: ItemRules, recipient: Recipient) -> None:
     """The rules about who the person is; raises Refused."""
+    if not recipient.agreed:
+        raise Refused(
+            Rule.NO_CONSENT,
+            "the person has not agreed to aid (or withdrew the agreement), so nothing is issued "
+            "to them; when they agree, the partner who registered them records it (POST "
+            '/v1/persons/{id}/consents on intake with {"purpose": "aid", "given": true})',
+        )
     if recipient.closed is not None:
         raise Refused(
             Rule.ENTITLEMENTS_CLOSED,

@@ -193,6 +193,8 @@ def decide_request(command: RequestCommand, state: SupportRequest) -> list[Domai
 def _request(command: RequestSupport, state: SupportRequest) -> list[DomainEvent]:
     if state.status != "new":
         return []
+    if not command.requester.agreed:
+        raise Refused(Rule.NO_CONSENT, "the person has not agreed to aid; nothing is recorded")
     if command.requester.closed is not None:
         raise RequestClosed(f"the person's case is closed ({command.requester.closed})")
     if not command.requester.known:

@@ -74,7 +74,11 @@ FROM placements WHERE status = 'waiting'
 async def get_placement(person_id: UUID, request: Request) -> dict[str, Any]:
     """Where a person sleeps (held or checked in), or their place on the waitlist."""
     async with pool_of(request).acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM placements WHERE person_id = $1", person_id)
+        # a forgotten person (consent to housing withdrawn) looks as if never known; one who
+        # departed before keeps only that
+        row = await conn.fetchrow(
+            "SELECT * FROM placements WHERE person_id = $1 AND status <> 'forgotten'", person_id
+        )
         position = await conn.fetchval(
             f"SELECT position FROM ({_WAITLIST}) w WHERE person_id = $1", person_id
         )

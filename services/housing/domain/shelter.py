@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Literal, TypedDict
 from uuid import UUID
 
+from services.housing.domain.beds import Beds, Place, PlaceKey
 from services.housing.domain.fit import fits, surplus
 from services.housing.events import PersonMoved
 from shared.decider import Decider, DomainError
@@ -29,6 +30,7 @@ from shared.schemas.housing import (
     HostOfferWithdrawn,
     PersonCheckedIn,
     PersonCheckedOut,
+    PlaceFreedOnConsentWithdrawal,
     ReleaseReason,
     Requirements,
     ShelterClosed,
@@ -151,6 +153,16 @@ class Release:
 
 
 @dataclass(frozen=True)
+class FreeWithoutConsent:
+    """The person withdrew their consent to housing: free their place here, held or taken."""
+
+    shelter_id: UUID
+    person_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
 class ExpireHolds:
     shelter_id: UUID
     actor: str
@@ -160,11 +172,10 @@ class ExpireHolds:
 ShelterCommand = (
     OpenShelter | OfferHostPlace | VerifyHostOffer | WithdrawHostOffer | AddUnit
     | ChangeCapacity | CloseShelter | AssignPlaces | CheckIn | CheckOut | Release | ExpireHolds
+    | FreeWithoutConsent
 )  # fmt: skip
 
 # --- state -------------------------------------------------------------------------------
-
-PlaceKey = tuple[UUID, int]  # (unit, number)
 
 
 class Stamp(TypedDict):
@@ -176,44 +187,29 @@ class Stamp(TypedDict):
 
 
 @dataclass(frozen=True)
-class Place:
-    person_id: UUID
-    arrival_id: UUID
-    checked_in: bool
-    hold_until: datetime
-    since: datetime
-
-
-@dataclass(frozen=True)
 class Shelter:
     status: Literal["unknown", "offered", "open", "closed", "withdrawn"] = "unknown"
     kind: ShelterKind | None = None
     max_nights: int | None = None
     period: tuple[date, date] | None = None
     units: Mapping[UUID, Unit] = field(default_factory=lambda: MappingProxyType({}))
-    places: Mapping[PlaceKey, Place] = field(default_factory=lambda: MappingProxyType({}))
+    beds: Beds = field(default_factory=Beds)
 
     @cached_property
-    def _taken_by_unit(self) -> Mapping[UUID, list[int]]:
-        # computed once per state (states are immutable): a decision asks each fitting unit,
-        # and scanning every place of a big shelter for each one was the placement's main cost
-        by_unit: dict[UUID, list[int]] = {}
-        for unit, number in self.places:
-            by_unit.setdefault(unit, []).append(number)
-        return MappingProxyType(by_unit)
+    def places(self) -> Mapping[PlaceKey, Place]:
+        """Every place held or taken, in the order they were held; built when first asked (a
+        placement never asks: it reads ``beds``)."""
+        return MappingProxyType(self.beds.in_order())
 
     def taken(self, unit_id: UUID) -> list[int]:
-        return list(self._taken_by_unit.get(unit_id, ()))
+        return list(self.beds.taken(unit_id))
 
     def free_numbers(self, unit_id: UUID) -> list[int]:
-        taken = set(self.taken(unit_id))
-        return [n for n in range(1, self.units[unit_id].places + 1) if n not in taken]
+        places = self.units[unit_id].places
+        return self.beds.lowest_free(unit_id, places, places)
 
     def place_of(self, person_id: UUID) -> tuple[PlaceKey, Place] | None:
-        for key, place in self.places.items():
-            if place.person_id == person_id:
-                return key, place
-        return None
+        return self.beds.place_of(person_id)
 
     def accepts(self, day: date) -> bool:
         if self.status != "open":
@@ -289,6 +285,12 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
         if found is None or not found[1].checked_in:
             raise NotHere(f"person {command.person_id} is not checked in here")
         return [_free(state, found[0], found[1], command.reason, at)]
+    if isinstance(command, FreeWithoutConsent):
+        if found is None:
+            return []
+        (unit_id, number), place = found
+        return [PlaceFreedOnConsentWithdrawal(**at, unit_id=unit_id, bed_number=number,
+                person_id=command.person_id, checked_in=place.checked_in)]  # fmt: skip
     if isinstance(command, Release):
         if found is None:
             return []
@@ -298,8 +300,7 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
         return freed
     return [
         HoldExpired(**at, unit_id=unit_id, bed_number=number, person_id=place.person_id)
-        for (unit_id, number), place in state.places.items()
-        if not place.checked_in and place.hold_until <= command.now
+        for (unit_id, number), place in state.beds.expired(command.now)
     ]
 
 
@@ -353,32 +354,36 @@ def _capacity(command: ChangeCapacity, state: Shelter, at: Stamp) -> list[Domain
 def _assign(command: AssignPlaces, state: Shelter, at: Stamp) -> list[DomainEvent]:
     if not state.accepts(command.now.date()):
         raise ShelterNotOpen(f"shelter {command.shelter_id} takes nobody now")
-    housed = {place.person_id for place in state.places.values()}
-    people = [person for person in command.person_ids if person not in housed]
+    people = [person for person in command.person_ids if not state.beds.holds(person)]
     if not people:
         return []
-    fitting = [uid for uid, unit in state.units.items() if fits(unit, command.requirements)]
-    free = {uid: state.free_numbers(uid) for uid in fitting}
     needs = command.requirements
+    # counts, not lists of numbers: the numbers are looked up only for the units chosen
+    free = {
+        uid: state.beds.free_count(uid, unit.places)
+        for uid, unit in state.units.items()
+        if fits(unit, needs)
+    }
 
     def plainness(uid: UUID) -> int:
         return surplus(state.units[uid], needs)
 
+    def lowest(uid: UUID, count: int) -> list[PlaceKey]:
+        numbers = state.beds.lowest_free(uid, state.units[uid].places, count)
+        return [(uid, number) for number in numbers]
+
     # one unit if any takes them all: the plainest, then the fullest that does (keeps special
     # rooms for those who need them, big rooms for big groups)
     whole = sorted(
-        (plainness(uid), len(numbers), str(uid))
-        for uid, numbers in free.items()
-        if len(numbers) >= len(people)
+        (plainness(uid), count, str(uid)) for uid, count in free.items() if count >= len(people)
     )
     if whole:
-        chosen = UUID(whole[0][2])
-        places = [(chosen, number) for number in free[chosen][: len(people)]]
-    elif sum(len(numbers) for numbers in free.values()) >= len(people):
-        spread = sorted(
-            free.items(), key=lambda item: (plainness(item[0]), -len(item[1]), str(item[0]))
-        )
-        places = [(uid, number) for uid, numbers in spread for number in numbers][: len(people)]
+        places = lowest(UUID(whole[0][2]), len(people))
+    elif sum(free.values()) >= len(people):
+        spread = sorted(free, key=lambda uid: (plainness(uid), -free[uid], str(uid)))
+        places = []
+        for uid in spread:
+            places += lowest(uid, len(people) - len(places))
     else:
         raise NoFittingPlace(
             f"no {len(people)} fitting free place(s) in shelter {command.shelter_id}"
@@ -426,17 +431,13 @@ def evolve(state: Shelter, event: DomainEvent) -> Shelter:
         return replace(state, units=MappingProxyType({**state.units, event.unit_id: unit}))
     if isinstance(event, BedAssigned):
         place = Place(event.person_id, event.arrival_id, False, event.hold_until, event.occurred_at)
-        key = (event.unit_id, event.bed_number)
-        return replace(state, places=MappingProxyType({**state.places, key: place}))
+        return replace(state, beds=state.beds.hold((event.unit_id, event.bed_number), place))
     if isinstance(event, PersonCheckedIn):
         key = (event.unit_id, event.bed_number)
-        taken = replace(state.places[key], checked_in=True, since=event.occurred_at)
-        return replace(state, places=MappingProxyType({**state.places, key: taken}))
-    if isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
-        key = (event.unit_id, event.bed_number)
-        return replace(
-            state, places=MappingProxyType({k: p for k, p in state.places.items() if k != key})
-        )
+        return replace(state, beds=state.beds.check_in(key, event.occurred_at))
+    if isinstance(event, PersonCheckedOut | BedReleased | HoldExpired
+                  | PlaceFreedOnConsentWithdrawal):  # fmt: skip
+        return replace(state, beds=state.beds.free((event.unit_id, event.bed_number)))
     return state
 
 

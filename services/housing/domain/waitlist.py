@@ -9,7 +9,12 @@ from uuid import UUID
 
 from shared.decider import Decider
 from shared.schemas.base import DomainEvent
-from shared.schemas.housing import PersonLeftWaitlist, PersonWaitlisted, Requirements
+from shared.schemas.housing import (
+    PersonForgotten,
+    PersonLeftWaitlist,
+    PersonWaitlisted,
+    Requirements,
+)
 
 
 @dataclass(frozen=True)
@@ -34,11 +39,31 @@ class LeaveWaitlist:
 
 
 @dataclass(frozen=True)
+class Forget:
+    """The person withdrew their consent to housing: they wait no more, and housing keeps
+    nothing of them but that they are not to be placed."""
+
+    arrival_id: UUID
+    person_id: UUID
+    actor: str
+    now: datetime
+
+
+WaitlistCommand = Waitlist | LeaveWaitlist | Forget
+
+
+@dataclass(frozen=True)
 class Waiting:
     person_ids: frozenset[UUID]
 
 
-def decide(command: Waitlist | LeaveWaitlist, state: Waiting) -> list[DomainEvent]:
+def decide(command: WaitlistCommand, state: Waiting) -> list[DomainEvent]:
+    if isinstance(command, Forget):
+        # recorded even when they do not wait: the arrival may not have reached housing yet
+        return [
+            PersonForgotten(actor=command.actor, occurred_at=command.now,
+                            arrival_id=command.arrival_id, person_id=command.person_id)
+        ]  # fmt: skip
     if isinstance(command, LeaveWaitlist):
         if command.person_id not in state.person_ids:
             return []
@@ -67,9 +92,9 @@ def decide(command: Waitlist | LeaveWaitlist, state: Waiting) -> list[DomainEven
 def evolve(state: Waiting, event: DomainEvent) -> Waiting:
     if isinstance(event, PersonWaitlisted):
         return Waiting(state.person_ids | {event.person_id})
-    if isinstance(event, PersonLeftWaitlist):
+    if isinstance(event, PersonLeftWaitlist | PersonForgotten):
         return Waiting(state.person_ids - {event.person_id})
     return state
 
 
-waitlist: Decider[Waitlist | LeaveWaitlist, Waiting] = Decider(Waiting(frozenset()), decide, evolve)
+waitlist: Decider[WaitlistCommand, Waiting] = Decider(Waiting(frozenset()), decide, evolve)

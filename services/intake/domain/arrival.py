@@ -13,7 +13,7 @@ from uuid import UUID
 
 from shared.decider import Decider, DomainError
 from shared.schemas.base import DomainEvent
-from shared.schemas.intake import AgeBand, ArrivalRegistered, ArrivingMember
+from shared.schemas.intake import AgeBand, ArrivalRegistered, ArrivingMember, ConsentPurpose
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class RegisterArrival:
     arrival_date: date
     crossing_point: str
     now: datetime
+    consents: tuple[ConsentPurpose, ...] = ()  # what every member agreed to
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def decide(command: RegisterArrival, state: ArrivalState) -> list[DomainEvent]:
             keep_together=command.keep_together and len(command.members) > 1,
             arrival_date=command.arrival_date,
             crossing_point=command.crossing_point,
+            consents=command.consents,
         )
     ]
 

@@ -32,6 +32,9 @@ from shared.schemas.intake import (
 )
 
 Consent = tuple[ConsentPurpose, str | None]
+#: the purposes another service acts on: given later, they carry what it needs to take the
+#: person in; withdrawn, what it needs to forget them
+SERVICE_PURPOSES = frozenset({ConsentPurpose.HOUSING, ConsentPurpose.AID})
 
 
 class Stamp(TypedDict):
@@ -172,6 +175,7 @@ def decide(command: PersonCommand, state: Person) -> list[DomainEvent]:
                 kept_person_id=state.merged_into,
                 arrival_id=state.arrival_id,
                 member=state.facts,
+                consents=tuple(sorted(purpose for purpose, other in state.consents if not other)),
             )
         ]
     if state.status == "merged":
@@ -240,15 +244,16 @@ def _consent(command: ChangeConsent, state: Person, at: Stamp) -> list[DomainEve
     consent = (command.purpose, command.partner_id)
     if command.given == (consent in state.consents):
         return []  # already so
-    kind = ConsentGiven if command.given else ConsentWithdrawn
-    return [
-        kind(
-            **at,
-            person_id=command.person_id,
-            purpose=command.purpose,
-            partner_id=command.partner_id,
-        )
-    ]
+    if command.purpose not in SERVICE_PURPOSES:
+        kind = ConsentGiven if command.given else ConsentWithdrawn
+        return [kind(**at, person_id=command.person_id, purpose=command.purpose,
+                     partner_id=command.partner_id)]  # fmt: skip
+    if not command.given:
+        return [ConsentWithdrawn(**at, person_id=command.person_id, purpose=command.purpose,
+                                 arrival_id=state.arrival_id)]  # fmt: skip
+    # given after registration: the service learns who to take in only now
+    return [ConsentGiven(**at, person_id=command.person_id, purpose=command.purpose,
+                         arrival_id=state.arrival_id, member=state.facts)]  # fmt: skip
 
 
 def _correction(command: CorrectDetails, state: Person, at: Stamp) -> list[DomainEvent]:

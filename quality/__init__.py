@@ -1,0 +1,1 @@
+"""Checks of the code's shape that ``make lint`` runs besides ruff, mypy and import-linter."""

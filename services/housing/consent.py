@@ -1,0 +1,68 @@
+"""Housing and the consent to housing: a consent given after registration takes the person in
+as if they arrived now; one withdrawn frees their place (it passes on, as on a departure),
+takes them off the waitlist and forgets them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import asyncpg
+
+from services.housing.app import (
+    ACTOR,
+    Holds,
+    decide_on_shelter,
+    offer_free_places,
+    place_members,
+)
+from services.housing.domain.shelter import FreeWithoutConsent
+from services.housing.domain.waitlist import Forget, waitlist
+from shared.decider import execute
+from shared.eventstore import Causation, EventStore
+from shared.schemas.intake import ConsentGiven, ConsentPurpose, ConsentWithdrawn
+
+
+async def take_in(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    given: ConsentGiven,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """A consent to housing given after registration: the person is placed on their own, as
+    if they arrived now. One that came with the arrival carries no facts: the arrival does."""
+    if given.purpose != ConsentPurpose.HOUSING or given.member is None or given.arrival_id is None:
+        return
+    await place_members(conn, store, holds, given.arrival_id, (given.member,), False,
+                        ("departed", "held", "checked_in", "waiting"), causation, now)  # fmt: skip
+
+
+async def forget_person(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    withdrawn: ConsentWithdrawn,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """The person withdrew their consent to housing: their place is freed and passes on (as on
+    a departure), they leave the waitlist, and housing forgets them. Recorded even before their
+    arrival reaches housing, so that it does not place them then."""
+    if withdrawn.purpose != ConsentPurpose.HOUSING:
+        return
+    person_id = withdrawn.person_id
+    row = await conn.fetchrow(
+        "SELECT status, shelter_id, arrival_id FROM placements WHERE person_id = $1", person_id
+    )
+    arrival_id = (row and row["arrival_id"]) or withdrawn.arrival_id
+    if arrival_id is None:
+        return  # written before consents were enforced, about someone housing never knew
+    freed = row["shelter_id"] if row and row["status"] in ("held", "checked_in") else None
+    if freed is not None:
+        command = FreeWithoutConsent(freed, person_id, ACTOR, now)
+        await decide_on_shelter(conn, store, command, causation)
+    forget = Forget(arrival_id, person_id, ACTOR, now)
+    await execute(conn, store, waitlist, str(arrival_id), forget, causation)
+    if freed is not None:
+        await offer_free_places(conn, store, holds, freed, causation, now)
