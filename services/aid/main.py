@@ -7,7 +7,6 @@ from pathlib import Path
 
 import asyncpg
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from services.aid.api import routers
 from services.aid.app import (
@@ -25,6 +24,7 @@ from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
+from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas.housing import (
     BedAssigned,
@@ -117,12 +117,7 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
         "distributions to people and households, support for onward travel and jobs, and daily "
         "totals with HXL hashtags. Publishes aid.events.v1 (pseudonymous ids only).",
     )
-    # the field app, served by intake on another origin, calls this service from the browser
-    app.add_middleware(
-        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-        allow_headers=["X-API-Key", "Idempotency-Key", "Content-Type", "Accept-Language"],
-        max_age=600,
-    )  # fmt: skip
+    admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store
     for router in routers:
         app.include_router(router)

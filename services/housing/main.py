@@ -9,7 +9,6 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from services.housing import board
 from services.housing.api import routers
@@ -23,6 +22,7 @@ from services.housing.settings import HousingSettings
 from shared.consumer import IncomingEvent
 from shared.decider import in_transaction
 from shared.eventstore import EventStore
+from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas.intake import (
     ArrivalRegistered,
@@ -101,12 +101,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         "that keep groups together, the waitlist, holds, check-in and check-out. Publishes "
         "housing.events.v1.",
     )
-    # the field app, served by intake on another origin, calls this service from the browser
-    app.add_middleware(
-        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-        allow_headers=["X-API-Key", "Idempotency-Key", "Content-Type", "Accept-Language"],
-        max_age=600,
-    )  # fmt: skip
+    admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store
     app.state.holds = holds
     app.state.expire_due_holds = expire_due_holds

@@ -133,7 +133,7 @@ async def register_arrival(
             sealed=await vault.seal(conn, member.person_id, payload, new_person=True),
             consents=consents,
             duplicates=tuple(duplicates),
-            actor=partner.actor if partner.device_id else f"partner:{partner.partner_id}",
+            actor=partner.registrar,
             now=now,
         )
         await execute(

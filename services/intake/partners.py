@@ -34,8 +34,11 @@ class Partner:
     @property
     def actor(self) -> str:
         """How events name who caused them (and through which device, when one did)."""
-        if self.is_operator:
-            return "operator"
+        return "operator" if self.is_operator else self.registrar
+
+    @property
+    def registrar(self) -> str:
+        """How an arrival names who registered it: the partner, and the device when one did."""
         device = f"/device:{self.device_id}" if self.device_id else ""
         return f"partner:{self.partner_id}{device}"
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize
 
 E2E = Path(__file__).resolve().parent
 AXE = E2E / "node_modules" / "axe-core" / "axe.min.js"
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 PIN = "246810"
 #: WCAG 2.1 A and AA, as axe-core tags them
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

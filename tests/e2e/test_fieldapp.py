@@ -37,7 +37,7 @@ OPERATOR = {"X-API-Key": OPERATOR_KEY}
 STAFF = ("camp-staff", "staff-key-camp")
 SITE = "atameken-camp"
 #: what must never be readable in the phone's storage
-GROUP = [
+GROUP: list[dict[str, Any]] = [
     {"given_name": "Тестимир", "family_name": "Фелдов", "patronymic": "Олегович",
      "birth_date": "1991-04-12", "sex": "male",
      "document": ("russian_internal_passport", "4517 902311")},
@@ -48,7 +48,7 @@ GROUP = [
     {"given_name": "Zhanna", "family_name": "Feldova", "birth_date": "1962-11-05",
      "sex": "female", "relation": "parent"},
 ]  # fmt: skip
-SINGLES = [
+SINGLES: list[list[dict[str, Any]]] = [
     [{"given_name": "Добромир", "family_name": "Оффлайнов", "birth_date": "1989-01-17",
       "sex": "male", "document": ("foreign_passport", "75 3318842")}],
     [{"given_name": "Всеслава", "family_name": "Сетева", "birth_date": "1999-06-21",

@@ -259,10 +259,11 @@ async def build_world(services: RunningServices) -> World:
         }
         await revoke(conn, "wp-revoked")
         assert await rotate_key(conn, "wp-rotated") is not None  # the old key is now out
-        devices = [
-            str((await issue(conn, "wp-test", f"phone {index}", "partner:wp-test")).device_id)
-            for index in range(6)
-        ]
+        devices = []
+        for index in range(6):
+            device = await issue(conn, "wp-test", f"phone {index}", "partner:wp-test")
+            assert device is not None
+            devices.append(str(device.device_id))
         spare_partners = []
         for index in range(4):
             await create_partner(conn, f"wp-spare-{index}", "Spare", {write})

@@ -69,7 +69,8 @@ async def count(services: RunningServices, sql: str) -> int:
 async def test_a_2000_row_workbook_with_20_bad_rows_creates_1980_and_the_same_file_nothing(
     services: RunningServices,
 ) -> None:
-    rows, broken = [], {}
+    rows: list[dict[str, Any]] = []
+    broken: dict[int, str] = {}
     for index in range(2000):
         row = good_row(index)
         if index % 100 == 7:
