@@ -211,6 +211,22 @@ def test_a_volunteer_registers_offline_sends_once_checks_in_and_is_refused_a_sec
         browser.close()
 
 
+def upload_a_sheet(phone: Phone) -> None:
+    """A spreadsheet from the register screen: one good row, one refused naming its column."""
+    sheet = ("дата_прибытия;пункт_пересечения;фамилия;имя;дата_рождения;пол\n"
+             "24.09.2022;syrym;Таблицева;Ольга;02.03.1990;ж\n"
+             "24.09.2022;syrym;Таблицев;Олег;31.02.1990;м\n")  # fmt: skip
+    phone.page.click("#import summary")
+    assert "lang=ru" in (phone.page.get_attribute("#template-link", "href") or "")
+    phone.page.set_input_files("#import-file", files=[{
+        "name": "arrivals.csv", "mimeType": "text/csv", "buffer": sheet.encode()}])  # fmt: skip
+    phone.page.click("#import-form button[type=submit]")
+    phone.page.wait_for_selector("#import-result p")
+    result = phone.page.inner_text("#import-result")
+    assert "Создано: 1 · уже известны: 0 · отказ: 1" in result, result
+    assert "Строка 3, дата_рождения: Это не дата" in result, result
+
+
 def counter(phone: Phone, answers: list[str]) -> str:
     """Tap Issue once; the counter's answer as the volunteer reads it."""
     phone.page.evaluate("document.querySelector('#counter-result').replaceChildren()")
@@ -314,6 +330,7 @@ def test_every_screen_passes_axe_in_russian_and_kazakh_and_the_first_load_is_sma
         phone.unlock()
         phone.go("register")
         look("register")
+        upload_a_sheet(phone)
         phone.go("queue")
         eventually(lambda: "Атамекен" in phone.page.inner_text("#queue-list"), "the placement")
         look("queue")

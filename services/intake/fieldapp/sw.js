@@ -1,11 +1,11 @@
 // The service worker keeps the app's shell so every screen opens with no network. It caches the
 // app's own files only: API answers (personal data) never enter the cache.
-const CACHE = "resettle-field-v1";
+const CACHE = "resettle-field-v2";
 const SHELL = [
   "/app/", "/app/app.css", "/app/manifest.webmanifest", "/app/icons/icon.svg",
   "/app/config.json", "/app/js/app.js", "/app/js/i18n.js", "/app/js/vault.js",
   "/app/js/queue.js", "/app/js/register.js", "/app/js/desk.js", "/app/js/counter.js",
-  "/app/js/slip.js", "/app/i18n/ru.json", "/app/i18n/kk.json", "/app/i18n/en.json",
+  "/app/js/slip.js", "/app/js/sheet.js", "/app/i18n/ru.json", "/app/i18n/kk.json", "/app/i18n/en.json",
 ];
 
 self.addEventListener("install", (event) => {

@@ -6,6 +6,7 @@ import { collect, fill, resetForm, startForm } from "./register.js";
 import { showDesk } from "./desk.js";
 import { showCounter } from "./counter.js";
 import { slipCode } from "./slip.js";
+import { startSheet, templateFor } from "./sheet.js";
 
 const $ = (selector) => document.querySelector(selector);
 const SCREENS = ["setup", "unlock", "register", "queue", "desk", "counter"];
@@ -185,13 +186,16 @@ async function boot() {
   const config = fetch("/app/config.json").then((answer) => answer.json());
   await useLanguage(preferredLanguage());
   $("#language").value = language();
+  templateFor(language());
   $("#language").addEventListener("change", async (e) => {
     await useLanguage(e.target.value);
+    templateFor(language());
     network();
     route();
   });
   session.config = await config;
   startForm();
+  startSheet(session);
   $("#setup-form").addEventListener("submit", onSetup);
   $("#unlock-form").addEventListener("submit", onUnlock);
   $("#register-form").addEventListener("submit", onSave);
