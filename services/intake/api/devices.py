@@ -18,7 +18,11 @@ from services.intake.partners import Partner, Scope
 from services.intake.requests import PartnerId, Text
 from shared.http import Problem, RequestBody
 
-router = APIRouter(prefix="/v1/devices", tags=["devices"])
+router = APIRouter(
+    prefix="/v1/devices",
+    tags=["devices"],
+    responses={403: {"description": "A device key, or a partner naming another partner."}},
+)
 
 KEY_NOTE = "The key is shown once, in the first answer; issue a new device key if it was lost."
 
@@ -41,7 +45,12 @@ def not_a_device(partner: CurrentPartner) -> Partner:
 Issuer = Annotated[Partner, Depends(not_a_device)]
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={404: {"description": "No active partner with that partner_id."},
+               422: {"description": "A field is invalid, or an operator named no partner."}},
+)  # fmt: skip
 async def post_device(
     body: NewDevice, request: Request, issuer: Issuer, key: IdempotencyKey
 ) -> JSONResponse:

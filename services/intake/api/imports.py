@@ -94,6 +94,7 @@ async def _group_results(
     responses={
         200: {"description": "A result per row: created, already_known or refused (column and "
               "reason, in the Accept-Language: ru, kk or en)."},
+        403: {"description": "The key may not register arrivals."},
         422: {"description": "The file is not a spreadsheet, or lacks required columns."},
     },
 )  # fmt: skip
