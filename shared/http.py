@@ -19,9 +19,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.eventstore import Conflict
 from shared.idempotency import (
     MAX_KEY_LENGTH,
+    Fingerprints,
     KeyReusedWithOtherRequest,
     StoredAnswer,
-    request_fingerprint,
+    ids_in,
     run_once,
 )
 
@@ -247,12 +248,17 @@ async def once_per_key(
     work: Work,
 ) -> StoredAnswer:
     """Run a POST's work once per (client, key): a retry gets the first answer; the same key
-    with another body is a 409 that says what to do."""
-    fingerprint = request_fingerprint(
-        request.method, request.url.path, body.model_dump(mode="json") if body else None
-    )
+    with another body is a 409 that says what to do. The request's fingerprint is keyed with
+    the service's secret (``request.app.state.runtime.fingerprints``), and the ids in its path,
+    body and answer are kept with it, so an erasure finds it."""
+    fingerprints: Fingerprints = request.app.state.runtime.fingerprints
+    sent = body.model_dump(mode="json") if body else None
+    fingerprint = fingerprints.of(client_id, request.method, request.url.path, sent)
     try:
-        return await run_once(pool, client_id, key, fingerprint, work)
+        return await run_once(
+            pool, client_id, key, fingerprint, work,
+            lambda answer: ids_in(request.url.path, sent, answer),
+        )  # fmt: skip
     except KeyReusedWithOtherRequest as error:
         raise Problem(
             409,

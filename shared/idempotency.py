@@ -3,15 +3,23 @@
 The same key with the same body returns the first answer and creates nothing new; the same key
 with another body is refused. The key row is inserted first, in the request's transaction: a
 concurrent retry waits on the unique index until the first one commits, then reads its answer.
+
+What is stored of a request is keyed or forgettable: its fingerprint is an HMAC under a secret
+of the service (a dump cannot test guesses of a name and birth date against it), and the ids it
+carried are listed, so that erasing a person neutralises every record of a request that named
+them (:func:`forget_requests_carrying`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
@@ -29,13 +37,59 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 );
 """
 
+#: the ids a request carried, and fingerprints that may be absent: an erasure neutralises a
+#: record by dropping its fingerprint and answer. Records from before carry the ids found in
+#: their answers, and lose their unkeyed fingerprints (a retry then gets the first answer
+#: whatever its body, as a neutralised record does)
+CARRIED_IDS_DDL = """
+ALTER TABLE idempotency_keys ALTER COLUMN request_hash DROP NOT NULL;
+ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS carried_ids uuid[] NOT NULL DEFAULT '{}';
+UPDATE idempotency_keys SET request_hash = NULL, carried_ids = ARRAY(
+    SELECT DISTINCT found[1]::uuid FROM regexp_matches(
+        coalesce(response::text, ''),
+        '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})', 'g') AS found);
+CREATE INDEX IF NOT EXISTS idempotency_keys_carried ON idempotency_keys USING gin (carried_ids);
+"""
+
 MAX_KEY_LENGTH = 200
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-def request_fingerprint(method: str, path: str, body: Any) -> str:
-    """Hash of what the request asks for, independent of JSON key order and spacing."""
-    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+#: what a retry of a neutralised request is answered: nothing of the first answer
+ERASED_ANSWER = {
+    "type": "urn:resettle:problem:erased",
+    "title": "Erased",
+    "status": 410,
+    "detail": "A person this request carried was erased: nothing of the request or its answer "
+    "is kept. Send a new request with a new Idempotency-Key if one is still needed.",
+}
+
+
+class Fingerprints:
+    """Keyed fingerprints of requests: HMAC-SHA256 under a key derived from the service's secret,
+    its name and the client, so equal bodies give unrelated fingerprints in two services or for
+    two clients, and nobody without the secret can test a guess against one."""
+
+    def __init__(self, secret: bytes, service: str) -> None:
+        if len(secret) < 16:
+            raise ValueError("a fingerprint secret needs at least 16 bytes")
+        self._service_key = hmac.new(secret, f"fingerprint:{service}".encode(), "sha256").digest()
+
+    def of(self, client_id: str, method: str, path: str, body: Any) -> str:
+        """The fingerprint of what a request asks for, independent of JSON key order and
+        spacing."""
+        client_key = hmac.new(self._service_key, client_id.encode(), hashlib.sha256).digest()
+        canonical = json.dumps(
+            [method, path, body], sort_keys=True, separators=(",", ":"), default=str
+        )
+        return hmac.new(client_key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def ids_in(*parts: Any) -> list[UUID]:
+    """Every id written in a request's path, body or answer: a person's among them, whatever
+    the field is called (extra ids, of shelters or matches, cost nothing)."""
+    text = json.dumps(parts, default=str)
+    return sorted({UUID(found) for found in _UUID.findall(text)})
 
 
 @dataclass(frozen=True)
@@ -78,25 +132,52 @@ async def claim(
         key,
     )
     assert row is not None, "the conflicting row is committed once the insert returns"
-    if row["request_hash"] != fingerprint:
+    # no fingerprint: a neutralised record, whose answer stands for any body
+    if row["request_hash"] is not None and row["request_hash"] != fingerprint:
         raise KeyReusedWithOtherRequest(key)
     return StoredAnswer(row["status_code"], json.loads(row["response"]))
 
 
 async def remember(
-    conn: asyncpg.Connection, client_id: str, key: str, status_code: int, response: Any
+    conn: asyncpg.Connection,
+    client_id: str,
+    key: str,
+    status_code: int,
+    response: Any,
+    carried: Collection[UUID] = (),
 ) -> None:
-    """Store the answer to give to every retry of the claimed key."""
+    """Store the answer to give to every retry of the claimed key, and the ids the request and
+    its answer carried (see :func:`ids_in`)."""
     await conn.execute(
         """
-        UPDATE idempotency_keys SET status_code = $3, response = $4::jsonb
+        UPDATE idempotency_keys SET status_code = $3, response = $4::jsonb, carried_ids = $5
         WHERE client_id = $1 AND idempotency_key = $2
         """,
         client_id,
         key,
         status_code,
         json.dumps(response, default=str),
+        list(carried),
     )
+
+
+async def forget_requests_carrying(conn: asyncpg.Connection, ids: Collection[UUID]) -> int:
+    """Neutralise every record of a request that carried one of ``ids`` (an erased person):
+    its fingerprint, answer and ids go; its key stays, answering 410, so a late retry from an
+    offline device cannot bring the person back. Returns how many records were neutralised."""
+    done = await conn.fetchval(
+        """
+        WITH neutralised AS (
+            UPDATE idempotency_keys SET request_hash = NULL, status_code = 410,
+                   response = $2::jsonb, carried_ids = '{}'
+            WHERE carried_ids && $1::uuid[] RETURNING 1
+        )
+        SELECT count(*) FROM neutralised
+        """,
+        list(ids),
+        json.dumps(ERASED_ANSWER),
+    )
+    return int(done)
 
 
 async def run_once(
@@ -105,16 +186,18 @@ async def run_once(
     key: str,
     fingerprint: str,
     work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]],
+    carried: Callable[[Any], Collection[UUID]] = lambda _: (),
 ) -> StoredAnswer:
     """Do ``work`` once per key: its events, its answer and the key commit together, so a
-    request either happened with its key remembered, or not at all (and may be retried)."""
+    request either happened with its key remembered, or not at all (and may be retried).
+    ``carried(answer)``: the ids the request and its answer carried."""
 
     async def attempt(conn: asyncpg.Connection) -> StoredAnswer:
         stored = await claim(conn, client_id, key, fingerprint)
         if stored is not None:
             return stored
         status_code, response = await work(conn)
-        await remember(conn, client_id, key, status_code, response)
+        await remember(conn, client_id, key, status_code, response, carried(response))
         return StoredAnswer(status_code, response, replayed=False)
 
     return await in_transaction(pool, attempt)

@@ -25,12 +25,13 @@ def sqlalchemy_url(database_url: str) -> str:
     return database_url
 
 
-def upgrade(database_url: str, migrations_dir: Path) -> None:
-    """Bring a database to the newest revision (blocking: call it off the event loop)."""
+def upgrade(database_url: str, migrations_dir: Path, revision: str = "head") -> None:
+    """Bring a database to the newest revision, or to ``revision`` (blocking: call it off the
+    event loop)."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url))
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)
 
 
 def run_alembic_env() -> None:

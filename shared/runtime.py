@@ -26,6 +26,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from shared.consumer import Handler, IdempotentConsumer
 from shared.database import create_pool
 from shared.http import BodySizeLimit, Problem, install_problem_details
+from shared.idempotency import Fingerprints
 from shared.logs import configure_logging
 from shared.metrics import CONTENT_TYPE_LATEST, HttpMetricsMiddleware, ServiceMetrics
 from shared.migrations import upgrade
@@ -58,12 +59,16 @@ class ServiceRuntime:
     _pool: asyncpg.Pool | None = None
     broker: KafkaBroker = field(init=False)
     metrics: ServiceMetrics = field(init=False)
+    #: keyed fingerprints of the requests this service answers once per Idempotency-Key
+    fingerprints: Fingerprints = field(init=False)
     consumer: IdempotentConsumer | None = field(init=False, default=None)
     relay: OutboxRelay | None = field(init=False, default=None)
     _relay_task: asyncio.Task[None] | None = field(init=False, default=None)
     _jobs: list[asyncio.Task[None]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
+        secret = self.settings.fingerprint_key.get_secret_value().encode()
+        self.fingerprints = Fingerprints(secret, self.name)
         self.broker = KafkaBroker(
             self.settings.kafka_bootstrap_servers,
             client_id=self.name,

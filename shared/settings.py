@@ -10,6 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: the operator key of a development machine: accepted only while the service listens on
 #: loopback, so a service reachable from elsewhere never runs with a secret written in the code
 DEVELOPMENT_OPERATOR_KEY = "operator-dev-key"
+#: the key of request fingerprints on a development machine: refused beyond loopback, as above
+DEVELOPMENT_FINGERPRINT_KEY = "fingerprint-dev-key-not-for-production"
 
 
 def is_loopback(host: str) -> bool:
@@ -88,6 +90,13 @@ class ServiceSettings(BaseSettings):
         description="Events a consumer takes per poll and handles in one transaction (1: one "
         "transaction and one offset commit per event, as before batching; for comparison).",
     )
+    fingerprint_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_FINGERPRINT_KEY),
+        min_length=16,
+        description="The service's secret (``<SERVICE>_FINGERPRINT_KEY``, 16 characters or "
+        "more, e.g. ``openssl rand -hex 32``) that keys the fingerprints of requests kept with "
+        "their Idempotency-Keys: without it a fingerprint cannot be tested against guesses.",
+    )
     database_url: str
     http_host: str = "127.0.0.1"
     http_port: int
@@ -98,4 +107,9 @@ class ServiceSettings(BaseSettings):
         refuse_development_secret(
             self.http_host, "OPERATOR_API_KEY", self.operator_api_key, DEVELOPMENT_OPERATOR_KEY
         )
+        prefix = str(self.model_config.get("env_prefix", ""))
+        refuse_development_secret(
+            self.http_host, f"{prefix}FINGERPRINT_KEY", self.fingerprint_key,
+            DEVELOPMENT_FINGERPRINT_KEY,
+        )  # fmt: skip
         return self

@@ -1,9 +1,10 @@
 """Aid's internal events: kept in aid's event store, never published on a topic.
 
 A support request's details (the city a person heads for, the documents they hold, the date
-they want to leave, their skills) would say too much about a person fleeing conscription; the
-topic carries only the request's kind and destination country. An offer's free text (partner
-name, title, contact) could carry anything, so it stays here too.
+they want to leave, their skills) would say too much about a person fleeing conscription: the
+topic carries only the request's kind and destination country, and the details are not in any
+event at all but in services/aid/request_details.py, where an erasure reaches them. An offer's
+free text (partner name, title, contact) is a partner's, about the offer, and stays here.
 """
 
 from __future__ import annotations
@@ -33,26 +34,6 @@ class DocumentHeld(StrEnum):
     DRIVING_LICENCE = "driving_licence"
 
 
-class SupportRequestDetailsRecorded(DomainEvent):
-    """What a request says beyond its kind and destination country."""
-
-    stream_field = "request_id"
-    type: Literal["SupportRequestDetailsRecorded"] = "SupportRequestDetailsRecorded"
-    schema_version: Literal[1] = 1
-    request_id: UUID = Field(description="The request (the stream).")
-    destination_city: str | None = Field(max_length=100, description="Onward travel: city.")
-    documents_held: tuple[DocumentHeld, ...] = Field(description="Onward travel: documents.")
-    wanted_on: date | None = Field(description="Onward travel: the day the person would leave.")
-    profession: str | None = Field(pattern=TAG_PATTERN, description="Job search: profession.")
-    skills: tuple[Tag, ...] = Field(max_length=30, description="Job search: skills, as tags.")
-    languages: tuple[Language, ...] = Field(max_length=10, description="Languages, ISO 639-1.")
-    work_countries: tuple[Country, ...] = Field(
-        max_length=20, description="Job search: where the person may work (empty: anywhere)."
-    )
-    remote_ok: bool = Field(description="Job search: remote work suits the person.")
-    note: str | None = Field(max_length=1000, description="Free text for the caseworker.")
-
-
 class OfferDetailsRecorded(DomainEvent):
     """Who offers and how to reach them, in the partner's words."""
 
@@ -68,7 +49,7 @@ class OfferDetailsRecorded(DomainEvent):
 
 
 AID_INTERNAL_EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    model.__name__: model for model in (SupportRequestDetailsRecorded, OfferDetailsRecorded)
+    model.__name__: model for model in (OfferDetailsRecorded,)
 }
 #: what aid's event store loads: the shared contracts and aid's internal events
 AID_EVENT_TYPES: dict[str, type[DomainEvent]] = {**EVENT_TYPES, **AID_INTERNAL_EVENT_TYPES}

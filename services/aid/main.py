@@ -22,6 +22,7 @@ from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
+from services.aid.support import erase_person
 from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
@@ -40,6 +41,7 @@ from shared.schemas.intake import (
     ConsentWithdrawn,
     MergeUndone,
     PersonDeparted,
+    PersonErased,
     PersonFactsCorrected,
     PersonsMerged,
 )
@@ -92,6 +94,8 @@ def handler(store: EventStore) -> Handler:
             await close_entitlements(
                 conn, store, event.duplicate_person_id, "merged", causation, now
             )
+        elif isinstance(event, PersonErased):
+            await erase_person(conn, store, event.person_id, causation, now)
         elif isinstance(event, ConsentGiven | ConsentWithdrawn):
             await consent_changed(conn, store, event, causation, now)
 

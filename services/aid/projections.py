@@ -20,7 +20,8 @@ import asyncpg
 
 from services.aid.domain.beneficiary import NO_CONSENT, RESIDENT_ENTITLEMENTS
 from services.aid.domain.rules import local_day
-from services.aid.events import OfferDetailsRecorded, SupportRequestDetailsRecorded
+from services.aid.events import OfferDetailsRecorded
+from services.aid.request_details import FILL_READ_MODEL
 from shared.eventstore import RecordedEvent
 from shared.schemas.aid import (
     AidIssued,
@@ -362,9 +363,7 @@ def issue_of(event: AidIssued | HouseholdAidIssued) -> tuple[Any, ...]:
 
 
 async def _support(conn: asyncpg.Connection, event: DomainEvent) -> None:
-    if isinstance(
-        event, SupportRequested | SupportRequestDetailsRecorded | SupportRequestWithdrawn
-    ):
+    if isinstance(event, SupportRequested | SupportRequestWithdrawn):
         await _request(conn, event)
     elif isinstance(event, MatchProposed | MatchAccepted | MatchCompleted | MatchWithdrawn):
         await _match(conn, event)
@@ -377,7 +376,7 @@ async def _support(conn: asyncpg.Connection, event: DomainEvent) -> None:
 
 async def _request(
     conn: asyncpg.Connection,
-    event: SupportRequested | SupportRequestDetailsRecorded | SupportRequestWithdrawn,
+    event: SupportRequested | SupportRequestWithdrawn,
 ) -> None:
     if isinstance(event, SupportRequested):
         await conn.execute(
@@ -389,16 +388,8 @@ async def _request(
             event.request_id, event.person_id, event.kind.value, event.destination_country,
             event.occurred_at,
         )  # fmt: skip
-    elif isinstance(event, SupportRequestDetailsRecorded):
-        await conn.execute(
-            """
-            UPDATE support_requests
-            SET destination_city = $2, documents_held = $3, wanted_on = $4, profession = $5,
-                skills = $6, languages = $7, work_countries = $8, remote_ok = $9, note = $10
-            WHERE request_id = $1
-            """,
-            event.request_id, *request_details_of(event),
-        )  # fmt: skip
+        # the details were kept just before, outside the events (services/aid/request_details)
+        await conn.execute(FILL_READ_MODEL, event.request_id)
     else:
         await conn.execute(
             "UPDATE support_requests SET status = 'withdrawn', closed_at = $2, "
@@ -450,16 +441,6 @@ def request_status_after(event: MatchOutcome, match_before: str | None) -> str |
     if status is None and match_before == "accepted":
         return "open"  # the accepted match fell through: the request waits again
     return status
-
-
-def request_details_of(event: SupportRequestDetailsRecorded) -> tuple[Any, ...]:
-    """destination_city, documents_held, wanted_on, profession, skills, languages,
-    work_countries, remote_ok, note: what a request says beyond its kind."""
-    return (
-        event.destination_city, [document.value for document in event.documents_held],
-        event.wanted_on, event.profession, list(event.skills), list(event.languages),
-        list(event.work_countries), event.remote_ok, event.note,
-    )  # fmt: skip
 
 
 def offer_details_of(event: OfferDetailsRecorded) -> tuple[Any, ...]:

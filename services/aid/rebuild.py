@@ -13,7 +13,7 @@ import asyncpg
 
 from services.aid.domain.beneficiary import NO_CONSENT
 from services.aid.domain.rules import local_day
-from services.aid.events import OfferDetailsRecorded, SupportRequestDetailsRecorded
+from services.aid.events import OfferDetailsRecorded
 from services.aid.projections import (
     DAILY_COLUMN,
     ISSUE_COLUMNS,
@@ -27,11 +27,11 @@ from services.aid.projections import (
     lots_after,
     movement_of,
     offer_details_of,
-    request_details_of,
     request_status_after,
     rule_of,
     stock_of,
 )
+from services.aid.request_details import FILL_READ_MODEL
 from shared.eventstore import RecordedEvent
 from shared.rebuild import copy_rows
 from shared.schemas.aid import (
@@ -199,7 +199,7 @@ class AidReadModels:
             self.rules[event.item.value] = rule_of(event)
         elif isinstance(event, MatchProposed | MatchOutcome):
             self._match(event)
-        elif isinstance(event, SupportRequested | SupportRequestDetailsRecorded):
+        elif isinstance(event, SupportRequested):
             self._request(event)
         elif isinstance(event, SupportRequestWithdrawn):
             if request := self.requests.get(event.request_id):
@@ -283,17 +283,12 @@ class AidReadModels:
 
     # --- support ------------------------------------------------------------------------------
 
-    def _request(self, event: SupportRequested | SupportRequestDetailsRecorded) -> None:
-        if isinstance(event, SupportRequested):
-            self.requests[event.request_id] = _Request(
-                request_id=event.request_id, person_id=event.person_id, kind=event.kind.value,
-                status="open", destination_country=event.destination_country,
-                requested_at=event.occurred_at,
-            )  # fmt: skip
-        elif request := self.requests.get(event.request_id):
-            (request.destination_city, request.documents_held, request.wanted_on,
-             request.profession, request.skills, request.languages, request.work_countries,
-             request.remote_ok, request.note) = request_details_of(event)  # fmt: skip
+    def _request(self, event: SupportRequested) -> None:
+        self.requests[event.request_id] = _Request(
+            request_id=event.request_id, person_id=event.person_id, kind=event.kind.value,
+            status="open", destination_country=event.destination_country,
+            requested_at=event.occurred_at,
+        )  # fmt: skip
 
     def _match(self, event: MatchProposed | MatchOutcome) -> None:
         if isinstance(event, MatchProposed):
@@ -354,5 +349,6 @@ class AidReadModels:
         await conn.copy_records_to_table("issues", records=self.issues, columns=ISSUE_COLUMNS)
         await copy_rows(conn, "daily_totals", self.days.values(), _DailyTotal)
         await copy_rows(conn, "support_requests", self.requests.values(), _Request)
+        await conn.execute(FILL_READ_MODEL, None)  # the details, kept outside the events
         await copy_rows(conn, "support_offers", self.offers.values(), _Offer)
         await copy_rows(conn, "support_matches", self.matches.values(), _Match)

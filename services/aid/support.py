@@ -39,6 +39,7 @@ from services.aid.domain.support import (
     support_offer,
     support_request,
 )
+from services.aid.request_details import forget_person, keep_request_details
 from services.aid.streams import load
 from shared.decider import DomainError, execute
 from shared.eventstore import Causation, EventStore
@@ -68,8 +69,9 @@ async def request_support(
     request_id, causation = uuid4(), Causation.new()
     requester = (await load(conn, store, beneficiary, str(person_id))).recipient
     command = RequestSupport(
-        request_id, person_id, kind, destination_country, details, requester, ACTOR, now
+        request_id, person_id, kind, destination_country, requester, ACTOR, now
     )
+    await keep_request_details(conn, request_id, person_id, details)
     await execute(conn, store, support_request, str(request_id), command, causation)
     profile = RequestProfile(
         request_id, kind, destination_country, details.destination_city, details.profession,
@@ -264,6 +266,19 @@ async def withdraw_requests_of(
             conn, store, row["request_id"], reason, SERVICE, now, causation
         )
     await _release(conn, store, withdrawn, SERVICE, now, causation)
+
+
+async def erase_person(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    person_id: UUID,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """Intake erased the person: their open requests end (nothing is left to match on), and
+    what their requests said, and every stored request that carried them, is forgotten."""
+    await withdraw_requests_of(conn, store, person_id, "other", causation, now)
+    await forget_person(conn, person_id)
 
 
 def _offer_profile(row: asyncpg.Record) -> OfferProfile:

@@ -26,6 +26,8 @@ from services.housing.domain.shelter import (
     shelter,
 )
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
+from services.housing.events import PersonMoved
+from services.housing.notes import forget_person, keep_move_note
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.housing import (
@@ -380,8 +382,10 @@ async def move_person(
         return False
     causation = Causation.new()
     origin = placement["shelter_id"]
-    release = Release(origin, person_id, "moved", actor, now, note=reason)
-    await decide_on_shelter(conn, store, release, causation)
+    release = Release(origin, person_id, "moved", actor, now, moved=True)
+    for recorded in await decide_on_shelter(conn, store, release, causation):
+        if isinstance(recorded.event, PersonMoved):
+            await keep_move_note(conn, person_id, recorded.global_position, reason)
     needs = Requirements(accessible=placement["needs_accessible"],
                          family_room=placement["needs_family"],
                          all_women=placement["all_women"])  # fmt: skip
@@ -403,3 +407,10 @@ async def expire_holds(
     if expired:
         await offer_free_places(conn, store, holds, shelter_id, causation, now)
     return len(expired)
+
+
+async def erase_person(conn: asyncpg.Connection, person_id: UUID) -> None:
+    """Intake erased the person: housing forgets what it holds about them beyond ids and codes
+    (its events carry nothing more), namely the operators' move reasons and every stored
+    request that carried them."""
+    await forget_person(conn, person_id)

@@ -12,15 +12,15 @@ from shared.schemas.registry import EVENT_TYPES
 
 
 class PersonMoved(DomainEvent):
-    """An operator moved a person out of this shelter; the reason is free text, so it stays
-    in housing (free text can carry personal details)."""
+    """An operator moved a person out of this shelter. The operator's reason is free text that
+    can describe the person, so it is kept out of the events, in housing's ``move_notes``
+    (beside this event's position), and deleted when the person is erased."""
 
     stream_field = "shelter_id"
     type: Literal["PersonMoved"] = "PersonMoved"
     schema_version: Literal[1] = 1
     shelter_id: UUID = Field(description="The shelter the person left (the stream).")
     person_id: UUID = Field(description="The person moved.")
-    reason: str = Field(max_length=500, description="Why, as the operator wrote it.")
 
 
 HOUSING_EVENT_TYPES: dict[str, type[DomainEvent]] = {**EVENT_TYPES, "PersonMoved": PersonMoved}

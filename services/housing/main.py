@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from services.housing import board
 from services.housing.api import routers
-from services.housing.app import expire_holds, place_arrival, release_person
+from services.housing.app import erase_person, expire_holds, place_arrival, release_person
 from services.housing.consent import forget_person, take_in
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
@@ -30,6 +30,7 @@ from shared.schemas.intake import (
     ConsentWithdrawn,
     MergeUndone,
     PersonDeparted,
+    PersonErased,
     PersonsMerged,
 )
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
@@ -61,6 +62,8 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
             await release_person(
                 conn, store, holds, event.duplicate_person_id, "merged", causation, now
             )
+        elif isinstance(event, PersonErased):
+            await erase_person(conn, event.person_id)
         elif isinstance(event, ConsentGiven):
             await take_in(conn, store, holds, event, causation, now)
         elif isinstance(event, ConsentWithdrawn):

@@ -159,7 +159,8 @@ def history_line(recorded: RecordedEvent) -> tuple[Any, ...] | None:
         what = "waitlisted" if isinstance(event, PersonWaitlisted) else "left_waitlist"
         place = (None, None, None, event.reason)
     elif isinstance(event, PersonMoved):
-        what, place = "moved", (event.shelter_id, None, None, event.reason)
+        # the operator's reason is in move_notes, joined when the history is read
+        what, place = "moved", (event.shelter_id, None, None, None)
     else:
         return None
     return (event.person_id, recorded.global_position, event.occurred_at, what, *place)

@@ -32,6 +32,7 @@ from services.intake.search import details_of, index_entries
 from services.intake.vault import Vault
 from shared.decider import DomainError, execute
 from shared.eventstore import Causation, EventStore
+from shared.idempotency import forget_requests_carrying
 from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
 
 DuplicateRule = Literal["same_document", "same_name_and_birth_date"]
@@ -260,19 +261,38 @@ async def undo_merge(
     return len(await execute(conn, store, person, str(duplicate), command, Causation.new()))
 
 
+async def merged_records(conn: asyncpg.Connection, person_id: UUID) -> list[UUID]:
+    """The records merged into a person, and into those, and so on: they go with the person's
+    erasure (a merge undone unlinks its record again)."""
+    rows = await conn.fetch(
+        """
+        WITH RECURSIVE merged (person_id) AS (
+            SELECT person_id FROM case_members WHERE merged_into = $1 AND status <> 'active'
+            UNION
+            SELECT c.person_id FROM case_members c JOIN merged m ON c.merged_into = m.person_id
+            WHERE c.status <> 'active'
+        )
+        SELECT person_id FROM merged ORDER BY person_id
+        """,
+        person_id,
+    )
+    return [row["person_id"] for row in rows]
+
+
 async def erase(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    vault: Vault,
-    person_id: UUID,
-    reason: str,
-    now: datetime,
+    conn: asyncpg.Connection, store: EventStore, vault: Vault, person_id: UUID, now: datetime
 ) -> int:
-    """Record the erasure and destroy the key, in one transaction: both or neither."""
-    command = Erase(person_id, reason, "operator", now)
-    appended = await execute(conn, store, person, str(person_id), command, Causation.new())
-    await vault.destroy_key(conn, person_id)
-    return len(appended)
+    """Erase a person and every record merged into them, in one transaction: each gets its
+    event (published: housing and aid forget them too), its key destroyed, and every stored
+    request that carried one of them neutralised. Returns how many events were recorded."""
+    people = [person_id, *await merged_records(conn, person_id)]
+    causation, recorded = Causation.new(), 0
+    for one in people:
+        command = Erase(one, "operator", now)
+        recorded += len(await execute(conn, store, person, str(one), command, causation))
+        await vault.destroy_key(conn, one)
+    await forget_requests_carrying(conn, people)
+    return recorded
 
 
 def describe(payload: Any | None) -> dict[str, Any] | None:

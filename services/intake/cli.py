@@ -105,15 +105,20 @@ def revoke_partner(partner_id: str) -> None:
 
 @cli.command("erase-person")
 def erase_person(
-    person_id: UUID, reason: Annotated[str, typer.Option(help="Why, for the record.")]
+    person_id: UUID,
+    reason: Annotated[
+        str | None, typer.Option(help="Accepted for old scripts; not kept (it may name them).")
+    ] = None,
 ) -> None:
-    """Erase a person's personal data (their key is destroyed; events stay, unreadable)."""
+    """Erase a person and the records merged into them: their key is destroyed (events stay,
+    unreadable), stored requests that carried them are neutralised, and housing and aid
+    forget their free text when the erasure reaches them."""
 
     async def work(pool: asyncpg.Pool, settings: IntakeSettings) -> int:
         vault = Vault.from_base64(settings.master_key.get_secret_value())
         store = event_store(vault)
         return await in_transaction(
-            pool, lambda conn: erase(conn, store, vault, person_id, reason, datetime.now(UTC))
+            pool, lambda conn: erase(conn, store, vault, person_id, datetime.now(UTC))
         )
 
     try:

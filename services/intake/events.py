@@ -55,16 +55,6 @@ class DuplicateSuspected(DomainEvent):
     )
 
 
-class PersonErased(DomainEvent):
-    """An operator erased a person's personal data; their key was destroyed with it."""
-
-    stream_field = "person_id"
-    type: Literal["PersonErased"] = "PersonErased"
-    schema_version: Literal[1] = 1
-    person_id: UUID = Field(description="The person (the stream).")
-    reason: str = Field(max_length=500, description="Why, as the operator recorded it.")
-
-
 INTAKE_EVENT_TYPES: dict[str, type[DomainEvent]] = {
     **EVENT_TYPES,
     **{
@@ -73,7 +63,6 @@ INTAKE_EVENT_TYPES: dict[str, type[DomainEvent]] = {
             PersonalDetailsRecorded,
             PersonalDetailsCorrected,
             DuplicateSuspected,
-            PersonErased,
         )
     },
 }

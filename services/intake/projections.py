@@ -15,7 +15,6 @@ from services.intake.events import (
     DuplicateSuspected,
     PersonalDetailsCorrected,
     PersonalDetailsRecorded,
-    PersonErased,
 )
 from services.intake.search import details_of, index_entries
 from services.intake.vault import Vault
@@ -26,6 +25,7 @@ from shared.schemas.intake import (
     ConsentWithdrawn,
     MergeUndone,
     PersonDeparted,
+    PersonErased,
     PersonFactsCorrected,
     PersonsMerged,
 )

@@ -20,7 +20,6 @@ from services.intake.events import (
     DuplicateSuspected,
     PersonalDetailsCorrected,
     PersonalDetailsRecorded,
-    PersonErased,
 )
 from services.intake.projections import (
     CASE_COLUMNS,
@@ -43,6 +42,7 @@ from shared.schemas.intake import (
     ConsentWithdrawn,
     MergeUndone,
     PersonDeparted,
+    PersonErased,
     PersonFactsCorrected,
     PersonsMerged,
 )

@@ -249,11 +249,12 @@ class MergeRequest(RequestBody):
 
 
 class Erasure(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "the person asked for erasure"}]}
-    )
+    """An erasure. Its reason, if given, is not kept anywhere: free text about a person would
+    outlive the erasure (record the reason in your own case file if you need it)."""
 
-    reason: Reason
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
+
+    reason: Reason | None = None
 
 
 ScopeName = Literal["arrivals:write", "cases:read", "operator"]

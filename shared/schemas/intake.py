@@ -225,6 +225,17 @@ class MergeUndone(DomainEvent):
         return self.consents is None or purpose in self.consents
 
 
+class PersonErased(DomainEvent):
+    """An operator erased a person: every service forgets what it holds about them beyond ids
+    and codes (free text, stored requests), and intake destroyed the key of their details. A
+    record merged into the erased one goes with it, each with an event of its own."""
+
+    stream_field = "person_id"
+    type: Literal["PersonErased"] = "PersonErased"
+    schema_version: Literal[1] = 1
+    person_id: UUID = Field(description="Pseudonymous id of the person erased (the stream).")
+
+
 IntakeEventTypes = (
     ArrivalRegistered
     | ConsentGiven
@@ -233,6 +244,7 @@ IntakeEventTypes = (
     | PersonDeparted
     | PersonsMerged
     | MergeUndone
+    | PersonErased
 )
 
 IntakeEvent = Annotated[IntakeEventTypes, Field(discriminator="type")]

@@ -50,7 +50,7 @@ PROJECTED = {
     "BeneficiaryRegistered", "BeneficiaryFactsUpdated", "ResidentRecorded", "EntitlementGranted",
     "ResidencyEnded", "EntitlementsClosed", "ItemRulesSet", "DonationReceived",
     "StockTransferredIn", "StockTransferredOut", "StockWrittenOff", "StockIssued", "AidIssued",
-    "HouseholdAidIssued", "SupportRequested", "SupportRequestDetailsRecorded",
+    "HouseholdAidIssued", "SupportRequested",
     "SupportRequestWithdrawn", "MatchProposed", "MatchAccepted", "MatchCompleted",
     "MatchWithdrawn", "OfferPublished", "OfferDetailsRecorded", "OfferWithdrawn",
     "OfferPlaceTaken", "OfferPlaceReleased",

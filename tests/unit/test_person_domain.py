@@ -116,13 +116,11 @@ def test_a_record_is_not_merged_into_itself_nor_into_an_inactive_one() -> None:
 
 
 def test_nothing_more_happens_to_an_erased_person_and_erasing_twice_changes_nothing() -> None:
-    erased = list(person.decide(Erase(PERSON, "asked", "operator", NOW), person.fold(registered())))
+    erased = list(person.decide(Erase(PERSON, "operator", NOW), person.fold(registered())))
     scenario(person).given(*registered(), *erased).when(
         RegisterDeparture(PERSON, DepartureReason.RETURNED, "p", NOW)
     ).then_raises(PersonErasedAlready)
-    scenario(person).given(*registered(), *erased).when(
-        Erase(PERSON, "again", "operator", NOW)
-    ).then()
+    scenario(person).given(*registered(), *erased).when(Erase(PERSON, "operator", NOW)).then()
 
 
 def test_a_person_departs_once() -> None:

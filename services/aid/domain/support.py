@@ -11,7 +11,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from services.aid.domain.rules import Recipient, Refused, Rule
-from services.aid.events import DocumentHeld, OfferDetailsRecorded, SupportRequestDetailsRecorded
+from services.aid.events import DocumentHeld, OfferDetailsRecorded
 from shared.decider import Decider, DomainError
 from shared.schemas.aid import (
     MatchAccepted,
@@ -40,6 +40,9 @@ MatchWithdrawalReason = Literal[
 
 @dataclass(frozen=True)
 class RequestDetails:
+    """What a request says about its person beyond kind and country: never in an event (the
+    application keeps it where an erasure reaches it), so the decider does not see it."""
+
     destination_city: str | None = None
     documents_held: tuple[DocumentHeld, ...] = ()
     wanted_on: date | None = None
@@ -57,7 +60,6 @@ class RequestSupport:
     person_id: UUID
     kind: SupportKind
     destination_country: str | None
-    details: RequestDetails
     requester: Recipient
     actor: str
     now: datetime
@@ -202,7 +204,6 @@ def _request(command: RequestSupport, state: SupportRequest) -> list[DomainEvent
     travel = command.kind is SupportKind.ONWARD_TRAVEL
     if travel and command.destination_country is None:
         raise DomainError("onward travel needs a destination country")
-    details = command.details
     return [
         SupportRequested(
             actor=command.actor,
@@ -211,21 +212,7 @@ def _request(command: RequestSupport, state: SupportRequest) -> list[DomainEvent
             person_id=command.person_id,
             kind=command.kind,
             destination_country=command.destination_country if travel else None,
-        ),
-        SupportRequestDetailsRecorded(
-            actor=command.actor,
-            occurred_at=command.now,
-            request_id=command.request_id,
-            destination_city=details.destination_city,
-            documents_held=details.documents_held,
-            wanted_on=details.wanted_on,
-            profession=details.profession,
-            skills=details.skills,
-            languages=details.languages,
-            work_countries=details.work_countries,
-            remote_ok=details.remote_ok,
-            note=details.note,
-        ),
+        )
     ]
 
 

@@ -92,7 +92,13 @@ async def get_history(person_id: UUID, request: Request) -> list[dict[str, Any]]
     """A person's placement history, oldest first."""
     async with pool_of(request).acquire() as conn:
         rows = await conn.fetch(
-            "SELECT * FROM placement_history WHERE person_id = $1 ORDER BY position, what",
+            """
+            SELECT h.at, h.what, h.shelter_id, h.unit_id, h.bed_number,
+                   coalesce(n.reason, h.reason) AS reason
+            FROM placement_history h LEFT JOIN move_notes n
+                 ON h.what = 'moved' AND n.person_id = h.person_id AND n.position = h.position
+            WHERE h.person_id = $1 ORDER BY h.position, h.what
+            """,
             person_id,
         )
     return [

@@ -149,7 +149,7 @@ class Release:
     reason: ReleaseReason
     actor: str
     now: datetime
-    note: str | None = None  # an operator's reason for a move
+    moved: bool = False  # by an operator: recorded as a move (its reason stays out of events)
 
 
 @dataclass(frozen=True)
@@ -295,8 +295,8 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
         if found is None:
             return []
         freed = [_free(state, found[0], found[1], command.reason, at)]
-        if command.note:
-            freed.append(PersonMoved(**at, person_id=command.person_id, reason=command.note))
+        if command.moved:
+            freed.append(PersonMoved(**at, person_id=command.person_id))
         return freed
     return [
         HoldExpired(**at, unit_id=unit_id, bed_number=number, person_id=place.person_id)

@@ -89,6 +89,12 @@ async def post_batch(body: BatchRequest, request: Request, partner: CurrentPartn
                 )  # fmt: skip
             except Problem as problem:
                 return {**result, "status": "rejected", "errors": [{"detail": problem.detail}]}
+        if outcome.status_code >= 400:  # its person was erased since: nothing is kept of it
+            return {
+                **result,
+                "status": "rejected",
+                "errors": [{"detail": outcome.response["detail"]}],
+            }
         status = "already_known" if outcome.replayed else "created"
         return {**result, "status": status, **outcome.response}
 

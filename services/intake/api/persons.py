@@ -135,11 +135,13 @@ async def post_departure(
 async def post_erasure(
     person_id: UUID, body: Erasure, request: Request, partner: Operator, key: IdempotencyKey
 ) -> JSONResponse:
-    """Erase a person's personal data: their key is destroyed; events stay, unreadable."""
+    """Erase a person, and every record merged into them: their key is destroyed (their events
+    stay, unreadable), every stored request that carried them is neutralised, and housing and
+    aid forget their free text. The reason, if given, is not kept."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         count = await app.erase(
-            conn, store_of(request), vault_of(request), person_id, body.reason, datetime.now(UTC)
+            conn, store_of(request), vault_of(request), person_id, datetime.now(UTC)
         )
         return _changed(count)
 

@@ -15,7 +15,6 @@ from services.intake.events import (
     DuplicateSuspected,
     PersonalDetailsCorrected,
     PersonalDetailsRecorded,
-    PersonErased,
 )
 from shared.decider import Decider, DomainError
 from shared.schemas.base import DomainEvent
@@ -27,6 +26,7 @@ from shared.schemas.intake import (
     DepartureReason,
     MergeUndone,
     PersonDeparted,
+    PersonErased,
     PersonFactsCorrected,
     PersonsMerged,
 )
@@ -108,8 +108,9 @@ class UndoMerge:
 
 @dataclass(frozen=True)
 class Erase:
+    """No reason travels with an erasure: free text about a person would outlive them."""
+
     person_id: UUID
-    reason: str
     actor: str
     now: datetime
 
@@ -161,7 +162,7 @@ def decide(command: PersonCommand, state: Person) -> list[DomainEvent]:
     if isinstance(command, Erase):
         if state.status == "erased":
             return []
-        return [PersonErased(**at, person_id=command.person_id, reason=command.reason)]
+        return [PersonErased(**at, person_id=command.person_id)]
     if state.status == "erased":
         raise PersonErasedAlready("this person's data was erased; nothing more can be recorded")
     if isinstance(command, UndoMerge):

@@ -2,13 +2,13 @@
 alone), and where housing placed each registered person (from housing.events.v1), so that the
 registering partner sees the placement of its own arrivals.
 
-Revision ID: 0003
+Revision ID: 0005
 """
 
 from shared.migrations import run_sql
 
-revision = "0003"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,62 @@
+"""What a support request says about its person beyond its kind and country: the city they head
+for, the documents they hold, the day they would leave, their profession, skills and languages,
+and the caseworker's note.
+
+It is kept here, outside the append-only event store, keyed by the request and its person, and
+copied into the ``support_requests`` read model (live, and after a rebuild); erasing the person
+deletes it and blanks the copy, so nothing of it survives in any table, event or stored answer.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+
+from services.aid.domain.support import RequestDetails
+from shared.idempotency import forget_requests_carrying
+
+#: copy the details into the read model: ``$1`` a request, or NULL for every request
+FILL_READ_MODEL = """
+UPDATE support_requests r
+SET destination_city = d.destination_city, documents_held = d.documents_held,
+    wanted_on = d.wanted_on, profession = d.profession, skills = d.skills,
+    languages = d.languages, work_countries = d.work_countries, remote_ok = d.remote_ok,
+    note = d.note
+FROM support_request_details d
+WHERE d.request_id = r.request_id AND ($1::uuid IS NULL OR r.request_id = $1)
+"""
+
+
+async def keep_request_details(
+    conn: asyncpg.Connection, request_id: UUID, person_id: UUID, details: RequestDetails
+) -> None:
+    """Record a request's details, before the request's event (whose projection copies them)."""
+    await conn.execute(
+        """
+        INSERT INTO support_request_details (request_id, person_id, destination_city,
+            documents_held, wanted_on, profession, skills, languages, work_countries, remote_ok,
+            note)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        """,
+        request_id, person_id, details.destination_city,
+        [document.value for document in details.documents_held], details.wanted_on,
+        details.profession, list(details.skills), list(details.languages),
+        list(details.work_countries), details.remote_ok, details.note,
+    )  # fmt: skip
+
+
+async def forget_person(conn: asyncpg.Connection, person_id: UUID) -> None:
+    """Delete what the person's requests said, blank it in the read model, and neutralise the
+    stored requests that carried them (a request's body, a distribution's answer)."""
+    await conn.execute("DELETE FROM support_request_details WHERE person_id = $1", person_id)
+    await conn.execute(
+        """
+        UPDATE support_requests
+        SET destination_city = NULL, documents_held = '{}', wanted_on = NULL, profession = NULL,
+            skills = '{}', languages = '{}', work_countries = '{}', remote_ok = false, note = NULL
+        WHERE person_id = $1
+        """,
+        person_id,
+    )
+    await forget_requests_carrying(conn, [person_id])
