@@ -21,7 +21,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Response, Route, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Response, Route, sync_playwright
 
 from demo.processes import ServiceProcess, launch
 from demo.run import show_field_app
@@ -218,8 +218,8 @@ def upload_a_sheet(phone: Phone) -> None:
              "24.09.2022;syrym;Таблицев;Олег;31.02.1990;м\n")  # fmt: skip
     phone.page.click("#import summary")
     assert "lang=ru" in (phone.page.get_attribute("#template-link", "href") or "")
-    phone.page.set_input_files("#import-file", files=[{
-        "name": "arrivals.csv", "mimeType": "text/csv", "buffer": sheet.encode()}])  # fmt: skip
+    payload: FilePayload = {"name": "a.csv", "mimeType": "text/csv", "buffer": sheet.encode()}
+    phone.page.set_input_files("#import-file", files=[payload])
     phone.page.click("#import-form button[type=submit]")
     phone.page.wait_for_selector("#import-result p")
     result = phone.page.inner_text("#import-result")
