@@ -124,6 +124,7 @@ MATRIX: dict[str, dict[str, dict[str, Expected]]] = {
         "POST /v1/arrival-imports": REGISTER,
         "GET /v1/arrival-imports/template": PUBLIC,
         "GET /v1/arrivals/{arrival_id}/placement": READ_A_CASE,
+        "GET /v1/arrivals/{arrival_id}/slip": READ_A_CASE,
         "GET /app/config.json": PUBLIC,  # the field app's files carry no data
         "GET /app/{asset:path}": PUBLIC,
     },
@@ -421,6 +422,8 @@ CALLS: dict[str, Callable[[World, str], Call]] = {
         f"2022-09-24,syrym,Импортов,{r},1990-01-01,male\n".encode())}),
     "GET /v1/arrivals/{arrival_id}/placement": lambda w, r: Call(
         f"/v1/arrivals/{w.ids['arrival']}/placement"),
+    "GET /v1/arrivals/{arrival_id}/slip": lambda w, r: Call(
+        f"/v1/arrivals/{w.ids['arrival']}/slip"),
     "GET /app/{asset:path}": lambda w, r: Call("/app/index.html"),
     # housing
     "POST /v1/shelters": lambda w, r: Call("/v1/shelters", {

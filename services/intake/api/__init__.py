@@ -8,5 +8,6 @@ from services.intake.api.imports import router as imports
 from services.intake.api.partners import router as partners
 from services.intake.api.persons import router as persons
 from services.intake.api.placements import router as placements
+from services.intake.api.slips import router as slips
 
-routers = (arrivals, imports, placements, persons, partners, devices, fieldapp)
+routers = (arrivals, imports, placements, slips, persons, partners, devices, fieldapp)

@@ -118,9 +118,48 @@ async function renderQueue() {
         item.append(line);
       }
     }
+    if (record.status === "accepted") addSlipButton(item, record);
     if (record.status === "refused") await addRefusal(item, record);
     list.append(item);
   }
+}
+
+function addSlipButton(item, record) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "secondary";
+  button.textContent = t("queue.slip");
+  button.addEventListener("click", async () => {
+    const answer = await fetch(`/v1/arrivals/${record.arrival_id}/slip`, {
+      headers: { "X-API-Key": session.secrets.device_key, "Accept-Language": language() },
+    }).catch(() => null);
+    if (!answer?.ok) return say("network.needed");
+    item.append(slipCard(await answer.json()));
+    button.remove();
+  });
+  item.append(button);
+}
+
+function slipCard(slip) {
+  const card = document.createElement("section");
+  card.className = "slip-card";
+  card.setAttribute("aria-label", slip.title);
+  const title = document.createElement("h3");
+  title.textContent = slip.title;
+  const note = document.createElement("p");
+  note.textContent = slip.note;
+  card.append(title, note);
+  for (const person of slip.people) {
+    const code = document.createElement("p");
+    code.className = "slip";
+    code.textContent = `${slip.code_label}: ${person.code}`;
+    // the QR code is drawn by intake (segno) from the person's pseudonymous id
+    const qr = new DOMParser().parseFromString(person.qr_svg, "image/svg+xml").documentElement;
+    qr.setAttribute("role", "img");
+    qr.setAttribute("aria-label", `${slip.code_label} ${person.code}`);
+    card.append(code, document.importNode(qr, true));
+  }
+  return card;
 }
 
 async function addRefusal(item, record) {
