@@ -28,6 +28,7 @@ import asyncpg
 
 from benchmarks.cases.accept import case_accept
 from benchmarks.cases.append import case_append
+from benchmarks.cases.distributions import case_distributions
 from benchmarks.cases.e2e import case_e2e
 from benchmarks.cases.latency import case_latency
 from benchmarks.cases.occupancy import case_occupancy
@@ -50,7 +51,10 @@ from benchmarks.payloads import Arrivals
 from benchmarks.results import Measure, oral_week_slot, render_text, write_latest
 from benchmarks.run import Run, log
 
-CASES = ("append", "relay", "accept", "tracing", "e2e", "latency", "rebuild", "occupancy")
+CASES = (
+    "append", "relay", "accept", "tracing", "e2e", "latency", "rebuild", "occupancy",
+    "distributions",
+)  # fmt: skip
 
 
 async def run_cases(args: argparse.Namespace) -> dict[str, Any]:
@@ -91,6 +95,8 @@ async def run_cases(args: argparse.Namespace) -> dict[str, Any]:
                 await case_rebuild(run, arrivals, run.shared.pop("accept_intake", None))
             elif case == "occupancy":
                 await case_occupancy(run)
+            elif case == "distributions":
+                await case_distributions(run)
             run.notes[f"{case}_seconds"] = time.perf_counter() - started
             if case == "latency" or (case == "e2e" and "latency" not in selected):
                 pipe = run.shared.pop("pipeline", None)
@@ -209,6 +215,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=1000,
         help="placements (and check-ins) per round and side of the occupancy case",
     )
+    parser.add_argument(
+        "--distributions-per-round",
+        type=int,
+        default=400,
+        help="distributions per round and number of counters (distributions case)",
+    )
     parser.add_argument("--bodies", type=int, default=8000, help="distinct arrivals prepared")
     parser.add_argument("--partitions", type=int, default=3)
     parser.add_argument("--seed", type=int, default=20220924)
@@ -245,7 +257,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.rounds, args.round_seconds, args.http_seconds = 2, 1.0, 2.0
         args.relay_events, args.r1_events, args.e2e_arrivals = 2000, 2000, 100
         args.latency_seconds, args.rebuild_arrivals, args.bodies = 4.0, 300, 3000
-        args.occupancy_commands = 200
+        args.occupancy_commands, args.distributions_per_round = 200, 150
     return args
 
 

@@ -76,6 +76,8 @@ ROWS: tuple[str, ...] = (
     "oral_week_end_to_end",
     "placement_cost_90_vs_10pct",
     "check_in_cost_90_vs_10pct",
+    "distributions_c2_vs_c1",
+    "distributions_c10_vs_c1",
 )
 ORAL_WEEK = "oral_week_end_to_end"
 

@@ -78,9 +78,11 @@ class Run:
 
     async def service(self, service: str, label: str, extra: dict[str, str] | None = None) -> Child:
         """A real service process (``python -m services.<service>.main``) on a fresh database
-        and its own topic namespace; intake gets a partner key from its CLI."""
+        (intake and aid with their own topic namespace); intake gets a partner key from its
+        CLI."""
         name, url = await self.database(label)
-        namespace = self.topic_namespace(label) if service == "intake" else ""
+        # aid reads intake's topic of its own namespace (the distributions case feeds it)
+        namespace = self.topic_namespace(label) if service in ("intake", "aid") else ""
         return await self._start_service(service, label, name, url, namespace, extra)
 
     async def _start_service(

@@ -49,18 +49,21 @@ async def execute(
     causation: Causation,
     *,
     new_stream: bool = False,
+    loaded: tuple[State, int] | None = None,
 ) -> list[RecordedEvent]:
     """Load one stream, decide on ``command``, append the outcome; inside the caller's
     transaction. Raises DomainError or ConcurrencyConflict (a Conflict).
 
     ``new_stream`` says the caller has just made the stream id (a fresh uuid), so there is no
     history to load: the read is skipped, and the append's version check still refuses if the
-    stream existed after all."""
-    state, version = (
-        (decider.initial_state, 0)
-        if new_stream
-        else await load_state(conn, store, decider, stream_id)
-    )
+    stream existed after all. ``loaded`` is the stream's state and version the caller read in
+    this transaction (``load_state``): not read again, and checked by the append alike."""
+    if loaded is not None:
+        state, version = loaded
+    elif new_stream:
+        state, version = decider.initial_state, 0
+    else:
+        state, version = await load_state(conn, store, decider, stream_id)
     new_events = decider.decide(command, state)
     return await store.append(conn, stream_id, version, new_events, causation)
 

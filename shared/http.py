@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -34,9 +35,17 @@ class Problem(Exception):
     """An error the client can act on: what was wrong and what to do."""
 
     def __init__(
-        self, status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        kind: str = "about:blank",
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(detail)
+        self.headers = headers or {}
         self.status = status
         self.title = title
         self.detail = detail
@@ -86,7 +95,11 @@ def install_problem_details(app: FastAPI) -> None:
 
     @app.exception_handler(Problem)
     async def problem(_: Request, error: Problem) -> JSONResponse:
-        return problem_response(error.status, error.title, error.detail, error.kind, **error.extra)
+        response = problem_response(
+            error.status, error.title, error.detail, error.kind, **error.extra
+        )
+        response.headers.update(error.headers)
+        return response
 
     @app.exception_handler(Conflict)
     async def contended(_: Request, error: Conflict) -> JSONResponse:
@@ -199,29 +212,41 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-def _refuse_nul(value: Any) -> None:
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("text must not contain NUL (\\u0000) characters")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_nul(key)
-            _refuse_nul(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _refuse_nul(item)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _refuse_unstorable_text(value: Any) -> None:
+    """Refuse text Postgres cannot store and UTF-8 cannot encode: a NUL character, or a lone
+    surrogate (JSON may write one as an escape, "\\ud800"). Walked without recursion, so a
+    body nested as deep as the JSON parser allows costs no stack; the message says where."""
+    pending: list[tuple[str, Any]] = [("#", value)]
+    while pending:
+        where, item = pending.pop()
+        if isinstance(item, str):
+            if (found := _UNSTORABLE.search(item)) and found.group() == "\x00":
+                raise ValueError(f"text must not contain NUL (\\u0000) characters (at {where})")
+            if found:
+                raise ValueError(f"text must be valid Unicode: a lone surrogate (at {where})")
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                # the key is checked before the value whose path names it
+                pending.append((f"{where}/{key}", inner))
+                pending.append((where, key))
+        elif isinstance(item, list | tuple):
+            pending.extend((f"{where}/{index}", inner) for index, inner in enumerate(item))
 
 
 class RequestBody(BaseModel):
     """The base of every request body: unknown fields are refused, and so is text that
-    Postgres cannot store (a NUL character), as a 422 naming the field rather than a 500."""
+    Postgres cannot store (a NUL character, a lone surrogate), as a 422 naming the field
+    rather than a 500."""
 
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
     @classmethod
     def no_nul_characters(cls, data: Any) -> Any:
-        _refuse_nul(data)
+        _refuse_unstorable_text(data)
         return data
 
 

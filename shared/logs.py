@@ -1,6 +1,8 @@
 """Structured logs: one JSON object a line, with the trace and span ids, never personal data.
 
-Log messages name ids (arrival, person, shelter), never names, documents or birth dates.
+Log messages name ids (arrival, person, shelter), never names, documents or birth dates. The
+access log names the path without its query string: a query may hold a date, a site, a search
+term, and whatever a client put there by mistake.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class WithoutQueryString(logging.Filter):
+    """uvicorn's access line, ``'%s - "%s %s HTTP/%s" %d'``, with the path cut at its ``?``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
@@ -37,3 +49,8 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # httpx logs every request's full URL, query included, at INFO
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(kept, WithoutQueryString) for kept in access.filters):
+        access.addFilter(WithoutQueryString())

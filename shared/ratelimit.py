@@ -1,12 +1,29 @@
-"""Per-key rate limiting: a token bucket per API key, answering 429 with ``Retry-After``.
+"""Rate limiting: a token bucket per API key that authenticated, and one per client address
+for failed authentications; over either, 429 with ``Retry-After``.
 
 A partner's client on a bad connection may retry without backoff; without a limit its storm
-takes the database pool from every other partner. Each API key (a partner's, or a shelter
-staff key) has a bucket of ``RATE_LIMIT_BURST`` requests that refills at
-``RATE_LIMIT_PER_SECOND``. A request takes one token whatever it carries, so a batch of 1,000
-arrivals counts as one request: a partner uploading batches one after another never comes near
-the limit. A request that finds the bucket empty is answered at once with 429 as problem
-details and ``Retry-After`` (whole seconds, at least 1): it costs no database connection.
+takes the database pool from every other partner. Each API key that has authenticated (a
+partner's, or a shelter staff key) has a bucket of ``RATE_LIMIT_BURST`` tokens that refills at
+``RATE_LIMIT_PER_SECOND``. A request takes one token; a registration takes one more for each
+further person it carries (``charge``), so a batch of 1,000 arrivals of 50 people costs 50,000
+tokens, not one. A cost above the burst needs a full bucket and leaves it in debt: such a batch
+goes through, and the key waits for the refill afterwards. A request that finds its bucket
+empty is answered at once with 429 as problem details and ``Retry-After`` (whole seconds, at
+least 1): it costs no database connection.
+
+A key this process has not seen authenticate (an invented one, a typo, a revoked key) gets no
+bucket of its own: its client address pays, from a bucket of ``RATE_LIMIT_FAILED_AUTH_BURST``
+tokens refilling at ``RATE_LIMIT_FAILED_AUTH_PER_SECOND``: such a request goes ahead while the
+address has a token left, and an answer 401 takes one (into debt when many were in flight
+together); a valid key is remembered as authenticated and costs its address nothing. So a
+flood of random keys from one address reaches the database about
+``RATE_LIMIT_FAILED_AUTH_BURST`` times (plus the requests in flight at once) and is then
+refused at once, while partners whose keys already authenticated, even from the same address,
+keep their own buckets. A valid key that this process has never seen, sent from an address
+that is flooding, waits with the flood (until the address's bucket refills). IPv6 clients are
+counted per /64, the block one subscriber usually holds. The address is the ASGI client, the
+peer of the TCP connection: ``X-Forwarded-For`` is not trusted (the services run behind no
+proxy, and ``serve`` starts uvicorn without proxy headers), so it cannot buy fresh buckets.
 
 Limits are per service instance: the buckets live in this process, so N instances behind a
 balancer let a key through N times as fast. That is enough to stop a retry storm from starving
@@ -22,11 +39,9 @@ Who and what is never limited:
   orchestrator would restart a healthy service.
 
 Buckets are keyed by a keyed hash (BLAKE2b with a random secret of this process) of the
-``X-API-Key``, never the key itself, so neither memory nor a log holds a key; requests without
-a key are bucketed by client address. A key unknown to the service gets a bucket too (telling
-known from unknown keys would cost the database lookup the limit exists to spare); the table
-keeps at most ``max_keys`` buckets, evicting the one idle longest, so a flood of invented keys
-costs bounded memory.
+``X-API-Key`` or the address, never the key itself, so neither memory nor a log holds a key;
+requests without a key are bucketed by client address. The tables keep at most ``max_keys``
+buckets (and remembered keys), evicting the one idle longest, so memory stays bounded.
 
 Why not slowapi or limits: slowapi limits per decorated route through Starlette's
 ``BaseHTTPMiddleware`` and answers in its own format, and limits offers fixed and moving
@@ -37,6 +52,7 @@ few lines and gives the exact time until the next token, which is what ``Retry-A
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import secrets
 import time
@@ -45,34 +61,48 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.http import keys_match, problem_response
+from shared.http import Problem, keys_match, problem_response
 from shared.settings import ServiceSettings
 
 #: never limited: liveness and readiness probes and the Prometheus scrape
 UNLIMITED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 #: buckets kept at most; past that the one idle longest goes (a full bucket again if it returns)
 MAX_KEYS = 10_000
+#: where the middleware leaves the caller's bucket and itself for ``charge`` (request.state)
+STATE_CLIENT, STATE_LIMIT = "rate_limit_client", "rate_limit"
 
 
 @dataclass
 class TokenBucket:
-    """``capacity`` tokens at most, refilled at ``rate`` per second; a request takes one."""
+    """``capacity`` tokens at most, refilled at ``rate`` per second."""
 
     capacity: float
     rate: float
     tokens: float
     updated: float
 
-    def take(self, now: float) -> float:
-        """Take a token: 0.0 when there was one, else the seconds until there will be one."""
+    def take(self, now: float, cost: float = 1.0, taken: float = 0.0) -> float:
+        """Take ``cost`` tokens: 0.0 when it may go ahead, else the seconds until it may. A
+        cost above the capacity needs a full bucket (but for the ``taken`` tokens the same
+        request took already) and leaves it in debt."""
+        self.refill(now)
+        needed = min(cost, self.capacity - taken)
+        if self.tokens >= needed:
+            self.tokens -= cost
+            return 0.0
+        return (needed - self.tokens) / self.rate
+
+    def refill(self, now: float) -> None:
         self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / self.rate
+
+    def spend(self, now: float, cost: float = 1.0) -> None:
+        """Take ``cost`` tokens whatever is left: what was already done is paid for."""
+        self.refill(now)
+        self.tokens -= cost
 
 
 class RateLimiter:
@@ -99,9 +129,7 @@ class RateLimiter:
     def client_of(self, api_key: str) -> bytes:
         return hashlib.blake2b(api_key.encode(), key=self._secret, digest_size=16).digest()
 
-    def wait_for(self, client: bytes) -> float:
-        """0.0 when ``client`` may go ahead now (a token is taken), else seconds to wait."""
-        now = self.clock()
+    def _bucket(self, client: bytes, now: float) -> TokenBucket:
         bucket = self._buckets.get(client)
         if bucket is None:
             bucket = TokenBucket(self.burst, self.per_second, float(self.burst), now)
@@ -110,12 +138,91 @@ class RateLimiter:
                 self._buckets.popitem(last=False)
         else:
             self._buckets.move_to_end(client)
-        return bucket.take(now)
+        return bucket
+
+    def wait_for(self, client: bytes, cost: float = 1.0, taken: float = 0.0) -> float:
+        """0.0 when ``client`` may go ahead now (``cost`` tokens taken), else seconds to wait."""
+        now = self.clock()
+        return self._bucket(client, now).take(now, cost, taken)
+
+    def peek(self, client: bytes) -> float:
+        """Like ``wait_for``, but taking nothing: is there a token left?"""
+        now = self.clock()
+        bucket = self._bucket(client, now)
+        bucket.refill(now)
+        return 0.0 if bucket.tokens >= 1.0 else (1.0 - bucket.tokens) / bucket.rate
+
+    def spend(self, client: bytes, cost: float = 1.0) -> None:
+        """Take tokens for something already done, into debt if need be."""
+        now = self.clock()
+        self._bucket(client, now).spend(now, cost)
+
+
+class Remembered:
+    """Keyed hashes of API keys that authenticated here, the ones idle longest forgotten first."""
+
+    def __init__(self, max_keys: int = MAX_KEYS) -> None:
+        self.max_keys = max_keys
+        self._clients: OrderedDict[bytes, None] = OrderedDict()
+
+    def __contains__(self, client: bytes) -> bool:
+        return client in self._clients
+
+    def add(self, client: bytes) -> None:
+        self._clients[client] = None
+        self._clients.move_to_end(client)
+        if len(self._clients) > self.max_keys:
+            self._clients.popitem(last=False)
+
+    def forget(self, client: bytes) -> None:
+        self._clients.pop(client, None)
 
 
 def retry_after(wait: float) -> int:
     """``Retry-After`` is whole seconds (RFC 9110); round up, and never say 0."""
     return max(1, math.ceil(wait))
+
+
+def address_of(scope: Scope) -> str:
+    """The peer address (never X-Forwarded-For); an IPv6 address by its /64."""
+    host = (scope.get("client") or ("unknown", 0))[0]
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return str(host)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def too_many(wait: float, detail: str) -> Problem:
+    seconds = retry_after(wait)
+    return Problem(
+        429,
+        "Too many requests",
+        f"{detail} Wait {seconds} s (Retry-After) and send again; a POST keeps its "
+        "Idempotency-Key, so nothing is registered twice.",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def charge(request: Request, cost: int) -> None:
+    """Take ``cost`` more tokens from the caller's bucket (e.g. one per further person a
+    registration carries), or refuse with 429. The operator key has no bucket."""
+    client: bytes | None = getattr(request.state, STATE_CLIENT, None)
+    limit: RateLimit | None = getattr(request.state, STATE_LIMIT, None)
+    if client is None or limit is None or cost <= 0:
+        return
+    if wait := limit.limiter.wait_for(client, cost, taken=1.0):
+        limit.refused.inc()
+        raise too_many(
+            wait,
+            f"This request carries {cost + 1} people, and each costs one of the "
+            f"{limit.limiter.burst} requests your key may send at once ("
+            f"{limit.limiter.per_second:g} per second for a while).",
+        )
 
 
 class RateLimit:
@@ -133,6 +240,10 @@ class RateLimit:
         self.settings = settings
         self.unlimited_paths = unlimited_paths
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self.failures = RateLimiter(
+            settings.rate_limit_failed_auth_per_second, settings.rate_limit_failed_auth_burst
+        )
+        self.authenticated = Remembered()
         self.refused = Counter(
             "http_rate_limited_requests",
             "Requests refused with 429 because their API key (or address) exceeded its rate",
@@ -147,26 +258,61 @@ class RateLimit:
         if api_key and keys_match(api_key, self.settings.operator_api_key):
             await self.app(scope, receive, send)
             return
-        if api_key:
-            client = self.limiter.client_of(api_key)
-        else:
-            address = scope.get("client") or ("unknown", 0)
-            client = self.limiter.client_of(f"address:{address[0]}")
-        wait = self.limiter.wait_for(client)
-        if wait <= 0:
-            await self.app(scope, receive, send)
+        address = address_of(scope)
+        client = self.limiter.client_of(api_key or f"address:{address}")
+        if api_key and client in self.authenticated:
+            await self._as_known(client, scope, receive, send)
             return
+        failures = self.failures.client_of(address)
+        if wait := self.failures.peek(failures):
+            await self._refuse(wait, "Too many failed authentications from your address.",
+                               scope, receive, send)  # fmt: skip
+            return
+        # the key's own bucket too (made only for what got past the address): a new partner's
+        # first burst, all in flight before its first answer, is still limited
+        if wait := self.limiter.wait_for(client):
+            detail = "This API key (or your address, without one) sent too many requests."
+            await self._refuse(wait, detail, scope, receive, send)
+            return
+        status = await self._run(client, scope, receive, send)
+        if status == 401:
+            # paid after the fact, into debt: requests in flight together all count
+            self.failures.spend(failures)
+        elif api_key:
+            self.authenticated.add(client)
+
+    async def _as_known(self, client: bytes, scope: Scope, receive: Receive, send: Send) -> None:
+        if wait := self.limiter.wait_for(client):
+            detail = (
+                f"This API key sent more than {self.limiter.burst} requests in a burst, or "
+                f"more than {self.limiter.per_second:g} per second for a while."
+            )
+            await self._refuse(wait, detail, scope, receive, send)
+            return
+        if await self._run(client, scope, receive, send) == 401:
+            self.authenticated.forget(client)  # revoked or rotated since
+
+    async def _run(self, client: bytes, scope: Scope, receive: Receive, send: Send) -> int:
+        """Run the request; its status (0 when it sent none)."""
+        scope.setdefault("state", {}).update({STATE_CLIENT: client, STATE_LIMIT: self})
+        status = 0
+
+        async def watched(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, watched)
+        return status
+
+    async def _refuse(
+        self, wait: float, detail: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         self.refused.inc()
-        seconds = retry_after(wait)
-        response = problem_response(
-            429,
-            "Too many requests",
-            f"This API key sent more than {self.limiter.burst} requests in a burst, or more "
-            f"than {self.limiter.per_second:g} per second for a while. Wait {seconds} s "
-            "(Retry-After) and send again; a POST keeps its Idempotency-Key, so nothing is "
-            "registered twice.",
-        )
-        response.headers["Retry-After"] = str(seconds)
+        problem = too_many(wait, detail)
+        response = problem_response(problem.status, problem.title, problem.detail)
+        response.headers.update(problem.headers)
         await response(scope, receive, send)
 
 

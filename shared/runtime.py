@@ -34,7 +34,7 @@ from shared.outbox import OutboxRelay
 from shared.ratelimit import RateLimit
 from shared.schemas.registry import TOPIC_TYPES
 from shared.settings import ServiceSettings
-from shared.telemetry import configure_tracing
+from shared.telemetry import configure_tracing, without_query_string
 from shared.topics import physical
 from shared.topics_admin import ensure_topics
 
@@ -191,7 +191,10 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
     # one server span per request: the ASGI receive/send sub-spans carry nothing an operator
     # follows a journey by, and cost as much as the request's own span
     FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="healthz,readyz,metrics", exclude_spans=["receive", "send"]
+        app,
+        excluded_urls="healthz,readyz,metrics",
+        exclude_spans=["receive", "send"],
+        server_request_hook=without_query_string,
     )
 
     @app.get("/asyncapi.json", tags=["contracts"])
@@ -248,5 +251,14 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
     loop, http = server_choice()
     log.info("%s serves HTTP with loop=%s, http=%s", app.state.runtime.name, loop, http)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None,
-                loop=loop, http=http)  # fmt: skip
+    # the client address is the TCP peer: X-Forwarded-For is not trusted (no proxy in front;
+    # the rate limit counts failed authentications per address, shared/ratelimit.py)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        loop=loop,
+        http=http,
+        proxy_headers=False,
+    )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
+import math
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: the operator key of a development machine: accepted only while the service listens on
@@ -23,13 +26,42 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _same_secret(given: str, development: str) -> bool:
+    """Equal once whitespace is gone, or as base64 (whose decoder skips what is not base64):
+    a trailing newline from ``echo`` or a file must not pass the development key as another."""
+    compact = "".join(given.split())
+    if compact == development:
+        return True
+    try:
+        return base64.b64decode(compact) == base64.b64decode(development)
+    except (binascii.Error, ValueError):
+        return False
+
+
 def refuse_development_secret(host: str, variable: str, value: SecretStr, development: str) -> None:
     """Refuse a secret that is written in the code when the service listens beyond loopback."""
-    if value.get_secret_value() == development and not is_loopback(host):
+    if _same_secret(value.get_secret_value(), development) and not is_loopback(host):
         raise ValueError(
             f"{variable} is the development value, but the service listens on {host}: set "
             f"{variable} to a secret of your own (README, Configuration) or listen on 127.0.0.1"
         )
+
+
+#: an operator key beyond loopback: long, and not a repetition (bits estimated from its length
+#: and distinct characters; ``openssl rand -hex 24`` gives about 190)
+MIN_OPERATOR_KEY_LENGTH, MIN_OPERATOR_KEY_BITS = 24, 100
+
+
+def refuse_weak_key(host: str, variable: str, value: SecretStr) -> None:
+    """Refuse a short or repetitive key when the service listens beyond loopback."""
+    key = value.get_secret_value()
+    bits = len(key) * math.log2(len(set(key))) if key else 0.0
+    if is_loopback(host) or (len(key) >= MIN_OPERATOR_KEY_LENGTH and bits >= MIN_OPERATOR_KEY_BITS):
+        return
+    raise ValueError(
+        f"{variable} is too weak for a service that listens on {host}: give at least "
+        f"{MIN_OPERATOR_KEY_LENGTH} random characters, e.g. $(openssl rand -hex 24)"
+    )
 
 
 class ServiceSettings(BaseSettings):
@@ -69,13 +101,27 @@ class ServiceSettings(BaseSettings):
         gt=0,
         validation_alias="RATE_LIMIT_PER_SECOND",
         description="Requests per second each API key may keep sending, per service instance "
-        "(a batch counts as one; the operator key is not limited; see shared/ratelimit.py).",
+        "(a registration costs one per person it carries; the operator key is not limited; "
+        "see shared/ratelimit.py).",
     )
     rate_limit_burst: int = Field(
         default=500,
         ge=1,
         validation_alias="RATE_LIMIT_BURST",
         description="Requests an API key may send at once before the per-second rate applies.",
+    )
+    rate_limit_failed_auth_per_second: float = Field(
+        default=0.5,
+        gt=0,
+        validation_alias="RATE_LIMIT_FAILED_AUTH_PER_SECOND",
+        description="Failed authentications (401) per second one client address may keep "
+        "making; past them, keys this instance has not seen authenticate are refused with 429.",
+    )
+    rate_limit_failed_auth_burst: int = Field(
+        default=20,
+        ge=1,
+        validation_alias="RATE_LIMIT_FAILED_AUTH_BURST",
+        description="Failed authentications one client address may make at once.",
     )
     trace_database_statements: bool = Field(
         default=False,
@@ -102,6 +148,12 @@ class ServiceSettings(BaseSettings):
     http_port: int
     db_pool_max: int = 10
 
+    @field_validator("operator_api_key", mode="after")
+    @classmethod
+    def _without_surrounding_whitespace(cls, value: SecretStr) -> SecretStr:
+        # a key read from a file keeps its newline, which no X-API-Key header can carry
+        return SecretStr(value.get_secret_value().strip())
+
     @model_validator(mode="after")
     def _no_development_secret_beyond_loopback(self) -> ServiceSettings:
         refuse_development_secret(
@@ -112,4 +164,5 @@ class ServiceSettings(BaseSettings):
             self.http_host, f"{prefix}FINGERPRINT_KEY", self.fingerprint_key,
             DEVELOPMENT_FINGERPRINT_KEY,
         )  # fmt: skip
+        refuse_weak_key(self.http_host, "OPERATOR_API_KEY", self.operator_api_key)
         return self

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import Span
 from opentelemetry.util._importlib_metadata import entry_points
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,22 @@ def _exporters_from_environment() -> Iterable[SpanExporter]:
             log.warning("unknown OTEL_TRACES_EXPORTER %r: no spans exported to it", name)
             continue
         yield found[0].load()()
+
+
+#: attributes of an HTTP server span that may hold the query string (old and new conventions)
+_URL_ATTRIBUTES = ("http.url", "url.full", "http.target")
+
+
+def without_query_string(span: Span, scope: dict[str, Any]) -> None:
+    """A server request hook: the span's URL attributes keep the path, not the query (it may
+    hold a date, a site, a search term). ``url.query`` cannot be removed, so it is emptied."""
+    attributes = getattr(span, "attributes", None) or {}
+    for name in _URL_ATTRIBUTES:
+        value = attributes.get(name)
+        if isinstance(value, str) and "?" in value:
+            span.set_attribute(name, value.split("?", 1)[0])
+    if "url.query" in attributes:
+        span.set_attribute("url.query", "")
 
 
 def kafka_headers_to_carrier(headers: Iterable[tuple[str, bytes]]) -> dict[str, str]:

@@ -13,7 +13,9 @@
 - ``rebuild``: shared.rebuild on intake's read models vs R2 (asyncpg COPY of the same rows),
   and vs the live projection path (events/s appended and projected during ``accept``);
 - ``occupancy``: CPU per placement and per check-in of housing's shelter decider in a
-  2,000-place shelter 90 % full vs the same 10 % full (pure, in the harness).
+  2,000-place shelter 90 % full vs the same 10 % full (pure, in the harness);
+- ``distributions``: POST /v1/distributions on the real aid process from 2 and from 10
+  counters at once at one site's stock, vs one counter.
 
 ``e2e`` and ``latency`` share one intake + housing pair (``pipeline``).
 """

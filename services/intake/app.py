@@ -27,6 +27,7 @@ from services.intake.requests import (
     ConsentChange,
     Correction,
     NewPerson,
+    born_after_arrival,
 )
 from services.intake.search import details_of, index_entries
 from services.intake.vault import Vault
@@ -84,6 +85,29 @@ async def possible_duplicates(
     return [(row["person_id"], rules[row["kind"]]) for row in rows]
 
 
+async def readable_by(
+    conn: asyncpg.Connection, partner: Partner, person_ids: list[UUID]
+) -> set[UUID]:
+    """Of ``person_ids``, those a partner may know exist: its own registrations and persons
+    who agreed to share with it (operators: all). The one rule for reading a person and for
+    naming a possible duplicate in an answer, so that neither is an oracle for another
+    partner's cases."""
+    if not person_ids:
+        return set()
+    rows = await conn.fetch(
+        """
+        SELECT m.person_id FROM case_members m JOIN cases c USING (arrival_id)
+        WHERE m.person_id = ANY($1::uuid[]) AND ($2 OR c.partner_id = $3 OR EXISTS (
+            SELECT 1 FROM consents s WHERE s.person_id = m.person_id AND s.given
+            AND s.purpose = 'sharing_with_partner' AND s.partner_id = $3))
+        """,
+        person_ids,
+        partner.is_operator,
+        partner.partner_id,
+    )
+    return {row["person_id"] for row in rows}
+
+
 async def register_arrival(
     conn: asyncpg.Connection,
     store: EventStore,
@@ -121,9 +145,13 @@ async def register_arrival(
             "partner_reference": request.partner_reference,
         }
         duplicates = await possible_duplicates(conn, vault, details, arrival_id)
+        # every pair is recorded for the operators' review (GET /v1/duplicates); the partner's
+        # answer names only the persons it may know of
+        known = await readable_by(conn, partner, [other for other, _ in duplicates])
         flagged.extend(
             {"person_id": str(member.person_id), "candidate_person_id": str(other), "rule": rule}
             for other, rule in duplicates
+            if other in known
         )
         record = RecordDetails(
             person_id=member.person_id,
@@ -212,6 +240,8 @@ async def correct_details(
     old = current.get(correction.field)
     try:
         corrected = NewPerson.model_validate({**current, correction.field: correction.value})
+        if issues := born_after_arrival(corrected.birth_date, row["arrival_date"], ("birth_date",)):
+            raise ValidationError.from_exception_data("NewPerson", issues)
     except ValidationError as error:
         raise InvalidCorrection(error) from error
     new = corrected.model_dump(mode="json")

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.intake.app import describe
+from services.intake.app import describe, readable_by
 from services.intake.events import PersonalDetailsCorrected
 from services.intake.partners import Partner
 from services.intake.search import normalised_document
@@ -30,17 +30,7 @@ async def may_read_person(conn: asyncpg.Connection, partner: Partner, person_id:
         return bool(
             await conn.fetchval("SELECT true FROM case_members WHERE person_id = $1", person_id)
         )
-    allowed = await conn.fetchval(
-        """
-        SELECT true FROM case_members m JOIN cases c USING (arrival_id)
-        WHERE m.person_id = $1 AND (c.partner_id = $2 OR EXISTS (
-            SELECT 1 FROM consents s WHERE s.person_id = m.person_id AND s.given
-            AND s.purpose = 'sharing_with_partner' AND s.partner_id = $2))
-        """,
-        person_id,
-        partner.partner_id,
-    )
-    return bool(allowed)
+    return person_id in await readable_by(conn, partner, [person_id])
 
 
 async def may_change_person(conn: asyncpg.Connection, partner: Partner, person_id: UUID) -> bool:
@@ -92,8 +82,25 @@ async def read_case(
     )
     return {
         **_case(case),
-        "members": [await _member(conn, vault, member) for member in members],
+        "members": await hide_unknown_merges(
+            conn, partner, [await _member(conn, vault, member) for member in members]
+        ),
     }
+
+
+async def hide_unknown_merges(
+    conn: asyncpg.Connection, partner: Partner, members: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A partner's person merged into another partner's record says "merged" but not into
+    whom: the kept record's id would tell the partner that the other person is registered."""
+    kept = [UUID(member["merged_into"]) for member in members if member.get("merged_into")]
+    known = await readable_by(conn, partner, kept)
+    return [
+        {**member, "merged_into": None}
+        if member.get("merged_into") and UUID(member["merged_into"]) not in known
+        else member
+        for member in members
+    ]
 
 
 def _case(case: asyncpg.Record) -> dict[str, Any]:
@@ -212,13 +219,26 @@ async def arrival_statistics(conn: asyncpg.Connection, by: Grouping) -> list[dic
 
 
 async def open_duplicates(conn: asyncpg.Connection, limit: int) -> list[dict[str, Any]]:
+    """The operators' review queue: every pair flagged at registration and not yet resolved,
+    with the partners that registered each side. A pair across two partners is named here
+    only: the registering partner's answer leaves it out (see app.readable_by)."""
     rows = await conn.fetch(
-        "SELECT * FROM duplicate_flags WHERE resolution IS NULL ORDER BY flagged_at LIMIT $1",
+        """
+        SELECT f.*, c1.partner_id, c2.partner_id AS candidate_partner_id
+        FROM duplicate_flags f
+        LEFT JOIN case_members m1 ON m1.person_id = f.person_id
+        LEFT JOIN cases c1 ON c1.arrival_id = m1.arrival_id
+        LEFT JOIN case_members m2 ON m2.person_id = f.candidate_person_id
+        LEFT JOIN cases c2 ON c2.arrival_id = m2.arrival_id
+        WHERE f.resolution IS NULL ORDER BY f.flagged_at LIMIT $1
+        """,
         limit,
     )
     return [
         {"person_id": str(row["person_id"]),
          "candidate_person_id": str(row["candidate_person_id"]), "rule": row["rule"],
-         "flagged_at": row["flagged_at"].isoformat()}
+         "flagged_at": row["flagged_at"].isoformat(), "partner_id": row["partner_id"],
+         "candidate_partner_id": row["candidate_partner_id"],
+         "cross_partner": row["partner_id"] != row["candidate_partner_id"]}
         for row in rows
     ]  # fmt: skip

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.config import JsonDict
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from services.intake.domain.arrival import latest_arrival_date
 from shared.http import RequestBody
 from shared.schemas.intake import ConsentPurpose, DepartureReason, NeedCode, Relation, Sex
 
@@ -18,6 +28,10 @@ LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,3}$")]
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+#: no arrival this system serves is older: an earlier date is a typing error (0202 for 2022)
+EARLIEST_ARRIVAL = date(2000, 1, 1)
+#: a corrected value is one field of a person: a list of documents is the deepest (3 levels)
+MAX_VALUE_DEPTH = 8
 
 
 class DocumentType(StrEnum):
@@ -124,6 +138,23 @@ def _usual_consents() -> list[GeneralPurpose]:
     return ["housing", "aid"]
 
 
+def born_after_arrival(
+    birth_date: date | None, arrival_date: date, loc: tuple[str | int, ...]
+) -> list[InitErrorDetails]:
+    """A birth date after the arrival date is a typing error: one issue at ``loc``, or none."""
+    if birth_date is None or birth_date <= arrival_date:
+        return []
+    message = "birth_date {birth_date} is after the arrival date {arrival_date}; check both"
+    context = {"birth_date": str(birth_date), "arrival_date": str(arrival_date)}
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError("birth_after_arrival", message, context),
+            loc=loc,
+            input=str(birth_date),
+        )
+    ]
+
+
 class ArrivalRequest(RequestBody):
     """One person, or a group travelling together, registered in one call."""
 
@@ -147,6 +178,30 @@ class ArrivalRequest(RequestBody):
         max_length=10,
         description="Partners every member agreed to share with.",
     )
+
+    @field_validator("arrival_date")
+    @classmethod
+    def plausible_arrival_date(cls, value: date) -> date:
+        today = latest_arrival_date(datetime.now(UTC))
+        if not EARLIEST_ARRIVAL <= value <= today:
+            raise ValueError(
+                f"arrival_date must lie between {EARLIEST_ARRIVAL} and today ({today}): "
+                "send the day the person crossed"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def born_before_arrival(self) -> Self:
+        issues = [
+            issue
+            for index, member in enumerate(self.members)
+            for issue in born_after_arrival(
+                member.birth_date, self.arrival_date, ("members", index, "birth_date")
+            )
+        ]
+        if issues:
+            raise ValidationError.from_exception_data(type(self).__name__, issues)
+        return self
 
 
 class ArrivalAccepted(BaseModel):
@@ -219,6 +274,24 @@ class Correction(RequestBody):
     field: CorrectableField
     value: Any = Field(description="The new value, as in the registration body.")
     reason: Reason
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def shallow(cls, value: Any) -> Any:
+        """A value nested deeper than any field of a person is refused before it costs a
+        serialiser its recursion (a value 900 levels deep answered 500)."""
+        level, layer = 0, [value]
+        while layer:
+            level += 1
+            if level > MAX_VALUE_DEPTH:
+                raise ValueError(f"the value nests more than {MAX_VALUE_DEPTH} levels deep")
+            layer = [
+                item
+                for container in layer
+                if isinstance(container, dict | list)
+                for item in (container.values() if isinstance(container, dict) else container)
+            ]
+        return value
 
 
 class Departure(RequestBody):

@@ -127,8 +127,9 @@ class Service:
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     """The fuzzer sends thousands of requests with one partner key as fast as it can: a rate
-    limit would answer 429 instead of letting it reach the code under test."""
-    return {"rate_limit_burst": 1_000_000}
+    limit would answer 429 instead of letting it reach the code under test (and so would
+    the limit of failed authentications, for the keys a negative case invents)."""
+    return {"rate_limit_burst": 1_000_000, "rate_limit_failed_auth_burst": 1_000_000}
 
 
 @pytest.fixture

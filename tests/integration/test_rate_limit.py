@@ -1,15 +1,23 @@
 """A partner's retry storm against intake, on the real Postgres and Kafka: the storming key is
 answered 429 with Retry-After, another partner's interleaved requests all go through, and the
-storming partner is served again once it waited as it was told."""
+storming partner is served again once it waited as it was told. A flood of invented keys is
+refused per address; a batch costs a token per person it carries."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import statistics
+import sys
+import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from uuid import uuid4
 
 import httpx
 import pytest
+import uvicorn
+from fastapi import FastAPI
 
 from services.intake.partners import Scope, create_partner
 from shared.http import PROBLEM_JSON
@@ -20,6 +28,7 @@ from tests.stack import Stack
 pytestmark = pytest.mark.integration
 
 BURST, PER_SECOND = 20, 2.0
+FAILED_BURST = 5
 
 
 @pytest.fixture
@@ -31,6 +40,8 @@ async def intake(
         **settings_for("intake", stack, databases, namespace),
         "rate_limit_burst": BURST,
         "rate_limit_per_second": PER_SECOND,
+        "rate_limit_failed_auth_burst": FAILED_BURST,
+        "rate_limit_failed_auth_per_second": 1.0,
     }
     app = build_app("intake", settings)
     await app.state.runtime.start()
@@ -41,6 +52,7 @@ async def intake(
             calm = await create_partner(conn, "wp-calm", "Calm point", scopes)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
+            client.app = app  # type: ignore[attr-defined]  # for a second client elsewhere
             yield client, storming, calm
     finally:
         await app.state.runtime.stop()
@@ -102,14 +114,127 @@ async def test_the_operator_key_is_not_limited(
     assert {answer.status_code for answer in answers} == {200}
 
 
-async def test_invented_keys_are_refused_as_unknown_and_limited_per_key(
+async def test_invented_keys_cost_their_address_not_a_fresh_bucket_each(
     intake: tuple[httpx.AsyncClient, str, str],
 ) -> None:
     client, _, calm = intake
-    invented = {"X-API-Key": f"rk_{uuid4().hex}"}
+    assert (await client.get("/v1/arrivals", headers={"X-API-Key": calm})).status_code == 200
 
-    answers = [await client.get("/v1/arrivals", headers=invented) for _ in range(BURST + 1)]
+    answers = [
+        await client.get("/v1/arrivals", headers={"X-API-Key": f"rk_{uuid4().hex}"})
+        for _ in range(FAILED_BURST + 3)
+    ]
     served = await client.get("/v1/arrivals", headers={"X-API-Key": calm})
 
-    assert [answer.status_code for answer in answers] == [401] * BURST + [429]
+    assert [answer.status_code for answer in answers] == [401] * FAILED_BURST + [429] * 3
+    assert answers[-1].headers["content-type"].startswith(PROBLEM_JSON)
+    assert int(answers[-1].headers["Retry-After"]) >= 1
     assert served.status_code == 200
+
+
+#: the flooder, in a process of its own so that its CPU is not the server's: random keys, 50
+#: in flight at once, from 127.0.0.66, for a bounded time and number of requests
+FLOOD = """
+import asyncio, collections, json, sys, time, uuid
+import httpx
+
+async def main(url, seconds, most):
+    counts = collections.Counter()
+    transport = httpx.AsyncHTTPTransport(local_address="127.0.0.66")
+    async with httpx.AsyncClient(transport=transport, base_url=url, timeout=30) as client:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and sum(counts.values()) < most:
+            answers = await asyncio.gather(*(
+                client.get("/v1/arrivals", headers={"X-API-Key": f"rk_{uuid.uuid4().hex}"})
+                for _ in range(50)))
+            counts.update(answer.status_code for answer in answers)
+    print(json.dumps(counts))
+
+asyncio.run(main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3])))
+"""
+
+
+@asynccontextmanager
+async def served_over_tcp(app: FastAPI) -> AsyncIterator[str]:
+    """The app (already started) behind a real uvicorn on a free loopback port."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None,
+                            access_log=False)  # fmt: skip
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_flood_of_random_keys_is_refused_while_a_partner_is_answered(
+    intake: tuple[httpx.AsyncClient, str, str],
+) -> None:
+    client, _, calm = intake
+    latencies: list[float] = []
+
+    async def partner(legit: httpx.AsyncClient) -> list[int]:
+        statuses = []
+        for _ in range(30):  # 4 a second: within its own limit, so the flood is what it meets
+            started = time.perf_counter()
+            answer = await legit.get("/v1/arrivals", headers={"X-API-Key": calm})
+            latencies.append(time.perf_counter() - started)
+            statuses.append(answer.status_code)
+            await asyncio.sleep(0.25)
+        return statuses
+
+    def figures() -> str:
+        p99 = statistics.quantiles(latencies, n=100)[98]
+        return f"p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms"
+
+    async with (
+        served_over_tcp(client.app) as url,  # type: ignore[attr-defined]
+        httpx.AsyncClient(base_url=url, timeout=30) as legit,
+    ):
+        await partner(legit)  # the same calls without a flood, to compare
+        quiet = figures()
+        latencies.clear()
+        await asyncio.sleep(BURST / PER_SECOND)  # the partner's bucket full again
+        flooder = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", FLOOD, url, "9", "20000", stdout=asyncio.subprocess.PIPE
+        )
+        await asyncio.sleep(1.0)  # the flood under way
+        partner_statuses = await partner(legit)
+        output, _ = await flooder.communicate()
+
+    counts = {int(status): count for status, count in json.loads(output).items()}
+    print(
+        f"\nflood of {sum(counts.values())} random keys in 9 s: {counts}; "
+        f"the partner's {len(latencies)} GETs: {figures()} (without the flood: {quiet})"
+    )
+    assert partner_statuses == [200] * 30
+    assert set(counts) == {401, 429}
+    # the burst, the 50 in flight at once, and what refilled at one a second meanwhile
+    assert counts[401] <= FAILED_BURST + 50 + 10
+    assert counts[429] > 5 * counts[401]  # the rest of the flood, refused without a lookup
+
+
+async def test_a_batch_costs_a_token_per_person_it_carries(
+    intake: tuple[httpx.AsyncClient, str, str],
+) -> None:
+    client, _, calm = intake
+    headers = {"X-API-Key": calm}
+    items = [
+        {"idempotency_key": f"tablet-{n}",
+         "arrival": arrival(*(person(given=f"Член{n}x{m}") for m in range(10)))}
+        for n in range(3)
+    ]  # fmt: skip
+
+    batch = await client.post("/v1/arrival-batches", json={"items": items}, headers=headers)
+    after = await client.get("/v1/arrivals", headers=headers)
+
+    assert batch.status_code == 200, batch.text  # 30 people > the burst of 20: a full bucket
+    assert batch.json()["counts"]["created"] == 3
+    assert after.status_code == 429  # then the key is in debt: 10 tokens under zero
+    assert int(after.headers["Retry-After"]) >= 5
+    refused = await client.post("/v1/arrival-batches", json={"items": items}, headers=headers)
+    assert refused.status_code == 429

@@ -150,6 +150,7 @@ def test_the_harness_runs_every_case_by_default_in_its_fixed_order() -> None:
         "latency",
         "rebuild",
         "occupancy",
+        "distributions",
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
@@ -13,7 +14,14 @@ from services.intake.domain.arrival import (
     age_on,
     arrival,
 )
-from shared.schemas.intake import AgeBand, ArrivingMember, ConsentPurpose, Relation, Sex
+from shared.schemas.intake import (
+    AgeBand,
+    ArrivalRegistered,
+    ArrivingMember,
+    ConsentPurpose,
+    Relation,
+    Sex,
+)
 from tests.unit.given import scenario
 
 NOW = datetime(2022, 9, 24, 12, 0, tzinfo=UTC)
@@ -69,9 +77,18 @@ def test_registering_the_same_arrival_again_changes_nothing() -> None:
 
 
 def test_an_arrival_from_the_future_is_refused() -> None:
-    scenario(arrival).when(register(member(), day=date(2022, 9, 25))).then_raises(
+    # at noon UTC it is already the 25th east of UTC+12, but the 26th nowhere
+    scenario(arrival).when(register(member(), day=date(2022, 9, 26))).then_raises(
         ArrivalDateInFuture, match="after today"
     )
+
+
+def test_an_arrival_of_the_day_is_taken_in_orals_small_hours() -> None:
+    # 01:30 in Oral (UTC+5) on the 24th is still the 23rd in UTC
+    small_hours = datetime(2022, 9, 23, 20, 30, tzinfo=UTC)
+    command = replace(register(member(), day=date(2022, 9, 24)), now=small_hours)
+    [registered] = scenario(arrival).when(command).decided()
+    assert isinstance(registered, ArrivalRegistered)
 
 
 def test_one_person_twice_in_an_arrival_is_refused() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Header, Request
 from prometheus_client import CollectorRegistry
 
-from shared.http import PROBLEM_JSON
-from shared.ratelimit import RateLimit, RateLimiter, retry_after
+from shared.http import PROBLEM_JSON, Problem, install_problem_details
+from shared.ratelimit import RateLimit, RateLimiter, TokenBucket, address_of, charge, retry_after
 from shared.settings import ServiceSettings
 
 
@@ -95,12 +95,32 @@ class Settings(ServiceSettings):
     http_port: int = 0
 
 
-def limited_app(registry: CollectorRegistry) -> FastAPI:
+VALID_KEYS = {"rk_partner", "rk_other", "rk_revoked"}
+
+
+def limited_app(registry: CollectorRegistry, **limits: float) -> FastAPI:
     app = FastAPI()
-    settings = Settings(
-        operator_api_key="operator-key", rate_limit_per_second=0.5, rate_limit_burst=2
-    )
+    install_problem_details(app)
+    chosen = {
+        "rate_limit_per_second": 0.5,
+        "rate_limit_burst": 2,
+        "rate_limit_failed_auth_per_second": 0.1,
+        "rate_limit_failed_auth_burst": 3,
+        **limits,
+    }
+    settings = Settings.model_validate({"operator_api_key": "operator-key", **chosen})
     app.add_middleware(RateLimit, settings=settings, registry=registry)
+
+    @app.get("/v1/own")
+    async def own(x_api_key: str | None = Header(default=None)) -> dict[str, str]:
+        if x_api_key not in VALID_KEYS:
+            raise Problem(401, "Unknown API key", "unknown")
+        return {"cases": "yours"}
+
+    @app.post("/v1/groups")
+    async def groups(request: Request, people: int) -> dict[str, int]:
+        charge(request, people - 1)
+        return {"people": people}
 
     @app.get("/v1/cases")
     async def cases() -> dict[str, str]:
@@ -149,3 +169,126 @@ async def test_requests_without_a_key_share_the_bucket_of_their_address() -> Non
 
     assert keyless == [200, 200, 429]
     assert keyed == 200
+
+
+async def test_random_keys_cost_their_address_and_are_refused_after_the_failure_burst() -> None:
+    transport = httpx.ASGITransport(app=limited_app(CollectorRegistry()), client=("10.0.0.9", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        invented = [
+            (await client.get("/v1/own", headers={"X-API-Key": f"rk_random_{n}"})).status_code
+            for n in range(6)
+        ]
+        refused = await client.get("/v1/own", headers={"X-API-Key": "rk_random_last"})
+
+    assert invented == [401, 401, 401, 429, 429, 429]  # a fresh key buys no fresh bucket
+    assert refused.headers["content-type"].startswith(PROBLEM_JSON)
+    assert int(refused.headers["Retry-After"]) == 10  # one failure per 10 s
+    assert "failed authentications" in refused.json()["detail"]
+
+
+async def test_a_key_that_authenticated_before_is_served_while_its_address_floods() -> None:
+    app = limited_app(CollectorRegistry(), rate_limit_burst=100)
+    transport = httpx.ASGITransport(app=app, client=("10.0.0.9", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        before = await client.get("/v1/own", headers={"X-API-Key": "rk_partner"})
+        flood = [
+            (await client.get("/v1/own", headers={"X-API-Key": f"rk_random_{n}"})).status_code
+            for n in range(20)
+        ]
+        during = await client.get("/v1/own", headers={"X-API-Key": "rk_partner"})
+        newcomer = await client.get("/v1/own", headers={"X-API-Key": "rk_other"})
+
+    assert before.status_code == during.status_code == 200
+    assert flood.count(429) == 17
+    # a valid key never seen before waits for its address like an invented one
+    assert newcomer.status_code == 429
+
+
+async def test_a_valid_key_costs_its_address_nothing_and_a_revoked_one_is_forgotten() -> None:
+    VALID_KEYS.discard("rk_revoked")
+    transport = httpx.ASGITransport(app=limited_app(CollectorRegistry(), rate_limit_burst=50))
+    try:
+        VALID_KEYS.add("rk_revoked")
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            valid = [(await client.get("/v1/own", headers={"X-API-Key": "rk_revoked"})).status_code
+                     for _ in range(10)]  # fmt: skip
+            VALID_KEYS.discard("rk_revoked")
+            after = [(await client.get("/v1/own", headers={"X-API-Key": "rk_revoked"})).status_code
+                     for _ in range(5)]  # fmt: skip
+    finally:
+        VALID_KEYS.add("rk_revoked")
+
+    assert valid == [200] * 10  # far past the failure burst of 3
+    assert after == [401, 401, 401, 401, 429]  # the first 401 forgets it; then its address pays
+
+
+async def test_x_forwarded_for_buys_no_fresh_address() -> None:
+    transport = httpx.ASGITransport(app=limited_app(CollectorRegistry()), client=("10.0.0.9", 1))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        statuses = [
+            (await client.get("/v1/own", headers={"X-API-Key": f"rk_random_{n}",
+                                                  "X-Forwarded-For": f"192.0.2.{n}"})).status_code
+            for n in range(5)
+        ]  # fmt: skip
+
+    assert statuses == [401, 401, 401, 429, 429]
+
+
+@pytest.mark.parametrize(
+    ("host", "bucket"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::9", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+    ],
+)
+def test_an_ipv6_client_is_counted_by_its_64_block(host: str, bucket: str) -> None:
+    assert address_of({"type": "http", "client": (host, 5)}) == bucket
+
+
+def test_a_cost_above_the_burst_needs_a_full_bucket_and_leaves_it_in_debt() -> None:
+    bucket = TokenBucket(capacity=10, rate=2, tokens=10, updated=0.0)
+
+    assert bucket.take(0.0, cost=50) == 0.0  # a big batch goes through at once
+    assert bucket.tokens == -40
+    assert bucket.take(0.0) == pytest.approx(20.5)  # and the key waits for the refill after
+    assert TokenBucket(10, 2, 9, 0.0).take(0.0, cost=50) == pytest.approx(0.5)
+
+
+async def test_a_request_carrying_many_people_costs_a_token_each() -> None:
+    transport = httpx.ASGITransport(app=limited_app(CollectorRegistry(), rate_limit_burst=10))
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        partner = {"X-API-Key": "rk_partner"}
+        assert (await client.get("/v1/own", headers=partner)).status_code == 200
+        first = await client.post("/v1/groups?people=8", headers=partner)
+        second = await client.post("/v1/groups?people=8", headers=partner)
+        operator = await client.post("/v1/groups?people=500", headers={"X-API-Key": "operator-key"})
+
+    assert first.status_code == 200  # 1 + 8 of 10
+    assert second.status_code == 429
+    assert second.headers["content-type"].startswith(PROBLEM_JSON)
+    assert int(second.headers["Retry-After"]) >= 1
+    assert "carries 8 people" in second.json()["detail"]
+    assert operator.status_code == 200
+
+
+def test_the_services_run_uvicorn_without_trusting_x_forwarded_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    import uvicorn
+
+    from shared import runtime
+
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(runtime, "configure_logging", lambda: None)
+    monkeypatch.setattr(runtime, "configure_tracing", lambda name: None)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
+    app = SimpleNamespace(state=SimpleNamespace(runtime=SimpleNamespace(name="intake")))
+
+    runtime.serve(app, Settings())  # type: ignore[arg-type]
+
+    assert started["proxy_headers"] is False  # the address is the TCP peer's

@@ -12,6 +12,16 @@ from services.intake.settings import IntakeSettings
 from shared.settings import ServiceSettings
 
 REAL_MASTER_KEY = "c2VjcmV0LW1hc3Rlci1rZXktb2YtMzItYnl0ZXMhISE="
+DEVELOPMENT_MASTER_KEY = "ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTMyYiE="
+STRONG_OPERATOR_KEY = "9f2c4e71b05a83d6e2c17f94a0b8d35e6c1f2a7b"  # as openssl rand -hex 20 gives
+
+
+@pytest.fixture(autouse=True)
+def own_fingerprint_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every service's fingerprint key set to one of our own, so that each test meets only the
+    refusal it is about; the fingerprint test takes them away again."""
+    for prefix in ("INTAKE_", "HOUSING_", "AID_"):
+        monkeypatch.setenv(f"{prefix}FINGERPRINT_KEY", "a-fingerprint-key-of-our-own")
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost"])
@@ -34,8 +44,9 @@ def test_the_development_operator_key_is_refused_beyond_loopback(host: str) -> N
 def test_the_development_fingerprint_key_is_refused_beyond_loopback(
     settings: type[ServiceSettings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
+    monkeypatch.setenv("OPERATOR_API_KEY", STRONG_OPERATOR_KEY)
     prefix = settings.model_config.get("env_prefix", "")
+    monkeypatch.delenv(f"{prefix}FINGERPRINT_KEY")
     with pytest.raises(ValidationError, match=f"{prefix}FINGERPRINT_KEY is the development value"):
         settings(http_host="0.0.0.0")
 
@@ -43,15 +54,79 @@ def test_the_development_fingerprint_key_is_refused_beyond_loopback(
 def test_the_development_master_key_is_refused_beyond_loopback(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
-    monkeypatch.setenv("INTAKE_FINGERPRINT_KEY", "a-fingerprint-key-of-our-own")
+    monkeypatch.setenv("OPERATOR_API_KEY", STRONG_OPERATOR_KEY)
     with pytest.raises(ValidationError, match="INTAKE_MASTER_KEY is the development value"):
         IntakeSettings(http_host="0.0.0.0")
 
 
 def test_own_secrets_listen_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("OPERATOR_API_KEY", "a-key-of-our-own")
+    monkeypatch.setenv("OPERATOR_API_KEY", STRONG_OPERATOR_KEY)
     monkeypatch.setenv("INTAKE_MASTER_KEY", REAL_MASTER_KEY)
-    monkeypatch.setenv("INTAKE_FINGERPRINT_KEY", "a-fingerprint-key-of-our-own")
     settings = IntakeSettings(http_host="0.0.0.0")
     assert settings.master_key.get_secret_value() == REAL_MASTER_KEY
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        DEVELOPMENT_MASTER_KEY + "\n",
+        DEVELOPMENT_MASTER_KEY + "\r\n",
+        " " + DEVELOPMENT_MASTER_KEY,
+        DEVELOPMENT_MASTER_KEY[:20] + "\n" + DEVELOPMENT_MASTER_KEY[20:],
+        DEVELOPMENT_MASTER_KEY + "=",
+    ],
+)
+def test_the_development_master_key_with_whitespace_or_padding_is_still_refused(
+    monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    monkeypatch.setenv("OPERATOR_API_KEY", STRONG_OPERATOR_KEY)
+    monkeypatch.setenv("INTAKE_MASTER_KEY", written)
+    with pytest.raises(ValidationError, match="INTAKE_MASTER_KEY is the development value"):
+        IntakeSettings(http_host="0.0.0.0")
+
+
+def test_the_development_operator_key_with_a_newline_is_refused_and_a_key_is_stripped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OPERATOR_API_KEY", "operator-dev-key\n")
+    with pytest.raises(ValidationError, match="OPERATOR_API_KEY is the development value"):
+        HousingSettings(http_host="10.1.2.3")
+    monkeypatch.setenv("OPERATOR_API_KEY", STRONG_OPERATOR_KEY + "\n")
+    settings = HousingSettings(http_host="10.1.2.3")
+    assert settings.operator_api_key.get_secret_value() == STRONG_OPERATOR_KEY
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "operator",
+        "changeme-please",
+        "x" * 64,
+        "passwordpasswordpassword",
+        "abcabcabcabcabcabcabcabcabc",
+    ],
+)
+def test_a_short_or_repetitive_operator_key_is_refused_beyond_loopback(
+    monkeypatch: pytest.MonkeyPatch, weak: str
+) -> None:
+    monkeypatch.setenv("OPERATOR_API_KEY", weak)
+    with pytest.raises(ValidationError) as refused:
+        HousingSettings(http_host="0.0.0.0")
+    assert "OPERATOR_API_KEY is too weak" in str(refused.value)
+    assert weak not in str(refused.value)  # the refusal never repeats a secret
+    assert HousingSettings(http_host="127.0.0.1").operator_api_key.get_secret_value() == weak
+
+
+@pytest.mark.parametrize(
+    "strong",
+    [
+        STRONG_OPERATOR_KEY,
+        "Zm9yLXRoZS1jb29yZGluYXRpb24tY2VudHJlLW9ubHk=",  # openssl rand -base64 32 looks so
+        "rk_Q3dT0n8xw2VhZkJ1bXlLc0pYc2xYb3NrRjZ0",
+    ],
+)
+def test_a_random_operator_key_listens_anywhere(
+    monkeypatch: pytest.MonkeyPatch, strong: str
+) -> None:
+    monkeypatch.setenv("OPERATOR_API_KEY", strong)
+    assert HousingSettings(http_host="0.0.0.0").operator_api_key.get_secret_value() == strong

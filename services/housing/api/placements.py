@@ -126,7 +126,12 @@ async def get_waitlist(request: Request) -> list[dict[str, Any]]:
 
 @router.get("/due-out")
 async def get_due_out(
-    request: Request, on: Annotated[date | None, Query(description="Default: today (UTC)")] = None
+    request: Request,
+    on: Annotated[
+        date | None,
+        # a day this service can be asked about; 9999-12-31 has no next day and answered 500
+        Query(description="Default: today (UTC)", ge=date(2000, 1, 1), le=date(2999, 12, 31)),
+    ] = None,
 ) -> list[dict[str, Any]]:
     """Who reaches their shelter's maximum stay by the end of the day ``on``."""
     day = on or datetime.now(UTC).date()

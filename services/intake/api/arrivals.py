@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 
 from services.intake.api.deps import (
     CurrentPartner,
@@ -26,6 +26,7 @@ from services.intake.partners import Partner, Scope
 from services.intake.queries import list_cases, read_case
 from services.intake.requests import ArrivalAccepted, ArrivalRequest, BatchItem, BatchRequest
 from shared.http import Problem, json_pointer
+from shared.ratelimit import charge
 
 router = APIRouter(prefix="/v1", tags=["arrivals"])
 #: batch items handled at once: enough to overlap I/O, few enough for a small pool
@@ -54,8 +55,10 @@ def _registration(request: Request, partner: Partner, body: ArrivalRequest) -> A
 async def post_arrival(
     body: ArrivalRequest, request: Request, partner: CurrentPartner, key: IdempotencyKey
 ) -> JSONResponse:
-    """Register one person, or a group travelling together, in one call."""
+    """Register one person, or a group travelling together, in one call. Each person costs
+    one request of your rate limit."""
     partner.require(Scope.REGISTER_ARRIVALS)
+    charge(request, len(body.members) - 1)  # the request itself took one
     return await answer(request, partner, key, body, _registration(request, partner, body))
 
 
@@ -63,8 +66,9 @@ async def post_arrival(
 async def post_batch(body: BatchRequest, request: Request, partner: CurrentPartner) -> Any:
     """Up to 1,000 arrivals collected offline, each with its own idempotency key. Each item is
     created, already known (a retry), or rejected with its reasons; one bad item does not
-    reject the others."""
+    reject the others. Each person an item carries costs one request of your rate limit."""
     partner.require(Scope.REGISTER_ARRIVALS)
+    charge(request, sum(_people_in(item) for item in body.items) - 1)
     keys = [item.idempotency_key for item in body.items]
     if len(set(keys)) != len(keys):
         raise Problem(422, "Repeated idempotency keys", "Each item needs a key of its own.")
@@ -105,13 +109,28 @@ async def post_batch(body: BatchRequest, request: Request, partner: CurrentPartn
     return {"counts": counts, "items": results}
 
 
+def _storable(moment: datetime | None) -> datetime | None:
+    """A moment Postgres can compare (years 1-9999 in UTC too): 9999-12-31T23:59-14:00 is not."""
+    if moment is not None and not 1 < moment.year < 9999:
+        raise ValueError("give a moment between the years 2 and 9998")
+    return moment
+
+
+def _people_in(item: BatchItem) -> int:
+    """The people an item carries, counted before it is validated: a rejected item was work too."""
+    members = item.arrival.get("members")
+    return max(1, len(members)) if isinstance(members, list) else 1
+
+
 @router.get("/arrivals")
 async def get_arrivals(
     request: Request,
     partner: CurrentPartner,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     before: Annotated[
-        datetime | None, Query(description="registered_at of the last case of the previous page")
+        datetime | None,
+        AfterValidator(_storable),
+        Query(description="registered_at of the last case of the previous page"),
     ] = None,
 ) -> list[dict[str, Any]]:
     """The cases you registered, newest first (operators: every case)."""

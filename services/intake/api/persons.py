@@ -25,6 +25,7 @@ from services.intake.partners import Partner, Scope
 from services.intake.queries import (
     Grouping,
     arrival_statistics,
+    hide_unknown_merges,
     may_change_person,
     may_read_person,
     open_duplicates,
@@ -71,7 +72,8 @@ async def get_person(person_id: UUID, request: Request, partner: CurrentPartner)
     async with pool_of(request).acquire() as conn:
         if not await may_read_person(conn, partner, person_id):
             raise _not_found(person_id)
-        return await read_person(conn, vault_of(request), store_of(request), person_id)
+        found = await read_person(conn, vault_of(request), store_of(request), person_id)
+        return found and (await hide_unknown_merges(conn, partner, [found]))[0]
 
 
 @router.post("/persons/{person_id}/consents")

@@ -8,7 +8,7 @@ facts that other services may know.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from shared.decider import Decider, DomainError
@@ -67,13 +67,23 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+#: the day begins first at UTC+14: a partner's "today" is never later than that day there
+EARLIEST_DAYBREAK = timedelta(hours=14)
+
+
+def latest_arrival_date(now: datetime) -> date:
+    """The latest arrival day a partner can honestly send at ``now``: today where the day has
+    begun first. Comparing with the UTC date refused Oral's (UTC+5) arrivals of the day between
+    midnight and five in the morning."""
+    return (now.astimezone(UTC) + EARLIEST_DAYBREAK).date()
+
+
 def decide(command: RegisterArrival, state: ArrivalState) -> list[DomainEvent]:
     if isinstance(state, Registered):
         return []  # the same arrival registered again changes nothing
-    if command.arrival_date > command.now.date():
-        raise ArrivalDateInFuture(
-            f"arrival_date {command.arrival_date} is after today ({command.now.date()})"
-        )
+    latest = latest_arrival_date(command.now)
+    if command.arrival_date > latest:
+        raise ArrivalDateInFuture(f"arrival_date {command.arrival_date} is after today ({latest})")
     person_ids = [member.person_id for member in command.members]
     if len(set(person_ids)) != len(person_ids):
         raise DuplicatePersonInArrival("a person appears twice in one arrival")

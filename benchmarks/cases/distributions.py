@@ -1,0 +1,209 @@
+"""distributions: POST /v1/distributions on the real aid process, from 1, 2 and 10 counters at
+once (one keep-alive connection each, a closed loop), all issuing one hot meal from the same
+site's stock to distinct people.
+
+Every distribution appends to the person's stream and to the one stock stream of (site, item),
+so this is where concurrent counters meet. The rows are the rate at 2 and at 10 counters, each
+against the rate of one counter in the same round: how issuing scales with counters at one
+stock (below 1: counters slow each other down). The people are made known to aid as intake
+would (``ArrivalRegistered`` on the run's own intake topic), each gets one meal only, and the
+stock holds more than every round asks, so every answer must be a 201.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from benchmarks.children import Child
+from benchmarks.loadgen import closed_loop, request_bytes
+from benchmarks.meters import CpuMeter, per_thousand, summed
+from benchmarks.results import ratio_measure
+from benchmarks.run import Run, interleaved, log, profiled
+from shared.schemas.intake import AgeBand, ArrivalRegistered, ArrivingMember, Relation, Sex
+from shared.topics import INTAKE_EVENTS, physical
+
+OPERATOR_KEY = "operator-dev-key"
+SITE, ITEM, UNIT = "bench-camp", "hot_meal", "portion"
+COUNTERS = (1, 2, 10)
+GROUP = 50  # the largest arrival intake's contract takes
+
+
+async def make_known(
+    child: Child, bootstrap: str, count: int, monitor: asyncpg.Connection
+) -> list[UUID]:
+    """``count`` people aid learns of from intake's topic, as intake's relay would publish
+    them; returns once aid's consumer has registered them all."""
+    people = [uuid4() for _ in range(count)]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        for first in range(0, count, GROUP):
+            members = tuple(
+                ArrivingMember(person_id=person, age_band=AgeBand.ADULT, sex=Sex.MALE,
+                               relation=Relation.FRIEND)
+                for person in people[first : first + GROUP]
+            )  # fmt: skip
+            event = ArrivalRegistered(
+                actor="partner:bench", occurred_at=datetime.now(UTC), arrival_id=uuid4(),
+                partner_id="bench", members=members, keep_together=False,
+                arrival_date=date(2022, 9, 24), crossing_point="syrym",
+            )  # fmt: skip
+            headers = [
+                ("ce_specversion", b"1.0"), ("ce_id", str(uuid4()).encode()),
+                ("ce_type", b"ArrivalRegistered.v1"), ("ce_source", b"/services/intake"),
+                ("ce_subject", event.stream_id.encode()),
+                ("correlation_id", str(uuid4()).encode()), ("content-type", b"application/json"),
+            ]  # fmt: skip
+            await producer.send_and_wait(
+                physical(INTAKE_EVENTS, child.namespace or ""),
+                event.model_dump_json().encode(),
+                key=event.stream_id.encode(),
+                headers=headers,
+            )
+    finally:
+        await producer.stop()
+    await _wait_for(monitor, "SELECT count(*) FROM beneficiaries", count, "aid to know everyone")
+    return people
+
+
+async def _wait_for(monitor: asyncpg.Connection, sql: str, count: int, what: str) -> None:
+    deadline = time.perf_counter() + 180
+    while int(await monitor.fetchval(sql)) < count:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def stock_up(child: Child, units: int) -> None:
+    """Enough hot meals at the site for every round (a donation takes at most 100,000)."""
+    expires = (date.today() + timedelta(days=20)).isoformat()
+    async with httpx.AsyncClient(base_url=child.process.url, timeout=30) as client:
+        while units > 0:
+            quantity = min(units, 100_000)
+            answer = await client.post(
+                "/v1/donations",
+                headers={"X-API-Key": OPERATOR_KEY, "Idempotency-Key": f"bench-{uuid4()}"},
+                json={"site_id": SITE, "item": ITEM, "quantity": quantity, "unit": UNIT,
+                      "donor_kind": "ngo", "expires_on": expires},
+            )  # fmt: skip
+            if answer.status_code != 201:
+                raise RuntimeError(f"a donation: {answer.status_code} {answer.text[:500]}")
+            units -= quantity
+
+
+#: event rows written by transactions that then lost a race and started again: each such row
+#: drew a position from the identity and left a gap (no request of the case is refused)
+LOST = "SELECT coalesce(max(global_position), 0) - count(*) FROM events"
+
+
+class Counters:
+    """Distributions to people not served yet, one person per request, from ``people``."""
+
+    def __init__(self, child: Child, people: list[UUID]) -> None:
+        self.child, self.people, self.used = child, people, 0
+
+    def requests(self, count: int) -> list[bytes]:
+        host = f"127.0.0.1:{self.child.port}"
+        chosen = self.people[self.used : self.used + count]
+        if len(chosen) < count:
+            raise RuntimeError("the case made too few people for its rounds")
+        self.used += count
+        return [
+            request_bytes(
+                "POST", "/v1/distributions", host,
+                {"X-API-Key": OPERATOR_KEY, "Idempotency-Key": f"bench-{uuid4()}",
+                 "Content-Type": "application/json"},
+                json.dumps({"person_id": str(person), "item": ITEM, "site_id": SITE}).encode(),
+            )
+            for person in chosen
+        ]  # fmt: skip
+
+
+@dataclass
+class Level:
+    """The figures of one number of counters, round by round."""
+
+    counters: int
+    rates: list[float] = field(default_factory=list)
+    cpu: list[dict[str, float | None]] = field(default_factory=list)
+    not_201: dict[str, int] = field(default_factory=dict)
+    rolled_back: int = 0
+
+    def per_thousand(self, per_round: int) -> dict[str, float | None]:
+        return per_thousand(summed(self.cpu), per_round * len(self.cpu))
+
+    def rolled_back_per_distribution(self, per_round: int) -> float:
+        return self.rolled_back / (per_round * len(self.rates))
+
+
+async def one_level(
+    aid: Child, monitor: asyncpg.Connection, level: Level, prepared: list[bytes]
+) -> None:
+    assert aid.database is not None
+    before = int(await monitor.fetchval(LOST))
+    meter = CpuMeter({"aid": aid.pid}, [aid.database], monitor)
+    await meter.start()
+    result = await closed_loop(
+        "127.0.0.1", aid.port, prepared.__getitem__, concurrency=level.counters,
+        count=len(prepared), expect=201,
+    )  # fmt: skip
+    level.cpu.append(await meter.stop())
+    level.rates.append(result.rate)
+    level.rolled_back += int(await monitor.fetchval(LOST)) - before
+    for status, seen in result.statuses.items():
+        if status != 201:
+            level.not_201[str(status)] = level.not_201.get(str(status), 0) + seen
+
+
+async def case_distributions(run: Run) -> None:
+    per_round = run.args.distributions_per_round
+    needed = per_round * len(COUNTERS) * run.args.rounds
+    aid = await run.service("aid", "distributions")
+    assert aid.url is not None
+    monitor = await run.monitor(aid.url)
+    people = await make_known(aid, run.args.kafka, needed, monitor)
+    await stock_up(aid, needed + 1000)
+    counters = Counters(aid, people)
+    levels = {n: Level(n) for n in COUNTERS}
+    with profiled(run, "distributions", aid.pid):
+        for index, forward in interleaved(run.args.rounds):
+            for n in COUNTERS if forward else tuple(reversed(COUNTERS)):
+                await one_level(aid, monitor, levels[n], counters.requests(per_round))
+            log(f"distributions round {index + 1}: " + ", ".join(
+                f"{n} counters {levels[n].rates[-1]:.0f}/s" for n in COUNTERS))  # fmt: skip
+    one = levels[1]
+    for level in (levels[n] for n in COUNTERS[1:]):
+        run.measures.append(
+            ratio_measure(
+                f"distributions_c{level.counters}_vs_c1",
+                f"POST /v1/distributions of one hot meal to distinct people at one site's "
+                f"stock from {level.counters} counters at once (closed loop, one connection "
+                "each)",
+                "distributions/s",
+                "1 counter",
+                level.rates,
+                one.rates,
+                cpu_s_per_1000_events=level.per_thousand(per_round),
+                baseline_cpu_s_per_1000_events=one.per_thousand(per_round),
+                details={
+                    "distributions_per_round": per_round,
+                    "not_201": level.not_201,
+                    "events_rolled_back_per_distribution": level.rolled_back_per_distribution(
+                        per_round
+                    ),
+                    "baseline_events_rolled_back_per_distribution": (
+                        one.rolled_back_per_distribution(per_round)
+                    ),
+                    "cpu_unit": "per 1000 requests",
+                },
+            )
+        )
