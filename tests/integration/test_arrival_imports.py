@@ -27,6 +27,12 @@ def service_names() -> tuple[str, ...]:
     return ("intake",)
 
 
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Each row costs one request of the rate limit: room for the 2,000 rows, twice."""
+    return {"rate_limit_per_second": 10_000.0, "rate_limit_burst": 10_000}
+
+
 def good_row(index: int) -> dict[str, Any]:
     return {
         "arrival_date": "24.09.2022", "crossing_point": "syrym",

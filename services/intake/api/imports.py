@@ -31,6 +31,7 @@ from services.intake.imports import (
 from services.intake.partners import Partner, Scope
 from services.intake.requests import ArrivalRequest
 from shared.http import Problem
+from shared.ratelimit import charge
 
 router = APIRouter(prefix="/v1/arrival-imports", tags=["arrivals"])
 #: arrivals registered at once: as the batch endpoint does
@@ -103,7 +104,8 @@ async def post_import(
 ) -> dict[str, Any]:
     """Upload arrivals as CSV or XLSX (the template: `GET /v1/arrival-imports/template`); up to
     5,000 rows. Rows sharing a `group` are one arrival travelling together. The same file
-    again creates nothing: its rows come back `already_known`."""
+    again creates nothing: its rows come back `already_known`. Each row costs one request of
+    your rate limit."""
     partner.require(Scope.REGISTER_ARRIVALS)
     try:
         headers, rows = rows_of(await file.read())
@@ -115,6 +117,7 @@ async def post_import(
     except TooManyRows as error:
         raise Problem(422, "Too many rows", f"{error} rows; split the file (up to {MAX_ROWS}).",
                       limit=MAX_ROWS) from error  # fmt: skip
+    charge(request, len(rows) - 1)  # each row is a person, as in a batch; the upload took one
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(group: list[Row]) -> list[dict[str, Any]]:
