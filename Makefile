@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 STACK := bash deploy/local/stack.sh
 
-.PHONY: help install run demo test test-unit test-faults lint up down status clean bench contracts
+.PHONY: help install test-tools run demo test test-unit test-faults lint up down status clean bench contracts
 
 help:
 	@echo "make run     start the local stack and the three services, play the Oral demo, keep running"
@@ -30,7 +30,11 @@ lint: install
 	uv run python -m contracts.generate --check
 	uv run python -m quality.sizes  # issue #18's ratchet; after a merge: --update
 
-test: lint
+# before the first test, not twenty minutes in: chromium (installed as root, else the command)
+test-tools:
+	@bash deploy/local/test-tools.sh
+
+test: test-tools lint
 	uv run pytest $(ARGS)
 
 test-unit: install

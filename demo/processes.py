@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,13 +64,34 @@ class ServiceProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=30)
 
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+    def stop(self, timeout: float = 20.0) -> None:
+        stop_all([self], timeout)
+
+    def kill_group(self) -> None:
+        """SIGKILL to the service's whole session: whatever it spawned goes with it."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
+def stop_all(processes: Iterable[ServiceProcess], timeout: float = 8.0) -> None:
+    """SIGTERM to every service at once, then SIGKILL to each one's process group if it has
+    not gone within ``timeout`` s: stopping one after another, each with its own grace
+    period, is what left housing and aid listening after Ctrl-C."""
+    running = [p for p in processes if p.process is not None and p.process.poll() is None]
+    for service in running:
+        assert service.process is not None
+        service.process.terminate()
+    deadline = time.monotonic() + timeout
+    for service in running:
+        assert service.process is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            service.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    # the group, not only the leader: a worker the service started must not outlive it
+    for service in running:
+        service.kill_group()
 
 
 def launch(
@@ -88,14 +111,13 @@ def launch(
         if database_urls:
             env[f"{name.upper()}_DATABASE_URL"] = database_urls[name]
         processes[name] = ServiceProcess(name, ports[name], env, log_dir / f"{name}.log")
-    for process in processes.values():
-        process.start()
     try:
         for process in processes.values():
-            process.wait_ready()
-    except Exception:
+            process.start()
         for process in processes.values():
-            process.stop()
+            process.wait_ready()
+    except BaseException:  # Ctrl-C while they start too: nothing may be left behind
+        stop_all(processes.values())
         raise
     return processes
 

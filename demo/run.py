@@ -7,11 +7,10 @@ import hashlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from uuid import uuid4
 
 import httpx
 import typer
@@ -19,32 +18,26 @@ from rich.console import Console
 from rich.table import Table
 
 from demo.oral import SHELTERS, arrivals
-from demo.processes import DEFAULT_PORTS, ServiceProcess, launch, local_stack
+from demo.processes import DEFAULT_PORTS, ServiceProcess, launch, local_stack, stop_all
 
 REPO = Path(__file__).resolve().parent.parent
 console = Console()
 PARTNER = "wp-oral-demo"
 
 
-def partner_key(env: dict[str, str]) -> str:
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "services.intake.cli",
-            "add-partner",
-            PARTNER,
-            "--name",
-            "Welcome point at the Syrym crossing",
-            "--rotate",
-        ],
-        env={**os.environ, **env},
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return created.stdout.strip().splitlines()[-1]
+def partner_key(intake: str, operator_key: str) -> str:
+    """A fresh key for the demo's partner, over intake's API (a CLI process would cost a
+    second Python start-up): rotate the key if the partner exists, register it if not."""
+    operator = {"X-API-Key": operator_key}
+    with httpx.Client(base_url=intake, timeout=30) as client:
+        # each run wants a key of its own: the stored answer of a reused key holds none
+        once = {**operator, "Idempotency-Key": f"demo-partner-{uuid4()}"}
+        answer = client.post(f"/v1/partners/{PARTNER}/key-rotation", headers=once)
+        if answer.status_code == 404:
+            partner = {"partner_id": PARTNER, "name": "Welcome point at the Syrym crossing"}
+            answer = client.post("/v1/partners", json=partner, headers=once)
+        answer.raise_for_status()
+        return str(answer.json()["api_key"])
 
 
 def digest(body: dict[str, Any]) -> str:
@@ -163,26 +156,52 @@ def show(
     console.print("  console        uv run resettle --help  (status, journey, rebuild, ...)")
 
 
+class Stopped(Exception):
+    """Ctrl-C or SIGTERM: the services stop, the shared stack keeps running."""
+
+
+def on_stop_signal(signum: int, _: object) -> None:
+    # further signals while we clean up must not cut the cleanup short
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise Stopped(signal.Signals(signum).name)
+
+
+def ports() -> dict[str, int]:
+    """The services' ports, from the same variables the services read (INTAKE_HTTP_PORT ...)."""
+    return {
+        name: int(os.environ.get(f"{name.upper()}_HTTP_PORT", port))
+        for name, port in DEFAULT_PORTS.items()
+    }
+
+
 def main(
     exit_after_demo: Annotated[
         bool, typer.Option(help="Stop the services after the demo instead of keeping them.")
     ] = False,
 ) -> None:
-    env: dict[str, str] = {}
-    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        env = local_stack(REPO)
-        env.setdefault("OTEL_TRACES_EXPORTER", "zipkin_json")
-    operator_key = os.environ.get("OPERATOR_API_KEY", "operator-dev-key")
-    key = partner_key(env)
-    services = launch(env, REPO / ".local" / "logs", DEFAULT_PORTS)
+    # SIGTERM (kill, a supervisor) stops the services like Ctrl-C does: the default action
+    # would end this process and leave all three running
+    signal.signal(signal.SIGINT, on_stop_signal)
+    signal.signal(signal.SIGTERM, on_stop_signal)
+    services: dict[str, ServiceProcess] = {}
     try:
+        env: dict[str, str] = {}
+        if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+            env = local_stack(REPO)
+            env.setdefault("OTEL_TRACES_EXPORTER", "zipkin_json")
+        operator_key = os.environ.get("OPERATOR_API_KEY", "operator-dev-key")
+        services = launch(env, REPO / ".local" / "logs", ports())
+        key = partner_key(services["intake"].url, operator_key)
         play(services, key, operator_key)
         if not exit_after_demo:
-            console.print("\nServices keep running; Ctrl-C stops them.")
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+            console.print("\nServices keep running; Ctrl-C stops them (the stack keeps running).")
+            while True:
+                signal.pause()
+    except Stopped as stopped:
+        console.print(f"\n{stopped}: stopping the services (make down stops the stack).")
     finally:
-        for process in services.values():
-            process.stop()
+        stop_all(services.values())
 
 
 if __name__ == "__main__":

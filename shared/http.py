@@ -9,10 +9,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import asyncpg
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,8 +27,9 @@ from shared.idempotency import (
     ids_in,
     run_once,
 )
+from shared.openapi import KEY_HELP, SCHEME, document_problems
+from shared.openapi import PROBLEM_JSON as PROBLEM_JSON  # where the services import it from
 
-PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
 
@@ -61,6 +63,13 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def stored_answer(status_code: int, content: Any) -> JSONResponse:
+    """A POST's answer, first or replayed: a refusal kept with its key (a 422, or the 410 of a
+    request whose person was erased) leaves as problem details, as the OpenAPI says."""
+    media_type = PROBLEM_JSON if status_code >= 400 else "application/json"
+    return JSONResponse(content, status_code=status_code, media_type=media_type)
+
+
 def json_pointer(location: tuple[int | str, ...]) -> str:
     """``("body", "members", 0, "age")`` -> ``#/members/0/age`` (RFC 6901, as RFC 9457 shows)."""
     parts = list(location)
@@ -73,7 +82,9 @@ def json_pointer(location: tuple[int | str, ...]) -> str:
 
 
 def install_problem_details(app: FastAPI) -> None:
-    """Every error leaves as ``application/problem+json`` naming what and where."""
+    """Every error leaves as ``application/problem+json`` naming what and where, and the
+    OpenAPI document says so."""
+    document_problems(app)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -147,7 +158,10 @@ def require_operator(expected: SecretStr, given: str | None) -> None:
         raise Problem(401, "Unknown API key", "The X-API-Key is not a valid operator key.")
 
 
-ApiKeyHeader = Annotated[str | None, Header(alias="X-API-Key")]
+#: the caller's key, declared as a security scheme: /docs offers Authorize, and each route that
+#: takes it lists it under ``security``; a missing key is ours to refuse (401 problem details)
+API_KEY = APIKeyHeader(name="X-API-Key", scheme_name=SCHEME, description=KEY_HELP, auto_error=False)
+ApiKeyHeader = Annotated[str | None, Security(API_KEY)]
 
 
 #: a batch of 1,000 arrivals is about 1-2 MB; anything far larger is refused before it is read

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -62,6 +62,17 @@ ERASED_ANSWER = {
     "status": 410,
     "detail": "A person this request carried was erased: nothing of the request or its answer "
     "is kept. Send a new request with a new Idempotency-Key if one is still needed.",
+}
+
+
+#: what a retry is answered once a person it carried withdrew their consent to the service
+FORGOTTEN_ANSWER = {
+    "type": "urn:resettle:problem:forgotten",
+    "title": "Forgotten",
+    "status": 410,
+    "detail": "A person this request carried withdrew their consent to this service, which "
+    "forgot them: nothing of the request or its answer is kept. If they agree again, send a new "
+    "request with a new Idempotency-Key.",
 }
 
 
@@ -161,10 +172,13 @@ async def remember(
     )
 
 
-async def forget_requests_carrying(conn: asyncpg.Connection, ids: Collection[UUID]) -> int:
-    """Neutralise every record of a request that carried one of ``ids`` (an erased person):
-    its fingerprint, answer and ids go; its key stays, answering 410, so a late retry from an
-    offline device cannot bring the person back. Returns how many records were neutralised."""
+async def forget_requests_carrying(
+    conn: asyncpg.Connection, ids: Collection[UUID], answer: Mapping[str, Any] = ERASED_ANSWER
+) -> int:
+    """Neutralise every record of a request that carried one of ``ids`` (an erased person, or
+    one who withdrew their consent: then ``answer`` says so): its fingerprint, answer and ids
+    go; its key stays, answering 410, so a late retry from an offline device cannot bring the
+    person back. Returns how many records were neutralised."""
     done = await conn.fetchval(
         """
         WITH neutralised AS (
@@ -175,7 +189,7 @@ async def forget_requests_carrying(conn: asyncpg.Connection, ids: Collection[UUI
         SELECT count(*) FROM neutralised
         """,
         list(ids),
-        json.dumps(ERASED_ANSWER),
+        json.dumps(answer),
     )
     return int(done)
 

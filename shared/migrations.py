@@ -1,8 +1,10 @@
 """Schema migrations with Alembic: one migration history per service database.
 
 Each service keeps its revisions in ``services/<name>/migrations``; its ``env.py`` calls
-:func:`run_alembic_env`. The shared event-store tables come from
-``shared.eventstore.SCHEMA_DDL`` through the service's first revision.
+:func:`run_alembic_env`. A revision is a frozen file: it holds the DDL it ran (the event
+store's tables as ``shared.eventstore.SCHEMA_DDL`` read when the first revision was written),
+never an import of the live DDL; a change to a table is a new revision
+(tests/unit/test_migrations_frozen.py).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind
 
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.metrics import ServiceMetrics
-from shared.schemas.envelope import Envelope
+from shared.schemas.envelope import Envelope, journey_headers
 from shared.telemetry import context_from_carrier
 from shared.topics import physical
 
@@ -107,11 +107,7 @@ def _event_headers(row: asyncpg.Record, source: bytes) -> _Headers:
 
 def _append_headers(metadata: dict[str, str]) -> _Headers:
     """The headers all events of one append share (their metadata is the same)."""
-    headers = [
-        (name, str(metadata[name]).encode())
-        for name in ("correlation_id", "causation_id")
-        if metadata.get(name)
-    ]
+    headers = journey_headers(metadata)
     headers.append(("content-type", b"application/json"))
     # the trace context of the transaction that appended the event: the consumer's span
     # continues that trace, so a journey stays one trace across services

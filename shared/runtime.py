@@ -30,6 +30,7 @@ from shared.idempotency import Fingerprints
 from shared.logs import configure_logging
 from shared.metrics import CONTENT_TYPE_LATEST, HttpMetricsMiddleware, ServiceMetrics
 from shared.migrations import upgrade
+from shared.openapi import problem_responses
 from shared.outbox import OutboxRelay
 from shared.ratelimit import RateLimit
 from shared.schemas.registry import TOPIC_TYPES
@@ -211,7 +212,7 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
         """The process is alive."""
         return {"status": "ok", "service": runtime.name}
 
-    @app.get("/readyz", tags=["health"])
+    @app.get("/readyz", tags=["health"], responses=problem_responses(503))
     async def readyz() -> dict[str, str]:
         """The database answers; the service can take requests."""
         relay = runtime._relay_task

@@ -217,3 +217,13 @@ async def eventually(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.2)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Stop before the first test, with the command to run, when a selected test needs a
+    tool this machine lacks (``make test`` installs it first: deploy/local/test-tools.sh)."""
+    from tests.tools import missing_tools
+
+    needs = missing_tools(item.path for item in session.items)
+    if needs:
+        pytest.exit("; ".join(needs), returncode=pytest.ExitCode.USAGE_ERROR)

@@ -20,6 +20,8 @@ from services.aid.domain.beneficiary import (
     UpdateBeneficiaryFacts,
     beneficiary,
 )
+from services.aid.erased import erased_among
+from services.aid.erasure import forget_beneficiary
 from services.aid.support import withdraw_requests_of
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
@@ -44,10 +46,11 @@ async def register_arrival(
 ) -> None:
     """Every member who agreed to aid becomes known to aid, in the household of their arrival;
     a record restored from a merge is a person of its own again. Of those who did not agree
-    aid keeps only that: it issues them nothing."""
+    aid keeps only that: it issues them nothing. Members erased already are left out."""
     members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
     agreed = arrival.agreed_to(ConsentPurpose.AID)
-    for member in members:
+    erased = await erased_among(conn, [member.person_id for member in members])
+    for member in (member for member in members if member.person_id not in erased):
         command: BeneficiaryCommand = (
             RegisterBeneficiary(
                 member.person_id, arrival.arrival_id, member.age_band, member.needs, ACTOR, now
@@ -67,14 +70,13 @@ async def consent_changed(
 ) -> None:
     """A consent to aid given after registration: the person is registered as new, in their
     arrival's household. Withdrawn: their entitlements close, open requests end, aid forgets
-    their facts. A consent that came with the arrival carries no facts: the arrival does."""
+    their facts and what their requests said. A consent that came with the arrival carries no
+    facts: the arrival does."""
     if change.purpose != ConsentPurpose.AID:
         return
     person_id = change.person_id
     if isinstance(change, ConsentWithdrawn):
-        forget = ForgetBeneficiary(person_id, ACTOR, now)
-        await execute(conn, store, beneficiary, str(person_id), forget, causation)
-        await withdraw_requests_of(conn, store, person_id, "other", causation, now)
+        await forget_beneficiary(conn, store, person_id, causation, now)
     elif change.member is not None and change.arrival_id is not None:
         member = change.member
         command = RegisterBeneficiary(person_id, change.arrival_id, member.age_band,

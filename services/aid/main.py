@@ -17,12 +17,13 @@ from services.aid.app import (
     record_resident,
     register_arrival,
 )
+from services.aid.erased import about_an_erased_person
+from services.aid.erasure import erase_person
 from services.aid.events import AID_EVENT_TYPES
 from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
-from services.aid.support import erase_person
 from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
@@ -60,11 +61,15 @@ def event_store() -> EventStore:
 
 
 def handler(store: EventStore) -> Handler:
-    """What aid does with intake's and housing's events."""
+    """What aid does with intake's and housing's events; nothing about a person erased before."""
 
     async def on_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
         event, causation, now = incoming.event, incoming.causation(), datetime.now(UTC)
-        if isinstance(event, ArrivalRegistered | MergeUndone):
+        if isinstance(event, PersonErased):
+            await erase_person(conn, store, event, causation, now)
+        elif await about_an_erased_person(conn, event):
+            return  # nothing about an erased person is taken in
+        elif isinstance(event, ArrivalRegistered | MergeUndone):
             await register_arrival(conn, store, event, causation, now)
         elif isinstance(event, PersonFactsCorrected):
             await correct_facts(conn, store, event, causation, now)
@@ -94,8 +99,6 @@ def handler(store: EventStore) -> Handler:
             await close_entitlements(
                 conn, store, event.duplicate_person_id, "merged", causation, now
             )
-        elif isinstance(event, PersonErased):
-            await erase_person(conn, store, event.person_id, causation, now)
         elif isinstance(event, ConsentGiven | ConsentWithdrawn):
             await consent_changed(conn, store, event, causation, now)
 

@@ -19,6 +19,7 @@ from typing import Any
 import asyncpg
 
 from services.aid.domain.beneficiary import NO_CONSENT, RESIDENT_ENTITLEMENTS
+from services.aid.domain.residency import residency_of
 from services.aid.domain.rules import local_day
 from services.aid.events import OfferDetailsRecorded
 from services.aid.request_details import FILL_READ_MODEL
@@ -123,12 +124,12 @@ async def _beneficiary(conn: asyncpg.Connection, event: DomainEvent) -> None:
         await conn.execute(
             """
             INSERT INTO beneficiaries (person_id, shelter_id, resident_since, status)
-            VALUES ($1, $2, $3, 'resident')
+            VALUES ($1, $2, $3, $4)
             ON CONFLICT (person_id) DO UPDATE
             SET shelter_id = EXCLUDED.shelter_id, resident_since = EXCLUDED.resident_since,
-                status = 'resident'
+                status = EXCLUDED.status
             """,
-            event.person_id, event.shelter_id, event.occurred_at,
+            event.person_id, event.shelter_id, event.occurred_at, residency_of(event),
         )  # fmt: skip
     elif isinstance(event, EntitlementGranted):
         await conn.execute(

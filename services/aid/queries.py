@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from services.aid.domain.beneficiary import NO_CONSENT
+from services.aid.domain.residency import residency_from
 from services.aid.domain.rules import DEFAULT_RULES, UNITS, Issue, ItemRules, Recipient, outlook
 from shared.schemas.aid import AidItem, IssuedPer
 
@@ -48,6 +49,19 @@ def rules_json(rules: ItemRules) -> dict[str, Any]:
     }
 
 
+def recipient_of(person: asyncpg.Record) -> Recipient:
+    """The person as the rules see them: a resident once checked in, as the domain decides."""
+    status = person["status"]
+    return Recipient(
+        known=person["registered_at"] is not None or person["shelter_id"] is not None,
+        closed=status if status in ("departed", "merged") else None,
+        resident=residency_from(status, person["shelter_id"]) == "checked_in",
+        household_id=person["arrival_id"],
+        vulnerable=person["vulnerable"],
+        agreed=status != NO_CONSENT,
+    )
+
+
 async def entitlements(
     conn: asyncpg.Connection, person_id: UUID, now: datetime
 ) -> dict[str, Any] | None:
@@ -69,15 +83,7 @@ async def entitlements(
         person_id,
         household,
     )
-    status = person["status"]
-    recipient = Recipient(
-        known=person["registered_at"] is not None or person["shelter_id"] is not None,
-        closed=status if status in ("departed", "merged") else None,
-        resident=person["shelter_id"] is not None,
-        household_id=household,
-        vulnerable=person["vulnerable"],
-        agreed=status != NO_CONSENT,
-    )
+    recipient = recipient_of(person)
     upcoming = []
     for item, rules in (await rules_by_item(conn)).items():
         counted = [
@@ -107,8 +113,9 @@ async def entitlements(
         "arrival_id": str(household) if household else None,
         "age_band": person["age_band"],
         "vulnerable": person["vulnerable"],
-        "resident": person["shelter_id"] is not None,
-        "status": status,
+        "residency": (residency := residency_from(person["status"], person["shelter_id"])),
+        "resident": residency == "checked_in",
+        "status": person["status"],
         "shelter_id": str(person["shelter_id"]) if person["shelter_id"] else None,
         "entitlements": [{"item": row["item"], "per_day": row["per_day"]} for row in granted],
         "received": [

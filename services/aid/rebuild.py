@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from services.aid.domain.beneficiary import NO_CONSENT
+from services.aid.domain.residency import residency_of
 from services.aid.domain.rules import local_day
 from services.aid.events import OfferDetailsRecorded
 from services.aid.projections import (
@@ -232,7 +233,7 @@ class AidReadModels:
             person.age_band, person.vulnerable = event.age_band.value, event.vulnerable
         elif isinstance(event, ResidentRecorded):
             person.shelter_id, person.resident_since = event.shelter_id, event.occurred_at
-            person.status = "resident"
+            person.status = residency_of(event)
         elif isinstance(event, ResidencyEnded | EntitlementsClosed):
             # no longer housed: checked out, or gone (departed, merged)
             person.shelter_id = person.resident_since = None

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from services.aid.domain.rules import UNITS
+from services.aid.domain.item_rules import UNITS
 from shared.schemas.aid import AidItem
 
 #: (column header, HXL hashtag with attributes)

@@ -4,17 +4,20 @@ and the caseworker's note.
 
 It is kept here, outside the append-only event store, keyed by the request and its person, and
 copied into the ``support_requests`` read model (live, and after a rebuild); erasing the person
-deletes it and blanks the copy, so nothing of it survives in any table, event or stored answer.
+(or their withdrawing the consent to aid) deletes it and blanks the copy, so nothing of it
+survives in any table, event or stored answer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 
 from services.aid.domain.support import RequestDetails
-from shared.idempotency import forget_requests_carrying
+from shared.idempotency import ERASED_ANSWER, forget_requests_carrying
 
 #: copy the details into the read model: ``$1`` a request, or NULL for every request
 FILL_READ_MODEL = """
@@ -46,9 +49,12 @@ async def keep_request_details(
     )  # fmt: skip
 
 
-async def forget_person(conn: asyncpg.Connection, person_id: UUID) -> None:
+async def forget_person(
+    conn: asyncpg.Connection, person_id: UUID, answer: Mapping[str, Any] = ERASED_ANSWER
+) -> None:
     """Delete what the person's requests said, blank it in the read model, and neutralise the
-    stored requests that carried them (a request's body, a distribution's answer)."""
+    stored requests that carried them (a request's body, a distribution's answer), whose
+    retries get ``answer``: on an erasure, and on a withdrawal of the consent to aid."""
     await conn.execute("DELETE FROM support_request_details WHERE person_id = $1", person_id)
     await conn.execute(
         """
@@ -59,4 +65,4 @@ async def forget_person(conn: asyncpg.Connection, person_id: UUID) -> None:
         """,
         person_id,
     )
-    await forget_requests_carrying(conn, [person_id])
+    await forget_requests_carrying(conn, [person_id], answer)

@@ -39,7 +39,8 @@ from services.aid.domain.support import (
     support_offer,
     support_request,
 )
-from services.aid.request_details import forget_person, keep_request_details
+from services.aid.erased import refuse_if_erased
+from services.aid.request_details import keep_request_details
 from services.aid.streams import load
 from shared.decider import DomainError, execute
 from shared.eventstore import Causation, EventStore
@@ -66,6 +67,7 @@ async def request_support(
     now: datetime,
 ) -> tuple[UUID, list[Proposal]]:
     """Record the request and propose the offers that fit it best."""
+    await refuse_if_erased(conn, person_id)
     request_id, causation = uuid4(), Causation.new()
     requester = (await load(conn, store, beneficiary, str(person_id))).recipient
     command = RequestSupport(
@@ -266,19 +268,6 @@ async def withdraw_requests_of(
             conn, store, row["request_id"], reason, SERVICE, now, causation
         )
     await _release(conn, store, withdrawn, SERVICE, now, causation)
-
-
-async def erase_person(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    person_id: UUID,
-    causation: Causation,
-    now: datetime,
-) -> None:
-    """Intake erased the person: their open requests end (nothing is left to match on), and
-    what their requests said, and every stored request that carried them, is forgotten."""
-    await withdraw_requests_of(conn, store, person_id, "other", causation, now)
-    await forget_person(conn, person_id)
 
 
 def _offer_profile(row: asyncpg.Record) -> OfferProfile:

@@ -27,7 +27,7 @@ from services.housing.domain.shelter import (
 )
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
 from services.housing.events import PersonMoved
-from services.housing.notes import forget_person, keep_move_note
+from services.housing.notes import keep_move_note
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.housing import (
@@ -156,9 +156,11 @@ async def place_members(
     now: datetime,
 ) -> None:
     """Hold places for the members (one party when they keep together), or waitlist them;
-    members whose placement is in one of the ``skipped`` statuses are left out."""
+    members whose placement is in one of the ``skipped`` statuses, or who were erased, are
+    left out."""
     known = await conn.fetch(
-        "SELECT person_id FROM placements WHERE person_id = ANY($1) AND status = ANY($2)",
+        "SELECT person_id FROM placements WHERE person_id = ANY($1) AND status = ANY($2) "
+        "UNION SELECT person_id FROM erased_persons WHERE person_id = ANY($1)",
         [member.person_id for member in members], list(skipped),
     )  # fmt: skip
     gone = {row["person_id"] for row in known}  # e.g. left before their arrival reached us
@@ -407,10 +409,3 @@ async def expire_holds(
     if expired:
         await offer_free_places(conn, store, holds, shelter_id, causation, now)
     return len(expired)
-
-
-async def erase_person(conn: asyncpg.Connection, person_id: UUID) -> None:
-    """Intake erased the person: housing forgets what it holds about them beyond ids and codes
-    (its events carry nothing more), namely the operators' move reasons and every stored
-    request that carried them."""
-    await forget_person(conn, person_id)

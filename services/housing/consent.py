@@ -1,13 +1,16 @@
 """Housing and the consent to housing: a consent given after registration takes the person in
 as if they arrived now; one withdrawn frees their place (it passes on, as on a departure),
-takes them off the waitlist and forgets them."""
+takes them off the waitlist and forgets them, as an erasure does (services/housing/erasure.py).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 import asyncpg
 
+from services.housing import notes
 from services.housing.app import (
     ACTOR,
     Holds,
@@ -19,6 +22,7 @@ from services.housing.domain.shelter import FreeWithoutConsent
 from services.housing.domain.waitlist import Forget, waitlist
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
+from shared.idempotency import FORGOTTEN_ANSWER
 from shared.schemas.intake import ConsentGiven, ConsentPurpose, ConsentWithdrawn
 
 
@@ -47,17 +51,35 @@ async def forget_person(
     now: datetime,
 ) -> None:
     """The person withdrew their consent to housing: their place is freed and passes on (as on
-    a departure), they leave the waitlist, and housing forgets them. Recorded even before their
-    arrival reaches housing, so that it does not place them then."""
+    a departure), they leave the waitlist, and housing forgets them: the operators' notes about
+    them and the stored requests that carried them go too (a retry is answered 410). Recorded
+    even before their arrival reaches housing, so that it does not place them then."""
     if withdrawn.purpose != ConsentPurpose.HOUSING:
         return
-    person_id = withdrawn.person_id
+    await release_and_forget(
+        conn, store, holds, withdrawn.person_id, withdrawn.arrival_id, causation, now
+    )
+    await notes.forget_person(conn, withdrawn.person_id, FORGOTTEN_ANSWER)
+
+
+async def release_and_forget(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    person_id: UUID,
+    arrival_id: UUID | None,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """Free the person's place (it passes on), take them off the waitlist and shrink what the
+    read models keep of them to a tombstone (``PersonForgotten``). ``arrival_id``: theirs,
+    when housing may not have heard of them yet."""
     row = await conn.fetchrow(
         "SELECT status, shelter_id, arrival_id FROM placements WHERE person_id = $1", person_id
     )
-    arrival_id = (row and row["arrival_id"]) or withdrawn.arrival_id
+    arrival_id = (row and row["arrival_id"]) or arrival_id
     if arrival_id is None:
-        return  # written before consents were enforced, about someone housing never knew
+        return  # someone housing never placed, nor heard of with their arrival
     freed = row["shelter_id"] if row and row["status"] in ("held", "checked_in") else None
     if freed is not None:
         command = FreeWithoutConsent(freed, person_id, ACTOR, now)

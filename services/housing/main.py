@@ -12,14 +12,15 @@ from fastapi import FastAPI
 
 from services.housing import board
 from services.housing.api import routers
-from services.housing.app import erase_person, expire_holds, place_arrival, release_person
+from services.housing.app import Holds, expire_holds, place_arrival, release_person
 from services.housing.consent import forget_person, take_in
+from services.housing.erasure import about_an_erased_person, erase_person
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
 from services.housing.projections import project
 from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings
-from shared.consumer import IncomingEvent
+from shared.consumer import Handler, IncomingEvent
 from shared.decider import in_transaction
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
@@ -47,14 +48,16 @@ def event_store() -> EventStore:
     )
 
 
-def create_app(settings: HousingSettings | None = None) -> FastAPI:
-    settings = settings or HousingSettings()
-    store = event_store()
-    holds = settings.holds()
+def handler(store: EventStore, holds: Holds) -> Handler:
+    """What housing does with intake's events; nothing about a person erased before."""
 
     async def on_intake_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
         event, now, causation = incoming.event, datetime.now(UTC), incoming.causation()
-        if isinstance(event, ArrivalRegistered | MergeUndone):
+        if isinstance(event, PersonErased):
+            await erase_person(conn, store, holds, event, causation, now)
+        elif await about_an_erased_person(conn, event):
+            return
+        elif isinstance(event, ArrivalRegistered | MergeUndone):
             await place_arrival(conn, store, holds, event, causation, now)
         elif isinstance(event, PersonDeparted):
             await release_person(conn, store, holds, event.person_id, "departed", causation, now)
@@ -62,12 +65,18 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
             await release_person(
                 conn, store, holds, event.duplicate_person_id, "merged", causation, now
             )
-        elif isinstance(event, PersonErased):
-            await erase_person(conn, event.person_id)
         elif isinstance(event, ConsentGiven):
             await take_in(conn, store, holds, event, causation, now)
         elif isinstance(event, ConsentWithdrawn):
             await forget_person(conn, store, holds, event, causation, now)
+
+    return on_intake_event
+
+
+def create_app(settings: HousingSettings | None = None) -> FastAPI:
+    settings = settings or HousingSettings()
+    store = event_store()
+    holds = settings.holds()
 
     def expiry(shelter_id: UUID, now: datetime) -> Callable[[asyncpg.Connection], Awaitable[int]]:
         async def work(conn: asyncpg.Connection) -> int:
@@ -93,7 +102,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         migrations_dir=MIGRATIONS,
         publishes_to=HOUSING_EVENTS,
         consumes=(INTAKE_EVENTS,),
-        handler=on_intake_event,
+        handler=handler(store, holds),
         periodic=((settings.hold_check_seconds, expire_due_holds),),
     )
     register_metrics(runtime.metrics)

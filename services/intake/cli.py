@@ -58,22 +58,35 @@ def add_partner(
         list[Scope] | None, typer.Option(help="Scopes to grant (repeat the option).")
     ] = None,
     rotate: Annotated[
-        bool, typer.Option(help="If the partner exists, replace its key (the old one stops).")
+        bool,
+        typer.Option(help="If the partner exists, also replace its name and scopes by these."),
     ] = False,
 ) -> None:
-    """Register a partner and print its API key once (only its hash is stored)."""
+    """Register a partner and print its API key once (only its hash is stored).
+
+    Run again for a partner that exists, it prints a new key (the old one stops at once) and
+    keeps the partner's name and scopes, so the README's first call can be run twice."""
     scopes = set(scope or [Scope.REGISTER_ARRIVALS, Scope.READ_OWN_CASES])
 
-    async def work(pool: asyncpg.Pool, _: IntakeSettings) -> str:
-        async with pool.acquire() as conn:
-            return await create_partner(conn, partner_id, name, scopes, rotate_if_exists=rotate)
+    async def work(pool: asyncpg.Pool, _: IntakeSettings) -> tuple[str, bool]:
+        async with pool.acquire() as conn, conn.transaction():
+            exists = await conn.fetchval(
+                "SELECT true FROM partners WHERE partner_id = $1 FOR UPDATE", partner_id
+            )
+            if exists and not rotate:
+                key = await rotate_key(conn, partner_id)
+                assert key is not None  # the row is locked: it cannot have gone
+                return key, True
+            key = await create_partner(conn, partner_id, name, scopes, rotate_if_exists=rotate)
+            return key, bool(exists)
 
     try:
-        typer.echo(_with_pool(work))
-    except asyncpg.UniqueViolationError:
-        raise _fail(
-            f"partner {partner_id!r} exists already; add --rotate to issue it a new key"
-        ) from None
+        key, existed = _with_pool(work)
+    except asyncpg.UniqueViolationError:  # registered by someone else in the same instant
+        raise _fail(f"partner {partner_id!r} was just registered; run the command again") from None
+    if existed:
+        typer.echo(f"partner {partner_id!r} exists: a new key, the old one stops now", err=True)
+    typer.echo(key)
 
 
 @cli.command("rotate-key")

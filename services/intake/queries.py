@@ -11,8 +11,7 @@ import asyncpg
 from services.intake.app import describe, readable_by
 from services.intake.events import PersonalDetailsCorrected
 from services.intake.partners import Partner
-from services.intake.search import normalised_document
-from services.intake.transliteration import name_tokens
+from services.intake.search import name_terms, normalised_document
 from services.intake.vault import Vault
 from shared.eventstore import EventStore
 
@@ -177,23 +176,27 @@ async def search_persons(
 ) -> list[dict[str, Any]]:
     """Persons whose names hold every word of ``name`` (either script), or who carry the
     document number: matched on blind indexes, never on stored names."""
-    wanted = [("name", vault.blind("name", token)) for token in name_tokens(name)]
+    # (term, kind, hash): each word of the name is a term met by any one of its spellings
+    wanted = [(term, "name", value) for term, value in name_terms(vault, name)]
     if document and normalised_document(document):
-        wanted.append(("document", vault.blind("document", normalised_document(document))))
+        term = wanted[-1][0] + 1 if wanted else 0
+        wanted.append((term, "document", vault.blind("document", normalised_document(document))))
     if not wanted:
         return []
     rows = await conn.fetch(
         f"""
         {_MEMBER_SELECT}
         WHERE m.person_id IN (
-            SELECT person_id FROM person_index
-            WHERE (kind, value) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-            GROUP BY person_id HAVING count(*) = $3)
-        ORDER BY m.person_id LIMIT $4
+            SELECT i.person_id FROM person_index i
+            JOIN unnest($1::int[], $2::text[], $3::text[]) AS w(term, kind, value)
+              ON (i.kind, i.value) = (w.kind, w.value)
+            GROUP BY i.person_id HAVING count(DISTINCT w.term) = $4)
+        ORDER BY m.person_id LIMIT $5
         """,
-        [kind for kind, _ in wanted],
-        [value for _, value in wanted],
-        len(wanted),
+        [term for term, _, _ in wanted],
+        [kind for _, kind, _ in wanted],
+        [value for _, _, value in wanted],
+        wanted[-1][0] + 1,
         limit,
     )
     return [

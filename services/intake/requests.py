@@ -1,11 +1,12 @@
-"""What a partner posts. These models hold personal data: they stay inside intake."""
+"""What a partner posts to register arrivals, one or a batch. These models hold personal data:
+they stay inside intake. What is posted about a person already registered is in
+``services.intake.case_requests``."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
-from uuid import UUID
 
 from pydantic import (
     BaseModel,
@@ -19,19 +20,61 @@ from pydantic import (
 from pydantic.config import JsonDict
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from services.intake.case_requests import (
+    ConsentChange,
+    CorrectableField,
+    Correction,
+    Departure,
+    Erasure,
+    MergeRequest,
+    NewPartner,
+    PersonSearch,
+    ScopeName,
+)
 from services.intake.domain.arrival import latest_arrival_date
+from services.intake.request_fields import (
+    EARLIEST_ARRIVAL,
+    MAX_VALUE_DEPTH,
+    CountryCode,
+    LanguageCode,
+    PartnerId,
+    Reason,
+    Text,
+)
 from shared.http import RequestBody
-from shared.schemas.intake import ConsentPurpose, DepartureReason, NeedCode, Relation, Sex
+from shared.schemas.intake import NeedCode, Relation, Sex
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
-CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,3}$")]
-PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-#: no arrival this system serves is older: an earlier date is a typing error (0202 for 2022)
-EARLIEST_ARRIVAL = date(2000, 1, 1)
-#: a corrected value is one field of a person: a list of documents is the deepest (3 levels)
-MAX_VALUE_DEPTH = 8
+# the requests about a registered person and the shared fields moved to their own modules;
+# the names stay importable from here for the routes and use cases that import them
+__all__ = [
+    "EARLIEST_ARRIVAL",
+    "MAX_VALUE_DEPTH",
+    "ArrivalAccepted",
+    "ArrivalRequest",
+    "BatchItem",
+    "BatchRequest",
+    "ConsentChange",
+    "CorrectableField",
+    "Correction",
+    "CountryCode",
+    "Departure",
+    "Difficulty",
+    "Document",
+    "DocumentType",
+    "Erasure",
+    "GeneralPurpose",
+    "LanguageCode",
+    "MergeRequest",
+    "NewPartner",
+    "NewPerson",
+    "PartnerId",
+    "PersonSearch",
+    "Reason",
+    "ScopeName",
+    "Text",
+    "WashingtonGroupShortSet",
+    "born_after_arrival",
+]
 
 
 class DocumentType(StrEnum):
@@ -234,136 +277,3 @@ class BatchRequest(RequestBody):
     )
 
     items: list[BatchItem] = Field(min_length=1, max_length=1000)
-
-
-class ConsentChange(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "purpose": "sharing_with_partner",
-                    "partner_id": "host-network-oral",
-                    "given": True,
-                }
-            ]
-        },
-    )
-
-    purpose: ConsentPurpose
-    partner_id: PartnerId | None = Field(default=None, description="For sharing_with_partner.")
-    given: bool = Field(description="true gives the consent, false withdraws it.")
-
-
-CorrectableField = Literal[
-    "given_name", "family_name", "patronymic", "birth_date", "age", "sex", "languages", "needs",
-    "washington_group", "documents", "profession", "skills", "contact_phone",
-]  # fmt: skip
-
-
-class Correction(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"field": "family_name", "value": "Смирнова", "reason": "misread at the border"}
-            ]
-        },
-    )
-
-    field: CorrectableField
-    value: Any = Field(description="The new value, as in the registration body.")
-    reason: Reason
-
-    @field_validator("value", mode="before")
-    @classmethod
-    def shallow(cls, value: Any) -> Any:
-        """A value nested deeper than any field of a person is refused before it costs a
-        serialiser its recursion (a value 900 levels deep answered 500)."""
-        level, layer = 0, [value]
-        while layer:
-            level += 1
-            if level > MAX_VALUE_DEPTH:
-                raise ValueError(f"the value nests more than {MAX_VALUE_DEPTH} levels deep")
-            layer = [
-                item
-                for container in layer
-                if isinstance(container, dict | list)
-                for item in (container.values() if isinstance(container, dict) else container)
-            ]
-        return value
-
-
-class Departure(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "moved_on_to_another_country"}]}
-    )
-
-    reason: DepartureReason
-
-
-class MergeRequest(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "duplicate_person_id": "0b8e0b57-4c56-4bd1-9a55-3b1c2a3b1d10",
-                    "kept_person_id": "5d1c8f2e-94a4-4d7f-8d0a-1f8f0f2b7c11",
-                    "reason": "same passport, registered twice",
-                }
-            ]
-        },
-    )
-
-    duplicate_person_id: UUID
-    kept_person_id: UUID
-    reason: Reason
-
-
-class Erasure(RequestBody):
-    """An erasure. Its reason, if given, is not kept anywhere: free text about a person would
-    outlive the erasure (record the reason in your own case file if you need it)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
-
-    reason: Reason | None = None
-
-
-ScopeName = Literal["arrivals:write", "cases:read", "operator"]
-
-
-def _partner_scopes() -> list[ScopeName]:
-    return ["arrivals:write", "cases:read"]
-
-
-class NewPartner(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "partner_id": "welcome-point-syrym",
-                    "name": "Welcome point at Syrym",
-                    "scopes": ["arrivals:write", "cases:read"],
-                }
-            ]
-        },
-    )
-
-    partner_id: PartnerId
-    name: Text
-    scopes: list[ScopeName] = Field(default_factory=_partner_scopes, min_length=1)
-
-
-class PersonSearch(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"name": "Смирнова Мария", "document": "75 0000000"}]},
-    )
-
-    name: Annotated[str, StringConstraints(max_length=200)] | None = Field(
-        default=None, description="Words of a name, in any script; every word must match."
-    )
-    document: Annotated[str, StringConstraints(max_length=40)] | None = None
-    limit: int = Field(default=50, ge=1, le=200)

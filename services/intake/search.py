@@ -3,19 +3,38 @@
 from __future__ import annotations
 
 import re
+from itertools import islice, product
 from typing import Any
 
 from services.intake.requests import NewPerson
-from services.intake.transliteration import name_tokens
+from services.intake.transliteration import name_tokens, spellings, words
 from services.intake.vault import Vault
+
+#: name+birth-date keys per person at most: one per combination of the spellings of the
+#: given and family names' words (a Cyrillic name has a handful of each)
+MAX_NAME_KEYS = 64
 
 
 def normalised_document(number: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", number.upper())
 
 
-def name_key(given: str, family: str) -> str:
-    return " ".join(sorted(name_tokens(given, family)))
+def name_keys(given: str, family: str) -> list[str]:
+    """The name, as a key for duplicate detection, under every combination of spellings of
+    its words: "Yulia Ivanova" and "Юлия Иванова" share one."""
+    per_word = [sorted(spellings(word)) for word in words(given, family)]
+    combinations = islice(product(*per_word), MAX_NAME_KEYS)
+    return sorted({" ".join(sorted(set(combination))) for combination in combinations})
+
+
+def name_terms(vault: Vault, name: str | None) -> list[tuple[int, str]]:
+    """(word number, blind hash) to look a name up: a person matches when each word of the
+    query meets one of its spellings."""
+    return [
+        (number, vault.blind("name", spelling))
+        for number, word in enumerate(words(name))
+        for spelling in sorted(spellings(word))
+    ]
 
 
 def index_entries(vault: Vault, person: NewPerson) -> list[tuple[str, str]]:
@@ -30,8 +49,10 @@ def index_entries(vault: Vault, person: NewPerson) -> list[tuple[str, str]]:
         if document.number and normalised_document(document.number)
     )
     if person.birth_date is not None:
-        key = f"{name_key(person.given_name, person.family_name)}|{person.birth_date}"
-        entries.append(("name_dob", vault.blind("name_dob", key)))
+        entries.extend(
+            ("name_dob", vault.blind("name_dob", f"{key}|{person.birth_date}"))
+            for key in name_keys(person.given_name, person.family_name)
+        )
     return list(dict.fromkeys(entries))
 
 

@@ -11,6 +11,7 @@ headers, plus the causation chain. The body is the event itself (JSON); the key 
 | `ce_time`        | when the event was recorded (RFC 3339, UTC)                          |
 | `correlation_id` | the request that started the journey                                 |
 | `causation_id`   | the event (or empty: the request) that caused this one               |
+| `ce_correlationid`, `ce_causationid` | the same two, as CloudEvents extensions           |
 | `traceparent`    | W3C trace context, so one trace covers the journey                   |
 """
 
@@ -20,7 +21,10 @@ from collections.abc import Mapping
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
+
+#: header of a journey id -> the same id as a CloudEvents extension attribute (binary mode)
+EXTENSIONS = {"correlation_id": "ce_correlationid", "causation_id": "ce_causationid"}
 
 
 class Envelope(BaseModel):
@@ -34,14 +38,36 @@ class Envelope(BaseModel):
     source: str = Field(alias="ce_source", min_length=1, description="Publishing service.")
     subject: str | None = Field(default=None, alias="ce_subject", description="Stream id.")
     time: AwareDatetime | None = Field(default=None, alias="ce_time", description="Recorded at.")
-    correlation_id: str | None = Field(default=None, description="Journey's first request.")
-    causation_id: str | None = Field(default=None, description="Event that caused this one.")
+    correlation_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("correlation_id", "ce_correlationid"),
+        serialization_alias="correlation_id",
+        description="Journey's first request.",
+    )
+    causation_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("causation_id", "ce_causationid"),
+        serialization_alias="causation_id",
+        description="Event that caused this one.",
+    )
 
     def headers(self) -> list[tuple[str, bytes]]:
-        """The Kafka headers (empty attributes are left out)."""
+        """The Kafka headers (empty attributes are left out): the ids of the journey twice,
+        under their first names and as CloudEvents extensions (``ce_correlationid``), since
+        an extension's name may hold only lower-case letters and digits."""
         attributes = self.model_dump(mode="json", by_alias=True, exclude_none=True)
+        for name, extension in EXTENSIONS.items():
+            if name in attributes:
+                attributes[extension] = attributes[name]
         return [(name, str(value).encode()) for name, value in attributes.items() if value != ""]
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> Envelope:
         return cls.model_validate(dict(headers))
+
+
+def journey_headers(metadata: Mapping[str, str | None]) -> list[tuple[str, bytes]]:
+    """The correlation and causation ids of an append's metadata as Kafka headers, under
+    their first names and then as CloudEvents extensions, in the order ``headers`` gives."""
+    ids = [(name, str(metadata[name]).encode()) for name in EXTENSIONS if metadata.get(name)]
+    return [*ids, *((EXTENSIONS[name], value) for name, value in ids)]

@@ -36,7 +36,7 @@ GIVEN, FAMILY = "Тестимир", "Бордов"
 
 
 def chromium() -> str:
-    found = shutil.which("chromium")
+    found = shutil.which(os.environ.get("CHROMIUM", "chromium"))
     if found is None:
         pytest.fail(
             "Debian's chromium is missing: the board's browser test needs it. "

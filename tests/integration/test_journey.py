@@ -36,7 +36,8 @@ async def test_an_arrival_gets_a_bed_and_a_food_parcel_entitlement(
     assert placement["status"] == "held"
     assert placement["shelter_id"] == shelter_id
     assert placement["bed_number"] == 1
-    assert entitlement["resident"] is True
+    # a place held, not yet checked in: entitled to food, but not a resident (README)
+    assert (entitlement["residency"], entitlement["resident"]) == ("held", False)
     assert entitlement["shelter_id"] == shelter_id
     assert entitlement["entitlements"] == [{"item": "food_parcel", "per_day": 1}]
 

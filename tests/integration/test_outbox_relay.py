@@ -18,6 +18,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaTimeoutError
 from aiokafka.producer.message_accumulator import BatchBuilder
+from cloudevents.core.bindings import kafka
 
 from shared.eventstore import NOTIFY_CHANNEL, SCHEMA_DDL
 from shared.outbox import OutboxRelay
@@ -209,3 +210,22 @@ async def test_an_append_notified_while_a_turn_runs_is_published_without_waiting
     finally:
         relaying.cancel()
         await asyncio.gather(relaying, return_exceptions=True)
+
+
+async def test_a_published_event_reads_back_through_the_cloudevents_sdk_with_its_journey(
+    pool: asyncpg.Pool, stack: Stack, namespace: str
+) -> None:
+    await store(pool, "shelter", 1, transaction_id=1, trace="ab" * 16)
+    relay = OutboxRelay(pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace)
+    async with relay.started():
+        await relay.publish_pending()
+    [record] = await read_topic(stack.kafka_bootstrap_servers, f"{namespace}.{TOPIC}")
+    correlation = json.loads(await pool.fetchval("SELECT metadata::text FROM events"))
+
+    event = kafka.from_binary_event(
+        kafka.KafkaMessage(headers=dict(record.headers), key=record.key, value=record.value)
+    )
+
+    assert event.get_attributes()["correlationid"] == correlation["correlation_id"]
+    assert event.get_attributes()["type"] == "ShelterOpened.v1"
+    assert event.get_data() == {"stream": "shelter", "version": 1}

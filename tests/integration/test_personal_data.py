@@ -14,6 +14,7 @@ import time
 from glob import glob
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -243,6 +244,32 @@ async def test_an_erased_person_is_in_no_database_topic_log_record_or_span_and_m
     assert erased.json()["status"] == "erased"  # the merged-away record went with it
     seen = (await services.aid.get(f"/v1/support-requests/{request_id}", headers=OPERATOR)).json()
     assert seen["status"] == "withdrawn" and seen["destination_city"] is None  # rebuilt, empty
+    assert await _coarse_facts_kept(services, canary) == {
+        "placement": ("forgotten", None, None, False), "history": 0,
+        "beneficiary": ("no_consent", None, None, False), "entitlements": 0,
+    }  # fmt: skip
+
+
+async def _coarse_facts_kept(services: RunningServices, person: str) -> dict[str, Any]:
+    """What housing's and aid's read models still say of a person: beyond the tombstones,
+    an erased person's needs, group, age band and history are gone as on a withdrawal."""
+    housing, aid, person_id = services.pool("housing"), services.pool("aid"), UUID(person)
+    placement = await housing.fetchrow(
+        "SELECT status, arrival_id, shelter_id, needs_accessible OR needs_family OR priority "
+        "FROM placements WHERE person_id = $1",
+        person_id,
+    )
+    beneficiary = await aid.fetchrow(
+        "SELECT status, arrival_id, age_band, vulnerable FROM beneficiaries WHERE person_id = $1",
+        person_id,
+    )
+    count = "SELECT count(*) FROM {} WHERE person_id = $1"
+    return {
+        "placement": tuple(placement) if placement else None,
+        "history": await housing.fetchval(count.format("placement_history"), person_id),
+        "beneficiary": tuple(beneficiary) if beneficiary else None,
+        "entitlements": await aid.fetchval(count.format("entitlements"), person_id),
+    }
 
 
 async def test_a_retry_of_an_erased_persons_request_gets_no_answer_of_it_back(

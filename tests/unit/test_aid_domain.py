@@ -8,18 +8,17 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.aid.domain.beneficiary import (
-    Beneficiary,
+from services.aid.domain.beneficiary import Beneficiary, beneficiary, is_vulnerable
+from services.aid.domain.beneficiary_commands import (
     CloseEntitlements,
     EndResidency,
     IssueAid,
     RecordResident,
     RegisterBeneficiary,
     UpdateBeneficiaryFacts,
-    beneficiary,
-    is_vulnerable,
 )
-from services.aid.domain.rules import DEFAULT_RULES, ItemRules, Refused, Rule
+from services.aid.domain.item_rules import DEFAULT_RULES, ItemRules
+from services.aid.domain.rules import Refused, Rule
 from shared.decider import DomainError
 from shared.schemas.aid import (
     AidIssued,

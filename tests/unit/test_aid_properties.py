@@ -16,16 +16,17 @@ from hypothesis import event as note_event
 from hypothesis import given, settings, target
 from hypothesis import strategies as st
 
-from services.aid.domain.beneficiary import (
+from services.aid.domain.beneficiary import beneficiary
+from services.aid.domain.beneficiary_commands import (
     CloseEntitlements,
     EndResidency,
     RecordResident,
     RegisterBeneficiary,
-    beneficiary,
 )
 from services.aid.domain.distribution import recipient_decision, stock_decision
 from services.aid.domain.household import household
-from services.aid.domain.rules import ItemRules, local_day
+from services.aid.domain.item_rules import ItemRules
+from services.aid.domain.rules import local_day
 from services.aid.domain.stock import ReceiveDonation, TransferIn, TransferOut, WriteOff, stock
 from shared.decider import Decider, DomainError
 from shared.schemas.aid import (

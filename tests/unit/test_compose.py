@@ -56,6 +56,22 @@ def test_compose_has_the_broker_the_database_the_trace_ui_and_the_three_services
 
 
 @pytest.mark.parametrize("service", ["intake", "housing", "aid"])
+def test_the_trace_ui_is_a_maintained_jaeger_2_fed_over_otlp(
+    compose: dict[str, Any], service: str
+) -> None:
+    jaeger = compose["services"]["jaeger"]
+    image, _, version = jaeger["image"].partition(":")
+    # jaegertracing/all-in-one is the 1.x line, at its end of life; 2.x is jaegertracing/jaeger
+    assert image == "jaegertracing/jaeger"
+    assert int(version.split(".")[0]) >= 2
+    assert jaeger["environment"]["JAEGER_LISTEN_HOST"] == "0.0.0.0"
+    assert "127.0.0.1:16686:16686" in jaeger["ports"]
+    environment = compose["services"][service]["environment"]
+    assert environment["OTEL_TRACES_EXPORTER"].startswith("otlp")
+    assert environment["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://jaeger:4318"
+
+
+@pytest.mark.parametrize("service", ["intake", "housing", "aid"])
 def test_each_service_is_built_from_the_one_dockerfile_and_waits_for_healthy_backends(
     compose: dict[str, Any], service: str
 ) -> None:

@@ -7,16 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from services.aid.domain.beneficiary import (
-    Beneficiary,
+from services.aid.domain.beneficiary import Beneficiary, beneficiary
+from services.aid.domain.beneficiary_commands import (
     ForgetBeneficiary,
     RecordResident,
     RegisterBeneficiary,
     UpdateBeneficiaryFacts,
-    beneficiary,
 )
-from services.aid.domain.rules import DEFAULT_RULES, Recipient, Refused, Rule, check_recipient
-from services.housing.domain.shelter import FreeWithoutConsent, shelter
+from services.aid.domain.item_rules import DEFAULT_RULES
+from services.aid.domain.rules import Recipient, Refused, Rule, check_recipient
+from services.housing.domain.shelter import shelter
+from services.housing.domain.shelter_commands import FreeWithoutConsent
 from services.housing.domain.waitlist import Forget, Waitlist, waitlist
 from shared.schemas.aid import (
     AidIssued,

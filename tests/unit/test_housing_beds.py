@@ -19,17 +19,17 @@ from hypothesis import strategies as st
 
 import services.housing.domain as housing_domain
 from services.housing.domain.beds import Place, PlaceKey
-from services.housing.domain.shelter import (
+from services.housing.domain.shelter import shelter
+from services.housing.domain.shelter_commands import (
     AssignPlaces,
     ChangeCapacity,
     CheckIn,
     CheckOut,
     ExpireHolds,
     Release,
-    Shelter,
     ShelterCommand,
-    shelter,
 )
+from services.housing.domain.shelter_state import Shelter
 from shared.decider import DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (

@@ -12,22 +12,24 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from services.housing.domain.fit import fits, is_vulnerable, requirements_of
-from services.housing.domain.shelter import (
+from services.housing.domain.shelter import shelter
+from services.housing.domain.shelter_commands import (
     AssignPlaces,
-    CapacityRefused,
     ChangeCapacity,
     CheckIn,
     CheckOut,
     ExpireHolds,
-    NoFittingPlace,
-    NotHere,
     OfferHostPlace,
     Release,
     ShelterCommand,
-    ShelterNotOpen,
     VerifyHostOffer,
     WithdrawHostOffer,
-    shelter,
+)
+from services.housing.domain.shelter_state import (
+    CapacityRefused,
+    NoFittingPlace,
+    NotHere,
+    ShelterNotOpen,
 )
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
 from shared.decider import DomainError

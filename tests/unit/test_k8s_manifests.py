@@ -47,6 +47,39 @@ CRD_SCHEMAS = {
     ("keda.sh/v1alpha1", "ScaledObject"): "scaledobject-keda-v1alpha1.json",
 }
 
+#: kinds whose CRD is not vendored: the fields the manifests use, from CloudNativePG's API
+#: reference (ScheduledBackup v1), checked as strictly as the vendored ones
+LOCAL_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"): {
+        "type": "object",
+        "required": ["metadata", "spec"],
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": {
+                "type": "object",
+                "required": ["cluster", "schedule"],
+                "properties": {
+                    "cluster": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": {"type": "string"}},
+                    },
+                    # six fields: seconds first (robfig/cron), unlike a CronJob's five
+                    "schedule": {"type": "string", "pattern": r"^\S+( \S+){5}$"},
+                    "method": {"enum": ["barmanObjectStore", "volumeSnapshot", "plugin"]},
+                    "target": {"enum": ["primary", "prefer-standby"]},
+                    "backupOwnerReference": {"enum": ["none", "self", "cluster"]},
+                    "immediate": {"type": "boolean"},
+                    "suspend": {"type": "boolean"},
+                    "online": {"type": "boolean"},
+                },
+            },
+        },
+    },
+}
+
 SETTINGS: dict[str, type[BaseSettings]] = {
     "intake": IntakeSettings,
     "housing": HousingSettings,
@@ -119,8 +152,12 @@ def crd_validator(file_name: str) -> Any:
 def problems(document: dict[str, Any]) -> list[str]:
     """Why a document is invalid (empty: it is valid)."""
     key = (document["apiVersion"], document["kind"])
-    if key in CRD_SCHEMAS:
-        validator = crd_validator(CRD_SCHEMAS[key])
+    if key in CRD_SCHEMAS or key in LOCAL_SCHEMAS:
+        validator = (
+            crd_validator(CRD_SCHEMAS[key])
+            if key in CRD_SCHEMAS
+            else jsonschema_rs.Draft4Validator(strict(LOCAL_SCHEMAS[key]))
+        )
         return [
             f"{'/'.join(map(str, error.instance_path))}: {error.message}"
             for error in validator.iter_errors(document)
@@ -143,6 +180,7 @@ def test_the_manifests_hold_every_kind_the_deployment_needs() -> None:
     assert {
         "Namespace", "Kafka", "KafkaNodePool", "KafkaTopic", "Cluster", "ConfigMap",
         "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy", "ScaledObject",
+        "ScheduledBackup",
     } <= kinds  # fmt: skip
 
 
@@ -190,6 +228,10 @@ def broken(kind: str, name: str, path: list[str | int], value: Any) -> dict[str,
         ("ScaledObject", "housing", ["spec", "triggers", 0, "metadata", "lagThreshold"], 100),
         # a CloudNativePG cluster must say how many instances
         ("Cluster", "intake-db", ["spec", "instances"], "three"),
+        # a retention CloudNativePG cannot read
+        ("Cluster", "aid-db", ["spec", "backup", "retentionPolicy"], "a month"),
+        # a nightly backup with a CronJob's five fields, not CloudNativePG's six
+        ("ScheduledBackup", "housing-db-nightly", ["spec", "schedule"], "0 2 * * *"),
     ],
 )  # fmt: skip
 def test_the_validator_rejects_a_broken_manifest(
@@ -385,3 +427,64 @@ def test_manifests_are_found() -> None:
     # a glob that matched nothing would make the parametrized tests vanish, not fail
     assert len(DOCUMENTS) >= 25
     assert all(isinstance(path, str) and Path(BASE / path).is_file() for path, _ in DOCUMENTS)
+
+
+@pytest.mark.parametrize("service", sorted(SETTINGS))
+def test_each_database_archives_to_an_object_store_with_retention_and_a_nightly_backup(
+    service: str,
+) -> None:
+    backup = named("Cluster", f"{service}-db")["spec"]["backup"]
+    store = backup["barmanObjectStore"]
+    assert backup["retentionPolicy"].endswith("d") and int(backup["retentionPolicy"][:-1]) >= 7
+    assert store["destinationPath"].endswith(f"/{service}-db")  # a folder of its own
+    credentials = store["s3Credentials"]
+    assert {credentials[key]["name"] for key in ("accessKeyId", "secretAccessKey")} == {
+        "backup-object-store"
+    }
+    assert store["wal"]["encryption"] == store["data"]["encryption"] == "AES256"
+    nightly = [
+        backup
+        for backup in of_kind("ScheduledBackup")
+        if backup["spec"]["cluster"]["name"] == f"{service}-db"
+    ]
+    assert [b["spec"]["method"] for b in nightly] == ["barmanObjectStore"]
+
+
+def test_the_services_send_their_spans_to_the_collector_which_forwards_them_over_otlp() -> None:
+    collector = named("Deployment", "otel-collector")
+    service = named("Service", "otel-collector")
+    config = yaml.safe_load(named("ConfigMap", "otel-collector")["data"]["collector.yaml"])
+    endpoint = named("ConfigMap", "resettle-common")["data"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
+
+    [port] = service["spec"]["ports"]
+    assert endpoint == f"http://{service['metadata']['name']}:{port['port']}"
+    pod = collector["spec"]["template"]
+    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    [container] = pod["spec"]["containers"]
+    assert container["image"].startswith("otel/opentelemetry-collector")
+    mounted = {mount["mountPath"] for mount in container["volumeMounts"]}
+    assert any(
+        arg == f"--config={path}/collector.yaml" for arg in container["args"] for path in mounted
+    )
+    receiver = config["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    assert receiver.endswith(f":{port['port']}")
+    traces = config["service"]["pipelines"]["traces"]
+    assert traces["receivers"] == ["otlp"] and traces["exporters"] == ["otlp"]
+    assert {"memory_limiter", "batch"} <= set(traces["processors"])
+    # each service may reach it, and it admits them
+    for name in SETTINGS:
+        egress = named("NetworkPolicy", name)["spec"]["egress"]
+        assert any(
+            peer.get("podSelector", {}).get("matchLabels")
+            == {"app.kubernetes.io/name": "otel-collector"}
+            and {"port": port["port"], "protocol": "TCP"} in rule["ports"]
+            for rule in egress
+            for peer in rule.get("to", [])
+        ), name
+    ingress = named("NetworkPolicy", "otel-collector")["spec"]["ingress"]
+    labels = named("Deployment", "intake")["spec"]["template"]["metadata"]["labels"]
+    assert any(
+        peer["podSelector"]["matchLabels"].items() <= labels.items()
+        for rule in ingress
+        for peer in rule.get("from", [])
+    )

@@ -4,17 +4,19 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from services.intake.domain.person import (
-    ChangeConsent,
-    Erase,
-    MergeInto,
     MergeRefused,
     PersonErasedAlready,
     PersonMerged,
+    UnknownPerson,
+    person,
+)
+from services.intake.domain.person_commands import (
+    ChangeConsent,
+    Erase,
+    MergeInto,
     RecordDetails,
     RegisterDeparture,
     UndoMerge,
-    UnknownPerson,
-    person,
 )
 from shared.decider import DomainError
 from shared.schemas.base import DomainEvent

@@ -8,8 +8,9 @@ from fastapi import FastAPI, Header, Request
 from prometheus_client import CollectorRegistry
 
 from shared.http import PROBLEM_JSON, Problem, install_problem_details
-from shared.ratelimit import RateLimit, RateLimiter, TokenBucket, address_of, charge, retry_after
+from shared.ratelimit import RateLimit, charge, retry_after
 from shared.settings import ServiceSettings
+from shared.tokenbucket import RateLimiter, TokenBucket, address_of
 
 
 class Clock:

@@ -16,13 +16,13 @@ from services.aid.domain.rules import Refused, Rule
 from shared.decider import DomainError
 from shared.eventstore import EventStore
 from shared.http import (
-    PROBLEM_JSON,
     ApiKeyHeader,
     IdempotencyKeyHeader,
     Problem,
     Work,
     once_per_key,
     require_operator,
+    stored_answer,
 )
 
 #: problem type of a request refused by a rule of the domain
@@ -83,5 +83,4 @@ async def answer(request: Request, key: str, body: BaseModel | None, work: Work)
             return 422, refusal(error)
 
     outcome = await once_per_key(pool_of(request), "operator", key, request, body, decided)
-    media_type = PROBLEM_JSON if outcome.status_code >= 400 else "application/json"
-    return JSONResponse(outcome.response, status_code=outcome.status_code, media_type=media_type)
+    return stored_answer(outcome.status_code, outcome.response)

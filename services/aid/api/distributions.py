@@ -68,8 +68,9 @@ async def post_distribution(
 
 @router.get("/entitlements/{person_id}")
 async def get_entitlements(person_id: UUID, request: Request) -> dict[str, Any]:
-    """Whether a person is a resident, what they are entitled to, what they got and when, and
-    for each item whether they may have it now or when next (and which rule waits)."""
+    """Where the person stands with housing (`residency`: a place `held`, `checked_in`, or
+    `none`; `resident` is true once checked in), what they are entitled to, what they got and
+    when, and for each item whether they may have it now or when next (and which rule waits)."""
     async with pool_of(request).acquire() as conn:
         found = await entitlements(conn, person_id, datetime.now(UTC))
     if found is None:

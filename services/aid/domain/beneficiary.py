@@ -5,12 +5,23 @@ one of them conflicts, reloads, and is refused by the rules like any later reque
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from types import MappingProxyType
-from typing import Literal
 from uuid import UUID
 
-from services.aid.domain.rules import Issue, ItemRules, Recipient, check_limits, check_recipient
+# the commands live in their own module; their names stay importable from here
+from services.aid.domain.beneficiary_commands import (
+    BeneficiaryCommand,
+    CheckOutReason,
+    ClosedReason,
+    CloseEntitlements,
+    EndResidency,
+    ForgetBeneficiary,
+    IssueAid,
+    RecordResident,
+    RegisterBeneficiary,
+    UpdateBeneficiaryFacts,
+)
+from services.aid.domain.rules import Issue, Recipient, check_limits, check_recipient
 from shared.decider import Decider, DomainError
 from shared.schemas.aid import (
     AidIssued,
@@ -27,101 +38,36 @@ from shared.schemas.aid import (
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import AgeBand, NeedCode
 
+__all__ = [
+    "NO_CONSENT",
+    "RESIDENT_ENTITLEMENTS",
+    "Beneficiary",
+    "BeneficiaryCommand",
+    "CheckOutReason",
+    "CloseEntitlements",
+    "ClosedReason",
+    "EndResidency",
+    "ForgetBeneficiary",
+    "IssueAid",
+    "RecordResident",
+    "RegisterBeneficiary",
+    "UpdateBeneficiaryFacts",
+    "beneficiary",
+    "decide",
+    "evolve",
+    "is_vulnerable",
+]
+
 #: what every resident may receive from the first night on
 RESIDENT_ENTITLEMENTS: tuple[tuple[AidItem, int], ...] = ((AidItem.FOOD_PARCEL, 1),)
 
-ClosedReason = Literal["departed", "merged"]
 #: what the read models call a person who has not agreed to aid, or withdrew
 NO_CONSENT = "no_consent"
-#: housing's reason code for a check-out, recorded as given
-CheckOutReason = str
 
 
 def is_vulnerable(age_band: AgeBand, needs: tuple[NeedCode, ...]) -> bool:
     """Any needs code, a child or an elder: they come first when stock runs low."""
     return bool(needs) or age_band in (AgeBand.CHILD, AgeBand.ELDER)
-
-
-@dataclass(frozen=True)
-class RegisterBeneficiary:
-    person_id: UUID
-    household_id: UUID
-    age_band: AgeBand
-    needs: tuple[NeedCode, ...]
-    actor: str
-    now: datetime
-    #: the consent itself (given later) rather than an arrival: it outranks an earlier refusal
-    on_consent: bool = False
-
-
-@dataclass(frozen=True)
-class ForgetBeneficiary:
-    """The person has not agreed to aid (on an arrival: ``on_arrival``), or withdrew."""
-
-    person_id: UUID
-    actor: str
-    now: datetime
-    on_arrival: bool = False
-
-
-@dataclass(frozen=True)
-class UpdateBeneficiaryFacts:
-    person_id: UUID
-    age_band: AgeBand
-    needs: tuple[NeedCode, ...]
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class RecordResident:
-    person_id: UUID
-    shelter_id: UUID
-    actor: str
-    now: datetime
-    checked_in: bool = False
-
-
-@dataclass(frozen=True)
-class EndResidency:
-    person_id: UUID
-    shelter_id: UUID
-    reason: CheckOutReason
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class CloseEntitlements:
-    person_id: UUID
-    reason: ClosedReason
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class IssueAid:
-    """Hand ``quantity`` of a per-person item to the person at ``site_id``."""
-
-    person_id: UUID
-    issue_id: UUID
-    item: AidItem
-    quantity: int
-    site_id: str
-    rules: ItemRules
-    actor: str
-    now: datetime
-
-
-BeneficiaryCommand = (
-    RegisterBeneficiary
-    | UpdateBeneficiaryFacts
-    | RecordResident
-    | EndResidency
-    | CloseEntitlements
-    | IssueAid
-    | ForgetBeneficiary
-)
 
 
 @dataclass(frozen=True)
@@ -158,41 +104,11 @@ def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]
     if isinstance(command, ForgetBeneficiary):
         return _forget(command, state)
     if isinstance(command, RegisterBeneficiary):
-        if state.forgotten and not command.on_consent:
-            return []  # the withdrawal overtook the arrival that still carried the consent
-        vulnerable = is_vulnerable(command.age_band, command.needs)
-        if (
-            state.registered
-            and state.closed != "merged"
-            and (state.household_id, state.age_band, state.vulnerable)
-            == (command.household_id, command.age_band, vulnerable)
-        ):
-            return []
-        return [
-            BeneficiaryRegistered(
-                actor=actor,
-                occurred_at=now,
-                person_id=command.person_id,
-                household_id=command.household_id,
-                age_band=command.age_band,
-                vulnerable=vulnerable,
-            )
-        ]
+        return _register(command, state)
     if state.forgotten and isinstance(command, UpdateBeneficiaryFacts | RecordResident):
         return []  # no facts, no residency kept of a person who has not agreed to aid
     if isinstance(command, UpdateBeneficiaryFacts):
-        vulnerable = is_vulnerable(command.age_band, command.needs)
-        if (state.age_band, state.vulnerable) == (command.age_band, vulnerable):
-            return []
-        return [
-            BeneficiaryFactsUpdated(
-                actor=actor,
-                occurred_at=now,
-                person_id=command.person_id,
-                age_band=command.age_band,
-                vulnerable=vulnerable,
-            )
-        ]
+        return _update_facts(command, state)
     if isinstance(command, RecordResident):
         return _record_resident(command, state)
     if isinstance(command, EndResidency):
@@ -218,6 +134,46 @@ def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]
             )
         ]
     return _issue(command, state)
+
+
+def _register(command: RegisterBeneficiary, state: Beneficiary) -> list[DomainEvent]:
+    actor, now = command.actor, command.now
+    if state.forgotten and not command.on_consent:
+        return []  # the withdrawal overtook the arrival that still carried the consent
+    vulnerable = is_vulnerable(command.age_band, command.needs)
+    if (
+        state.registered
+        and state.closed != "merged"
+        and (state.household_id, state.age_band, state.vulnerable)
+        == (command.household_id, command.age_band, vulnerable)
+    ):
+        return []
+    return [
+        BeneficiaryRegistered(
+            actor=actor,
+            occurred_at=now,
+            person_id=command.person_id,
+            household_id=command.household_id,
+            age_band=command.age_band,
+            vulnerable=vulnerable,
+        )
+    ]
+
+
+def _update_facts(command: UpdateBeneficiaryFacts, state: Beneficiary) -> list[DomainEvent]:
+    actor, now = command.actor, command.now
+    vulnerable = is_vulnerable(command.age_band, command.needs)
+    if (state.age_band, state.vulnerable) == (command.age_band, vulnerable):
+        return []
+    return [
+        BeneficiaryFactsUpdated(
+            actor=actor,
+            occurred_at=now,
+            person_id=command.person_id,
+            age_band=command.age_band,
+            vulnerable=vulnerable,
+        )
+    ]
 
 
 def _forget(command: ForgetBeneficiary, state: Beneficiary) -> list[DomainEvent]:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from services.aid.domain.beneficiary import Beneficiary, IssueAid
+from services.aid.domain.beneficiary import Beneficiary
+from services.aid.domain.beneficiary_commands import IssueAid
 from services.aid.domain.household import IssueHouseholdAid
-from services.aid.domain.rules import ItemRules, check_recipient
+from services.aid.domain.item_rules import ItemRules
+from services.aid.domain.rules import check_recipient
 from services.aid.domain.stock import DrawStock
 from shared.schemas.aid import IssuedPer
 

@@ -8,7 +8,8 @@ from datetime import datetime
 from types import MappingProxyType
 from uuid import UUID
 
-from services.aid.domain.rules import Issue, ItemRules, Recipient, check_limits, check_recipient
+from services.aid.domain.item_rules import ItemRules
+from services.aid.domain.rules import Issue, Recipient, check_limits, check_recipient
 from shared.decider import Decider, DomainError
 from shared.schemas.aid import AidItem, HouseholdAidIssued, IssuedPer
 from shared.schemas.base import DomainEvent

@@ -11,12 +11,50 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
-from types import MappingProxyType
 from uuid import UUID
 
-from shared.decider import Decider, DomainError
-from shared.schemas.aid import AidItem, IssuedPer, ItemRulesSet
-from shared.schemas.base import DomainEvent
+# the rules as data and as a stream live in item_rules; their names stay importable from here
+from services.aid.domain.item_rules import (
+    DEFAULT_RULES,
+    PERISHABLE,
+    UNITS,
+    ItemRules,
+    ItemRulesState,
+    SetItemRules,
+    decide_item_rules,
+    evolve_item_rules,
+    item_rules,
+    rules_from,
+    rules_in_force,
+)
+from shared.decider import DomainError
+from shared.schemas.aid import AidItem, IssuedPer
+
+__all__ = [
+    "DEFAULT_RULES",
+    "LOCAL_TIME",
+    "PERISHABLE",
+    "UNITS",
+    "Issue",
+    "ItemRules",
+    "ItemRulesState",
+    "Outlook",
+    "Recipient",
+    "Refused",
+    "Rule",
+    "SetItemRules",
+    "check_limits",
+    "check_recipient",
+    "decide_item_rules",
+    "evolve_item_rules",
+    "item_rules",
+    "local_day",
+    "next_eligible",
+    "outlook",
+    "rules_from",
+    "rules_in_force",
+    "start_of_local_day",
+]
 
 #: Oral keeps UTC+5 all year (no daylight saving since 1992)
 LOCAL_TIME = timezone(timedelta(hours=5), "Asia/Oral")
@@ -53,61 +91,6 @@ class Refused(DomainError):
         super().__init__(detail)
         self.rule = rule
         self.next_eligible_at = next_eligible_at
-
-
-@dataclass(frozen=True)
-class ItemRules:
-    item: AidItem
-    per: IssuedPer
-    max_per_day: int | None
-    min_interval: timedelta
-    residents_only: bool
-    vulnerable_first: bool
-    total_cap: int | None
-    low_stock_level: int
-
-    @property
-    def unit(self) -> str:
-        return UNITS[self.item]
-
-    @property
-    def perishable(self) -> bool:
-        return self.item in PERISHABLE
-
-
-#: what each item is counted in; stock and donations use this unit
-UNITS = MappingProxyType(
-    {
-        AidItem.FOOD_PARCEL: "parcel",
-        AidItem.HOT_MEAL: "portion",
-        AidItem.HYGIENE_KIT: "kit",
-        AidItem.SIM_CARD: "card",
-        AidItem.BEDDING: "set",
-        AidItem.WARM_CLOTHES: "set",
-        AidItem.TRANSPORT_TICKET: "ticket",
-        AidItem.CASH_VOUCHER: "voucher",
-    }
-)
-#: food: donations carry an expiry date, and expired units are never handed out
-PERISHABLE = frozenset({AidItem.FOOD_PARCEL, AidItem.HOT_MEAL})
-
-_PERSON, _HOUSEHOLD, _H = IssuedPer.PERSON, IssuedPer.HOUSEHOLD, timedelta(hours=1)
-#: the rules until the coordination centre sets others (ItemRulesSet)
-DEFAULT_RULES = MappingProxyType(
-    {
-        rules.item: rules
-        for rules in (
-            ItemRules(AidItem.FOOD_PARCEL, _PERSON, 1, 0 * _H, True, False, None, 20),
-            ItemRules(AidItem.HOT_MEAL, _PERSON, 2, 4 * _H, False, False, None, 30),
-            ItemRules(AidItem.HYGIENE_KIT, _HOUSEHOLD, 1, 24 * 7 * _H, False, False, None, 10),
-            ItemRules(AidItem.SIM_CARD, _PERSON, 1, 0 * _H, False, False, 1, 10),
-            ItemRules(AidItem.BEDDING, _PERSON, 1, 0 * _H, False, True, 1, 5),
-            ItemRules(AidItem.WARM_CLOTHES, _PERSON, 1, 24 * 30 * _H, False, True, None, 10),
-            ItemRules(AidItem.TRANSPORT_TICKET, _PERSON, 1, 24 * _H, False, True, 4, 5),
-            ItemRules(AidItem.CASH_VOUCHER, _HOUSEHOLD, 1, 24 * 7 * _H, False, True, 4, 10),
-        )
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -258,63 +241,3 @@ def _on_day(history: Sequence[Issue], day: date) -> int:
 def _hours(interval: timedelta) -> str:
     hours = int(interval.total_seconds() // 3600)
     return f"{hours // 24} days" if hours % 24 == 0 and hours >= 48 else f"{hours} hours"
-
-
-# --- the item's rules as a stream, so the coordination centre can change them ---------------
-
-
-@dataclass(frozen=True)
-class SetItemRules:
-    rules: ItemRules
-    actor: str
-    now: datetime
-
-
-#: None until rules are set: then the defaults apply
-ItemRulesState = ItemRules | None
-
-
-def rules_in_force(item: AidItem, state: ItemRulesState) -> ItemRules:
-    return state if state is not None else DEFAULT_RULES[item]
-
-
-def decide_item_rules(command: SetItemRules, state: ItemRulesState) -> list[DomainEvent]:
-    rules = command.rules
-    if rules == rules_in_force(rules.item, state):
-        return []
-    return [
-        ItemRulesSet(
-            actor=command.actor,
-            occurred_at=command.now,
-            item=rules.item,
-            per=rules.per,
-            max_per_day=rules.max_per_day,
-            min_interval_hours=int(rules.min_interval.total_seconds() // 3600),
-            residents_only=rules.residents_only,
-            vulnerable_first=rules.vulnerable_first,
-            total_cap=rules.total_cap,
-            low_stock_level=rules.low_stock_level,
-        )
-    ]
-
-
-def rules_from(event: ItemRulesSet) -> ItemRules:
-    return ItemRules(
-        item=event.item,
-        per=event.per,
-        max_per_day=event.max_per_day,
-        min_interval=timedelta(hours=event.min_interval_hours),
-        residents_only=event.residents_only,
-        vulnerable_first=event.vulnerable_first,
-        total_cap=event.total_cap,
-        low_stock_level=event.low_stock_level,
-    )
-
-
-def evolve_item_rules(state: ItemRulesState, event: DomainEvent) -> ItemRulesState:
-    return rules_from(event) if isinstance(event, ItemRulesSet) else state
-
-
-item_rules: Decider[SetItemRules, ItemRulesState] = Decider(
-    None, decide_item_rules, evolve_item_rules
-)

@@ -9,7 +9,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.aid.domain.rules import PERISHABLE, UNITS, Refused, Rule, local_day
+from services.aid.domain.item_rules import PERISHABLE, UNITS
+from services.aid.domain.rules import Refused, Rule, local_day
 from shared.decider import Decider, DomainError
 from shared.schemas.aid import (
     AidItem,
@@ -169,6 +170,14 @@ def decide(command: StockCommand, state: Stock) -> list[DomainEvent]:
                 lots=_take(lots, command.quantity),
             )
         ]
+    return _draw(command, state, where, today)
+
+
+def _draw(
+    command: TransferOut | DrawStock, state: Stock, where: dict[str, Any], today: date
+) -> list[DomainEvent]:
+    """What leaves the site for use (a transfer out, an issue) takes unexpired units only;
+    an issue to someone not vulnerable leaves the last units for those who are."""
     usable = state.usable(today)
     available = sum(units for _, units in usable)
     _check_enough(command, available, "usable ")

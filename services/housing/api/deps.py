@@ -20,6 +20,7 @@ from shared.http import (
     keys_match,
     once_per_key,
     require_operator,
+    stored_answer,
 )
 
 
@@ -75,4 +76,4 @@ async def answer(
         outcome = await once_per_key(pool_of(request), actor, key, request, body, work)
     except DomainError as error:
         raise Problem(422, "Refused", str(error)) from error
-    return JSONResponse(outcome.response, status_code=outcome.status_code)
+    return stored_answer(outcome.status_code, outcome.response)

@@ -8,16 +8,38 @@ host network, open for placements only once verified and within their period.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
-from functools import cached_property
+from dataclasses import replace
 from types import MappingProxyType
-from typing import Literal, TypedDict
-from uuid import UUID
+from typing import Literal
 
-from services.housing.domain.beds import Beds, Place, PlaceKey
-from services.housing.domain.fit import fits, surplus
+from services.housing.domain.beds import Place, PlaceKey
+from services.housing.domain.placement import assign_places
+
+# the commands and the state live in their own modules; their names stay importable from here
+from services.housing.domain.shelter_commands import (
+    AddUnit,
+    AssignPlaces,
+    ChangeCapacity,
+    CheckIn,
+    CheckOut,
+    CloseShelter,
+    ExpireHolds,
+    FreeWithoutConsent,
+    OfferHostPlace,
+    OpenShelter,
+    Release,
+    ShelterCommand,
+    VerifyHostOffer,
+    WithdrawHostOffer,
+)
+from services.housing.domain.shelter_state import (
+    CapacityRefused,
+    NoFittingPlace,
+    NotHere,
+    Shelter,
+    ShelterNotOpen,
+    Stamp,
+)
 from services.housing.events import PersonMoved
 from shared.decider import Decider, DomainError
 from shared.schemas.base import DomainEvent
@@ -31,206 +53,40 @@ from shared.schemas.housing import (
     PersonCheckedIn,
     PersonCheckedOut,
     PlaceFreedOnConsentWithdrawal,
-    ReleaseReason,
-    Requirements,
     ShelterClosed,
     ShelterKind,
     ShelterOpened,
     ShelterReopened,
-    Unit,
     UnitAdded,
     UnitCapacityChanged,
 )
 
-# --- commands ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OpenShelter:
-    shelter_id: UUID
-    name: str
-    kind: ShelterKind
-    district: str
-    contact_partner_id: str | None
-    max_nights: int | None
-    units: tuple[Unit, ...]
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class OfferHostPlace:
-    shelter_id: UUID
-    partner_id: str
-    district: str
-    unit: Unit
-    available_from: date
-    available_until: date
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class VerifyHostOffer:
-    shelter_id: UUID
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class WithdrawHostOffer:
-    shelter_id: UUID
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class AddUnit:
-    shelter_id: UUID
-    unit: Unit
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class ChangeCapacity:
-    shelter_id: UUID
-    unit_id: UUID
-    places: int
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class CloseShelter:
-    shelter_id: UUID
-    reopen: bool
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class AssignPlaces:
-    """Hold places here for people of one arrival: in one unit if one fits them all, else
-    spread over this shelter's fitting units; all or none."""
-
-    shelter_id: UUID
-    arrival_id: UUID
-    person_ids: tuple[UUID, ...]
-    requirements: Requirements
-    hold_until: datetime
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class CheckIn:
-    shelter_id: UUID
-    person_id: UUID
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class CheckOut:
-    shelter_id: UUID
-    person_id: UUID
-    reason: Literal["left", "stay_ended"]
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class Release:
-    """Free whatever place the person has here, held or taken (departure, merge, move)."""
-
-    shelter_id: UUID
-    person_id: UUID
-    reason: ReleaseReason
-    actor: str
-    now: datetime
-    moved: bool = False  # by an operator: recorded as a move (its reason stays out of events)
-
-
-@dataclass(frozen=True)
-class FreeWithoutConsent:
-    """The person withdrew their consent to housing: free their place here, held or taken."""
-
-    shelter_id: UUID
-    person_id: UUID
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class ExpireHolds:
-    shelter_id: UUID
-    actor: str
-    now: datetime
-
-
-ShelterCommand = (
-    OpenShelter | OfferHostPlace | VerifyHostOffer | WithdrawHostOffer | AddUnit
-    | ChangeCapacity | CloseShelter | AssignPlaces | CheckIn | CheckOut | Release | ExpireHolds
-    | FreeWithoutConsent
-)  # fmt: skip
-
-# --- state -------------------------------------------------------------------------------
-
-
-class Stamp(TypedDict):
-    """What every shelter event records: who, when, which shelter."""
-
-    actor: str
-    occurred_at: datetime
-    shelter_id: UUID
-
-
-@dataclass(frozen=True)
-class Shelter:
-    status: Literal["unknown", "offered", "open", "closed", "withdrawn"] = "unknown"
-    kind: ShelterKind | None = None
-    max_nights: int | None = None
-    period: tuple[date, date] | None = None
-    units: Mapping[UUID, Unit] = field(default_factory=lambda: MappingProxyType({}))
-    beds: Beds = field(default_factory=Beds)
-
-    @cached_property
-    def places(self) -> Mapping[PlaceKey, Place]:
-        """Every place held or taken, in the order they were held; built when first asked (a
-        placement never asks: it reads ``beds``)."""
-        return MappingProxyType(self.beds.in_order())
-
-    def taken(self, unit_id: UUID) -> list[int]:
-        return list(self.beds.taken(unit_id))
-
-    def free_numbers(self, unit_id: UUID) -> list[int]:
-        places = self.units[unit_id].places
-        return self.beds.lowest_free(unit_id, places, places)
-
-    def place_of(self, person_id: UUID) -> tuple[PlaceKey, Place] | None:
-        return self.beds.place_of(person_id)
-
-    def accepts(self, day: date) -> bool:
-        if self.status != "open":
-            return False
-        return self.period is None or self.period[0] <= day <= self.period[1]
-
-
-class ShelterNotOpen(DomainError):
-    pass
-
-
-class NoFittingPlace(DomainError):
-    pass
-
-
-class NotHere(DomainError):
-    pass
-
-
-class CapacityRefused(DomainError):
-    pass
+__all__ = [
+    "AddUnit",
+    "AssignPlaces",
+    "CapacityRefused",
+    "ChangeCapacity",
+    "CheckIn",
+    "CheckOut",
+    "CloseShelter",
+    "ExpireHolds",
+    "FreeReason",
+    "FreeWithoutConsent",
+    "NoFittingPlace",
+    "NotHere",
+    "OfferHostPlace",
+    "OpenShelter",
+    "Release",
+    "Shelter",
+    "ShelterCommand",
+    "ShelterNotOpen",
+    "Stamp",
+    "VerifyHostOffer",
+    "WithdrawHostOffer",
+    "decide",
+    "evolve",
+    "shelter",
+]
 
 
 # --- decide ------------------------------------------------------------------------------
@@ -271,7 +127,16 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
             return []
         return [ShelterReopened(**at) if command.reopen else ShelterClosed(**at)]
     if isinstance(command, AssignPlaces):
-        return _assign(command, state, at)
+        return assign_places(command, state, at)
+    return _occupancy(command, state, at)
+
+
+def _occupancy(
+    command: CheckIn | CheckOut | FreeWithoutConsent | Release | ExpireHolds,
+    state: Shelter,
+    at: Stamp,
+) -> list[DomainEvent]:
+    """Who holds or leaves which place: check-in and out, release, consent withdrawn, expiry."""
     found = state.place_of(command.person_id) if not isinstance(command, ExpireHolds) else None
     if isinstance(command, CheckIn):
         if found is None:
@@ -349,56 +214,6 @@ def _capacity(command: ChangeCapacity, state: Shelter, at: Stamp) -> list[Domain
             f"places {sorted(beyond)} of the unit are taken; move those people first"
         )
     return [UnitCapacityChanged(**at, unit_id=command.unit_id, places=command.places)]
-
-
-def _assign(command: AssignPlaces, state: Shelter, at: Stamp) -> list[DomainEvent]:
-    if not state.accepts(command.now.date()):
-        raise ShelterNotOpen(f"shelter {command.shelter_id} takes nobody now")
-    people = [person for person in command.person_ids if not state.beds.holds(person)]
-    if not people:
-        return []
-    needs = command.requirements
-    # counts, not lists of numbers: the numbers are looked up only for the units chosen
-    free = {
-        uid: state.beds.free_count(uid, unit.places)
-        for uid, unit in state.units.items()
-        if fits(unit, needs)
-    }
-
-    def plainness(uid: UUID) -> int:
-        return surplus(state.units[uid], needs)
-
-    def lowest(uid: UUID, count: int) -> list[PlaceKey]:
-        numbers = state.beds.lowest_free(uid, state.units[uid].places, count)
-        return [(uid, number) for number in numbers]
-
-    # one unit if any takes them all: the plainest, then the fullest that does (keeps special
-    # rooms for those who need them, big rooms for big groups)
-    whole = sorted(
-        (plainness(uid), count, str(uid)) for uid, count in free.items() if count >= len(people)
-    )
-    if whole:
-        places = lowest(UUID(whole[0][2]), len(people))
-    elif sum(free.values()) >= len(people):
-        spread = sorted(free, key=lambda uid: (plainness(uid), -free[uid], str(uid)))
-        places = []
-        for uid in spread:
-            places += lowest(uid, len(people) - len(places))
-    else:
-        raise NoFittingPlace(
-            f"no {len(people)} fitting free place(s) in shelter {command.shelter_id}"
-        )
-    return [
-        BedAssigned(
-            **at,
-            unit_id=unit_id,
-            bed_number=number,
-            person_id=person,
-            arrival_id=command.arrival_id,
-            hold_until=command.hold_until,
-        )
-        for person, (unit_id, number) in zip(people, places, strict=True)
-    ]
 
 
 # --- evolve ------------------------------------------------------------------------------

@@ -17,7 +17,14 @@ from services.intake.partners import Partner, Scope, authenticate
 from services.intake.vault import Vault
 from shared.decider import DomainError
 from shared.eventstore import EventStore
-from shared.http import ApiKeyHeader, IdempotencyKeyHeader, Problem, Work, once_per_key
+from shared.http import (
+    ApiKeyHeader,
+    IdempotencyKeyHeader,
+    Problem,
+    Work,
+    once_per_key,
+    stored_answer,
+)
 from shared.idempotency import StoredAnswer
 
 
@@ -84,4 +91,4 @@ async def answer(
     request: Request, partner: Partner, key: str, body: BaseModel | None, work: Work
 ) -> JSONResponse:
     outcome = await once(request, partner, key, body, work)
-    return JSONResponse(outcome.response, status_code=outcome.status_code)
+    return stored_answer(outcome.status_code, outcome.response)

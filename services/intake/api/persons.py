@@ -4,12 +4,12 @@ operators search, merge duplicates (and undo), erase."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from services.intake import app
 from services.intake.api.deps import (
@@ -40,6 +40,7 @@ from services.intake.requests import (
     MergeRequest,
     PersonSearch,
 )
+from services.intake.statistics import as_hxl_csv
 from shared.http import Problem, Work
 
 router = APIRouter(prefix="/v1", tags=["persons"])
@@ -201,10 +202,32 @@ async def get_duplicates(
         return await open_duplicates(conn, limit)
 
 
-@router.get("/statistics/arrivals", tags=["operators"])
+@router.get(
+    "/statistics/arrivals",
+    tags=["operators"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "One row per day, crossing point or partner: people and arrivals. "
+            "JSON: a list of objects; CSV: the HXL hashtag row under the header row.",
+            "content": {"application/json": {}, "text/csv": {}},
+        }
+    },
+)
 async def get_statistics(
-    request: Request, partner: Operator, by: Grouping = "day"
-) -> list[dict[str, Any]]:
-    """People and arrivals by day, crossing point or partner (those who agreed to statistics)."""
+    request: Request,
+    partner: Operator,
+    by: Grouping = "day",
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Response:
+    """People and arrivals by day, crossing point or partner (those who agreed to statistics),
+    as JSON or as HXL-tagged CSV."""
     async with pool_of(request).acquire() as conn:
-        return await arrival_statistics(conn, by)
+        rows = await arrival_statistics(conn, by)
+    if format == "json":
+        return JSONResponse(rows)
+    return Response(
+        as_hxl_csv(by, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="intake-arrivals-by-{by}.csv"'},
+    )

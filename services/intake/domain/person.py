@@ -7,10 +7,23 @@ departed person may still be corrected or erased, but not depart twice.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Literal, TypedDict
+from typing import Literal
 from uuid import UUID
 
+# the commands live in their own module; their names stay importable from here
+from services.intake.domain.person_commands import (
+    ChangeConsent,
+    Consent,
+    CorrectDetails,
+    Erase,
+    MergeInto,
+    PersonCommand,
+    RecordDetails,
+    RegisterDeparture,
+    Stamp,
+    UndoMerge,
+    stamp,
+)
 from services.intake.events import (
     DuplicateSuspected,
     PersonalDetailsCorrected,
@@ -23,7 +36,6 @@ from shared.schemas.intake import (
     ConsentGiven,
     ConsentPurpose,
     ConsentWithdrawn,
-    DepartureReason,
     MergeUndone,
     PersonDeparted,
     PersonErased,
@@ -31,99 +43,34 @@ from shared.schemas.intake import (
     PersonsMerged,
 )
 
-Consent = tuple[ConsentPurpose, str | None]
+__all__ = [
+    "SERVICE_PURPOSES",
+    "ChangeConsent",
+    "Consent",
+    "CorrectDetails",
+    "Erase",
+    "MergeInto",
+    "MergeRefused",
+    "Person",
+    "PersonCommand",
+    "PersonErasedAlready",
+    "PersonMerged",
+    "RecordDetails",
+    "RegisterDeparture",
+    "Stamp",
+    "Status",
+    "UndoMerge",
+    "UnknownPerson",
+    "decide",
+    "evolve",
+    "person",
+    "stamp",
+]
+
 #: the purposes another service acts on: given later, they carry what it needs to take the
 #: person in; withdrawn, what it needs to forget them
 SERVICE_PURPOSES = frozenset({ConsentPurpose.HOUSING, ConsentPurpose.AID})
 
-
-class Stamp(TypedDict):
-    """Who and when, as every event records them."""
-
-    actor: str
-    occurred_at: datetime
-
-
-def stamp(command: PersonCommand) -> Stamp:
-    return {"actor": command.actor, "occurred_at": command.now}
-
-
-@dataclass(frozen=True)
-class RecordDetails:
-    person_id: UUID
-    arrival_id: UUID
-    partner_id: str
-    member_index: int
-    member: ArrivingMember
-    sealed: str
-    consents: tuple[Consent, ...]
-    duplicates: tuple[tuple[UUID, Literal["same_document", "same_name_and_birth_date"]], ...]
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class ChangeConsent:
-    person_id: UUID
-    purpose: ConsentPurpose
-    partner_id: str | None
-    given: bool
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class CorrectDetails:
-    person_id: UUID
-    field: str
-    sealed: str
-    facts: ArrivingMember  # the coarse facts after the correction
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class RegisterDeparture:
-    person_id: UUID
-    reason: DepartureReason
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class MergeInto:
-    duplicate_person_id: UUID
-    kept_person_id: UUID
-    kept_is_active: bool  # the kept record's state, loaded by the application
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class UndoMerge:
-    duplicate_person_id: UUID
-    actor: str
-    now: datetime
-
-
-@dataclass(frozen=True)
-class Erase:
-    """No reason travels with an erasure: free text about a person would outlive them."""
-
-    person_id: UUID
-    actor: str
-    now: datetime
-
-
-PersonCommand = (
-    RecordDetails
-    | ChangeConsent
-    | CorrectDetails
-    | RegisterDeparture
-    | MergeInto
-    | UndoMerge
-    | Erase
-)
 
 Status = Literal["unknown", "active", "departed", "merged", "erased"]
 

@@ -1,0 +1,23 @@
+"""Where a person stands with housing, in the README's words: a place held for them (food
+from the first night), checked in (a resident, for resident-only items), or neither."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from shared.schemas.aid import ResidentRecorded
+
+#: where a person stands with housing, in the README's words
+Residency = Literal["held", "checked_in", "none"]
+
+
+def residency_of(event: ResidentRecorded) -> Residency:
+    """A place held for the person, or the person checked in (a resident, as ``decide`` says)."""
+    return "checked_in" if event.checked_in else "held"
+
+
+def residency_from(status: str, shelter_id: UUID | None) -> Residency:
+    """From a read-model row; "resident", what rows projected before held and checked in were
+    told apart say, reads as the safer "held" until a rebuild tells them apart."""
+    return "none" if shelter_id is None else "checked_in" if status == "checked_in" else "held"

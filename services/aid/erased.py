@@ -1,0 +1,61 @@
+"""The persons aid knows were erased: their id and when, nothing more.
+
+An erasure is keyed by the person on intake's topic and an arrival by the arrival, so the
+erasure may reach aid first. Aid takes nothing about an erased person in afterwards: an arrival
+registers its other members only, any other event naming them changes nothing, and a support
+request for them is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from shared.decider import DomainError
+from shared.schemas.base import DomainEvent
+from shared.schemas.intake import MergeUndone, PersonsMerged
+
+
+class PersonWasErased(DomainError):
+    """A command about a person erased: nothing is recorded of them any more."""
+
+
+async def remember_erased(conn: asyncpg.Connection, person_id: UUID, at: datetime) -> None:
+    await conn.execute(
+        "INSERT INTO erased_persons (person_id, erased_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        person_id, at,
+    )  # fmt: skip
+
+
+def person_of(event: DomainEvent) -> UUID | None:
+    """The one person an event is about; None for an arrival, which names several
+    (registering skips its erased members), or an event about nobody."""
+    if isinstance(event, PersonsMerged | MergeUndone):
+        return event.duplicate_person_id
+    person = getattr(event, "person_id", None)
+    return person if isinstance(person, UUID) else None
+
+
+async def erased_among(conn: asyncpg.Connection, person_ids: Collection[UUID]) -> set[UUID]:
+    rows = await conn.fetch(
+        "SELECT person_id FROM erased_persons WHERE person_id = ANY($1::uuid[])", list(person_ids)
+    )
+    return {row["person_id"] for row in rows}
+
+
+async def about_an_erased_person(conn: asyncpg.Connection, event: DomainEvent) -> bool:
+    """Whether the event is about one person, erased: aid ignores it."""
+    person = person_of(event)
+    return person is not None and bool(await erased_among(conn, [person]))
+
+
+async def refuse_if_erased(conn: asyncpg.Connection, person_id: UUID) -> None:
+    if await erased_among(conn, [person_id]):
+        raise PersonWasErased(
+            f"person {person_id} was erased: aid records nothing more about them, and no "
+            "request for them can be made. Check /person_id; a new arrival registered at "
+            "intake gets a new id."
+        )

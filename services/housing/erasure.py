@@ -1,0 +1,61 @@
+"""Housing and an erased person: their place is freed and passes on, they leave the waitlist,
+the read models keep only a tombstone, and the operators' notes about them and every stored
+request that carried them go.
+
+An erasure is keyed by the person on intake's topic and an arrival by the arrival, so the
+erasure may come first. Housing remembers the erased ids (the id and when, nothing more) and
+takes nothing about them in afterwards: an arrival places its other members only, and a
+consent, departure or merge naming them changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from services.housing.app import Holds
+from services.housing.consent import release_and_forget
+from services.housing.notes import forget_person
+from shared.eventstore import Causation, EventStore
+from shared.schemas.base import DomainEvent
+from shared.schemas.intake import MergeUndone, PersonErased, PersonsMerged
+
+#: erased persons among ``$1``; arrivals and consents given later place none of them
+ERASED_AMONG = "SELECT person_id FROM erased_persons WHERE person_id = ANY($1::uuid[])"
+
+
+async def erase_person(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    erased: PersonErased,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        "INSERT INTO erased_persons (person_id, erased_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        erased.person_id, erased.occurred_at,
+    )  # fmt: skip
+    await release_and_forget(conn, store, holds, erased.person_id, None, causation, now)
+    await forget_person(conn, erased.person_id)
+
+
+def person_of(event: DomainEvent) -> UUID | None:
+    """The one person an event is about; None for an arrival, which names several (placing
+    skips its erased members), or an event about nobody."""
+    if isinstance(event, PersonsMerged | MergeUndone):
+        return event.duplicate_person_id
+    person = getattr(event, "person_id", None)
+    return person if isinstance(person, UUID) else None
+
+
+async def erased_among(conn: asyncpg.Connection, person_ids: Collection[UUID]) -> set[UUID]:
+    return {row["person_id"] for row in await conn.fetch(ERASED_AMONG, list(person_ids))}
+
+
+async def about_an_erased_person(conn: asyncpg.Connection, event: DomainEvent) -> bool:
+    """Whether the event is about one person, erased: housing ignores it."""
+    person = person_of(event)
+    return person is not None and bool(await erased_among(conn, [person]))
