@@ -70,6 +70,22 @@ def play(services: dict[str, ServiceProcess], key: str, operator_key: str) -> No
         console.print(f"Posted {len(arrivals())} arrivals ({len(people)} people).")
         placements = wait_for_placements(client, services["housing"].url, operator, people)
         show(client, services, operator, people, placements)
+        show_field_app(client, services["intake"].url, key)
+
+
+def show_field_app(client: httpx.Client, intake: str, key: str) -> str:
+    """The volunteers' app and a fresh device key of the demo partner (README: For volunteers)."""
+    answer = client.post(
+        f"{intake}/v1/devices",
+        json={"label": "demo phone"},
+        headers={"X-API-Key": key, "Idempotency-Key": f"demo-device-{time.time_ns()}"},
+    )
+    answer.raise_for_status()
+    device = answer.json()
+    console.print(f"  field app      {intake}/app/  (volunteers' phones; README: For volunteers)")
+    console.print(f"  device key     {device['short_code']}  (demo partner; shown once)")
+    console.print(f"  setup link     {device['setup_link']}")
+    return str(device["key"])
 
 
 def wait_for_placements(

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import FastAPI, Header, Request, Security
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
@@ -134,6 +135,16 @@ def install_problem_details(app: FastAPI) -> None:
             "Something failed on our side; retry later with the same "
             "Idempotency-Key, or tell the coordination centre the time of the request.",
         )
+
+
+def admit_browser_origins(app: FastAPI, origins: list[str]) -> None:
+    """Let pages served from ``origins`` (the field app, which intake serves) call this service
+    from a browser: CORS for the methods and headers the app sends, nothing more."""
+    app.add_middleware(
+        CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+        allow_headers=["X-API-Key", "Idempotency-Key", "Content-Type", "Accept-Language"],
+        max_age=600,
+    )  # fmt: skip
 
 
 def keys_match(given: str, expected: SecretStr) -> bool:

@@ -26,6 +26,7 @@ from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
 from shared.eventstore import EventStore
+from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas.housing import (
     BedAssigned,
@@ -123,6 +124,7 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
         "distributions to people and households, support for onward travel and jobs, and daily "
         "totals with HXL hashtags. Publishes aid.events.v1 (pseudonymous ids only).",
     )
+    admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store
     for router in routers:
         app.include_router(router)

@@ -23,6 +23,7 @@ from services.housing.settings import HousingSettings
 from shared.consumer import Handler, IncomingEvent
 from shared.decider import in_transaction
 from shared.eventstore import EventStore
+from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas.intake import (
     ArrivalRegistered,
@@ -112,6 +113,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         "that keep groups together, the waitlist, holds, check-in and check-out. Publishes "
         "housing.events.v1.",
     )
+    admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store
     app.state.holds = holds
     app.state.expire_due_holds = expire_due_holds

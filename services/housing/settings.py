@@ -25,6 +25,11 @@ class HousingSettings(ServiceSettings):
         description="Shelter staff keys, JSON {partner_id: key}: staff of the partner that runs "
         "a shelter (its contact_partner_id) may check people in and out there.",
     )
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8001", "http://localhost:8001"],
+        description="Origins whose pages may call this service from a browser (JSON list): the "
+        "field app, which intake serves at /app.",
+    )
     hold_check_seconds: float = Field(
         default=30.0, gt=0, description="How often expired holds are looked for."
     )

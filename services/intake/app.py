@@ -162,7 +162,7 @@ async def register_arrival(
             sealed=await vault.seal(conn, member.person_id, payload, new_person=True),
             consents=consents,
             duplicates=tuple(duplicates),
-            actor=f"partner:{partner.partner_id}",
+            actor=partner.registrar,
             now=now,
         )
         await execute(

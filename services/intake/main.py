@@ -7,16 +7,17 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from services.intake.api import routers
+from services.intake.api import languages, routers
 from services.intake.events import INTAKE_EVENT_TYPES
 from services.intake.metrics import register as register_metrics
+from services.intake.placements import on_housing_event
 from services.intake.projections import projector
 from services.intake.rebuild import IntakeReadModels
 from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
-from shared.topics import INTAKE_EVENTS
+from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -33,7 +34,13 @@ def event_store(vault: Vault) -> EventStore:
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime(
-        name="intake", settings=settings, migrations_dir=MIGRATIONS, publishes_to=INTAKE_EVENTS
+        name="intake",
+        settings=settings,
+        migrations_dir=MIGRATIONS,
+        publishes_to=INTAKE_EVENTS,
+        # where housing placed each person, for the partner who registered them (field app)
+        consumes=(HOUSING_EVENTS,),
+        handler=on_housing_event,
     )
     register_metrics(runtime.metrics)
     app = service_app(
@@ -47,6 +54,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.store = event_store(app.state.vault)
     for router in routers:
         app.include_router(router)
+    languages.install(app)
     return app
 
 

@@ -24,6 +24,8 @@ class Partner:
     partner_id: str
     name: str
     scopes: frozenset[Scope]
+    #: set when a volunteer's device key speaks for the partner (services/intake/devices.py)
+    device_id: str | None = None
 
     @property
     def is_operator(self) -> bool:
@@ -31,8 +33,14 @@ class Partner:
 
     @property
     def actor(self) -> str:
-        """How events name who caused them."""
-        return "operator" if self.is_operator else f"partner:{self.partner_id}"
+        """How events name who caused them (and through which device, when one did)."""
+        return "operator" if self.is_operator else self.registrar
+
+    @property
+    def registrar(self) -> str:
+        """How an arrival names who registered it: the partner, and the device when one did."""
+        device = f"/device:{self.device_id}" if self.device_id else ""
+        return f"partner:{self.partner_id}{device}"
 
     def require(self, scope: Scope) -> None:
         if scope not in self.scopes and Scope.OPERATOR not in self.scopes:

@@ -34,6 +34,9 @@ class IntakeSettings(ServiceSettings):
         ge=1,
         description="The version that wraps new person keys (default: the highest configured).",
     )
+    #: where the field app (served at /app) finds housing and aid; their CORS admits this origin
+    fieldapp_housing_url: str = "http://127.0.0.1:8002"
+    fieldapp_aid_url: str = "http://127.0.0.1:8003"
 
     @model_validator(mode="after")
     def _master_keys_are_usable(self) -> IntakeSettings:

@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from pydantic import SecretStr
 
+from services.intake.devices import issue
 from services.intake.partners import Scope, create_partner, revoke, rotate_key
 from tests.conftest import OPERATOR_KEY, RunningServices, eventually
 from tests.factories import arrival, person
@@ -98,6 +99,11 @@ CHANGE_A_PERSON = row(
     owner=OK, other_partner=HIDDEN, writer_only=HIDDEN, reader_only=HIDDEN, operator=OK,
     operator_partner=OK,
 )  # fmt: skip
+#: a device of partner A: A or an operator may revoke it; other partners are told nothing
+REVOKE_A_DEVICE = row(
+    owner=OK, other_partner=HIDDEN, writer_only=HIDDEN, reader_only=FORBIDDEN, operator=OK,
+    operator_partner=OK,
+)  # fmt: skip
 
 INFRA = {
     "GET /openapi.json": PUBLIC,
@@ -132,6 +138,15 @@ MATRIX: dict[str, dict[str, dict[str, Expected]]] = {
         "POST /v1/partners/{partner_id}/revocation": INTAKE_OPERATOR_ONLY,
         "GET /v1/crossing-points": ANY_PARTNER,
         "POST /v1/crossing-points": INTAKE_OPERATOR_ONLY,
+        "POST /v1/devices": REGISTER,
+        "GET /v1/devices": REGISTER,
+        "POST /v1/devices/{device_id}/revocation": REVOKE_A_DEVICE,
+        "POST /v1/arrival-imports": REGISTER,
+        "GET /v1/arrival-imports/template": PUBLIC,
+        "GET /v1/arrivals/{arrival_id}/placement": READ_A_CASE,
+        "GET /v1/arrivals/{arrival_id}/slip": READ_A_CASE,
+        "GET /app/config.json": PUBLIC,  # the field app's files carry no data
+        "GET /app/{asset:path}": PUBLIC,
     },
     "housing": {
         **INFRA,
@@ -155,6 +170,7 @@ MATRIX: dict[str, dict[str, dict[str, Expected]]] = {
         "POST /v1/persons/{person_id}/move": OPERATOR_ONLY,
         "POST /v1/shelters/{shelter_id}/check-ins": STAFF,
         "POST /v1/shelters/{shelter_id}/check-outs": STAFF,
+        "GET /v1/shelters/{shelter_id}/desk": STAFF,
     },
     "aid": {
         **INFRA,
@@ -167,6 +183,7 @@ MATRIX: dict[str, dict[str, dict[str, Expected]]] = {
         "POST /v1/items/{item}/rules": AID_OPERATOR_ONLY,
         "POST /v1/distributions": ISSUE_AT_A_SITE,
         "GET /v1/entitlements/{person_id}": READ_ENTITLEMENTS,
+        "GET /v1/slips/{code}": READ_ENTITLEMENTS,
         "POST /v1/support-requests": AID_OPERATOR_ONLY,
         "GET /v1/support-requests": AID_OPERATOR_ONLY,
         "GET /v1/support-requests/{request_id}": AID_OPERATOR_ONLY,
@@ -210,6 +227,8 @@ class World:
     #: people holding a place in shelter S, and people checked in there
     held: list[str] = field(default_factory=list)
     checked_in: list[str] = field(default_factory=list)
+    #: devices of partner A, one per role that may reach one to revoke
+    devices: list[str] = field(default_factory=list)
     #: aid: matches proposed, matches accepted, support requests, offers
     proposed: list[str] = field(default_factory=list)
     accepted: list[str] = field(default_factory=list)
@@ -267,11 +286,16 @@ async def build_world(services: RunningServices) -> World:
         }
         await revoke(conn, "wp-revoked")
         assert await rotate_key(conn, "wp-rotated") is not None  # the old key is now out
+        devices = []
+        for index in range(6):
+            device = await issue(conn, "wp-test", f"phone {index}", "partner:wp-test")
+            assert device is not None
+            devices.append(str(device.device_id))
         spare_partners = []
         for index in range(4):
             await create_partner(conn, f"wp-spare-{index}", "Spare", {write})
             spare_partners.append(f"wp-spare-{index}")
-    world = World(keys=keys, spare_partners=spare_partners)
+    world = World(keys=keys, spare_partners=spare_partners, devices=devices)
     owner = services.partner_key
 
     # housing: shelter S (run by camp-staff) takes everyone A registers; others come later
@@ -378,6 +402,7 @@ class Call:
     path: str
     body: Any = None
     params: dict[str, Any] | None = None
+    files: dict[str, tuple[str, bytes]] | None = None
 
 
 #: how each route is called by a role: real ids in the path, a valid body. A call that
@@ -416,6 +441,18 @@ CALLS: dict[str, Callable[[World, str], Call]] = {
         "code": f"cp-{r.replace('_', '-')}", "name": "New"}),
     "POST /v1/partners/{partner_id}/revocation": lambda w, r: Call(
         f"/v1/partners/{w.spare(w.spare_partners)}/revocation"),
+    "POST /v1/devices": lambda w, r: Call("/v1/devices", {
+        "label": f"phone of {r}", **({"partner_id": "wp-test"} if "operator" in r else {})}),
+    "POST /v1/devices/{device_id}/revocation": lambda w, r: Call(
+        f"/v1/devices/{w.spare(w.devices)}/revocation"),
+    "POST /v1/arrival-imports": lambda w, r: Call("/v1/arrival-imports", files={"file": (
+        "arrivals.csv", "arrival_date,crossing_point,family_name,given_name,birth_date,sex\n"
+        f"2022-09-24,syrym,Импортов,{r},1990-01-01,male\n".encode())}),
+    "GET /v1/arrivals/{arrival_id}/placement": lambda w, r: Call(
+        f"/v1/arrivals/{w.ids['arrival']}/placement"),
+    "GET /v1/arrivals/{arrival_id}/slip": lambda w, r: Call(
+        f"/v1/arrivals/{w.ids['arrival']}/slip"),
+    "GET /app/{asset:path}": lambda w, r: Call("/app/index.html"),
     # housing
     "POST /v1/shelters": lambda w, r: Call("/v1/shelters", {
         "name": f"New {r}", "kind": "gym", "district": "Centre", "beds": 5}),
@@ -446,6 +483,8 @@ CALLS: dict[str, Callable[[World, str], Call]] = {
         f"/v1/shelters/{w.ids['shelter']}/check-ins", {"person_id": w.spare(w.held)}),
     "POST /v1/shelters/{shelter_id}/check-outs": lambda w, r: Call(
         f"/v1/shelters/{w.ids['shelter']}/check-outs", {"person_id": w.spare(w.checked_in)}),
+    "GET /v1/shelters/{shelter_id}/desk": lambda w, r: Call(
+        f"/v1/shelters/{w.ids['shelter']}/desk"),
     # aid
     "POST /v1/donations": lambda w, r: Call("/v1/donations", {
         "site_id": "gym-5", "item": "hygiene_kit", "quantity": 40, "unit": "kit",
@@ -464,6 +503,7 @@ CALLS: dict[str, Callable[[World, str], Call]] = {
         "person_id": w.ids["person"] if r == "operator" else w.spare(w.spare_people),
         "item": "hot_meal", "site_id": "atameken-camp"}),
     "GET /v1/entitlements/{person_id}": lambda w, r: Call(f"/v1/entitlements/{w.ids['person']}"),
+    "GET /v1/slips/{code}": lambda w, r: Call(f"/v1/slips/{w.ids['person'][:13]}"),
     "POST /v1/support-requests": lambda w, r: Call("/v1/support-requests", {
         "kind": "job_search", "person_id": w.ids["person"], "profession": "driver"}),
     "GET /v1/support-requests/{request_id}": lambda w, r: Call(
@@ -502,7 +542,7 @@ def decoy(world: World) -> World:
     return World(
         keys={}, ids=dict(world.ids), spare_people=invented(), merged=invented(),
         spare_partners=["wp-nobody"], held=invented(), checked_in=invented(),
-        proposed=invented(), accepted=invented(),
+        proposed=invented(), accepted=invented(), devices=invented(),
     )  # fmt: skip
 
 
@@ -539,8 +579,9 @@ async def test_every_role_gets_the_answer_the_matrix_says_on_every_route(
             if method == "POST":
                 headers["Idempotency-Key"] = f"matrix-{uuid4()}"
             answer = await client.request(
-                method, call.path, json=call.body, params=call.params, headers=headers
-            )
+                method, call.path, json=call.body, params=call.params, headers=headers,
+                files=call.files,
+            )  # fmt: skip
             got = answer_class(answer.status_code)
             if got != expected:
                 wrong.append(f"{route} as {role}: {got}, expected {expected}: {answer.text[:160]}")

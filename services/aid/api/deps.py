@@ -5,9 +5,9 @@ never issues by surprise; only "aid does not know this person yet" is not rememb
 passes by itself.
 
 Two kinds of key: the operator key (the coordination centre) may do everything; a site's key
-(AID_SITE_API_KEYS) may issue aid at its own site and read a person's entitlements, nothing
-else: it is typed on a counter's tablet, so it must not open support requests, offers, stock
-or reports."""
+(AID_SITE_API_KEYS) may issue aid at its own site, find a person by their slip code and read
+their entitlements, nothing else: it is typed on a counter's tablet, so it must not open
+support requests, offers, stock or reports."""
 
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ REFUSED = "urn:resettle:problem:aid:refused"
 
 
 #: what a site's key may call, named in every refusal of another route
-SITE_MAY = "POST /v1/distributions at its own site and GET /v1/entitlements/{person_id}"
+SITE_MAY = (
+    "POST /v1/distributions at its own site, GET /v1/entitlements/{person_id} and "
+    "GET /v1/slips/{code}"
+)
 
 
 @dataclass(frozen=True)

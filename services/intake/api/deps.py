@@ -8,9 +8,11 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from pydantic import BaseModel
 
 from services.intake.app import InvalidCorrection
+from services.intake.devices import device_partner
 from services.intake.partners import Partner, Scope, authenticate
 from services.intake.vault import Vault
 from shared.decider import DomainError
@@ -43,6 +45,10 @@ def vault_of(request: Request) -> Vault:
 
 async def current_partner(request: Request, api_key: ApiKeyHeader = None) -> Partner:
     async with pool_of(request).acquire() as conn:
+        device = await device_partner(conn, api_key)
+        if device is not None:
+            trace.get_current_span().set_attribute("resettle.device_id", str(device.device_id))
+            return device
         return await authenticate(
             conn, api_key, request.app.state.runtime.settings.operator_api_key
         )

@@ -1,0 +1,50 @@
+"""The arrival slip: what each person of an arrival takes away, in their language (ru, kk, en by
+Accept-Language): the code that shelters and food counters know them by, and the same as a QR
+code (their pseudonymous id). No name: a slip that is lost tells nobody who they are."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request
+
+from services.intake.api.deps import CurrentPartner, pool_of
+from services.intake.api.languages import language_of
+from services.intake.catalogue import text
+from services.intake.devices import qr_svg
+from services.intake.partners import Scope
+from shared.http import Problem
+
+router = APIRouter(prefix="/v1", tags=["arrivals"])
+
+
+def slip_code(person_id: UUID) -> str:
+    """The first 12 hex digits of the id, in groups of four (aid finds the person by them)."""
+    digits = person_id.hex[:12].upper()
+    return f"{digits[:4]}-{digits[4:8]}-{digits[8:]}"
+
+
+@router.get("/arrivals/{arrival_id}/slip")
+async def get_slip(arrival_id: UUID, request: Request, partner: CurrentPartner) -> Any:
+    """Each person's slip code and QR code, with the slip's words in the request's language."""
+    partner.require(Scope.READ_OWN_CASES)
+    async with pool_of(request).acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT m.person_id FROM case_members m JOIN cases c USING (arrival_id) "
+            "WHERE m.arrival_id = $1 AND ($2 OR c.partner_id = $3) ORDER BY m.person_id",
+            arrival_id, partner.is_operator, partner.partner_id,
+        )  # fmt: skip
+    if not rows:
+        raise Problem(404, "No such case", f"No case {arrival_id} is registered by you.")
+    language = language_of(request)
+    people: list[dict[str, Any]] = [
+        {"person_id": str(row["person_id"]), "code": slip_code(row["person_id"]),
+         "qr_svg": qr_svg(str(row["person_id"]))}
+        for row in rows
+    ]  # fmt: skip
+    return {
+        "language": language, "title": text(language, "slip.title"),
+        "code_label": text(language, "slip.code"), "note": text(language, "slip.note"),
+        "people": people,
+    }  # fmt: skip
