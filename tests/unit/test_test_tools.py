@@ -32,6 +32,15 @@ def test_a_chromium_present_passes_the_check() -> None:
     assert run("bash", "deploy/local/test-tools.sh", CHROMIUM=sys.executable).returncode == 0
 
 
+def test_a_missing_npm_stops_the_check_with_the_command_to_install_it() -> None:
+    checked = run(
+        "bash", "deploy/local/test-tools.sh",
+        CHROMIUM=sys.executable, NPM="/nonexistent/npm", RESETTLE_INSTALL="no",
+    )  # fmt: skip
+    assert checked.returncode == 1
+    assert "sudo apt-get install -y npm" in checked.stderr
+
+
 def test_pytest_stops_before_the_first_test_when_a_selected_test_lacks_its_browser() -> None:
     session = run(
         sys.executable, "-m", "pytest", "tests/e2e/test_board.py", "-p", "no:cacheprovider",
