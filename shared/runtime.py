@@ -23,9 +23,10 @@ from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from shared.body_limit import BodySizeLimit
 from shared.consumer import Handler, IdempotentConsumer
 from shared.database import create_pool
-from shared.http import BodySizeLimit, Problem, install_problem_details
+from shared.http import Problem, install_problem_details
 from shared.idempotency import Fingerprints
 from shared.logs import configure_logging
 from shared.metrics import CONTENT_TYPE_LATEST, HttpMetricsMiddleware, ServiceMetrics

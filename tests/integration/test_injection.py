@@ -180,7 +180,7 @@ class CountedBody:
 async def test_a_body_declared_over_the_limit_is_refused_before_a_byte_is_read(
     services: RunningServices,
 ) -> None:
-    from shared.http import MAX_BODY_BYTES
+    from shared.body_limit import MAX_BODY_BYTES
 
     body = CountedBody(MAX_BODY_BYTES * 3)
     answer = await services.intake.post(
@@ -197,7 +197,7 @@ async def test_a_body_declared_over_the_limit_is_refused_before_a_byte_is_read(
 async def test_a_chunked_body_over_the_limit_is_refused_once_past_it_not_read_to_the_end(
     services: RunningServices,
 ) -> None:
-    from shared.http import MAX_BODY_BYTES
+    from shared.body_limit import MAX_BODY_BYTES
 
     body = CountedBody(MAX_BODY_BYTES * 3)  # no Content-Length: sent chunked
     answer = await services.intake.post(

@@ -116,7 +116,7 @@ async def test_a_partner_reads_its_own_case_and_not_another_partners(
 
 
 async def test_an_oversized_body_is_refused_before_it_is_read(services: RunningServices) -> None:
-    from shared.http import MAX_BODY_BYTES
+    from shared.body_limit import MAX_BODY_BYTES
 
     huge = b'{"members": [' + b" " * (MAX_BODY_BYTES + 1) + b"]}"
     answer = await services.intake.post(
