@@ -287,7 +287,7 @@ async def test_aid_serves_a_person_once_they_agree_forgets_them_when_they_withdr
         headers=as_operator(),
     )  # fmt: skip
     assert check_in.status_code == 200, check_in.text
-    resident = await aid_status(services, person_id, "resident")
+    resident = await aid_status(services, person_id, "checked_in")
     await consent(services, person_id, "aid", given=False)
     forgotten = await aid_status(services, person_id, "no_consent")
     after = await hot_meal(services, person_id)
