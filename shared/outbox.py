@@ -204,8 +204,12 @@ class OutboxRelay:
                     await asyncio.sleep(1.0)
                     continue
                 if published < self._batch_size * self._pages_per_turn:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally
+                    # when a NOTIFY sets the event as the relay is cancelled, the cancellation
+                    # is lost and the service's stop waits for the relay for ever
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), self._idle_poll)
+                        async with asyncio.timeout(self._idle_poll):
+                            await self._wakeup.wait()
 
     @contextlib.asynccontextmanager
     async def started(self) -> AsyncIterator[None]:

@@ -5,7 +5,6 @@ migrations, the Kafka consumer (FastStream) and the outbox relay. Services wire 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib.util
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -41,6 +40,9 @@ from shared.topics import physical
 from shared.topics_admin import ensure_topics
 
 log = logging.getLogger(__name__)
+
+# how long each step of a shutdown may take before the next one goes on without it
+STOP_STEP_SECONDS = 10.0
 
 LoopName = Literal["uvloop", "asyncio"]
 HttpName = Literal["httptools", "h11"]
@@ -158,19 +160,31 @@ class ServiceRuntime:
                 log.exception("periodic job %s failed", getattr(job, "__name__", job))
 
     async def stop(self) -> None:
-        for task in [*self._jobs, *([self._relay_task] if self._relay_task else [])]:
+        """Stop the relay, the periodic jobs, the consumers and the pool. Every step is bounded:
+        an operator's restart (and a test's teardown) must end even if one of them hangs."""
+        tasks = [*self._jobs, *([self._relay_task] if self._relay_task else [])]
+        for task in tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        await self.broker.stop()
-        await self.metrics.close()
-        if self._pool is not None:
-            try:
-                # a handler cut off mid-query may hold its connection: do not hang shutdown
-                await asyncio.wait_for(self._pool.close(), timeout=10)
-            except TimeoutError:
-                log.warning("%s: connections still busy after 10 s; terminating them", self.name)
-                self._pool.terminate()
+        if tasks:
+            _, still_running = await asyncio.wait(tasks, timeout=STOP_STEP_SECONDS)
+            for task in still_running:
+                log.warning("%s: task %s ignored its cancellation", self.name, task.get_name())
+        await self._bounded("stopping the consumers", self.broker.stop())
+        await self._bounded("closing the metrics", self.metrics.close())
+        # a handler cut off mid-query may hold its connection: do not hang shutdown
+        pool = self._pool
+        if pool is not None and not await self._bounded("closing the pool", pool.close()):
+            pool.terminate()
+
+    async def _bounded(self, step: str, work: Awaitable[object]) -> bool:
+        """Await one step of the shutdown for at most STOP_STEP_SECONDS; say if it did not end."""
+        try:
+            async with asyncio.timeout(STOP_STEP_SECONDS):
+                await work
+        except TimeoutError:
+            log.warning("%s: %s took over %s s; going on", self.name, step, STOP_STEP_SECONDS)
+            return False
+        return True
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:

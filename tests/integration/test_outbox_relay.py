@@ -229,3 +229,33 @@ async def test_a_published_event_reads_back_through_the_cloudevents_sdk_with_its
     assert event.get_attributes()["correlationid"] == correlation["correlation_id"]
     assert event.get_attributes()["type"] == "ShelterOpened.v1"
     assert event.get_data() == {"stream": "shelter", "version": 1}
+
+
+async def test_the_relay_stops_when_cancelled_while_appends_keep_notifying_it(
+    stack: Stack, namespace: str, pool: asyncpg.Pool, databases: dict[str, str]
+) -> None:
+    """A service's stop cancels its relay and waits for it. A NOTIFY that wakes the relay in
+    the same turn as the cancellation must not swallow it (asyncio.wait_for on Python 3.11
+    does), else the stop waits for ever: a teardown timed out in CI that way."""
+    notifier = await asyncpg.connect(databases["housing"])
+
+    async def keep_notifying() -> None:
+        while True:
+            await notifier.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+    flood = asyncio.create_task(keep_notifying())
+    try:
+        for attempt in range(60):
+            relay = OutboxRelay(
+                pool, stack.kafka_bootstrap_servers, "/services/housing",
+                namespace=namespace, idle_poll_seconds=0.05,
+            )  # fmt: skip
+            running = asyncio.create_task(relay.run())
+            await asyncio.sleep(0.3 + (attempt % 7) * 0.013)
+            running.cancel()
+            done, _ = await asyncio.wait({running}, timeout=10)
+            assert done, f"attempt {attempt}: the relay went on after its cancellation"
+    finally:
+        flood.cancel()
+        await asyncio.gather(flood, return_exceptions=True)
+        await notifier.close()
