@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+#: a partner organisation's id, as intake issues them (lowercase letters, digits, hyphens)
+PARTNER_ID = r"^[a-z0-9][a-z0-9-]{1,62}$"
+PartnerId = Annotated[str, StringConstraints(pattern=PARTNER_ID)]
+#: a language, ISO 639-1
+LANGUAGE_CODE = r"^[a-z]{2}$"
+LanguageCode = Annotated[str, StringConstraints(pattern=LANGUAGE_CODE)]
+#: who caused an event: an operator, a service, a partner (through one of its volunteers'
+#: devices, when one did) or an aid distribution site; every form the services write, no other
+_DEVICE_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+ACTOR = (
+    r"^(operator|service:(intake|housing|aid)"
+    r"|partner:[a-z0-9][a-z0-9-]{1,62}(/device:" + _DEVICE_ID + r")?"
+    r"|site:[a-z0-9][a-z0-9-]{0,62})$"
+)
 
 
 class DomainEvent(BaseModel):
@@ -21,8 +36,9 @@ class DomainEvent(BaseModel):
     stream_field: ClassVar[str]
 
     actor: str = Field(
-        description="Who caused the event: 'partner:<id>', 'operator', or 'service:<name>'.",
-        max_length=200,
+        description="Who caused the event: 'operator', 'service:<name>', 'partner:<id>' "
+        "(with '/device:<id>' when a volunteer's device did), or 'site:<id>'.",
+        pattern=ACTOR,
     )
     occurred_at: AwareDatetime = Field(description="When it happened, with a time zone (UTC).")
 

@@ -1,9 +1,10 @@
-"""Events of the housing context, published on ``housing.events.v1``.
+"""Events of the housing context, published on ``housing.events.v2``.
 
 A shelter has units (rooms, dormitories, halls) with numbered places (beds or floor places).
 A place is first *held* for a person (``BedAssigned``, until ``hold_until``), then taken at
 check-in, and freed at check-out, on release, or when the hold expires. No personal data of
-people or hosts: ids, places and coarse facts only.
+people or hosts: ids, places and coarse facts only. What operators and host networks type (a
+shelter's or a unit's name, its district) stays in housing (services/housing/events.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
-from shared.schemas.base import DomainEvent
+from shared.schemas.base import DomainEvent, LanguageCode, PartnerId
 
 
 class ShelterKind(StrEnum):
@@ -47,10 +48,11 @@ class Unit(BaseModel):
     model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
 
     unit_id: UUID = Field(description="Id of the unit, unique across shelters.")
-    name: str = Field(max_length=200, description="e.g. 'Dormitory 3'.")
     places: int = Field(ge=0, le=10_000, description="Beds or floor places.")
     attributes: tuple[UnitAttribute, ...] = Field(default=(), description="What the unit offers.")
-    languages: tuple[str, ...] = Field(default=(), description="Languages hosts speak, ISO 639-1.")
+    languages: tuple[LanguageCode, ...] = Field(
+        default=(), description="Languages hosts speak, ISO 639-1."
+    )
 
 
 class Requirements(BaseModel):
@@ -73,10 +75,8 @@ class ShelterOpened(DomainEvent):
     type: Literal["ShelterOpened"] = "ShelterOpened"
     schema_version: Literal[1] = 1
     shelter_id: UUID = Field(description="Id of the shelter (the stream).")
-    name: str = Field(description="Public name, e.g. 'Atameken camp'.", max_length=200)
     kind: ShelterKind = Field(description="What kind of place it is.")
-    district: str = Field(description="District or village.", max_length=200)
-    contact_partner_id: str | None = Field(default=None, description="Partner who runs it.")
+    contact_partner_id: PartnerId | None = Field(default=None, description="Partner who runs it.")
     max_nights: int | None = Field(default=None, ge=1, description="Longest stay, if limited.")
     units: tuple[Unit, ...] = Field(min_length=1, description="Its rooms, dormitories, halls.")
 
@@ -88,8 +88,7 @@ class HostOfferMade(DomainEvent):
     type: Literal["HostOfferMade"] = "HostOfferMade"
     schema_version: Literal[1] = 1
     shelter_id: UUID = Field(description="Id of the offer, which becomes a shelter (the stream).")
-    partner_id: str = Field(description="The host network that made and verifies the offer.")
-    district: str = Field(description="District or village.", max_length=200)
+    partner_id: PartnerId = Field(description="The host network that made and verifies the offer.")
     unit: Unit = Field(description="The home or room and its places.")
     available_from: date = Field(description="First night.")
     available_until: date = Field(description="Last night.")
@@ -219,6 +218,10 @@ class BedReleased(DomainEvent):
     reason: ReleaseReason = Field(description="Why the place was freed.")
 
 
+#: why housing gave no place (housing decides it; no one types it)
+WaitlistReason = Literal["no_fitting_place", "no_places_together", "offer_withdrawn"]
+
+
 class PersonWaitlisted(DomainEvent):
     """No fitting place was free: the person waits for one, with their party's needs."""
 
@@ -227,7 +230,11 @@ class PersonWaitlisted(DomainEvent):
     schema_version: Literal[1] = 1
     arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
-    reason: str = Field(description="Why no place was given, for operators.", max_length=500)
+    reason: WaitlistReason = Field(
+        description="Why no place was given: no fitting free place in any open shelter, no open "
+        "shelter with enough fitting free places for the group together, or the host withdrew "
+        "the offer the person was placed in."
+    )
     keep_together: bool = Field(default=False, description="Waits with their group, as one.")
     priority: bool = Field(default=False, description="Vulnerable: served first.")
     requirements: Requirements = Field(
@@ -293,6 +300,6 @@ HousingEventTypes = (
 )
 
 HousingEvent = Annotated[HousingEventTypes, Field(discriminator="type")]
-"""Every message on ``housing.events.v1`` parses as this union."""
+"""Every message on ``housing.events.v2`` parses as this union."""
 
 housing_event_adapter: TypeAdapter[HousingEventTypes] = TypeAdapter(HousingEvent)

@@ -1,4 +1,4 @@
-"""Events of the intake context, published on ``intake.events.v1``.
+"""Events of the intake context, published on ``intake.events.v2``.
 
 No personal data here: no name, birth date, document number or contact. A person is known by a
 pseudonymous ``person_id``; only coarse facts that housing and aid need travel.
@@ -11,9 +11,9 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
-from shared.schemas.base import DomainEvent
+from shared.schemas.base import DomainEvent, LanguageCode, PartnerId
 
 #: a border crossing point's code, from intake's managed list (operators add them)
 CROSSING_POINT_CODE = r"^[a-z][a-z0-9-]{1,39}$"
@@ -85,7 +85,7 @@ class ArrivingMember(BaseModel):
     sex: Sex = Field(description="Sex as declared, used for women-only units.")
     relation: Relation = Field(description="Relation to the group (self when alone).")
     needs: tuple[NeedCode, ...] = Field(default=(), description="Needs and vulnerability codes.")
-    languages: tuple[str, ...] = Field(
+    languages: tuple[LanguageCode, ...] = Field(
         default=(), description="Languages spoken, ISO 639-1 codes (for example 'ru', 'kk')."
     )
 
@@ -97,7 +97,7 @@ class ArrivalRegistered(DomainEvent):
     type: Literal["ArrivalRegistered"] = "ArrivalRegistered"
     schema_version: Literal[1] = 1
     arrival_id: UUID = Field(description="Id of the arrival (the stream); also the group's id.")
-    partner_id: str = Field(description="Id of the partner organisation that registered it.")
+    partner_id: PartnerId = Field(description="Id of the partner organisation that registered it.")
     members: tuple[ArrivingMember, ...] = Field(
         min_length=1, max_length=50, description="Everyone who arrived together, at least one."
     )
@@ -105,16 +105,9 @@ class ArrivalRegistered(DomainEvent):
         description="Whether the group wants to stay together (in one unit or one shelter)."
     )
     arrival_date: date = Field(description="Day the group crossed the border.")
-    crossing_point: str = Field(
-        description="Border crossing point code: the same value as crossing_point_code when "
-        "that is present. Kept for the readers of this topic's first schema, where it had no "
-        "closed form; read crossing_point_code instead.",
-        max_length=80,
-    )
-    crossing_point_code: CrossingPointCode | None = Field(
-        default=None,
+    crossing_point: CrossingPointCode = Field(
         description="Code of the border crossing point, from intake's managed list "
-        "(GET /v1/crossing-points); absent on arrivals registered before that list existed.",
+        "(GET /v1/crossing-points, where operators add them)."
     )
     consents: tuple[ConsentPurpose, ...] | None = Field(
         default=None,
@@ -123,13 +116,6 @@ class ArrivalRegistered(DomainEvent):
         "to its purpose; a consent given later comes as ConsentGiven. Absent on arrivals "
         "registered before consents were enforced: then every member counts as agreeing.",
     )
-
-    @model_validator(mode="after")
-    def _one_crossing_point(self) -> ArrivalRegistered:
-        # the old field may carry nothing but the code: it is published too
-        if self.crossing_point_code is not None and self.crossing_point != self.crossing_point_code:
-            raise ValueError("crossing_point must equal crossing_point_code")
-        return self
 
     def agreed_to(self, purpose: ConsentPurpose) -> bool:
         """Whether the members agreed to ``purpose`` when they were registered."""
@@ -153,7 +139,7 @@ class ConsentGiven(DomainEvent):
     schema_version: Literal[1] = 1
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     purpose: ConsentPurpose = Field(description="What the data may be used for.")
-    partner_id: str | None = Field(
+    partner_id: PartnerId | None = Field(
         default=None, description="The partner the data may be shared with (sharing only)."
     )
     arrival_id: UUID | None = Field(
@@ -177,7 +163,7 @@ class ConsentWithdrawn(DomainEvent):
     schema_version: Literal[1] = 1
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     purpose: ConsentPurpose = Field(description="The purpose withdrawn.")
-    partner_id: str | None = Field(
+    partner_id: PartnerId | None = Field(
         default=None, description="The partner no longer shared with (sharing only)."
     )
     arrival_id: UUID | None = Field(
@@ -197,7 +183,7 @@ class PersonFactsCorrected(DomainEvent):
     age_band: AgeBand = Field(description="Coarse age band after the correction.")
     sex: Sex = Field(description="Sex after the correction.")
     needs: tuple[NeedCode, ...] = Field(description="Needs and vulnerabilities after it.")
-    languages: tuple[str, ...] = Field(description="Languages after it, ISO 639-1.")
+    languages: tuple[LanguageCode, ...] = Field(description="Languages after it, ISO 639-1.")
 
 
 class PersonDeparted(DomainEvent):
@@ -269,6 +255,6 @@ IntakeEventTypes = (
 )
 
 IntakeEvent = Annotated[IntakeEventTypes, Field(discriminator="type")]
-"""Every message on ``intake.events.v1`` parses as this union."""
+"""Every message on ``intake.events.v2`` parses as this union."""
 
 intake_event_adapter: TypeAdapter[IntakeEventTypes] = TypeAdapter(IntakeEvent)

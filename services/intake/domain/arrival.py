@@ -97,7 +97,6 @@ def decide(command: RegisterArrival, state: ArrivalState) -> list[DomainEvent]:
             keep_together=command.keep_together and len(command.members) > 1,
             arrival_date=command.arrival_date,
             crossing_point=command.crossing_point,
-            crossing_point_code=command.crossing_point,
             consents=command.consents,
         )
     ]

@@ -1,4 +1,4 @@
-"""Events of the aid context, published on ``aid.events.v1``.
+"""Events of the aid context, published on ``aid.events.v2``.
 
 Aid owns donations and stock, the rules of each aid item, distributions to people and
 households, and support for the way forward (onward travel, jobs). Subscribers see pseudonymous
@@ -92,7 +92,7 @@ AidEventTypes = (
 )
 
 AidEvent = Annotated[AidEventTypes, Field(discriminator="type")]
-"""Every message on ``aid.events.v1`` parses as this union."""
+"""Every message on ``aid.events.v2`` parses as this union."""
 
 aid_event_adapter: TypeAdapter[AidEventTypes] = TypeAdapter(AidEvent)
 

@@ -30,6 +30,14 @@ class AidItem(StrEnum):
     CASH_VOUCHER = "cash_voucher"
 
 
+#: what an item is counted in (services/aid/domain/item_rules.py says which item in which)
+CountingUnit = Literal["parcel", "portion", "kit", "card", "set", "ticket", "voucher"]
+#: the stream of one item's stock at one site: '<site code>:<item code>'
+STOCK_ID_PATTERN = (
+    SITE_PATTERN.removesuffix("$") + ":(" + "|".join(item.value for item in AidItem) + ")$"
+)
+
+
 def stock_id_of(site_id: str, item: AidItem) -> str:
     """The stream of one item's stock at one site."""
     return f"{site_id}:{item.value}"

@@ -10,7 +10,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.schemas.aid.items import SITE_PATTERN, AidItem, stock_id_of
+from shared.schemas.aid.items import (
+    SITE_PATTERN,
+    STOCK_ID_PATTERN,
+    AidItem,
+    CountingUnit,
+    stock_id_of,
+)
 from shared.schemas.base import DomainEvent
 
 
@@ -39,7 +45,7 @@ class StockLot(BaseModel):
 
 class _StockEvent(DomainEvent):
     stream_field = "stock_id"
-    stock_id: str = Field(description="The stream: '<site_id>:<item>'.", max_length=100)
+    stock_id: str = Field(description="The stream: '<site_id>:<item>'.", pattern=STOCK_ID_PATTERN)
     site_id: str = Field(pattern=SITE_PATTERN, description="The site whose stock changed.")
     item: AidItem = Field(description="The item.")
 
@@ -70,7 +76,7 @@ class DonationReceived(_StockEvent):
     schema_version: Literal[1] = 1
     donation_id: UUID = Field(description="Id of the donation.")
     quantity: int = Field(ge=1, description="Units received.")
-    unit: str = Field(description="The unit the item is counted in, e.g. 'parcel'.", max_length=20)
+    unit: CountingUnit = Field(description="The unit the item is counted in, e.g. 'parcel'.")
     donor_kind: DonorKind = Field(description="Who gave it (no donor names are kept here).")
     expires_on: date | None = Field(description="Last day it may be handed out (food).")
 

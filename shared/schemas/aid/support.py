@@ -105,7 +105,8 @@ class MatchWithdrawn(DomainEvent):
 
 
 class OfferPublished(DomainEvent):
-    """A partner offered rides, tickets, a job or remote work (its free text stays in aid)."""
+    """A partner offered rides, tickets, a job or remote work (its free text and its city,
+    typed by the partner, stay in aid: services/aid/events.py)."""
 
     stream_field = "offer_id"
     type: Literal["OfferPublished"] = "OfferPublished"
@@ -115,9 +116,6 @@ class OfferPublished(DomainEvent):
     country: str | None = Field(
         pattern=COUNTRY_PATTERN,
         description="Rides and tickets: destination country; jobs: country of the workplace.",
-    )
-    city: str | None = Field(
-        max_length=100, description="Destination city of a ride or ticket, or of the workplace."
     )
     profession: str | None = Field(pattern=TAG_PATTERN, description="Jobs: profession wanted.")
     skills: tuple[Annotated[str, Field(pattern=TAG_PATTERN)], ...] = Field(
