@@ -55,7 +55,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--namespace",
         default=os.environ.get("KAFKA_TOPIC_NAMESPACE", ""),
-        help="topic prefix, as in <namespace>.intake.events.v1 (default: "
+        help="topic prefix, as in <namespace>.intake.events.v2 (default: "
         "$KAFKA_TOPIC_NAMESPACE or none)",
     )
     parser.add_argument(

@@ -20,7 +20,7 @@ except ImportError as missing:  # pragma: no cover - depends on the environment
         "examples.statistics validates with jsonschema-rs: `uv pip install jsonschema-rs`"
     ) from missing
 
-TOPICS = ("intake.events.v1", "housing.events.v1", "aid.events.v1")
+TOPICS = ("intake.events.v2", "housing.events.v2", "aid.events.v2")
 DEFAULT_CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 REQUIRED_HEADERS = ("ce_id", "ce_type", "ce_source", "ce_specversion")
 

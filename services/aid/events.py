@@ -35,7 +35,7 @@ class DocumentHeld(StrEnum):
 
 
 class OfferDetailsRecorded(DomainEvent):
-    """Who offers and how to reach them, in the partner's words."""
+    """Who offers, how to reach them and where to, in the partner's words."""
 
     stream_field = "offer_id"
     type: Literal["OfferDetailsRecorded"] = "OfferDetailsRecorded"
@@ -46,6 +46,12 @@ class OfferDetailsRecorded(DomainEvent):
     description: str | None = Field(max_length=2000, description="More about the offer.")
     contact: str | None = Field(max_length=200, description="How the caseworker reaches them.")
     available_until: date | None = Field(description="Last day the offer holds.")
+    city: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Destination city of a ride or ticket, or of the workplace (on the first "
+        "topic it travelled in OfferPublished; the move to aid.events.v2 brought it here).",
+    )
 
 
 AID_INTERNAL_EVENT_TYPES: dict[str, type[DomainEvent]] = {

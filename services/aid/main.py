@@ -122,7 +122,7 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
         title="Aid",
         description="Donations and stock per site, aid items and their entitlement rules, "
         "distributions to people and households, support for onward travel and jobs, and daily "
-        "totals with HXL hashtags. Publishes aid.events.v1 (pseudonymous ids only).",
+        "totals with HXL hashtags. Publishes aid.events.v2 (pseudonymous ids only).",
     )
     admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store

@@ -445,25 +445,28 @@ def request_status_after(event: MatchOutcome, match_before: str | None) -> str |
 
 
 def offer_details_of(event: OfferDetailsRecorded) -> tuple[Any, ...]:
-    """partner, title, description, contact, available_until."""
-    return event.partner, event.title, event.description, event.contact, event.available_until
+    """partner, title, description, contact, available_until, city."""
+    return (
+        event.partner, event.title, event.description, event.contact, event.available_until,
+        event.city,
+    )  # fmt: skip
 
 
 async def _offer(conn: asyncpg.Connection, event: DomainEvent) -> None:
     if isinstance(event, OfferPublished):
         await conn.execute(
             """
-            INSERT INTO support_offers (offer_id, kind, status, country, city, profession,
+            INSERT INTO support_offers (offer_id, kind, status, country, profession,
                                         skills, languages, places, published_at)
-            VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $9)
+            VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8)
             """,
-            event.offer_id, event.kind.value, event.country, event.city, event.profession,
+            event.offer_id, event.kind.value, event.country, event.profession,
             list(event.skills), list(event.languages), event.places, event.occurred_at,
         )  # fmt: skip
     elif isinstance(event, OfferDetailsRecorded):
         await conn.execute(
             "UPDATE support_offers SET partner = $2, title = $3, description = $4, contact = $5,"
-            " available_until = $6 WHERE offer_id = $1",
+            " available_until = $6, city = $7 WHERE offer_id = $1",
             event.offer_id, *offer_details_of(event),
         )  # fmt: skip
     elif isinstance(event, OfferWithdrawn):

@@ -313,7 +313,7 @@ class AidReadModels:
         if isinstance(event, OfferPublished):
             self.offers[event.offer_id] = _Offer(
                 offer_id=event.offer_id, kind=event.kind.value, status="open",
-                country=event.country, city=event.city, profession=event.profession,
+                country=event.country, city=None, profession=event.profession,
                 skills=list(event.skills), languages=list(event.languages), places=event.places,
                 published_at=event.occurred_at,
             )  # fmt: skip
@@ -323,7 +323,7 @@ class AidReadModels:
             return
         if isinstance(event, OfferDetailsRecorded):
             (offer.partner, offer.title, offer.description, offer.contact,
-             offer.available_until) = offer_details_of(event)  # fmt: skip
+             offer.available_until, offer.city) = offer_details_of(event)  # fmt: skip
         elif isinstance(event, OfferWithdrawn):
             offer.status, offer.withdrawn_at = "withdrawn", event.occurred_at
         else:  # a place taken or given back; a withdrawn offer stays withdrawn

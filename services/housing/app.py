@@ -26,7 +26,7 @@ from services.housing.domain.shelter import (
     shelter,
 )
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
-from services.housing.events import PersonMoved
+from services.housing.events import PersonMoved, UnitName
 from services.housing.notes import keep_move_note
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore, RecordedEvent
@@ -37,6 +37,7 @@ from shared.schemas.housing import (
     Requirements,
     ShelterKind,
     Unit,
+    WaitlistReason,
 )
 from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
 
@@ -69,7 +70,7 @@ async def open_shelter(
     name: str,
     kind: ShelterKind,
     district: str,
-    units: Sequence[Unit],
+    units: Sequence[tuple[Unit, UnitName]],
     max_nights: int | None,
     contact_partner_id: str | None,
     actor: str,
@@ -77,7 +78,8 @@ async def open_shelter(
 ) -> UUID:
     shelter_id = uuid4()
     command = OpenShelter(shelter_id, name, kind, district, contact_partner_id, max_nights,
-                          tuple(units), actor, now)  # fmt: skip
+                          tuple(unit for unit, _ in units), actor, now,
+                          tuple(named for _, named in units))  # fmt: skip
     causation = Causation.new()
     await decide_on_shelter(conn, store, command, causation)
     await offer_free_places(conn, store, holds, shelter_id, causation, now)
@@ -173,11 +175,7 @@ async def place_members(
             conn, store, arrival_id, people, needs, causation, now, now + holds.arrival
         )
         if not placed:
-            reason = (
-                f"no open shelter has {len(people)} fitting free places together"
-                if len(people) > 1
-                else "no fitting free place in any open shelter"
-            )
+            reason: WaitlistReason = "no_places_together" if len(people) > 1 else "no_fitting_place"
             command = Waitlist(
                 arrival_id, people, reason, keep_together and len(people) > 1,
                 is_vulnerable(party), needs, ACTOR, now,
@@ -337,7 +335,7 @@ async def _replace(
     row = await conn.fetchrow("SELECT arrival_id FROM placements WHERE person_id = $1", person_id)
     if row is None or row["arrival_id"] is None:
         return
-    command = Waitlist(row["arrival_id"], (person_id,), "their host withdrew the offer", False,
+    command = Waitlist(row["arrival_id"], (person_id,), "offer_withdrawn", False,
                        True, Requirements(), ACTOR, now)  # fmt: skip
     await execute(conn, store, waitlist, str(row["arrival_id"]), command, causation)
 

@@ -1,11 +1,16 @@
-"""Housing's internal events: kept in housing's event store, never published on a topic."""
+"""Housing's internal events: kept in housing's event store, never published on a topic.
+
+What operators and host networks type about a place (a shelter's name, its district or
+village, a unit's name) is free text, so it is housing's own business and stays here; the
+topic carries the shelter's and units' ids, kinds and places.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.schemas.base import DomainEvent
 from shared.schemas.registry import EVENT_TYPES
@@ -23,4 +28,29 @@ class PersonMoved(DomainEvent):
     person_id: UUID = Field(description="The person moved.")
 
 
-HOUSING_EVENT_TYPES: dict[str, type[DomainEvent]] = {**EVENT_TYPES, "PersonMoved": PersonMoved}
+class UnitName(BaseModel):
+    """What an operator calls a unit, e.g. 'Dormitory 3'."""
+
+    model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
+
+    unit_id: UUID = Field(description="The unit.")
+    name: str = Field(max_length=200, description="Its name.")
+
+
+class ShelterDescribed(DomainEvent):
+    """What a shelter, a host's home or a new unit is called and where it is, as typed; beside
+    the ShelterOpened, HostOfferMade or UnitAdded it describes, in the same stream."""
+
+    stream_field = "shelter_id"
+    type: Literal["ShelterDescribed"] = "ShelterDescribed"
+    schema_version: Literal[1] = 1
+    shelter_id: UUID = Field(description="The shelter (the stream).")
+    name: str | None = Field(default=None, max_length=200, description="The shelter's name.")
+    district: str | None = Field(default=None, max_length=200, description="District or village.")
+    unit_names: tuple[UnitName, ...] = Field(default=(), description="Its units' names.")
+
+
+HOUSING_EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    **EVENT_TYPES,
+    **{model.__name__: model for model in (PersonMoved, ShelterDescribed)},
+}

@@ -111,7 +111,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         title="Housing",
         description="Shelters of every kind, their units and places, host offers, placements "
         "that keep groups together, the waitlist, holds, check-in and check-out. Publishes "
-        "housing.events.v1.",
+        "housing.events.v2.",
     )
     admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store

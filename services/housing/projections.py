@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 
-from services.housing.events import PersonMoved
+from services.housing.events import PersonMoved, ShelterDescribed
 from shared.eventstore import RecordedEvent
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
@@ -68,27 +68,34 @@ class PersonAlreadyPlaced(Exception):
 
 
 def shelter_of(event: ShelterOpened | HostOfferMade) -> tuple[Any, ...]:
-    """A shelter as opened, or a host's home as offered (it opens once verified)."""
+    """A shelter as opened, or a host's home as offered (it opens once verified); unnamed and
+    nowhere until the ShelterDescribed beside it says (the topic carries neither)."""
     if isinstance(event, ShelterOpened):
         return (
-            event.shelter_id, event.name, event.kind.value, event.district, "open",
+            event.shelter_id, "", event.kind.value, "", "open",
             event.contact_partner_id, None, event.max_nights, None, None, event.occurred_at,
         )  # fmt: skip
     return (
-        event.shelter_id, f"Host home ({event.partner_id}), {event.district}", "host_home",
-        event.district, "offered", None, event.partner_id, None, event.available_from,
-        event.available_until, event.occurred_at,
+        event.shelter_id, "", "host_home", "", "offered", None, event.partner_id, None,
+        event.available_from, event.available_until, event.occurred_at,
     )  # fmt: skip
 
 
 def units_of(event: ShelterOpened | HostOfferMade | UnitAdded) -> list[tuple[Any, ...]]:
-    """The units an event brings, none of their places held or occupied yet."""
+    """The units an event brings, unnamed, none of their places held or occupied yet."""
     units = event.units if isinstance(event, ShelterOpened) else (event.unit,)
     return [
-        (unit.unit_id, event.shelter_id, unit.name, unit.places,
+        (unit.unit_id, event.shelter_id, "", unit.places,
          [attribute.value for attribute in unit.attributes], list(unit.languages))
         for unit in units
     ]  # fmt: skip
+
+
+def shelter_name(event: ShelterDescribed, host_partner_id: str | None, district: str) -> str:
+    """A shelter's name: as the operator gave it, or a host's home named by its network."""
+    if event.name is not None:
+        return event.name
+    return f"Host home ({host_partner_id}), {district}"
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,8 @@ async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
     event = recorded.event
     if isinstance(event, ShelterOpened | HostOfferMade | UnitAdded):
         await _shelter_and_units(conn, event)
+    elif isinstance(event, ShelterDescribed):
+        await _describe(conn, event)
     elif isinstance(event, ShelterStatusChange):
         await conn.execute(
             "UPDATE shelters SET status = $2 WHERE shelter_id = $1",
@@ -216,6 +225,24 @@ async def _shelter_and_units(
         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unit_id) DO NOTHING
         """,
         units_of(event),
+    )
+
+
+async def _describe(conn: asyncpg.Connection, event: ShelterDescribed) -> None:
+    row = await conn.fetchrow(
+        "SELECT name, district, host_partner_id FROM shelters WHERE shelter_id = $1",
+        event.shelter_id,
+    )
+    if row is not None and (event.name is not None or event.district is not None):
+        district = row["district"] if event.district is None else event.district
+        name = shelter_name(event, row["host_partner_id"], district)
+        await conn.execute(
+            "UPDATE shelters SET name = $2, district = $3 WHERE shelter_id = $1",
+            event.shelter_id, name, district,
+        )  # fmt: skip
+    await conn.executemany(
+        "UPDATE units SET name = $2 WHERE unit_id = $1",
+        [(named.unit_id, named.name) for named in event.unit_names],
     )
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from services.housing.domain.shelter import Shelter, ShelterCommand
+from services.housing.events import ShelterDescribed
 from shared.decider import Decider
 from shared.eventstore import RecordedEvent
 
@@ -49,16 +50,17 @@ def occupants_at(
 ) -> dict[str, Any]:
     """The shelter as it was at ``at``: the same fold that decides, stopped at that moment."""
     state = decider.fold([r.event for r in history if r.event.occurred_at <= at])
-    units = state.units
+    named = (r.event for r in history if isinstance(r.event, ShelterDescribed))
+    names = {unit.unit_id: unit.name for event in named for unit in event.unit_names}
     return {
         "at": at.isoformat(),
         "status": state.status,
         "occupants": [
-            {"unit_id": str(unit_id), "unit": units[unit_id].name, "bed_number": number,
+            {"unit_id": str(unit_id), "unit": names.get(unit_id, ""), "bed_number": number,
              "person_id": str(place.person_id),
              "state": "checked_in" if place.checked_in else "held"}
             for (unit_id, number), place in sorted(
-                state.places.items(), key=lambda item: (units[item[0][0]].name, item[0][1])
+                state.places.items(), key=lambda item: (names.get(item[0][0], ""), item[0][1])
             )
         ],
     }  # fmt: skip

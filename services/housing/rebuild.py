@@ -11,6 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.housing.events import ShelterDescribed
 from services.housing.projections import (
     HISTORY_COLUMNS,
     SHELTER_STATUS_AFTER,
@@ -22,6 +23,7 @@ from services.housing.projections import (
     history_line,
     hold_of,
     places_change,
+    shelter_name,
     shelter_of,
     units_of,
     waiting_of,
@@ -117,6 +119,8 @@ class HousingReadModels:
         event = recorded.event
         if isinstance(event, ShelterOpened | HostOfferMade | UnitAdded):
             self._shelter_and_units(event)
+        elif isinstance(event, ShelterDescribed):
+            self._describe(event)
         elif isinstance(event, ShelterStatusChange):
             if shelter := self.shelters.get(event.shelter_id):
                 shelter.status = SHELTER_STATUS_AFTER[type(event)]
@@ -138,6 +142,15 @@ class HousingReadModels:
             self.shelters.setdefault(event.shelter_id, _Shelter(*shelter_of(event)))
         for row in units_of(event):
             self.units.setdefault(row[0], _Unit(*row))
+
+    def _describe(self, event: ShelterDescribed) -> None:
+        shelter = self.shelters.get(event.shelter_id)
+        if shelter is not None and (event.name is not None or event.district is not None):
+            shelter.district = shelter.district if event.district is None else event.district
+            shelter.name = shelter_name(event, shelter.host_partner_id, shelter.district)
+        for named in event.unit_names:
+            if unit := self.units.get(named.unit_id):
+                unit.name = named.name
 
     def _placement(self, recorded: RecordedEvent) -> None:
         event = recorded.event

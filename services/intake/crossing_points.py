@@ -1,5 +1,5 @@
 """The border crossing points arrivals may name: a managed list the coordination centre adds
-to. An arrival names a code from it, and only the code is published (intake.events.v1), so
+to. An arrival names a code from it, and only the code is published (intake.events.v2), so
 nothing a partner types freely reaches the topic; a point's name for people stays here."""
 
 from __future__ import annotations

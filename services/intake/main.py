@@ -47,7 +47,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime,
         title="Intake",
         description="Partners register arrivals: people, groups, needs, consent, departures. "
-        "Personal data stays here, sealed per person; the topic intake.events.v1 carries only "
+        "Personal data stays here, sealed per person; the topic intake.events.v2 carries only "
         "pseudonymous ids and coarse facts.",
     )
     app.state.vault = Vault(settings.master_keyring())

@@ -1,6 +1,7 @@
-"""Where housing placed the people a partner registered, learnt from housing.events.v1, so the
+"""Where housing placed the people a partner registered, learnt from housing.events.v2, so the
 partner (and its volunteers' phones) can see it: shelter, unit, place and hold, or the
-waitlist. Housing's topic carries ids and public names of shelters only, nothing personal.
+waitlist. Housing's topic carries ids, never names: what a shelter or unit is called is
+housing's (GET /v1/shelters/{shelter_id} there).
 
 Events of different shelters travel on different partitions, so a move may arrive as the new
 place before the release of the old one: a release touches a person's row only while it still
@@ -18,30 +19,10 @@ from shared.schemas.housing import (
     BedAssigned,
     BedReleased,
     HoldExpired,
-    HostOfferMade,
     PersonCheckedIn,
     PersonCheckedOut,
     PersonWaitlisted,
-    ShelterOpened,
-    Unit,
-    UnitAdded,
 )
-
-
-async def _name_units(conn: asyncpg.Connection, units: tuple[Unit, ...]) -> None:
-    await conn.executemany(
-        "INSERT INTO unit_names (unit_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        [(unit.unit_id, unit.name) for unit in units],
-    )
-
-
-async def _name_shelter(conn: asyncpg.Connection, shelter_id: UUID, name: str) -> None:
-    await conn.execute(
-        "INSERT INTO shelter_names (shelter_id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        shelter_id,
-        name,
-    )
-
 
 _PLACE = """
 INSERT INTO arrival_placements (person_id, arrival_id, status, shelter_id, unit_id, bed_number,
@@ -54,17 +35,9 @@ ON CONFLICT (person_id) DO UPDATE SET arrival_id = EXCLUDED.arrival_id, status =
 
 
 async def on_housing_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
-    """Project one housing event into the names and placements intake shows partners."""
+    """Project one housing event into the placements intake shows partners."""
     event = incoming.event
-    if isinstance(event, ShelterOpened):
-        await _name_shelter(conn, event.shelter_id, event.name)
-        await _name_units(conn, event.units)
-    elif isinstance(event, HostOfferMade):
-        await _name_shelter(conn, event.shelter_id, event.district)
-        await _name_units(conn, (event.unit,))
-    elif isinstance(event, UnitAdded):
-        await _name_units(conn, (event.unit,))
-    elif isinstance(event, BedAssigned):
+    if isinstance(event, BedAssigned):
         await conn.execute(_PLACE, event.person_id, event.arrival_id, "held", event.shelter_id,
                            event.unit_id, event.bed_number, event.hold_until)  # fmt: skip
     elif isinstance(event, PersonWaitlisted):
@@ -90,19 +63,17 @@ async def placement_of_arrival(conn: asyncpg.Connection, arrival_id: UUID) -> li
     """Each person of an arrival with where they are, as far as housing has told intake."""
     rows = await conn.fetch(
         """
-        SELECT m.person_id, p.status, s.name AS shelter, u.name AS unit, p.bed_number,
-               p.hold_until
+        SELECT m.person_id, p.status, p.shelter_id, p.unit_id, p.bed_number, p.hold_until
         FROM case_members m
         LEFT JOIN arrival_placements p USING (person_id)
-        LEFT JOIN shelter_names s ON s.shelter_id = p.shelter_id
-        LEFT JOIN unit_names u ON u.unit_id = p.unit_id
         WHERE m.arrival_id = $1 ORDER BY m.person_id
         """,
         arrival_id,
     )
     return [
         {"person_id": str(row["person_id"]), "status": row["status"] or "pending",
-         "shelter": row["shelter"], "unit": row["unit"], "bed_number": row["bed_number"],
+         "shelter_id": row["shelter_id"] and str(row["shelter_id"]),
+         "unit_id": row["unit_id"] and str(row["unit_id"]), "bed_number": row["bed_number"],
          "hold_until": row["hold_until"].isoformat() if row["hold_until"] else None}
         for row in rows
     ]  # fmt: skip

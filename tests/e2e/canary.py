@@ -24,7 +24,7 @@ from tests.integration.helpers import read_topic
 class Finding:
     what: str  # which canary: "given name", "document number", ...
     form: str  # "as written", "JSON-escaped", "percent-encoded"
-    where: str  # "intake.log line 12", "topic t1.intake.events.v1[0]@3"
+    where: str  # "intake.log line 12", "topic t1.intake.events.v2[0]@3"
 
     def __str__(self) -> str:
         return f"{self.what} ({self.form}) in {self.where}"

@@ -143,7 +143,7 @@ async def issue(client: httpx.AsyncClient, aid: str, number: int, body: dict[str
 
 async def disturb_aid_topic(stack: Stack, namespace: str) -> None:
     """Publish again an AidIssued already on the topic (same ce_id), and a malformed message."""
-    topic = f"{namespace}.aid.events.v1"
+    topic = f"{namespace}.aid.events.v2"
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=stack.kafka_bootstrap_servers,

@@ -120,7 +120,7 @@ def cluster(
         aid=[service_process("aid", i, environment, databases, logs) for i in "ab"],
     )
     try:
-        # intake first: it creates intake.events.v1 with PARTITIONS partitions
+        # intake first: it creates intake.events.v2 with PARTITIONS partitions
         start_all([running.intake])
         start_all([*running.housing, *running.aid])
         yield running
@@ -299,7 +299,7 @@ async def test_killing_one_of_two_instances_moves_its_partitions_and_loses_or_do
             # wait until phase one is on the topics, then every event is there exactly once
             async def phase_one_relayed() -> bool:
                 for service in ("housing", "aid"):
-                    topic = physical(f"{service}.events.v1", namespace)
+                    topic = physical(f"{service}.events.v2", namespace)
                     on_topic = await read_topic(bootstrap, topic)
                     in_db = await published_ids(databases[service])
                     if not in_db or set(on_topic) != set(in_db):
@@ -315,7 +315,7 @@ async def test_killing_one_of_two_instances_moves_its_partitions_and_loses_or_do
                 service: sum(
                     n - 1
                     for n in Counter(
-                        await read_topic(bootstrap, physical(f"{service}.events.v1", namespace))
+                        await read_topic(bootstrap, physical(f"{service}.events.v2", namespace))
                     ).values()
                 )
                 for service in ("housing", "aid")
@@ -417,7 +417,7 @@ async def test_killing_one_of_two_instances_moves_its_partitions_and_loses_or_do
     # consumers' inboxes absorb it
     republished = {}
     for service in ("housing", "aid"):
-        on_topic = Counter(await read_topic(bootstrap, physical(f"{service}.events.v1", namespace)))
+        on_topic = Counter(await read_topic(bootstrap, physical(f"{service}.events.v2", namespace)))
         assert set(on_topic) == set(await published_ids(databases[service]))
         republished[service] = sum(n - 1 for n in on_topic.values())
 

@@ -274,13 +274,13 @@ async def test_aid_events_reach_the_topic_without_free_text(aid: RunningAid) -> 
     assert request.status_code == 201, request.text
 
     async def published() -> list[Any] | None:
-        records = await read_topic(aid.bootstrap, f"{aid.namespace}.aid.events.v1")
+        records = await read_topic(aid.bootstrap, f"{aid.namespace}.aid.events.v2")
         types = {json.loads(record.value)["type"] for record in records}
         wanted = {"BeneficiaryRegistered", "DonationReceived", "AidIssued", "StockIssued",
                   "SupportRequested"}  # fmt: skip
         return records if wanted <= types else None
 
-    records = await eventually(published, what="aid's events on aid.events.v1")
+    records = await eventually(published, what="aid's events on aid.events.v2")
     wire = b"\n".join((r.value or b"") + b"".join(v for _, v in r.headers) for r in records)
     [requested] = [json.loads(r.value) for r in records if b"SupportRequested" in r.value]
     assert requested["destination_country"] == "GE"
@@ -300,7 +300,7 @@ async def test_a_late_check_out_from_another_shelter_leaves_the_person_resident(
     second = await aid.check_in(someone)  # moved to another shelter
 
     late = housing_event(PersonCheckedOut, first, someone, reason="moved")
-    await aid.handled("housing.events.v1", late)
+    await aid.handled("housing.events.v2", late)
 
     seen = await aid.known(someone)
     assert seen["resident"] is True and seen["shelter_id"] == str(second)

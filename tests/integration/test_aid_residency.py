@@ -33,7 +33,7 @@ async def hold(aid: RunningAid, person: UUID, arrival: UUID, shelter: UUID) -> N
         BedAssigned, shelter, person, arrival_id=arrival,
         hold_until=datetime.now(UTC) + timedelta(hours=24),
     )  # fmt: skip
-    await aid.handled("housing.events.v1", assigned)
+    await aid.handled("housing.events.v2", assigned)
 
 
 async def check_in(aid: RunningAid, person: UUID, shelter: UUID) -> dict[str, Any]:

@@ -91,7 +91,7 @@ async def test_status_shows_backlog_lag_and_dead_letters_of_the_three_services(
 ) -> None:
     await register_and_place(services)
     bootstrap = services.apps["intake"].state.runtime.settings.kafka_bootstrap_servers
-    await produce(bootstrap, f"{services.namespace}.intake.events.v1", b"{}", {})
+    await produce(bootstrap, f"{services.namespace}.intake.events.v2", b"{}", {})
 
     async def settled() -> dict[str, Any] | None:
         run = await resettle(services, "status", "--json")
@@ -110,12 +110,12 @@ async def test_status_shows_backlog_lag_and_dead_letters_of_the_three_services(
     assert "lag" not in report["intake"]  # intake consumes nothing
     housing_topics = {(lag["topic"], lag["group"]) for lag in report["housing"]["lag"]}
     assert housing_topics == {
-        (f"{services.namespace}.intake.events.v1", f"{services.namespace}.housing")
+        (f"{services.namespace}.intake.events.v2", f"{services.namespace}.housing")
     }
     aid_topics = {lag["topic"] for lag in report["aid"]["lag"]}
     assert aid_topics == {
-        f"{services.namespace}.intake.events.v1",
-        f"{services.namespace}.housing.events.v1",
+        f"{services.namespace}.intake.events.v2",
+        f"{services.namespace}.housing.events.v2",
     }
     # committed offsets reach the end: intake's published events and the poison message
     async with services.pool("intake").acquire() as conn:
@@ -216,7 +216,7 @@ async def test_a_dead_letter_replayed_with_a_fixed_header_is_handled_exactly_onc
         "ce_type": "ArrivalRegistered.v1",
         "content-type": "application/json",
     }
-    await produce(bootstrap, f"{services.namespace}.intake.events.v1", body, headers)
+    await produce(bootstrap, f"{services.namespace}.intake.events.v2", body, headers)
 
     async def listed() -> list[dict[str, Any]] | None:
         run = await resettle(services, "dead-letters", "list", "housing", "--json")
@@ -226,7 +226,7 @@ async def test_a_dead_letter_replayed_with_a_fixed_header_is_handled_exactly_onc
     [letter] = await eventually(listed, what="housing's dead letter")
     assert letter["ce_id"] == event_id
     assert "ce_source" in letter["reason"]
-    assert letter["original_topic"] == f"{services.namespace}.intake.events.v1"
+    assert letter["original_topic"] == f"{services.namespace}.intake.events.v2"
     ref = f"{letter['partition']}:{letter['offset']}"
     shown = await resettle(services, "dead-letters", "show", "housing", ref, "--json")
     assert shown.code == 0, shown.stderr

@@ -28,7 +28,7 @@ from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
 
-TOPIC = "intake.events.v1"
+TOPIC = "intake.events.v2"
 
 
 def departure() -> tuple[str, bytes]:

@@ -66,8 +66,8 @@ class ConsumerUnderFuzz:
 
 
 CONSUMERS = [
-    ConsumerUnderFuzz("housing", "intake.events.v1"),
-    ConsumerUnderFuzz("aid", "housing.events.v1"),
+    ConsumerUnderFuzz("housing", "intake.events.v2"),
+    ConsumerUnderFuzz("aid", "housing.events.v2"),
 ]
 
 

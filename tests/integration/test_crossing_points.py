@@ -1,5 +1,5 @@
 """Crossing points are a managed list: operators add one, arrivals name a code from it, and
-intake.events.v1 carries only that code."""
+intake.events.v2 carries only that code."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def crossing_at(code: str) -> dict[str, Any]:
 
 async def published_arrivals(services: RunningServices, count: int) -> list[dict[str, Any]]:
     bootstrap = services.apps["intake"].state.runtime.settings.kafka_bootstrap_servers
-    topic = f"{services.namespace}.intake.events.v1"
+    topic = f"{services.namespace}.intake.events.v2"
 
     async def arrivals() -> list[dict[str, Any]] | None:
         records = await read_topic(bootstrap, topic)

@@ -29,7 +29,7 @@ async def test_invalid_json_and_schema_failures_are_dead_lettered_and_the_next_i
     services: RunningServices,
 ) -> None:
     bootstrap = services.apps["housing"].state.runtime.settings.kafka_bootstrap_servers
-    topic = f"{services.namespace}.intake.events.v1"
+    topic = f"{services.namespace}.intake.events.v2"
     not_json = b'{"type": "ArrivalRegistered", "members": ['
     wrong_schema = json.dumps({"type": "ArrivalRegistered", "schema_version": 1}).encode()
     await open_shelter(services, beds=4)
@@ -72,7 +72,7 @@ async def test_a_future_schema_version_is_dead_lettered_not_misread(
     future = json.dumps({"type": "ArrivalRegistered", "schema_version": 2}).encode()
     headers = {**envelope(), "ce_type": "ArrivalRegistered.v2"}
 
-    await produce(bootstrap, f"{services.namespace}.intake.events.v1", future, headers)
+    await produce(bootstrap, f"{services.namespace}.intake.events.v2", future, headers)
 
     async def dead_letter() -> list[Any] | None:
         return await read_topic(bootstrap, f"{services.namespace}.housing.deadletter.v1") or None

@@ -48,7 +48,7 @@ def opened(name: str) -> ShelterOpened:
 async def test_two_concurrent_appends_to_one_stream_one_wins_the_other_conflicts(
     pool: asyncpg.Pool,
 ) -> None:
-    store = EventStore(topic="housing.events.v1")
+    store = EventStore(topic="housing.events.v2")
     both_read = asyncio.Barrier(2)
 
     async def writer(name: str) -> str:
@@ -95,7 +95,7 @@ async def test_the_relay_publishes_an_event_that_committed_after_a_later_positio
 ) -> None:
     """Positions are drawn at insert, commits happen later: the relay must not skip the early
     position that commits last."""
-    store = EventStore(topic="housing.events.v1")
+    store = EventStore(topic="housing.events.v2")
     relay = OutboxRelay(pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace)
     slow = await pool.acquire()
     slow_tx = slow.transaction()
@@ -108,7 +108,7 @@ async def test_the_relay_publishes_an_event_that_committed_after_a_later_positio
         await asyncio.sleep(2.0)  # the relay may publish "fast" only if it is safe
         await slow_tx.commit()
         await pool.release(slow)
-        topic = f"{namespace}.housing.events.v1"
+        topic = f"{namespace}.housing.events.v2"
         for _ in range(100):
             records = await read_topic(stack.kafka_bootstrap_servers, topic)
             if len(records) >= 2:

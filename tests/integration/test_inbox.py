@@ -15,7 +15,7 @@ async def test_the_same_event_delivered_twice_places_the_person_once(
     services: RunningServices,
 ) -> None:
     bootstrap = services.apps["housing"].state.runtime.settings.kafka_bootstrap_servers
-    topic = f"{services.namespace}.intake.events.v1"
+    topic = f"{services.namespace}.intake.events.v2"
     await open_shelter(services, beds=10)
     answer = await services.intake.post(
         "/v1/arrivals",

@@ -191,7 +191,7 @@ async def test_a_correction_of_the_birth_date_publishes_the_new_age_band(
         row = await conn.fetchrow(
             "SELECT data::text AS data, topic FROM events WHERE event_type = 'PersonFactsCorrected'"
         )
-    assert row["topic"] == "intake.events.v1"
+    assert row["topic"] == "intake.events.v2"
     assert json.loads(row["data"])["age_band"] == "50-64"
     assert "1960" not in row["data"]
 

@@ -95,7 +95,7 @@ async def test_one_trace_joins_the_post_the_publishes_and_every_consumer_without
             trace_id = server[0].context.trace_id
             joined = [s for s in spans if s.context.trace_id == trace_id]
             produced = {s.name for s in joined if s.kind == SpanKind.PRODUCER}
-            return joined if f"send {ns}.aid.events.v1" in produced else None
+            return joined if f"send {ns}.aid.events.v2" in produced else None
 
         joined = await eventually(journey_spans, what="aid's publish in the journey's trace")
     finally:
@@ -106,9 +106,9 @@ async def test_one_trace_joins_the_post_the_publishes_and_every_consumer_without
     names = {(span.kind, span.name) for span in joined}
     assert (SpanKind.SERVER, "POST /v1/arrivals") in names
     for topic in ("intake", "housing", "aid"):
-        assert (SpanKind.PRODUCER, f"send {ns}.{topic}.events.v1") in names
-    assert (SpanKind.CONSUMER, f"{ns}.intake.events.v1 process") in names
-    assert (SpanKind.CONSUMER, f"{ns}.housing.events.v1 process") in names
+        assert (SpanKind.PRODUCER, f"send {ns}.{topic}.events.v2") in names
+    assert (SpanKind.CONSUMER, f"{ns}.intake.events.v2 process") in names
+    assert (SpanKind.CONSUMER, f"{ns}.housing.events.v2 process") in names
     # semantic conventions: HTTP server, messaging producer and consumer, database client
     server = next(s for s in by_kind[SpanKind.SERVER] if s.name == "POST /v1/arrivals")
     assert server.attributes is not None

@@ -81,7 +81,7 @@ async def test_each_service_exposes_its_series(services: RunningServices) -> Non
     runtime = services.apps["housing"].state.runtime
     await produce(
         runtime.settings.kafka_bootstrap_servers,
-        f"{services.namespace}.intake.events.v1",
+        f"{services.namespace}.intake.events.v2",
         b"not json",
         {"content-type": "application/json"},
     )
@@ -110,8 +110,8 @@ async def test_each_service_exposes_its_series(services: RunningServices) -> Non
             total(housing, "housing_placements", status="held") == 2
             and total(housing, "housing_free_places") == 1
             and total(housing, "housing_holds") == 2
-            and total(housing, "consumer_dead_lettered_total", topic="intake.events.v1") == 1
-            and total(housing, "consumer_messages_processed_total", topic="intake.events.v1") >= 1
+            and total(housing, "consumer_dead_lettered_total", topic="intake.events.v2") == 1
+            and total(housing, "consumer_messages_processed_total", topic="intake.events.v2") >= 1
             and total(housing, "outbox_relay_published_events_total") >= 1
             and total(housing, "outbox_backlog_events") == 0
             and total(housing, "kafka_consumer_lag") == 0
@@ -122,7 +122,7 @@ async def test_each_service_exposes_its_series(services: RunningServices) -> Non
     assert total(housing, "housing_waitlist_length") == 0
     partitions = {labels["partition"] for labels, _ in housing["kafka_consumer_lag"]}
     assert len(partitions) >= 1
-    assert {labels["topic"] for labels, _ in housing["kafka_consumer_lag"]} == {"intake.events.v1"}
+    assert {labels["topic"] for labels, _ in housing["kafka_consumer_lag"]} == {"intake.events.v2"}
 
 
 async def test_consumer_lag_rises_while_housing_is_stopped_and_falls_after(
@@ -151,7 +151,7 @@ async def test_consumer_lag_rises_while_housing_is_stopped_and_falls_after(
 
     async def intake_published() -> float:
         samples = await scrape(services, "intake")
-        return total(samples, "outbox_relay_published_events_total", topic="intake.events.v1")
+        return total(samples, "outbox_relay_published_events_total", topic="intake.events.v2")
 
     before = await intake_published()
     await subscriber.stop()
@@ -170,7 +170,7 @@ async def test_consumer_lag_rises_while_housing_is_stopped_and_falls_after(
         backlog = total(await scrape(services, "intake"), "outbox_backlog_events")
         return published if published >= 5 and backlog == 0 else None
 
-    # every arrival puts at least one event on intake.events.v1 (some put more)
+    # every arrival puts at least one event on intake.events.v2 (some put more)
     new_events = await eventually(all_published, what="intake to publish the 5 arrivals")
 
     async def lag_of_all() -> tuple[float, float] | None:

@@ -28,7 +28,7 @@ from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
 
-TOPIC = "housing.events.v1"
+TOPIC = "housing.events.v2"
 
 
 def traceparent(trace: str) -> str:

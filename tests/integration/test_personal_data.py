@@ -67,7 +67,7 @@ async def test_no_name_birth_date_or_document_number_appears_on_any_topic(
 
     bootstrap = services.apps["intake"].state.runtime.settings.kafka_bootstrap_servers
     seen = []
-    for topic in ("intake.events.v1", "housing.events.v1", "aid.events.v1"):
+    for topic in ("intake.events.v2", "housing.events.v2", "aid.events.v2"):
         seen.extend(await read_topic(bootstrap, f"{services.namespace}.{topic}"))
     assert len(seen) >= 4  # arrival, bed, resident, entitlement
 

@@ -81,7 +81,7 @@ def test_every_event_type_names_its_stream_and_documents_every_field() -> None:
 
 
 def test_every_topic_has_a_union_that_parses_its_events() -> None:
-    assert set(TOPIC_ADAPTERS) == {"intake.events.v1", "housing.events.v1", "aid.events.v1"}
+    assert set(TOPIC_ADAPTERS) == {"intake.events.v2", "housing.events.v2", "aid.events.v2"}
 
 
 def test_parse_incoming_accepts_a_well_formed_message() -> None:
@@ -113,9 +113,9 @@ def test_parse_incoming_names_the_reason_of_a_bad_message(
 
 
 def test_a_namespace_prefixes_physical_topics_and_is_stripped_again() -> None:
-    assert physical(INTAKE_EVENTS, "") == "intake.events.v1"
-    assert physical(INTAKE_EVENTS, "t1") == "t1.intake.events.v1"
-    assert logical("t1.intake.events.v1", "t1") == INTAKE_EVENTS
+    assert physical(INTAKE_EVENTS, "") == "intake.events.v2"
+    assert physical(INTAKE_EVENTS, "t1") == "t1.intake.events.v2"
+    assert logical("t1.intake.events.v2", "t1") == INTAKE_EVENTS
 
 
 def test_the_envelope_round_trips_through_kafka_headers() -> None:

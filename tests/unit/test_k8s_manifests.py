@@ -218,9 +218,9 @@ def broken(kind: str, name: str, path: list[str | int], value: Any) -> dict[str,
         # a wrong type of a core kind
         ("Service", "aid", ["spec", "ports", 0, "port"], "eighty"),
         # a wrong type in a Strimzi resource
-        ("KafkaTopic", "intake-events-v1", ["spec", "partitions"], "twelve"),
+        ("KafkaTopic", "intake-events-v2", ["spec", "partitions"], "twelve"),
         # a misspelt field in a Strimzi resource (strict CRD schema)
-        ("KafkaTopic", "intake-events-v1", ["spec", "partitons"], 12),
+        ("KafkaTopic", "intake-events-v2", ["spec", "partitons"], 12),
         # a listener without its required tls flag
         ("Kafka", "resettle", ["spec", "kafka", "listeners", 0], {"name": "plain", "port": 9092,
                                                                   "type": "internal"}),

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from shared.decider import Decider
-from shared.schemas.aid import AidItem, IssuedPer, ItemRulesSet
+from shared.schemas.aid import AidItem, CountingUnit, IssuedPer, ItemRulesSet
 from shared.schemas.base import DomainEvent
 
 
@@ -35,7 +35,7 @@ class ItemRules:
 
 
 #: what each item is counted in; stock and donations use this unit
-UNITS = MappingProxyType(
+UNITS: MappingProxyType[AidItem, CountingUnit] = MappingProxyType(
     {
         AidItem.FOOD_PARCEL: "parcel",
         AidItem.HOT_MEAL: "portion",

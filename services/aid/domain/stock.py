@@ -150,7 +150,7 @@ def decide(command: StockCommand, state: Stock) -> list[DomainEvent]:
                 **where,
                 donation_id=command.donation_id,
                 quantity=command.quantity,
-                unit=command.unit,
+                unit=UNITS[command.item],  # the same: _check_donation refused any other
                 donor_kind=command.donor_kind,
                 expires_on=command.expires_on,
             )

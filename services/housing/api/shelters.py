@@ -28,8 +28,10 @@ from services.housing.domain.shelter import (
     WithdrawHostOffer,
     shelter,
 )
+from services.housing.events import UnitName
 from services.housing.queries import occupants_at, shelter_view
 from shared.http import Problem, RequestBody
+from shared.schemas.base import LanguageCode, PartnerId
 from shared.schemas.housing import ShelterKind, Unit, UnitAttribute
 
 router = APIRouter(prefix="/v1", dependencies=OperatorOnly, tags=["shelters"])
@@ -41,12 +43,14 @@ class UnitRequest(RequestBody):
     name: str = Field(min_length=1, max_length=200)
     places: int = Field(ge=1, le=10_000)
     attributes: list[UnitAttribute] = Field(default_factory=list, max_length=5)
-    languages: list[str] = Field(default_factory=list, max_length=10)
+    languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
 
-    def unit(self) -> Unit:
-        return Unit(unit_id=uuid4(), name=self.name, places=self.places,
+    def unit(self) -> tuple[Unit, UnitName]:
+        """The unit as published, and its name, which stays in housing."""
+        unit = Unit(unit_id=uuid4(), places=self.places,
                     attributes=tuple(dict.fromkeys(self.attributes)),
                     languages=tuple(self.languages))  # fmt: skip
+        return unit, UnitName(unit_id=unit.unit_id, name=self.name)
 
 
 class OpenShelterRequest(RequestBody):
@@ -71,7 +75,7 @@ class OpenShelterRequest(RequestBody):
     beds: int | None = Field(default=None, ge=1, le=10_000, description="One unit of N places.")
     units: list[UnitRequest] = Field(default_factory=list, max_length=500)
     max_nights: int | None = Field(default=None, ge=1, le=365)
-    contact_partner_id: str | None = Field(default=None, max_length=64)
+    contact_partner_id: PartnerId | None = None
 
     @model_validator(mode="after")
     def beds_or_units(self) -> OpenShelterRequest:
@@ -79,7 +83,7 @@ class OpenShelterRequest(RequestBody):
             raise ValueError("give either beds (one unit) or units")
         return self
 
-    def all_units(self) -> list[Unit]:
+    def all_units(self) -> list[tuple[Unit, UnitName]]:
         if self.beds is not None:
             return [UnitRequest(name="main", places=self.beds).unit()]
         return [unit.unit() for unit in self.units]
@@ -88,11 +92,11 @@ class OpenShelterRequest(RequestBody):
 class HostOfferRequest(RequestBody):
     model_config = ConfigDict(extra="forbid")
 
-    partner_id: str = Field(min_length=1, max_length=64, description="The host network.")
+    partner_id: PartnerId = Field(description="The host network.")
     district: str = Field(min_length=1, max_length=200)
     places: int = Field(ge=1, le=50)
     attributes: list[UnitAttribute] = Field(default_factory=list, max_length=5)
-    languages: list[str] = Field(default_factory=list, max_length=10)
+    languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
     available_from: date
     available_until: date
 
@@ -135,10 +139,10 @@ async def post_unit(
     shelter_id: UUID, body: UnitRequest, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
     """Add a unit; waiting people who fit get holds on its places."""
-    unit = body.unit()
+    unit, named = body.unit()
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        command = AddUnit(shelter_id, unit, "operator", _now())
+        command = AddUnit(shelter_id, unit, "operator", _now(), named.name)
         await app.change_shelter(conn, store_of(request), holds_of(request), command)
         return 201, {"unit_id": str(unit.unit_id)}
 
@@ -184,8 +188,8 @@ async def post_host_offer(
     """A host network offers a home or room; it takes people once the network verifies it."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        unit = UnitRequest(name="home", places=body.places, attributes=body.attributes,
-                           languages=body.languages).unit()  # fmt: skip
+        unit, _ = UnitRequest(name="home", places=body.places, attributes=body.attributes,
+                              languages=body.languages).unit()  # fmt: skip
         shelter_id = await app.offer_host_place(
             conn, store_of(request), partner_id=body.partner_id, district=body.district,
             unit=unit, available_from=body.available_from,

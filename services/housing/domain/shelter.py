@@ -40,7 +40,7 @@ from services.housing.domain.shelter_state import (
     ShelterNotOpen,
     Stamp,
 )
-from services.housing.events import PersonMoved
+from services.housing.events import PersonMoved, ShelterDescribed, UnitName
 from shared.decider import Decider, DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
@@ -101,7 +101,7 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
     if isinstance(command, OpenShelter | OfferHostPlace):
         if state.status != "unknown":
             raise DomainError(f"shelter {command.shelter_id} exists already")
-        return [_opening(command)]
+        return _opening(command)
     if state.status == "unknown":
         raise ShelterNotOpen(f"no shelter {command.shelter_id}")
     if isinstance(command, VerifyHostOffer):
@@ -118,7 +118,8 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
     if isinstance(command, AddUnit):
         if command.unit.unit_id in state.units:
             return []
-        return [UnitAdded(**at, unit=command.unit)]
+        named = (UnitName(unit_id=command.unit.unit_id, name=command.name),)
+        return [UnitAdded(**at, unit=command.unit), ShelterDescribed(**at, unit_names=named)]
     if isinstance(command, ChangeCapacity):
         return _capacity(command, state, at)
     if isinstance(command, CloseShelter):
@@ -169,21 +170,32 @@ def _occupancy(
     ]
 
 
-def _opening(command: OpenShelter | OfferHostPlace) -> DomainEvent:
+def _opening(command: OpenShelter | OfferHostPlace) -> list[DomainEvent]:
+    """The opening, and what it is called and where, which stays in housing."""
+    at: Stamp = {
+        "actor": command.actor,
+        "occurred_at": command.now,
+        "shelter_id": command.shelter_id,
+    }
     if isinstance(command, OpenShelter):
-        return ShelterOpened(
-            actor=command.actor, occurred_at=command.now, shelter_id=command.shelter_id,
-            name=command.name, kind=command.kind, district=command.district,
-            contact_partner_id=command.contact_partner_id, max_nights=command.max_nights,
-            units=command.units,
-        )  # fmt: skip
+        return [
+            ShelterOpened(
+                **at, kind=command.kind, contact_partner_id=command.contact_partner_id,
+                max_nights=command.max_nights, units=command.units,
+            ),
+            ShelterDescribed(**at, name=command.name, district=command.district,
+                             unit_names=command.unit_names),
+        ]  # fmt: skip
     if command.available_until < command.available_from:
         raise DomainError("available_until comes before available_from")
-    return HostOfferMade(
-        actor=command.actor, occurred_at=command.now, shelter_id=command.shelter_id,
-        partner_id=command.partner_id, district=command.district, unit=command.unit,
-        available_from=command.available_from, available_until=command.available_until,
-    )  # fmt: skip
+    return [
+        HostOfferMade(
+            **at, partner_id=command.partner_id, unit=command.unit,
+            available_from=command.available_from, available_until=command.available_until,
+        ),
+        ShelterDescribed(**at, district=command.district,
+                         unit_names=(UnitName(unit_id=command.unit.unit_id, name="home"),)),
+    ]  # fmt: skip
 
 
 FreeReason = Literal["left", "stay_ended", "departed", "merged", "offer_withdrawn", "moved"]

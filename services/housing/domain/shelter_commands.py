@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
+from services.housing.events import UnitName
 from shared.schemas.housing import (
     ReleaseReason,
     Requirements,
@@ -29,6 +30,8 @@ class OpenShelter:
     units: tuple[Unit, ...]
     actor: str
     now: datetime
+    #: what the operator calls each unit (kept in housing, never published)
+    unit_names: tuple[UnitName, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class AddUnit:
     unit: Unit
     actor: str
     now: datetime
+    #: what the operator calls it (kept in housing, never published)
+    name: str = ""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from shared.schemas.housing import (
     PersonLeftWaitlist,
     PersonWaitlisted,
     Requirements,
+    WaitlistReason,
 )
 
 
@@ -21,7 +22,7 @@ from shared.schemas.housing import (
 class Waitlist:
     arrival_id: UUID
     person_ids: tuple[UUID, ...]
-    reason: str
+    reason: WaitlistReason
     keep_together: bool
     priority: bool
     requirements: Requirements

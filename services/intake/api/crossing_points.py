@@ -27,7 +27,7 @@ class NewCrossingPoint(RequestBody):
     )
 
     code: CrossingPointCode = Field(
-        description="What arrivals name and intake.events.v1 carries: lowercase letters, digits "
+        description="What arrivals name and intake.events.v2 carries: lowercase letters, digits "
         "and hyphens, 2 to 40, starting with a letter."
     )
     name: Text = Field(description="Its name for people; stays in intake.")

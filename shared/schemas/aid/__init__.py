@@ -31,8 +31,10 @@ from shared.schemas.aid.distribution import (
 from shared.schemas.aid.items import (
     COUNTRY_PATTERN,
     SITE_PATTERN,
+    STOCK_ID_PATTERN,
     TAG_PATTERN,
     AidItem,
+    CountingUnit,
     IssuedPer,
     ItemRulesSet,
     stock_id_of,
@@ -99,6 +101,7 @@ aid_event_adapter: TypeAdapter[AidEventTypes] = TypeAdapter(AidEvent)
 __all__ = [
     "COUNTRY_PATTERN",
     "SITE_PATTERN",
+    "STOCK_ID_PATTERN",
     "TAG_PATTERN",
     "AidEvent",
     "AidEventTypes",
@@ -107,6 +110,7 @@ __all__ = [
     "BeneficiaryFactsUpdated",
     "BeneficiaryForgotten",
     "BeneficiaryRegistered",
+    "CountingUnit",
     "DonationReceived",
     "DonorKind",
     "EntitlementGranted",

@@ -15,9 +15,9 @@ SETTINGS = {"database_url": "postgresql://unused/none", "http_port": 0}
 @pytest.mark.parametrize(
     ("service", "publishes", "consumes"),
     [
-        ("intake", "intake.events.v1", []),
-        ("housing", "housing.events.v1", ["intake.events.v1"]),
-        ("aid", "aid.events.v1", ["intake.events.v1", "housing.events.v1"]),
+        ("intake", "intake.events.v2", []),
+        ("housing", "housing.events.v2", ["intake.events.v2"]),
+        ("aid", "aid.events.v2", ["intake.events.v2", "housing.events.v2"]),
     ],
 )
 async def test_the_asyncapi_document_names_the_topics_and_the_published_events(

@@ -1,0 +1,40 @@
+"""aid.events.v2: every published string is a code, an id or a date from a closed set.
+
+On aid.events.v1 an offer's destination city (typed by the partner) travelled in
+OfferPublished, and a donation's unit and a stock's id were strings without a closed form
+(though the service only ever wrote the item's unit and '<site>:<item>'). On v2 the unit and
+the stock id have one, and the city stays in aid: in the offer's OfferDetailsRecorded (never
+published), beside the rest of the partner's words. The stored events move to v2 here, once.
+
+The relay starts again from the first event (its checkpoint goes) and publishes the whole
+history on v2; consumers that read v1 skip what they already handled by the event id (their
+inbox). Nothing is published on v1 any more.
+
+Revision ID: 0006
+"""
+
+from shared.migrations import run_sql
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    run_sql(
+        """
+        UPDATE events d SET data = d.data || jsonb_build_object('city', p.data -> 'city')
+        FROM events p
+        WHERE d.event_type = 'OfferDetailsRecorded' AND p.event_type = 'OfferPublished'
+          AND p.stream_id = d.stream_id;
+        UPDATE events SET data = data - 'city' WHERE event_type = 'OfferPublished';
+
+        UPDATE events SET topic = 'aid.events.v2' WHERE topic = 'aid.events.v1';
+        DELETE FROM outbox_checkpoint;
+        """
+    )
+
+
+def downgrade() -> None:
+    raise NotImplementedError("the event store is append-only; restore from a backup instead")
