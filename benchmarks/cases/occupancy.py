@@ -65,12 +65,10 @@ def loaded(fill: float, rng: random.Random, domain: ModuleType = shelter_domain)
     by the decider itself."""
     shelter_id = _uuid(rng)
     units = tuple(
-        Unit(unit_id=_uuid(rng), name=f"Dormitory {index}", places=UNIT_PLACES)
-        for index in range(SHELTER_PLACES // UNIT_PLACES)
+        Unit(unit_id=_uuid(rng), places=UNIT_PLACES) for _ in range(SHELTER_PLACES // UNIT_PLACES)
     )
     opened = ShelterOpened(actor="operator", occurred_at=NOW, shelter_id=shelter_id,
-                           name="Benchmark camp", kind=ShelterKind.CAMP_DORMITORY,
-                           district="Centre", units=units)  # fmt: skip
+                           kind=ShelterKind.CAMP_DORMITORY, units=units)  # fmt: skip
     state = domain.shelter.evolve(domain.shelter.initial_state, opened)
     held = []
     for _ in range(round(SHELTER_PLACES * fill)):

@@ -130,33 +130,35 @@ class World:
         expiry = local_day(self.now) + timedelta(days=days_left)
         command = ReceiveDonation(
             site, item, uuid4(), quantity, UNITS[item], DonorKind.NGO,
-            expiry if item is AidItem.FOOD_PARCEL else None, "op", self.now,
+            expiry if item is AidItem.FOOD_PARCEL else None, "operator", self.now,
         )  # fmt: skip
         self._decide_stock(site, item, command)
 
     def transfer(self, origin: str, destination: str, item: AidItem, quantity: int) -> None:
         transfer_id = uuid4()
-        out = TransferOut(origin, item, transfer_id, destination, quantity, "op", self.now)
+        out = TransferOut(origin, item, transfer_id, destination, quantity, "operator", self.now)
         sent = stock.decide(out, self.state(stock, stock_id_of(origin, item)))
         assert isinstance(sent[0], StockTransferredOut)
-        arrive = TransferIn(destination, item, transfer_id, origin, sent[0].lots, "op", self.now)
+        arrive = TransferIn(
+            destination, item, transfer_id, origin, sent[0].lots, "operator", self.now
+        )
         arrived = stock.decide(arrive, self.state(stock, stock_id_of(destination, item)))
         self.commit((stock_id_of(origin, item), sent), (stock_id_of(destination, item), arrived))
 
     def write_off(self, site: str, item: AidItem, quantity: int, reason: WriteOffReason) -> None:
         self._decide_stock(
-            site, item, WriteOff(site, item, uuid4(), quantity, reason, "op", self.now)
+            site, item, WriteOff(site, item, uuid4(), quantity, reason, "operator", self.now)
         )
 
     def issue(self, person: UUID, site: str, item: AidItem, quantity: int) -> None:
         rules, issue_id = self.rules[item], uuid4()
         someone = self.state(beneficiary, str(person))
         stream, command = recipient_decision(
-            rules, someone, person, issue_id, quantity, site, "op", self.now
+            rules, someone, person, issue_id, quantity, site, "operator", self.now
         )
         decider: Decider[Any, Any] = beneficiary if rules.per is IssuedPer.PERSON else household
         recipient_events = decider.decide(command, self.state(decider, stream))
-        draw = stock_decision(rules, someone, issue_id, quantity, site, "op", self.now)
+        draw = stock_decision(rules, someone, issue_id, quantity, site, "operator", self.now)
         stock_events = stock.decide(draw, self.state(stock, stock_id_of(site, item)))
         self.commit((stream, recipient_events), (stock_id_of(site, item), stock_events))
 

@@ -108,7 +108,9 @@ class TestRequests:
         scenario(support_request).when(travel_request(gone)).then_raises(RequestClosed)
 
     def test_onward_travel_needs_a_country(self) -> None:
-        command = RequestSupport(REQUEST, PERSON, SupportKind.ONWARD_TRAVEL, None, KNOWN, "op", NOW)
+        command = RequestSupport(
+            REQUEST, PERSON, SupportKind.ONWARD_TRAVEL, None, KNOWN, "operator", NOW
+        )
         scenario(support_request).when(command).then_raises(DomainError, "destination country")
 
     def test_a_match_is_proposed_once(self) -> None:

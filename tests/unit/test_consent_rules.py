@@ -46,9 +46,9 @@ HOUSING, AID = "service:housing", "service:aid"
 
 
 def opened() -> ShelterOpened:
-    return ShelterOpened(actor="operator", occurred_at=NOW, shelter_id=SHELTER, name="Atameken",
-                         kind=ShelterKind.CAMP_DORMITORY, district="Zachagansk",
-                         units=(Unit(unit_id=DORM, name="Dormitory 3", places=12),))  # fmt: skip
+    return ShelterOpened(actor="operator", occurred_at=NOW, shelter_id=SHELTER,
+                         kind=ShelterKind.CAMP_DORMITORY,
+                         units=(Unit(unit_id=DORM, places=12),))  # fmt: skip
 
 
 def held() -> BedAssigned:
@@ -84,7 +84,9 @@ class TestHousing:
         ).then()
 
     def test_a_forgotten_person_waits_no_more_and_may_wait_again_as_new(self) -> None:
-        wait = Waitlist(ARRIVAL, (PERSON,), "full", False, True, Requirements(), HOUSING, NOW)
+        wait = Waitlist(
+            ARRIVAL, (PERSON,), "no_fitting_place", False, True, Requirements(), HOUSING, NOW
+        )
         waited = scenario(waitlist).when(wait).decided()
         forgotten = PersonForgotten(actor=HOUSING, occurred_at=NOW, arrival_id=ARRIVAL,
                                     person_id=PERSON)  # fmt: skip

@@ -59,9 +59,9 @@ NOBODY_SPECIAL = Requirements()
 
 def opened(*units: Unit) -> ShelterOpened:
     return ShelterOpened(
-        actor="operator", occurred_at=NOW, shelter_id=SHELTER, name="Atameken",
-        kind=ShelterKind.CAMP_DORMITORY, district="Zachagansk",
-        units=units or (Unit(unit_id=DORM, name="Dormitory 3", places=12),),
+        actor="operator", occurred_at=NOW, shelter_id=SHELTER,
+        kind=ShelterKind.CAMP_DORMITORY,
+        units=units or (Unit(unit_id=DORM, places=12),),
     )  # fmt: skip
 
 
@@ -84,7 +84,7 @@ def test_a_group_of_twelve_fills_one_twelve_bed_dormitory() -> None:
 def test_a_group_goes_into_one_unit_when_one_fits_and_spreads_within_the_shelter_otherwise() -> (
     None
 ):
-    units = (Unit(unit_id=DORM, name="A", places=12), Unit(unit_id=FAMILY, name="B", places=4))
+    units = (Unit(unit_id=DORM, places=12), Unit(unit_id=FAMILY, places=4))
     four = (
         scenario(shelter).given(opened(*units)).when(assign(*(uuid4() for _ in range(4)))).decided()
     )
@@ -110,18 +110,18 @@ def test_a_group_that_does_not_fit_gets_nothing_at_all() -> None:
 
 
 def test_an_accessible_need_never_lands_in_an_inaccessible_unit() -> None:
-    ground = Unit(unit_id=FAMILY, name="Ground", places=2, attributes=(UnitAttribute.ACCESSIBLE,))
-    units = (Unit(unit_id=DORM, name="Upstairs", places=12), ground)
+    ground = Unit(unit_id=FAMILY, places=2, attributes=(UnitAttribute.ACCESSIBLE,))
+    units = (Unit(unit_id=DORM, places=12), ground)
     needs = Requirements(accessible=True)
     [event] = scenario(shelter).given(opened(*units)).when(assign(uuid4(), needs=needs)).decided()
     assert event.unit_id == FAMILY  # type: ignore[attr-defined]
-    scenario(shelter).given(opened(Unit(unit_id=DORM, name="Upstairs", places=12))).when(
+    scenario(shelter).given(opened(Unit(unit_id=DORM, places=12))).when(
         assign(uuid4(), needs=needs)
     ).then_raises(NoFittingPlace)
 
 
 def test_women_only_units_take_only_women() -> None:
-    unit = Unit(unit_id=WOMEN, name="W", places=4, attributes=(UnitAttribute.WOMEN_ONLY,))
+    unit = Unit(unit_id=WOMEN, places=4, attributes=(UnitAttribute.WOMEN_ONLY,))
     assert fits(unit, Requirements(all_women=True))
     assert not fits(unit, Requirements(all_women=False))
 
@@ -134,44 +134,42 @@ def test_a_family_with_children_needs_a_family_room_and_vulnerable_people_are_ma
     needs = requirements_of([mother, child])
     assert needs == Requirements(accessible=True, family_room=True, all_women=True)
     assert is_vulnerable([mother, child]) and not is_vulnerable([mother])
-    assert not fits(
-        Unit(unit_id=DORM, name="D", places=9, attributes=(UnitAttribute.ACCESSIBLE,)), needs
-    )
+    assert not fits(Unit(unit_id=DORM, places=9, attributes=(UnitAttribute.ACCESSIBLE,)), needs)
 
 
 def test_check_in_takes_the_held_place_and_check_out_frees_it() -> None:
     person = uuid4()
     scenario(shelter).given(opened(), held(DORM, 3, person)).when(
-        CheckIn(SHELTER, person, "staff", NOW)
-    ).then(PersonCheckedIn(actor="staff", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
+        CheckIn(SHELTER, person, "operator", NOW)
+    ).then(PersonCheckedIn(actor="operator", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
                            bed_number=3, person_id=person))  # fmt: skip
-    checked_in = PersonCheckedIn(actor="staff", occurred_at=NOW, shelter_id=SHELTER,
+    checked_in = PersonCheckedIn(actor="operator", occurred_at=NOW, shelter_id=SHELTER,
                                  unit_id=DORM, bed_number=3, person_id=person)  # fmt: skip
     scenario(shelter).given(opened(), held(DORM, 3, person), checked_in).when(
-        CheckOut(SHELTER, person, "left", "staff", NOW)
-    ).then(PersonCheckedOut(actor="staff", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
+        CheckOut(SHELTER, person, "left", "operator", NOW)
+    ).then(PersonCheckedOut(actor="operator", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
                             bed_number=3, person_id=person, reason="left"))  # fmt: skip
-    scenario(shelter).given(opened()).when(CheckIn(SHELTER, person, "staff", NOW)).then_raises(
+    scenario(shelter).given(opened()).when(CheckIn(SHELTER, person, "operator", NOW)).then_raises(
         NotHere
     )
 
 
 def test_only_expired_holds_expire() -> None:
     late, early = uuid4(), uuid4()
-    short = BedAssigned(actor="h", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
+    short = BedAssigned(actor="service:housing", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
                         bed_number=2, person_id=early, arrival_id=ARRIVAL,
                         hold_until=NOW + timedelta(hours=1))  # fmt: skip
     scenario(shelter).given(opened(), held(DORM, 1, late), short).when(
-        ExpireHolds(SHELTER, "h", NOW + timedelta(hours=2))
-    ).then(HoldExpired(actor="h", occurred_at=NOW + timedelta(hours=2), shelter_id=SHELTER,
+        ExpireHolds(SHELTER, "service:housing", NOW + timedelta(hours=2))
+    ).then(HoldExpired(actor="service:housing", occurred_at=NOW + timedelta(hours=2), shelter_id=SHELTER,
                        unit_id=DORM, bed_number=2, person_id=early))  # fmt: skip
 
 
 def test_a_departure_releases_a_held_place() -> None:
     person = uuid4()
     scenario(shelter).given(opened(), held(DORM, 5, person)).when(
-        Release(SHELTER, person, "departed", "h", NOW)
-    ).then(BedReleased(actor="h", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
+        Release(SHELTER, person, "departed", "service:housing", NOW)
+    ).then(BedReleased(actor="service:housing", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
                        bed_number=5, person_id=person, reason="departed"))  # fmt: skip
 
 
@@ -183,27 +181,27 @@ def test_capacity_never_drops_below_a_taken_place() -> None:
 
 def test_a_host_offer_takes_people_only_once_verified_and_within_its_period() -> None:
     offer = OfferHostPlace(SHELTER, "host-network", "Derkul",
-                           Unit(unit_id=DORM, name="home", places=3), date(2022, 9, 24),
+                           Unit(unit_id=DORM, places=3), date(2022, 9, 24),
                            date(2022, 10, 1), "partner:host-network", NOW)  # fmt: skip
     made = shelter.decide(offer, shelter.initial_state)
     scenario(shelter).given(*made).when(assign(uuid4())).then_raises(ShelterNotOpen)
-    verified = shelter.decide(VerifyHostOffer(SHELTER, "p", NOW), shelter.fold(made))
+    verified = shelter.decide(VerifyHostOffer(SHELTER, "partner:hn", NOW), shelter.fold(made))
     assert len(scenario(shelter).given(*made, *verified).when(assign(uuid4())).decided()) == 1
-    late = AssignPlaces(SHELTER, ARRIVAL, (uuid4(),), NOBODY_SPECIAL, HOLD, "h",
+    late = AssignPlaces(SHELTER, ARRIVAL, (uuid4(),), NOBODY_SPECIAL, HOLD, "service:housing",
                         datetime(2022, 10, 2, tzinfo=UTC))  # fmt: skip
     scenario(shelter).given(*made, *verified).when(late).then_raises(ShelterNotOpen)
 
 
 def test_a_withdrawn_offer_releases_its_guests() -> None:
     guest = uuid4()
-    offer = OfferHostPlace(SHELTER, "hn", "Derkul", Unit(unit_id=DORM, name="home", places=3),
-                           date(2022, 9, 24), date(2022, 10, 1), "p", NOW)  # fmt: skip
+    offer = OfferHostPlace(SHELTER, "hn", "Derkul", Unit(unit_id=DORM, places=3),
+                           date(2022, 9, 24), date(2022, 10, 1), "partner:hn", NOW)  # fmt: skip
     made = shelter.decide(offer, shelter.initial_state)
-    verified = shelter.decide(VerifyHostOffer(SHELTER, "p", NOW), shelter.fold(made))
+    verified = shelter.decide(VerifyHostOffer(SHELTER, "partner:hn", NOW), shelter.fold(made))
     events = (
         scenario(shelter)
         .given(*made, *verified, held(DORM, 1, guest))
-        .when(WithdrawHostOffer(SHELTER, "p", NOW))
+        .when(WithdrawHostOffer(SHELTER, "partner:hn", NOW))
         .decided()
     )
     assert isinstance(events[0], HostOfferWithdrawn)
@@ -212,17 +210,19 @@ def test_a_withdrawn_offer_releases_its_guests() -> None:
 
 def test_waitlisting_twice_changes_nothing_and_leaving_twice_neither() -> None:
     person = uuid4()
-    command = Waitlist(ARRIVAL, (person,), "full", False, False, NOBODY_SPECIAL, "h", NOW)
+    command = Waitlist(
+        ARRIVAL, (person,), "no_fitting_place", False, False, NOBODY_SPECIAL, "service:housing", NOW
+    )
     first = waitlist.decide(command, waitlist.initial_state)
     scenario(waitlist).given(*first).when(command).then()
-    leave = LeaveWaitlist(ARRIVAL, person, "placed", "h", NOW)
+    leave = LeaveWaitlist(ARRIVAL, person, "placed", "service:housing", NOW)
     left = waitlist.decide(leave, waitlist.fold(first))
     scenario(waitlist).given(*first, *left).when(leave).then()
 
 
 # --- invariants ----------------------------------------------------------------------------
 
-UNITS = (Unit(unit_id=DORM, name="D", places=6), Unit(unit_id=FAMILY, name="F", places=3,
+UNITS = (Unit(unit_id=DORM, places=6), Unit(unit_id=FAMILY, places=3,
          attributes=(UnitAttribute.FAMILY_ROOM,)))  # fmt: skip
 PEOPLE = [uuid4() for _ in range(25)]
 
@@ -247,14 +247,14 @@ def test_no_unit_is_ever_over_its_places_and_no_person_holds_two(
         if kind == "assign":
             command = assign(*dict.fromkeys(argument))
         elif kind == "release":
-            command = Release(SHELTER, argument, "departed", "h", NOW)
+            command = Release(SHELTER, argument, "departed", "service:housing", NOW)
         elif kind == "check_in":
-            command = CheckIn(SHELTER, argument, "h", NOW)
+            command = CheckIn(SHELTER, argument, "service:housing", NOW)
         elif kind == "capacity":
             unit, places = argument
             command = ChangeCapacity(SHELTER, unit, places, "operator", NOW)
         else:
-            command = ExpireHolds(SHELTER, "h", NOW + timedelta(hours=argument))
+            command = ExpireHolds(SHELTER, "service:housing", NOW + timedelta(hours=argument))
         try:
             history.extend(shelter.decide(command, state))
         except DomainError:
@@ -272,13 +272,13 @@ def test_no_unit_is_ever_over_its_places_and_no_person_holds_two(
 def test_staff_check_out_needs_a_checked_in_person(reason: str) -> None:
     person = uuid4()
     scenario(shelter).given(opened(), held(DORM, 1, person)).when(
-        CheckOut(SHELTER, person, reason, "staff", NOW)  # type: ignore[arg-type]
+        CheckOut(SHELTER, person, reason, "operator", NOW)  # type: ignore[arg-type]
     ).then_raises(NotHere)
 
 
 def test_a_party_without_special_needs_takes_the_plain_unit_and_leaves_the_special_one() -> None:
-    plain = Unit(unit_id=DORM, name="Dorm", places=12)
-    family = Unit(unit_id=FAMILY, name="Family", places=3,
+    plain = Unit(unit_id=DORM, places=12)
+    family = Unit(unit_id=FAMILY, places=3,
                   attributes=(UnitAttribute.FAMILY_ROOM, UnitAttribute.ACCESSIBLE))  # fmt: skip
     [single] = scenario(shelter).given(opened(plain, family)).when(assign(uuid4())).decided()
     assert single.unit_id == DORM  # type: ignore[attr-defined]

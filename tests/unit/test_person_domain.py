@@ -88,10 +88,10 @@ def test_a_restored_record_carries_the_purposes_the_person_agreed_to() -> None:
 
 def test_sharing_needs_a_partner_and_only_sharing_takes_one() -> None:
     scenario(person).given(*registered()).when(
-        ChangeConsent(PERSON, ConsentPurpose.SHARING_WITH_PARTNER, None, True, "p", NOW)
+        ChangeConsent(PERSON, ConsentPurpose.SHARING_WITH_PARTNER, None, True, "partner:hn", NOW)
     ).then_raises(DomainError, match="partner_id")
     scenario(person).given(*registered()).when(
-        ChangeConsent(PERSON, ConsentPurpose.HOUSING, "other", True, "p", NOW)
+        ChangeConsent(PERSON, ConsentPurpose.HOUSING, "other", True, "partner:hn", NOW)
     ).then_raises(DomainError)
 
 
@@ -99,7 +99,7 @@ def test_a_merged_record_answers_only_its_undo() -> None:
     merged = PersonsMerged(actor="operator", occurred_at=NOW, duplicate_person_id=PERSON,
                            kept_person_id=OTHER)  # fmt: skip
     scenario(person).given(*registered(), merged).when(
-        RegisterDeparture(PERSON, DepartureReason.RETURNED, "p", NOW)
+        RegisterDeparture(PERSON, DepartureReason.RETURNED, "partner:hn", NOW)
     ).then_raises(PersonMerged)
     scenario(person).given(*registered(), merged).when(UndoMerge(PERSON, "operator", NOW)).then(
         MergeUndone(actor="operator", occurred_at=NOW, duplicate_person_id=PERSON,
@@ -120,22 +120,22 @@ def test_a_record_is_not_merged_into_itself_nor_into_an_inactive_one() -> None:
 def test_nothing_more_happens_to_an_erased_person_and_erasing_twice_changes_nothing() -> None:
     erased = list(person.decide(Erase(PERSON, "operator", NOW), person.fold(registered())))
     scenario(person).given(*registered(), *erased).when(
-        RegisterDeparture(PERSON, DepartureReason.RETURNED, "p", NOW)
+        RegisterDeparture(PERSON, DepartureReason.RETURNED, "partner:hn", NOW)
     ).then_raises(PersonErasedAlready)
     scenario(person).given(*registered(), *erased).when(Erase(PERSON, "operator", NOW)).then()
 
 
 def test_a_person_departs_once() -> None:
-    departed = PersonDeparted(actor="p", occurred_at=NOW, person_id=PERSON, arrival_id=ARRIVAL,
+    departed = PersonDeparted(actor="partner:hn", occurred_at=NOW, person_id=PERSON, arrival_id=ARRIVAL,
                               reason=DepartureReason.FOUND_OWN_HOUSING)  # fmt: skip
     scenario(person).given(*registered(), departed).when(
-        RegisterDeparture(PERSON, DepartureReason.RETURNED, "p", NOW)
+        RegisterDeparture(PERSON, DepartureReason.RETURNED, "partner:hn", NOW)
     ).then()
 
 
 def test_an_unknown_person_cannot_consent() -> None:
     scenario(person).when(
-        ChangeConsent(PERSON, ConsentPurpose.AID, None, True, "p", NOW)
+        ChangeConsent(PERSON, ConsentPurpose.AID, None, True, "partner:hn", NOW)
     ).then_raises(UnknownPerson)
 
 
