@@ -129,7 +129,8 @@ def command_of(kind: str, argument: Any) -> ShelterCommand:
     if kind == "assign":
         people, requirements = argument
         return AssignPlaces(SHELTER, ARRIVAL, tuple(dict.fromkeys(people)), requirements,
-                            NOW + timedelta(hours=len(people) * 5), "service:housing", NOW)  # fmt: skip
+                            NOW + timedelta(hours=len(people) * 5), "service:housing",
+                            NOW)  # fmt: skip
     if kind == "release":
         return Release(SHELTER, argument, "departed", "service:housing", NOW)
     if kind == "check_in":

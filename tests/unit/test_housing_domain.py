@@ -161,8 +161,9 @@ def test_only_expired_holds_expire() -> None:
                         hold_until=NOW + timedelta(hours=1))  # fmt: skip
     scenario(shelter).given(opened(), held(DORM, 1, late), short).when(
         ExpireHolds(SHELTER, "service:housing", NOW + timedelta(hours=2))
-    ).then(HoldExpired(actor="service:housing", occurred_at=NOW + timedelta(hours=2), shelter_id=SHELTER,
-                       unit_id=DORM, bed_number=2, person_id=early))  # fmt: skip
+    ).then(HoldExpired(actor="service:housing", occurred_at=NOW + timedelta(hours=2),
+                       shelter_id=SHELTER, unit_id=DORM, bed_number=2,
+                       person_id=early))  # fmt: skip
 
 
 def test_a_departure_releases_a_held_place() -> None:

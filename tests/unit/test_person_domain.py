@@ -126,7 +126,8 @@ def test_nothing_more_happens_to_an_erased_person_and_erasing_twice_changes_noth
 
 
 def test_a_person_departs_once() -> None:
-    departed = PersonDeparted(actor="partner:hn", occurred_at=NOW, person_id=PERSON, arrival_id=ARRIVAL,
+    departed = PersonDeparted(actor="partner:hn", occurred_at=NOW, person_id=PERSON,
+                              arrival_id=ARRIVAL,
                               reason=DepartureReason.FOUND_OWN_HOUSING)  # fmt: skip
     scenario(person).given(*registered(), departed).when(
         RegisterDeparture(PERSON, DepartureReason.RETURNED, "partner:hn", NOW)
