@@ -78,7 +78,7 @@ async def register_and_place(services: RunningServices) -> str:
 def arrival_event() -> tuple[str, bytes]:
     person_id = uuid4()
     event = ArrivalRegistered(
-        actor="partner:t", occurred_at=datetime.now(UTC), arrival_id=uuid4(), partner_id="t",
+        actor="partner:tt", occurred_at=datetime.now(UTC), arrival_id=uuid4(), partner_id="tt",
         members=(ArrivingMember(person_id=person_id, age_band=AgeBand.ADULT, sex=Sex.MALE,
                                 relation=Relation.SELF),),
         keep_together=False, arrival_date=date(2022, 9, 24), crossing_point="syrym",

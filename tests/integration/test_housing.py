@@ -62,7 +62,7 @@ async def register(services: RunningServices, body: dict[str, Any]) -> list[str]
 
 def single(needs: tuple[NeedCode, ...] = ()) -> ArrivalRegistered:
     return ArrivalRegistered(
-        actor="partner:t", occurred_at=datetime.now(UTC), arrival_id=uuid4(), partner_id="t",
+        actor="partner:tt", occurred_at=datetime.now(UTC), arrival_id=uuid4(), partner_id="tt",
         members=(ArrivingMember(person_id=uuid4(), age_band=AgeBand.ADULT, sex=Sex.MALE,
                                 relation=Relation.SELF, needs=needs),),
         keep_together=False, arrival_date=date(2022, 9, 24), crossing_point="syrym",
@@ -131,7 +131,7 @@ async def test_thirteen_who_keep_together_are_not_split_over_shelters_unless_the
     split_places = [await placement_of(services, pid) for pid in split]
 
     assert {place["status"] for place in waiting} == {"waiting"}
-    assert "13 fitting free places together" in waiting[0]["reason"]
+    assert waiting[0]["reason"] == "no_places_together"
     held = [place for place in split_places if place["status"] == "held"]
     assert len(held) == 13 and len({place["shelter_id"] for place in held}) == 2
 

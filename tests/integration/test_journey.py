@@ -63,7 +63,7 @@ async def test_a_group_of_friends_sleeps_in_one_shelter_and_the_overflow_waits(
     assert {place["shelter_id"] for place in couple_places} == {small}
     assert [place["status"] for place in late_places] == ["waiting", "waiting"]
     assert sorted(place["waitlist_position"] for place in late_places) == [1, 2]
-    assert "2 fitting free places together" in late_places[0]["reason"]
+    assert late_places[0]["reason"] == "no_places_together"
     shelters = (await services.housing.get("/v1/shelters", headers=OPERATOR)).json()
     assert {(s["name"], s["held"], s["free"]) for s in shelters} == {
         ("Host home", 2, 1),

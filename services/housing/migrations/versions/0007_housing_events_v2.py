@@ -36,16 +36,16 @@ REASON_CODE = """CASE
 def _languages(unit: str) -> str:
     return (
         f"(SELECT coalesce(jsonb_agg(code), '[]') FROM jsonb_array_elements_text("
-        f"coalesce({unit} -> 'languages', '[]')) AS code WHERE code ~ '^[a-z]{{2}}$')"
+        f"coalesce(({unit}) -> 'languages', '[]')) AS code WHERE code ~ '^[a-z]{{2}}$')"
     )
 
 
 def _published_unit(unit: str) -> str:
-    return f"(({unit} - 'name') || jsonb_build_object('languages', {_languages(unit)}))"
+    return f"((({unit}) - 'name') || jsonb_build_object('languages', {_languages(unit)}))"
 
 
 def _unit_name(unit: str) -> str:
-    return f"jsonb_build_object('unit_id', {unit} -> 'unit_id', 'name', {unit} -> 'name')"
+    return f"jsonb_build_object('unit_id', ({unit}) -> 'unit_id', 'name', ({unit}) -> 'name')"
 
 
 def upgrade() -> None:
