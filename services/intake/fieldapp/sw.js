@@ -1,6 +1,6 @@
 // The service worker keeps the app's shell so every screen opens with no network. It caches the
 // app's own files only: API answers (personal data) never enter the cache.
-const CACHE = "resettle-field-v2";
+const CACHE = "resettle-field-v3";
 const SHELL = [
   "/app/", "/app/app.css", "/app/manifest.webmanifest", "/app/icons/icon.svg",
   "/app/config.json", "/app/js/app.js", "/app/js/i18n.js", "/app/js/vault.js",

@@ -79,7 +79,9 @@ function placementText(placement, personId) {
   if (!found) return t("queue.placement_pending");
   if (found.status === "waiting") return t("queue.waitlisted");
   const until = found.hold_until ? new Date(found.hold_until).toLocaleString(language()) : "";
-  return t("queue.placed", { shelter: found.shelter, unit: found.unit, bed: found.bed_number, until });
+  // by id: housing publishes no names, so intake knows none (the desk at the shelter shows them)
+  const [shelter, unit] = [found.shelter_id, found.unit_id].map((id) => (id ?? "").slice(0, 8));
+  return t("queue.placed", { shelter, unit, bed: found.bed_number, until });
 }
 
 function reasonsOf(problem) {
