@@ -59,7 +59,7 @@ async def make_known(
             )  # fmt: skip
             headers = [
                 ("ce_specversion", b"1.0"), ("ce_id", str(uuid4()).encode()),
-                ("ce_type", b"ArrivalRegistered.v1"), ("ce_source", b"/services/intake"),
+                ("ce_type", b"ArrivalRegistered.v2"), ("ce_source", b"/services/intake"),
                 ("ce_subject", event.stream_id.encode()),
                 ("correlation_id", str(uuid4()).encode()), ("content-type", b"application/json"),
             ]  # fmt: skip

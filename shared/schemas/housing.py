@@ -73,7 +73,7 @@ class ShelterOpened(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["ShelterOpened"] = "ShelterOpened"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Id of the shelter (the stream).")
     kind: ShelterKind = Field(description="What kind of place it is.")
     contact_partner_id: PartnerId | None = Field(default=None, description="Partner who runs it.")
@@ -86,7 +86,7 @@ class HostOfferMade(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["HostOfferMade"] = "HostOfferMade"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Id of the offer, which becomes a shelter (the stream).")
     partner_id: PartnerId = Field(description="The host network that made and verifies the offer.")
     unit: Unit = Field(description="The home or room and its places.")
@@ -99,7 +99,7 @@ class HostOfferVerified(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["HostOfferVerified"] = "HostOfferVerified"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="The offer (the stream).")
 
 
@@ -108,7 +108,7 @@ class HostOfferWithdrawn(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["HostOfferWithdrawn"] = "HostOfferWithdrawn"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="The offer (the stream).")
 
 
@@ -117,7 +117,7 @@ class UnitAdded(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["UnitAdded"] = "UnitAdded"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter (the stream).")
     unit: Unit = Field(description="The new unit.")
 
@@ -127,7 +127,7 @@ class UnitCapacityChanged(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["UnitCapacityChanged"] = "UnitCapacityChanged"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter (the stream).")
     unit_id: UUID = Field(description="The unit.")
     places: int = Field(ge=0, description="Its places from now on.")
@@ -138,7 +138,7 @@ class ShelterClosed(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["ShelterClosed"] = "ShelterClosed"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter (the stream).")
 
 
@@ -147,7 +147,7 @@ class ShelterReopened(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["ShelterReopened"] = "ShelterReopened"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter (the stream).")
 
 
@@ -156,7 +156,7 @@ class BedAssigned(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["BedAssigned"] = "BedAssigned"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter that owns the place (the stream).")
     unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="Number of the place within the unit, from 1.")
@@ -170,7 +170,7 @@ class HoldExpired(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["HoldExpired"] = "HoldExpired"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter (the stream).")
     unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="The place now free.")
@@ -182,7 +182,7 @@ class PersonCheckedIn(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["PersonCheckedIn"] = "PersonCheckedIn"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter (the stream).")
     unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="The place the person took.")
@@ -194,7 +194,7 @@ class PersonCheckedOut(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["PersonCheckedOut"] = "PersonCheckedOut"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter (the stream).")
     unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="The place now free.")
@@ -210,7 +210,7 @@ class BedReleased(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["BedReleased"] = "BedReleased"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter that owns the place (the stream).")
     unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="The place now free.")
@@ -227,7 +227,7 @@ class PersonWaitlisted(DomainEvent):
 
     stream_field = "arrival_id"
     type: Literal["PersonWaitlisted"] = "PersonWaitlisted"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
     reason: WaitlistReason = Field(
@@ -247,7 +247,7 @@ class PersonLeftWaitlist(DomainEvent):
 
     stream_field = "arrival_id"
     type: Literal["PersonLeftWaitlist"] = "PersonLeftWaitlist"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
     reason: Literal["placed", "departed", "merged"] = Field(description="Why.")
@@ -259,7 +259,7 @@ class PlaceFreedOnConsentWithdrawal(DomainEvent):
 
     stream_field = "shelter_id"
     type: Literal["PlaceFreedOnConsentWithdrawal"] = "PlaceFreedOnConsentWithdrawal"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter that owns the place (the stream).")
     unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="The place now free.")
@@ -274,7 +274,7 @@ class PersonForgotten(DomainEvent):
 
     stream_field = "arrival_id"
     type: Literal["PersonForgotten"] = "PersonForgotten"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
 

@@ -95,7 +95,7 @@ class ArrivalRegistered(DomainEvent):
 
     stream_field = "arrival_id"
     type: Literal["ArrivalRegistered"] = "ArrivalRegistered"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     arrival_id: UUID = Field(description="Id of the arrival (the stream); also the group's id.")
     partner_id: PartnerId = Field(description="Id of the partner organisation that registered it.")
     members: tuple[ArrivingMember, ...] = Field(
@@ -136,7 +136,7 @@ class ConsentGiven(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["ConsentGiven"] = "ConsentGiven"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     purpose: ConsentPurpose = Field(description="What the data may be used for.")
     partner_id: PartnerId | None = Field(
@@ -160,7 +160,7 @@ class ConsentWithdrawn(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["ConsentWithdrawn"] = "ConsentWithdrawn"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     purpose: ConsentPurpose = Field(description="The purpose withdrawn.")
     partner_id: PartnerId | None = Field(
@@ -178,7 +178,7 @@ class PersonFactsCorrected(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["PersonFactsCorrected"] = "PersonFactsCorrected"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     age_band: AgeBand = Field(description="Coarse age band after the correction.")
     sex: Sex = Field(description="Sex after the correction.")
@@ -191,7 +191,7 @@ class PersonDeparted(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["PersonDeparted"] = "PersonDeparted"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     arrival_id: UUID = Field(description="The arrival (group) the person came with.")
     reason: DepartureReason = Field(description="Why (never where to: that stays in intake).")
@@ -202,7 +202,7 @@ class PersonsMerged(DomainEvent):
 
     stream_field = "duplicate_person_id"
     type: Literal["PersonsMerged"] = "PersonsMerged"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     duplicate_person_id: UUID = Field(description="The record merged away (the stream).")
     kept_person_id: UUID = Field(description="The record that stands for the person.")
 
@@ -212,7 +212,7 @@ class MergeUndone(DomainEvent):
 
     stream_field = "duplicate_person_id"
     type: Literal["MergeUndone"] = "MergeUndone"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     duplicate_person_id: UUID = Field(description="The record restored (the stream).")
     kept_person_id: UUID = Field(description="The record it had been merged into.")
     arrival_id: UUID = Field(description="The arrival the restored person came with.")
@@ -239,7 +239,7 @@ class PersonErased(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["PersonErased"] = "PersonErased"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person erased (the stream).")
 
 

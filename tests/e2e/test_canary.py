@@ -112,8 +112,8 @@ async def test_no_canary_reaches_a_topic_a_log_line_or_a_span(
     found = await scan(CANARIES, stack.kafka_bootstrap_servers, namespace, tmp_path / "logs")
 
     assert found.records >= 6
-    expected = {f"{namespace}.{s}.{t}.v1" for s, t in [("intake", "events"), ("housing", "events"),
-                ("aid", "events"), ("housing", "deadletter"), ("aid", "deadletter")]}  # fmt: skip
+    expected = {f"{namespace}.{topic}" for topic in ("intake.events.v2", "housing.events.v2",
+                "aid.events.v2", "housing.deadletter.v1", "aid.deadletter.v1")}  # fmt: skip
     assert expected <= set(found.topics)  # every topic the services use, dead letters too
     assert set(found.logs) == {"intake.log", "housing.log", "aid.log"}
     assert all('"trace_id"' in text for text in found.logs.values())  # spans really exported

@@ -157,7 +157,7 @@ async def disturb_aid_topic(stack: Stack, namespace: str) -> None:
             batches = await consumer.getmany(timeout_ms=1000)
             for records in batches.values():
                 for record in records:
-                    if found is None and dict(record.headers).get("ce_type") == b"AidIssued.v1":
+                    if found is None and dict(record.headers).get("ce_type") == b"AidIssued.v2":
                         found = record
             if found is not None:
                 break
@@ -170,11 +170,11 @@ async def disturb_aid_topic(stack: Stack, namespace: str) -> None:
         await producer.send_and_wait(topic, found.value, key=found.key, headers=list(found.headers))
         await producer.send_and_wait(
             topic,
-            b'{"type": "AidIssued", "schema_version": 1, "quantity": -3}',
+            b'{"type": "AidIssued", "schema_version": 2, "quantity": -3}',
             key=b"broken",
             headers=[
                 ("ce_id", b"00000000-0000-4000-8000-000000000001"),
-                ("ce_type", b"AidIssued.v1"),
+                ("ce_type", b"AidIssued.v2"),
                 ("ce_source", b"/somewhere/else"),
                 ("ce_specversion", b"1.0"),
             ],

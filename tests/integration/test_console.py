@@ -213,7 +213,7 @@ async def test_a_dead_letter_replayed_with_a_fixed_header_is_handled_exactly_onc
     headers = {  # no ce_source: housing (and aid) dead-letter it
         "ce_specversion": "1.0",
         "ce_id": event_id,
-        "ce_type": "ArrivalRegistered.v1",
+        "ce_type": "ArrivalRegistered.v2",
         "content-type": "application/json",
     }
     await produce(bootstrap, f"{services.namespace}.intake.events.v2", body, headers)

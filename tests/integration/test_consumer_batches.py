@@ -52,7 +52,7 @@ async def produce_all(bootstrap: str, topic: str, bodies: list[tuple[str, bytes]
             headers = {
                 "ce_specversion": "1.0",
                 "ce_id": event_id,
-                "ce_type": "PersonDeparted.v1",
+                "ce_type": "PersonDeparted.v2",
                 "ce_source": "/tests",
                 "content-type": "application/json",
             }

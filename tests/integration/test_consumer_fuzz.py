@@ -252,21 +252,21 @@ def handwritten(
         HostileMessage(
             "unknown event types",
             json.dumps({**json.loads(template), "type": foreign_type}).encode(),
-            ok(f"{foreign_type}.v1"),
+            ok(f"{foreign_type}.v2"),
             "unknown event type",
         ),
         # a header that names a version the body does not have
         HostileMessage(
             "future schema versions",
             template,
-            ok(template_type.replace(".v1", ".v2")),
+            ok(template_type.replace(".v2", ".v3")),
             "unsupported schema version",
         ),
         # more digits than int() converts: the version check must not crash on it
         HostileMessage(
             "future schema versions",
             template,
-            ok(template_type.replace(".v1", ".v" + "9" * 5000)),
+            ok(template_type.replace(".v2", ".v" + "9" * 5000)),
             "unsupported schema version",
         ),
         HostileMessage("missing or bad headers", template, {}, "missing CloudEvents header"),

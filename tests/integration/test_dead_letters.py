@@ -19,7 +19,7 @@ def envelope(event_id: str | None = None) -> dict[str, str]:
     return {
         "ce_specversion": "1.0",
         "ce_id": event_id or str(uuid4()),
-        "ce_type": "ArrivalRegistered.v1",
+        "ce_type": "ArrivalRegistered.v2",
         "ce_source": "/tests",
         "content-type": "application/json",
     }
@@ -31,7 +31,7 @@ async def test_invalid_json_and_schema_failures_are_dead_lettered_and_the_next_i
     bootstrap = services.apps["housing"].state.runtime.settings.kafka_bootstrap_servers
     topic = f"{services.namespace}.intake.events.v2"
     not_json = b'{"type": "ArrivalRegistered", "members": ['
-    wrong_schema = json.dumps({"type": "ArrivalRegistered", "schema_version": 1}).encode()
+    wrong_schema = json.dumps({"type": "ArrivalRegistered", "schema_version": 2}).encode()
     await open_shelter(services, beds=4)
     await produce(bootstrap, topic, not_json, envelope(), key=b"same-partition")
     await produce(bootstrap, topic, wrong_schema, envelope(), key=b"same-partition")

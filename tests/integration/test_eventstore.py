@@ -129,7 +129,7 @@ async def test_the_relay_publishes_an_event_that_committed_after_a_later_positio
     assert names == ["fast", "slow"]
     headers = dict(records[0].headers)
     assert headers["ce_specversion"] == b"1.0"
-    assert headers["ce_type"] == b"ShelterOpened.v1"
+    assert headers["ce_type"] == b"ShelterOpened.v2"
     assert {"ce_id", "ce_source", "ce_time", "ce_subject", "correlation_id"} <= set(headers)
 
 

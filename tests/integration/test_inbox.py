@@ -27,7 +27,7 @@ async def test_the_same_event_delivered_twice_places_the_person_once(
     [original] = [
         record
         for record in await read_topic(bootstrap, topic)
-        if dict(record.headers)["ce_type"] == b"ArrivalRegistered.v1"
+        if dict(record.headers)["ce_type"] == b"ArrivalRegistered.v2"
     ]
 
     # the very same message again, as Kafka would redeliver it after a crash

@@ -227,7 +227,7 @@ async def test_a_published_event_reads_back_through_the_cloudevents_sdk_with_its
     )
 
     assert event.get_attributes()["correlationid"] == correlation["correlation_id"]
-    assert event.get_attributes()["type"] == "ShelterOpened.v1"
+    assert event.get_attributes()["type"] == "ShelterOpened.v2"
     assert event.get_data() == {"stream": "shelter", "version": 1}
 
 

@@ -42,7 +42,7 @@ def registered() -> ArrivalRegistered:
     )
 
 
-def headers(event_id: str | None = None, ce_type: str = "ArrivalRegistered.v1") -> dict[str, str]:
+def headers(event_id: str | None = None, ce_type: str = "ArrivalRegistered.v2") -> dict[str, str]:
     return {
         "ce_id": event_id or str(uuid4()),
         "ce_type": ce_type,
@@ -98,9 +98,9 @@ def test_parse_incoming_accepts_a_well_formed_message() -> None:
     [
         (b"not json", headers(), "does not match the schema"),
         (b'{"type": "Nope"}', headers(), "does not match the schema"),
-        (None, {"ce_type": "ArrivalRegistered.v1"}, "missing CloudEvents header"),
+        (None, {"ce_type": "ArrivalRegistered.v2"}, "missing CloudEvents header"),
         (None, headers(event_id="not-a-uuid"), "bad envelope: ce_id"),
-        (None, headers(ce_type="BedAssigned.v1"), "!= body"),
+        (None, headers(ce_type="BedAssigned.v2"), "!= body"),
         (b"x" * (1024 * 1024 + 1), headers(), "exceeds"),
     ],
 )
@@ -124,7 +124,7 @@ def test_the_envelope_round_trips_through_kafka_headers() -> None:
         {
             "ce_specversion": "1.0",
             "ce_id": str(event_id),
-            "ce_type": "BedAssigned.v1",
+            "ce_type": "BedAssigned.v2",
             "ce_source": "/services/housing",
             "ce_time": "2022-09-24T21:00:00+00:00",
             "correlation_id": "c-1",
@@ -133,6 +133,6 @@ def test_the_envelope_round_trips_through_kafka_headers() -> None:
     )
     headers = dict(envelope.headers())
     assert headers["ce_id"] == str(event_id).encode()
-    assert headers["ce_type"] == b"BedAssigned.v1"
+    assert headers["ce_type"] == b"BedAssigned.v2"
     assert "causation_id" not in headers
     assert Envelope.from_headers({k: v.decode() for k, v in headers.items()}) == envelope

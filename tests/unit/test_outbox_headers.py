@@ -19,7 +19,7 @@ def stored_event(recorded_at: datetime) -> dict[str, object]:
     return {
         "event_id": uuid4(),
         "event_type": "ArrivalRegistered",
-        "schema_version": 1,
+        "schema_version": 2,
         "stream_id": str(uuid4()),
         "recorded_at": recorded_at,
     }
@@ -71,7 +71,7 @@ def test_the_cloudevents_sdk_reads_every_attribute_and_writes_the_same_headers_b
     again = kafka.to_binary_event(event)
 
     assert attributes["id"] == str(row["event_id"])
-    assert attributes["type"] == "ArrivalRegistered.v1"
+    assert attributes["type"] == "ArrivalRegistered.v2"
     assert attributes["source"] == "/services/intake"
     assert attributes["subject"] == row["stream_id"]
     assert attributes["time"] == row["recorded_at"]

@@ -161,8 +161,8 @@ def test_an_added_enum_value_is_breaking() -> None:
 
 def test_a_changed_const_is_breaking() -> None:
     new = intake()
-    event(new, "PersonDeparted")["properties"]["schema_version"]["const"] = 2
-    assert "PersonDeparted.schema_version: const changed from 1 to 2" in breaking_changes(
+    event(new, "PersonDeparted")["properties"]["schema_version"]["const"] = 3
+    assert "PersonDeparted.schema_version: const changed from 2 to 3" in breaking_changes(
         intake(), new
     )
 

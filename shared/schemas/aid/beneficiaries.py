@@ -18,7 +18,7 @@ class ResidentRecorded(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["ResidentRecorded"] = "ResidentRecorded"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     shelter_id: UUID = Field(description="Shelter where the person has a bed.")
     checked_in: bool = Field(
@@ -33,7 +33,7 @@ class EntitlementGranted(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["EntitlementGranted"] = "EntitlementGranted"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     item: AidItem = Field(description="The item the person may receive.")
     per_day: int = Field(ge=1, le=100, description="How many the person may receive per day.")
@@ -44,7 +44,7 @@ class EntitlementsClosed(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["EntitlementsClosed"] = "EntitlementsClosed"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     reason: Literal["departed", "merged"] = Field(description="Why they ended.")
 
@@ -54,7 +54,7 @@ class BeneficiaryRegistered(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["BeneficiaryRegistered"] = "BeneficiaryRegistered"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     household_id: UUID = Field(
         description="The household: the arrival (group) the person came with."
@@ -73,7 +73,7 @@ class BeneficiaryForgotten(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["BeneficiaryForgotten"] = "BeneficiaryForgotten"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
 
 
@@ -82,7 +82,7 @@ class BeneficiaryFactsUpdated(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["BeneficiaryFactsUpdated"] = "BeneficiaryFactsUpdated"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     age_band: AgeBand = Field(description="Coarse age band after the correction.")
     vulnerable: bool = Field(description="Whether the person counts as vulnerable now.")
@@ -93,7 +93,7 @@ class ResidencyEnded(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["ResidencyEnded"] = "ResidencyEnded"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     shelter_id: UUID = Field(description="The shelter they left.")
     reason: str = Field(

@@ -16,7 +16,7 @@ class AidIssued(DomainEvent):
 
     stream_field = "person_id"
     type: Literal["AidIssued"] = "AidIssued"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     issue_id: UUID = Field(description="Id of the distribution.")
     item: AidItem = Field(description="What was handed out.")
@@ -29,7 +29,7 @@ class HouseholdAidIssued(DomainEvent):
 
     stream_field = "household_id"
     type: Literal["HouseholdAidIssued"] = "HouseholdAidIssued"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     household_id: UUID = Field(description="The household, i.e. its arrival id (the stream).")
     issue_id: UUID = Field(description="Id of the distribution.")
     person_id: UUID = Field(description="Pseudonymous id of the member who collected it.")

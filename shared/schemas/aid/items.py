@@ -58,7 +58,7 @@ class ItemRulesSet(DomainEvent):
 
     stream_field = "item"
     type: Literal["ItemRulesSet"] = "ItemRulesSet"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     item: AidItem = Field(description="The item (the stream).")
     per: IssuedPer = Field(description="Limits count per person or per household (group).")
     max_per_day: int | None = Field(

@@ -73,7 +73,7 @@ class DonationReceived(_StockEvent):
     """A donation arrived at a site."""
 
     type: Literal["DonationReceived"] = "DonationReceived"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     donation_id: UUID = Field(description="Id of the donation.")
     quantity: int = Field(ge=1, description="Units received.")
     unit: CountingUnit = Field(description="The unit the item is counted in, e.g. 'parcel'.")
@@ -85,7 +85,7 @@ class StockTransferredOut(_LotsMoved):
     """Units left a site for another site."""
 
     type: Literal["StockTransferredOut"] = "StockTransferredOut"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     transfer_id: UUID = Field(description="Id of the transfer (also on the arriving side).")
     to_site_id: str = Field(pattern=SITE_PATTERN, description="Where the units went.")
 
@@ -94,7 +94,7 @@ class StockTransferredIn(_LotsMoved):
     """Units arrived at a site from another site."""
 
     type: Literal["StockTransferredIn"] = "StockTransferredIn"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     transfer_id: UUID = Field(description="Id of the transfer (also on the leaving side).")
     from_site_id: str = Field(pattern=SITE_PATTERN, description="Where the units came from.")
 
@@ -103,7 +103,7 @@ class StockWrittenOff(_LotsMoved):
     """Units were spoiled, expired, damaged or lost and leave the stock."""
 
     type: Literal["StockWrittenOff"] = "StockWrittenOff"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     write_off_id: UUID = Field(description="Id of the write-off.")
     reason: WriteOffReason = Field(description="Why.")
 
@@ -112,5 +112,5 @@ class StockIssued(_LotsMoved):
     """Units left a site's stock in a distribution (the person's side is AidIssued)."""
 
     type: Literal["StockIssued"] = "StockIssued"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     issue_id: UUID = Field(description="The distribution (AidIssued or HouseholdAidIssued).")

@@ -35,7 +35,7 @@ class SupportRequested(DomainEvent):
 
     stream_field = "request_id"
     type: Literal["SupportRequested"] = "SupportRequested"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     request_id: UUID = Field(description="Id of the request (the stream).")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
     kind: SupportKind = Field(description="Onward travel or job search.")
@@ -50,7 +50,7 @@ class SupportRequestWithdrawn(DomainEvent):
 
     stream_field = "request_id"
     type: Literal["SupportRequestWithdrawn"] = "SupportRequestWithdrawn"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     request_id: UUID = Field(description="The request (the stream).")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
     reason: Literal["no_longer_needed", "departed", "merged", "other"] = Field(description="Why.")
@@ -61,7 +61,7 @@ class MatchProposed(DomainEvent):
 
     stream_field = "request_id"
     type: Literal["MatchProposed"] = "MatchProposed"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     request_id: UUID = Field(description="The request (the stream).")
     match_id: UUID = Field(description="Id of the match.")
     offer_id: UUID = Field(description="The offer proposed.")
@@ -73,7 +73,7 @@ class MatchAccepted(DomainEvent):
 
     stream_field = "request_id"
     type: Literal["MatchAccepted"] = "MatchAccepted"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     request_id: UUID = Field(description="The request (the stream).")
     match_id: UUID = Field(description="The match.")
     offer_id: UUID = Field(description="The offer.")
@@ -84,7 +84,7 @@ class MatchCompleted(DomainEvent):
 
     stream_field = "request_id"
     type: Literal["MatchCompleted"] = "MatchCompleted"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     request_id: UUID = Field(description="The request (the stream).")
     match_id: UUID = Field(description="The match.")
     offer_id: UUID = Field(description="The offer.")
@@ -95,7 +95,7 @@ class MatchWithdrawn(DomainEvent):
 
     stream_field = "request_id"
     type: Literal["MatchWithdrawn"] = "MatchWithdrawn"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     request_id: UUID = Field(description="The request (the stream).")
     match_id: UUID = Field(description="The match.")
     offer_id: UUID = Field(description="The offer.")
@@ -110,7 +110,7 @@ class OfferPublished(DomainEvent):
 
     stream_field = "offer_id"
     type: Literal["OfferPublished"] = "OfferPublished"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     offer_id: UUID = Field(description="Id of the offer (the stream).")
     kind: OfferKind = Field(description="What is offered.")
     country: str | None = Field(
@@ -132,7 +132,7 @@ class OfferWithdrawn(DomainEvent):
 
     stream_field = "offer_id"
     type: Literal["OfferWithdrawn"] = "OfferWithdrawn"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     offer_id: UUID = Field(description="The offer (the stream).")
 
 
@@ -141,7 +141,7 @@ class OfferPlaceTaken(DomainEvent):
 
     stream_field = "offer_id"
     type: Literal["OfferPlaceTaken"] = "OfferPlaceTaken"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     offer_id: UUID = Field(description="The offer (the stream).")
     match_id: UUID = Field(description="The match holding the place.")
     request_id: UUID = Field(description="The request of the match.")
@@ -152,7 +152,7 @@ class OfferPlaceReleased(DomainEvent):
 
     stream_field = "offer_id"
     type: Literal["OfferPlaceReleased"] = "OfferPlaceReleased"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     offer_id: UUID = Field(description="The offer (the stream).")
     match_id: UUID = Field(description="The match that held the place.")
     request_id: UUID = Field(description="The request of the match.")

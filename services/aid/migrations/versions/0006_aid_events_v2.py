@@ -6,9 +6,10 @@ OfferPublished, and a donation's unit and a stock's id were strings without a cl
 the stock id have one, and the city stays in aid: in the offer's OfferDetailsRecorded (never
 published), beside the rest of the partner's words. The stored events move to v2 here, once.
 
-The relay starts again from the first event (its checkpoint goes) and publishes the whole
-history on v2; consumers that read v1 skip what they already handled by the event id (their
-inbox). Nothing is published on v1 any more.
+Every published event type starts v2 at schema_version 2 (so ``ce_type`` names the v2
+shape, e.g. ``ArrivalRegistered.v2``). The relay starts again from the first event (its
+checkpoint goes) and publishes the whole history on v2; consumers that read v1 skip what they
+already handled by the event id (their inbox). Nothing is published on v1 any more.
 
 Revision ID: 0006
 """
@@ -30,7 +31,9 @@ def upgrade() -> None:
           AND p.stream_id = d.stream_id;
         UPDATE events SET data = data - 'city' WHERE event_type = 'OfferPublished';
 
-        UPDATE events SET topic = 'aid.events.v2' WHERE topic = 'aid.events.v1';
+        UPDATE events SET topic = 'aid.events.v2', schema_version = 2,
+            data = data || jsonb_build_object('schema_version', 2)
+        WHERE topic = 'aid.events.v1';
         DELETE FROM outbox_checkpoint;
         """
     )

@@ -11,9 +11,10 @@ waitlist's reason is a code. The stored events move to v2 here, once:
 - languages keep only ISO 639-1 codes (a unit's were not checked before);
 - each waitlist reason becomes its code, in the events and in the read models.
 
-The relay starts again from the first event (its checkpoint goes) and publishes the whole
-history on v2; consumers that read v1 skip what they already handled by the event id (their
-inbox). Nothing is published on v1 any more.
+Every published event type starts v2 at schema_version 2 (so ``ce_type`` names the v2
+shape, e.g. ``ArrivalRegistered.v2``). The relay starts again from the first event (its
+checkpoint goes) and publishes the whole history on v2; consumers that read v1 skip what they
+already handled by the event id (their inbox). Nothing is published on v1 any more.
 
 Revision ID: 0007
 """
@@ -89,7 +90,9 @@ def upgrade() -> None:
         UPDATE placement_history SET reason = {REASON_CODE.format("reason")}
             WHERE what = 'waitlisted' AND reason IS NOT NULL;
 
-        UPDATE events SET topic = 'housing.events.v2' WHERE topic = 'housing.events.v1';
+        UPDATE events SET topic = 'housing.events.v2', schema_version = 2,
+            data = data || jsonb_build_object('schema_version', 2)
+        WHERE topic = 'housing.events.v1';
         DELETE FROM outbox_checkpoint;
         """
     )

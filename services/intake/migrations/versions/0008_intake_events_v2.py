@@ -10,10 +10,11 @@ code and nothing else. The stored events move to v2 here, once:
   MD5, name the text as typed, added by 'migration'), so the place stays countable and the
   text stays in intake's own table, off the topic.
 
-The relay starts again from the first event (its checkpoint goes) and publishes the whole
-history on v2; consumers that read v1 skip what they already handled by the event id (their
-inbox). Nothing is published on v1 any more. Intake no longer keeps shelter and unit names:
-housing.events.v2 carries none.
+Every published event type starts v2 at schema_version 2 (so ``ce_type`` names the v2
+shape, e.g. ``ArrivalRegistered.v2``). The relay starts again from the first event (its
+checkpoint goes) and publishes the whole history on v2; consumers that read v1 skip what they
+already handled by the event id (their inbox). Nothing is published on v1 any more. Intake
+no longer keeps shelter and unit names: housing.events.v2 carries none.
 
 Revision ID: 0008
 """
@@ -50,7 +51,9 @@ def upgrade() -> None:
         UPDATE cases c SET crossing_point = l.code
             FROM legacy_crossing_points l WHERE c.crossing_point = l.typed;
 
-        UPDATE events SET topic = 'intake.events.v2' WHERE topic = 'intake.events.v1';
+        UPDATE events SET topic = 'intake.events.v2', schema_version = 2,
+            data = data || jsonb_build_object('schema_version', 2)
+        WHERE topic = 'intake.events.v1';
         DELETE FROM outbox_checkpoint;
         DROP TABLE shelter_names;
         DROP TABLE unit_names;
