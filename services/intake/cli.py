@@ -14,7 +14,7 @@ from rich.progress import Progress
 
 from services.intake.app import erase
 from services.intake.main import MIGRATIONS, event_store
-from services.intake.partners import Scope, create_partner, revoke, rotate_key
+from services.intake.partners import Scope, create_partner, is_partner_id, revoke, rotate_key
 from services.intake.projections import READ_MODEL_TABLES
 from services.intake.rotation import BATCH_SIZE, Rewrapped, rewrap_keys
 from services.intake.settings import IntakeSettings
@@ -70,6 +70,11 @@ def add_partner(
     Run again for a partner that exists, it prints a new key (the old one stops at once) and
     keeps the partner's name and scopes, so the README's first call can be run twice."""
     scopes = set(scope or [Scope.REGISTER_ARRIVALS, Scope.READ_OWN_CASES])
+    if not is_partner_id(partner_id):
+        raise _fail(
+            f"{partner_id!r} is not a partner id: 2 to 63 lowercase letters, digits and "
+            "hyphens, starting with a letter or digit (it is published on the topics)"
+        )
 
     async def work(pool: asyncpg.Pool, _: IntakeSettings) -> tuple[str, bool]:
         async with pool.acquire() as conn, conn.transaction():

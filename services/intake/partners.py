@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -11,6 +12,7 @@ import asyncpg
 from pydantic import SecretStr
 
 from shared.http import Problem, keys_match
+from shared.schemas.base import PARTNER_ID
 
 
 class Scope(StrEnum):
@@ -56,6 +58,12 @@ def hash_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
+def is_partner_id(candidate: str) -> bool:
+    """Whether ``candidate`` may name a partner: the id travels on the topics (as
+    ``partner_id`` and in ``actor``), where only this closed form is accepted."""
+    return re.fullmatch(PARTNER_ID.removeprefix("^").removesuffix("$"), candidate) is not None
+
+
 async def create_partner(
     conn: asyncpg.Connection,
     partner_id: str,
@@ -67,6 +75,8 @@ async def create_partner(
     """Register a partner and return its API key (shown once, stored only hashed).
 
     With ``rotate_if_exists``, a known partner gets a new key and the old one stops working."""
+    if not is_partner_id(partner_id):
+        raise ValueError(f"{partner_id!r} is not a partner id: {PARTNER_ID}")
     api_key = f"rk_{secrets.token_urlsafe(32)}"
     conflict = (
         "ON CONFLICT (partner_id) DO UPDATE SET key_hash = EXCLUDED.key_hash, "

@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import uuid4
 
+import asyncpg
 import pytest
 
+from services.intake.partners import Scope, create_partner
 from shared.schemas.registry import TOPIC_ADAPTERS
 from shared.topics import AID_EVENTS, HOUSING_EVENTS
 from tests.conftest import OPERATOR_KEY, RunningServices, eventually
@@ -124,3 +126,16 @@ async def test_an_offers_city_is_matched_and_shown_by_aid_and_never_published(
     for record in records:
         TOPIC_ADAPTERS[AID_EVENTS].validate_json(record.value)
         assert CANARY.encode() not in record.value
+
+
+async def test_a_partner_whose_id_is_not_a_code_cannot_be_registered(
+    services: RunningServices,
+) -> None:
+    async with services.pool("intake").acquire() as conn:
+        with pytest.raises(ValueError, match="not a partner id"):
+            await create_partner(conn, "Host Network", "Host network", {Scope.READ_OWN_CASES})
+        with pytest.raises(asyncpg.CheckViolationError):  # nor by any other way in
+            await conn.execute(
+                "INSERT INTO partners (partner_id, name, key_hash, scopes) "
+                "VALUES ('Host Network', 'x', 'y', '{}')"
+            )

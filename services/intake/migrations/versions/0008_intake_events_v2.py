@@ -14,7 +14,8 @@ Every published event type starts v2 at schema_version 2 (so ``ce_type`` names t
 shape, e.g. ``ArrivalRegistered.v2``). The relay starts again from the first event (its
 checkpoint goes) and publishes the whole history on v2; consumers that read v1 skip what they
 already handled by the event id (their inbox). Nothing is published on v1 any more. Intake
-no longer keeps shelter and unit names: housing.events.v2 carries none.
+no longer keeps shelter and unit names: housing.events.v2 carries none. A new partner's id must
+be of the form the topics accept (partner ids registered before are not checked again).
 
 Revision ID: 0008
 """
@@ -55,6 +56,8 @@ def upgrade() -> None:
             data = data || jsonb_build_object('schema_version', 2)
         WHERE topic = 'intake.events.v1';
         DELETE FROM outbox_checkpoint;
+        ALTER TABLE partners ADD CONSTRAINT partner_id_is_a_code
+            CHECK (partner_id ~ '^[a-z0-9][a-z0-9-]{1,62}$') NOT VALID;
         DROP TABLE shelter_names;
         DROP TABLE unit_names;
         """
