@@ -6,6 +6,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.housing.app import Holds
+from shared.schemas.base import PartnerId
 from shared.settings import ServiceSettings
 
 
@@ -20,10 +21,11 @@ class HousingSettings(ServiceSettings):
     waitlist_hold_hours: float = Field(
         default=6.0, gt=0, description="How long a freed place waits for the next in line."
     )
-    staff_api_keys: dict[str, SecretStr] = Field(
+    staff_api_keys: dict[PartnerId, SecretStr] = Field(
         default_factory=dict,
         description="Shelter staff keys, JSON {partner_id: key}: staff of the partner that runs "
-        "a shelter (its contact_partner_id) may check people in and out there.",
+        "a shelter (its contact_partner_id) may check people in and out there. The ids are "
+        "partner ids (they name the staff on the events), so another form is refused at start.",
     )
     cors_origins: list[str] = Field(
         default_factory=lambda: ["http://127.0.0.1:8001", "http://localhost:8001"],

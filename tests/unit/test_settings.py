@@ -185,3 +185,12 @@ def test_a_random_operator_key_listens_anywhere(
 ) -> None:
     monkeypatch.setenv("OPERATOR_API_KEY", strong)
     assert HousingSettings(http_host="0.0.0.0").operator_api_key.get_secret_value() == strong
+
+
+def test_a_staff_key_for_an_id_that_is_not_a_partner_id_is_refused_at_start() -> None:
+    # the id names the staff on housing's events (actor 'partner:<id>'), whose form is closed
+    with pytest.raises(ValidationError, match="staff_api_keys"):
+        HousingSettings(staff_api_keys={"Camp Staff": "k" * 32})
+    assert list(HousingSettings(staff_api_keys={"camp-staff": "k" * 32}).staff_api_keys) == [
+        "camp-staff"
+    ]
