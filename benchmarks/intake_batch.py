@@ -97,7 +97,7 @@ class Batch:
         """One events-shaped row per arrival, its data the arrival's own JSON."""
         metadata = json.dumps({"correlation_id": str(uuid4()), "causation_id": None})
         return [
-            (str(uuid4()), 1, uuid4(), "ArrivalRegistered", 1, "intake.events.v2",
+            (str(uuid4()), 1, uuid4(), "ArrivalRegistered", 2, "intake.events.v2",
              json.dumps(item["arrival"], ensure_ascii=False), metadata)
             for item in self.items
         ]  # fmt: skip

@@ -29,7 +29,7 @@ TABLE = "r5_events"
 INSERT = f"""
 INSERT INTO {TABLE} (stream_id, version, event_id, event_type, schema_version, topic, data,
                      metadata)
-VALUES ($1, 1, $2, 'ArrivalRegistered', 1, 'intake.events.v2', $3, '{{}}')
+VALUES ($1, 1, $2, 'ArrivalRegistered', 2, 'intake.events.v2', $3, '{{}}')
 """
 
 

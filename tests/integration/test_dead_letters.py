@@ -69,8 +69,8 @@ async def test_a_future_schema_version_is_dead_lettered_not_misread(
     services: RunningServices,
 ) -> None:
     bootstrap = services.apps["housing"].state.runtime.settings.kafka_bootstrap_servers
-    future = json.dumps({"type": "ArrivalRegistered", "schema_version": 2}).encode()
-    headers = {**envelope(), "ce_type": "ArrivalRegistered.v2"}
+    future = json.dumps({"type": "ArrivalRegistered", "schema_version": 3}).encode()
+    headers = {**envelope(), "ce_type": "ArrivalRegistered.v3"}
 
     await produce(bootstrap, f"{services.namespace}.intake.events.v2", future, headers)
 

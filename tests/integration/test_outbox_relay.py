@@ -58,7 +58,7 @@ async def store(
         """
         INSERT INTO events (transaction_id, stream_id, version, event_id, event_type,
                             schema_version, topic, data, metadata)
-        VALUES ($1::text::xid8, $2, $3, $4, 'ShelterOpened', 1, $5, $6::jsonb, $7::jsonb)
+        VALUES ($1::text::xid8, $2, $3, $4, 'ShelterOpened', 2, $5, $6::jsonb, $7::jsonb)
         """,
         str(transaction_id),
         stream_id,
