@@ -230,7 +230,7 @@ async def _shelter_and_units(
 
 async def _describe(conn: asyncpg.Connection, event: ShelterDescribed) -> None:
     row = await conn.fetchrow(
-        "SELECT name, district, host_partner_id FROM shelters WHERE shelter_id = $1",
+        "SELECT district, host_partner_id FROM shelters WHERE shelter_id = $1",
         event.shelter_id,
     )
     if row is not None and (event.name is not None or event.district is not None):
