@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from pydantic import ValidationError
 
 from contracts.compat import breaking_changes
 from contracts.generate import committed_schema, contract_path, main, render, topic_schema
-from shared.schemas.intake import CROSSING_POINT_CODE
+from shared.schemas.intake import CROSSING_POINT_CODE, PersonErased
 from shared.schemas.registry import TOPIC_ADAPTERS
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS, RETIRED_TOPICS
 
@@ -342,3 +345,20 @@ def test_a_retired_topic_keeps_its_contract_and_is_no_longer_published(retired: 
     assert old is not None and new is not None
     assert breaking_changes(old, new) != []
     assert open_strings(old) != [] and open_strings(new) == []
+
+
+@pytest.mark.parametrize(
+    "actor",
+    ["operator", "service:intake", "service:housing", "service:aid", "partner:wp-test",
+     f"partner:wp-test/device:{uuid4()}", "site:mosque-central"],
+)  # fmt: skip
+def test_every_form_of_actor_the_services_write_is_accepted(actor: str) -> None:
+    assert PersonErased(actor=actor, occurred_at=datetime.now(UTC), person_id=uuid4())
+
+
+@pytest.mark.parametrize(
+    "actor", ["Operator", "partner:Welcome Point", "partner:wp/device:phone of Aigerim", "someone"]
+)
+def test_an_actor_of_any_other_form_is_refused(actor: str) -> None:
+    with pytest.raises(ValidationError, match="actor"):
+        PersonErased(actor=actor, occurred_at=datetime.now(UTC), person_id=uuid4())
