@@ -196,3 +196,24 @@ async def test_an_offers_city_leaves_aids_topic_for_the_offers_own_details(
     rows = await _migrated(databases["aid"], "aid", AID_EVENTS)
 
     assert json.loads(rows[1]["data"])["city"] == f"{CANARY} city"
+
+
+async def test_a_stored_event_that_would_not_read_as_v2_stops_the_migration_saying_what(
+    databases: dict[str, str],
+) -> None:
+    shelter = str(uuid4())
+    opened = {**STAMP, "type": "ShelterOpened", "actor": "partner:Camp Staff",
+              "shelter_id": shelter, "name": "Gym", "kind": "gym", "district": "Centre",
+              "units": [_unit("Hall")]}  # fmt: skip
+    await _at(databases["housing"], "housing", "0006", (shelter, opened, "housing.events.v1"))
+
+    with pytest.raises(Exception, match="stored events hold an actor of no form"):
+        await asyncio.to_thread(upgrade, databases["housing"], SERVICES / "housing" / "migrations")
+
+    conn = await asyncpg.connect(databases["housing"])
+    try:  # nothing of the migration was kept: the store is as it was, to correct and retry
+        assert await conn.fetchval("SELECT version_num FROM alembic_version") == "0006"
+        assert await conn.fetchval("SELECT topic FROM events") == "housing.events.v1"
+        assert await conn.fetchval("SELECT count(*) FROM outbox_checkpoint") == 1
+    finally:
+        await conn.close()

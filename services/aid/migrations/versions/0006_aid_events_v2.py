@@ -21,6 +21,28 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
+#: the forms the v2 topics accept, as this revision wrote them (a frozen copy)
+ACTOR = (
+    "^(operator|service:(intake|housing|aid)"
+    "|partner:[a-z0-9][a-z0-9-]{1,62}"
+    "(/device:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?"
+    "|site:[a-z0-9][a-z0-9-]{0,62})$"
+)
+PARTNER_ID = "^[a-z0-9][a-z0-9-]{1,62}$"
+
+
+def refuse_if(condition: str, what: str) -> str:
+    """Stop the migration (nothing of it kept) when a published event would not read as v2:
+    the service would fail on it later, far from the cause."""
+    return (
+        "DO $check$ BEGIN IF EXISTS (SELECT 1 FROM events WHERE topic IS NOT NULL AND ("
+        + condition
+        + ")) THEN RAISE EXCEPTION 'stored events hold "
+        + what
+        + " of no form the v2 topics accept (see docs/subscribers.md); correct them, then "
+        "migrate again'; END IF; END $check$;\n"
+    )
+
 
 def upgrade() -> None:
     run_sql(
@@ -36,6 +58,7 @@ def upgrade() -> None:
         WHERE topic = 'aid.events.v1';
         DELETE FROM outbox_checkpoint;
         """
+        + refuse_if("data ->> 'actor' !~ '" + ACTOR + "'", "an actor")
     )
 
 

@@ -26,6 +26,29 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+#: the forms the v2 topics accept, as this revision wrote them (a frozen copy)
+ACTOR = (
+    "^(operator|service:(intake|housing|aid)"
+    "|partner:[a-z0-9][a-z0-9-]{1,62}"
+    "(/device:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?"
+    "|site:[a-z0-9][a-z0-9-]{0,62})$"
+)
+PARTNER_ID = "^[a-z0-9][a-z0-9-]{1,62}$"
+
+
+def refuse_if(condition: str, what: str) -> str:
+    """Stop the migration (nothing of it kept) when a published event would not read as v2:
+    the service would fail on it later, far from the cause."""
+    return (
+        "DO $check$ BEGIN IF EXISTS (SELECT 1 FROM events WHERE topic IS NOT NULL AND ("
+        + condition
+        + ")) THEN RAISE EXCEPTION 'stored events hold "
+        + what
+        + " of no form the v2 topics accept (see docs/subscribers.md); correct them, then "
+        "migrate again'; END IF; END $check$;\n"
+    )
+
+
 #: the sentences housing wrote as a waitlist reason, and their codes
 REASON_CODE = """CASE
     WHEN {0} ~ '^no open shelter has [0-9]+ fitting free places together$'
@@ -72,7 +95,8 @@ def upgrade() -> None:
         FROM events e
         JOIN (SELECT stream_id, max(version) AS version FROM events GROUP BY stream_id) last
             USING (stream_id)
-        WHERE e.event_type IN ('ShelterOpened', 'HostOfferMade', 'UnitAdded');
+        WHERE e.event_type IN ('ShelterOpened', 'HostOfferMade', 'UnitAdded')
+        ORDER BY e.global_position;
 
         UPDATE events SET data = (data - 'name' - 'district') || jsonb_build_object('units', (
             SELECT coalesce(jsonb_agg({_published_unit("u")}), '[]')
@@ -95,6 +119,13 @@ def upgrade() -> None:
         WHERE topic = 'housing.events.v1';
         DELETE FROM outbox_checkpoint;
         """
+        + refuse_if("data ->> 'actor' !~ '" + ACTOR + "'", "an actor")
+        + refuse_if(
+            "coalesce(data ->> 'partner_id', data ->> 'contact_partner_id', 'p1') !~ '"
+            + PARTNER_ID
+            + "'",
+            "a partner id",
+        )
     )
 
 
