@@ -21,6 +21,7 @@ from opentelemetry import propagate
 
 from shared.schemas.base import DomainEvent
 from shared.schemas.registry import EVENT_TYPES, load_event
+from shared.statement import Write, compose
 
 PUBLIC_EVENT_TYPES = frozenset(EVENT_TYPES)
 
@@ -109,6 +110,23 @@ class RecordedEvent:
 
 Projector = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
 
+#: one stream's part of an append: its id, the version it was read at, the new events
+StreamAppend = tuple[str, int, Sequence[DomainEvent]]
+
+
+class SetProjector(Protocol):
+    """The set-based form of some of a service's projections: the writes for all the events of
+    one append that it handles, sent in the append's own statement (one round trip, however
+    many events and rows). Events it handles are not passed to the per-event projectors."""
+
+    def handles(self, event: DomainEvent) -> bool:
+        """Whether this projects ``event`` (by its type alone)."""
+
+    async def writes(
+        self, conn: asyncpg.Connection, events: Sequence[DomainEvent], causation: Causation
+    ) -> list[Write]:
+        """The writes that project ``events``, in the order they were decided."""
+
 
 class ReadModelFold(Protocol):
     """A service's read models built in memory from all its events, then written at once: the
@@ -144,6 +162,8 @@ class EventStore:
     #: the set-based form of ``projectors`` for rebuilds: folds the events in memory and writes
     #: each read model with COPY; without it a rebuild replays every event through them
     rebuilder: Rebuilder | None = None
+    #: projections of some event types as set-based writes, in the append's statement
+    set_projector: SetProjector | None = None
 
     async def append(
         self,
@@ -159,6 +179,30 @@ class EventStore:
         transaction. Raises ConcurrencyConflict if the stream moved on."""
         if not events:
             return []
+        return await self.append_streams(
+            conn, [(stream_id, expected_version, events)], causation, publish=publish
+        )
+
+    async def append_streams(
+        self,
+        conn: asyncpg.Connection,
+        appends: Sequence[StreamAppend],
+        causation: Causation,
+        *,
+        publish: bool = True,
+        alongside: Sequence[Write] = (),
+    ) -> list[RecordedEvent]:
+        """Append to several streams at once, each ``(stream_id, expected_version, events)``,
+        and run the ``alongside`` writes, in one statement inside the caller's transaction: an
+        arrival and its people cost one round trip. Raises ConcurrencyConflict if a stream
+        moved on."""
+        pending = [
+            (stream_id, expected + ordinal, event)
+            for stream_id, expected, events in appends
+            for ordinal, event in enumerate(events, start=1)
+        ]
+        if not pending and not alongside:
+            return []
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the trace that caused these events, for the relay to continue
         metadata = {
@@ -166,45 +210,44 @@ class EventStore:
             "causation_id": causation.causation_id,
             **carrier,
         }
-        metadata_json = json.dumps(metadata)
         # only shared contracts leave the service; a service's internal events never do
         topics = [
             self.topic if publish and event.event_type in PUBLIC_EVENT_TYPES else None
-            for event in events
+            for _, _, event in pending
         ]
-        event_ids = [uuid4() for _ in events]
-        try:
-            # the NOTIFY that wakes the relay rides in the same statement (one round trip
-            # less per append); Postgres folds repeated notifications of one transaction
-            rows = await conn.fetch(
-                """
-                WITH appended AS (
-                    INSERT INTO events (stream_id, version, event_id, event_type,
-                                        schema_version, topic, data, metadata)
-                    SELECT $1, $2 + ord, e.event_id, e.event_type, e.schema_version, e.topic,
-                           e.data, $3::jsonb
-                    FROM unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::text[])
-                         WITH ORDINALITY AS e(event_id, event_type, schema_version, data, topic,
-                                              ord)
-                    RETURNING event_id, global_position, version, recorded_at, topic
-                )
-                SELECT event_id, global_position, version, recorded_at,
-                       CASE WHEN topic IS NOT NULL THEN pg_notify($9, '')::text END AS woke
-                FROM appended
-                """,
-                stream_id,
-                expected_version,
-                metadata_json,
-                event_ids,
-                [e.event_type for e in events],
-                [e.version_of_schema for e in events],
-                [e.model_dump_json() for e in events],
-                topics,
-                NOTIFY_CHANNEL,
+        event_ids = [uuid4() for _ in pending]
+        handled = self.set_projector.handles if self.set_projector else lambda _: False
+        projected = (
+            await self.set_projector.writes(
+                conn, [event for _, _, event in pending if handled(event)], causation
             )
+            if self.set_projector
+            else []
+        )
+        appended = Write(
+            _APPEND,
+            (
+                json.dumps(metadata), [stream for stream, _, _ in pending],
+                [version for _, version, _ in pending], event_ids,
+                [event.event_type for _, _, event in pending],
+                [event.version_of_schema for _, _, event in pending],
+                [event.model_dump_json() for _, _, event in pending], topics,
+            ),
+        )  # fmt: skip
+        sql, args = compose(
+            [("appended", appended)]
+            + [(f"projected_{index}", write) for index, write in enumerate(projected)]
+            + [(f"alongside_{index}", write) for index, write in enumerate(alongside)],
+            # the NOTIFY that wakes the relay rides in the same statement; Postgres folds
+            # repeated notifications of one transaction
+            Write(_APPENDED, (NOTIFY_CHANNEL,)),
+        )
+        try:
+            rows = await conn.fetch(sql, *args)
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name == "events_stream_version":
-                raise ConcurrencyConflict(stream_id, expected_version) from error
+                moved = next(iter(appends), ("", 0, ()))
+                raise ConcurrencyConflict(moved[0], moved[1]) from error
             raise
         by_id = {row["event_id"]: row for row in rows}  # RETURNING promises no order
         recorded = [
@@ -218,12 +261,15 @@ class EventStore:
                 metadata=metadata,
                 recorded_at=row["recorded_at"],
             )
-            for event_id, event, topic in zip(event_ids, events, topics, strict=True)
+            for event_id, (stream_id, _, event), topic in zip(
+                event_ids, pending, topics, strict=True
+            )
             for row in (by_id[event_id],)
         ]
         for event in recorded:
-            for project in self.projectors:
-                await project(conn, event)
+            if not handled(event.event):
+                for project in self.projectors:
+                    await project(conn, event)
         return recorded
 
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
@@ -272,6 +318,23 @@ class EventStore:
             _to_recorded(row, self.event_types, {"correlation_id": row["correlation_id"]})
             for row in rows
         ]
+
+
+_APPEND = """
+INSERT INTO events (stream_id, version, event_id, event_type, schema_version, topic, data,
+                    metadata)
+SELECT e.stream_id, e.version, e.event_id, e.event_type, e.schema_version, e.topic, e.data,
+       {0}::jsonb
+FROM unnest({1}::text[], {2}::int[], {3}::uuid[], {4}::text[], {5}::int[], {6}::jsonb[],
+            {7}::text[]) AS e(stream_id, version, event_id, event_type, schema_version, data, topic)
+RETURNING event_id, global_position, version, recorded_at, topic
+"""
+
+_APPENDED = """
+SELECT event_id, global_position, version, recorded_at,
+       CASE WHEN topic IS NOT NULL THEN pg_notify({0}, '')::text END AS woke
+FROM appended
+"""
 
 
 _REPLAY = """

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from shared.eventstore import Conflict
 from shared.idempotency import (
     MAX_KEY_LENGTH,
+    ClaimingWork,
     Fingerprints,
     KeyReusedWithOtherRequest,
     StoredAnswer,
@@ -212,7 +213,9 @@ IdempotencyKeyHeader = Annotated[
     ),
 ]
 
-Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
+#: a POST's work: a function of the transaction's connection, or work that claims its key
+#: in its own statements (shared.idempotency.ClaimingWork)
+Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]] | ClaimingWork
 
 
 async def once_per_key(
