@@ -19,9 +19,10 @@ from uuid import UUID, uuid4
 import asyncpg
 from opentelemetry import propagate
 
+from shared.appending import SetProjector, StreamAppend, append_statement, pending_events
 from shared.schemas.base import DomainEvent
 from shared.schemas.registry import EVENT_TYPES, load_event
-from shared.statement import Write, compose
+from shared.statement import Write
 
 PUBLIC_EVENT_TYPES = frozenset(EVENT_TYPES)
 
@@ -110,23 +111,6 @@ class RecordedEvent:
 
 Projector = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
 
-#: one stream's part of an append: its id, the version it was read at, the new events
-StreamAppend = tuple[str, int, Sequence[DomainEvent]]
-
-
-class SetProjector(Protocol):
-    """The set-based form of some of a service's projections: the writes for all the events of
-    one append that it handles, sent in the append's own statement (one round trip, however
-    many events and rows). Events it handles are not passed to the per-event projectors."""
-
-    def handles(self, event: DomainEvent) -> bool:
-        """Whether this projects ``event`` (by its type alone)."""
-
-    async def writes(
-        self, conn: asyncpg.Connection, events: Sequence[DomainEvent], causation: Causation
-    ) -> list[Write]:
-        """The writes that project ``events``, in the order they were decided."""
-
 
 class ReadModelFold(Protocol):
     """A service's read models built in memory from all its events, then written at once: the
@@ -196,11 +180,7 @@ class EventStore:
         and run the ``alongside`` writes, in one statement inside the caller's transaction: an
         arrival and its people cost one round trip. Raises ConcurrencyConflict if a stream
         moved on."""
-        pending = [
-            (stream_id, expected + ordinal, event)
-            for stream_id, expected, events in appends
-            for ordinal, event in enumerate(events, start=1)
-        ]
+        pending = pending_events(appends)
         if not pending and not alongside:
             return []
         carrier: dict[str, str] = {}
@@ -216,60 +196,29 @@ class EventStore:
             for _, _, event in pending
         ]
         event_ids = [uuid4() for _ in pending]
-        handled = self.set_projector.handles if self.set_projector else lambda _: False
-        projected = (
-            await self.set_projector.writes(
-                conn, [event for _, _, event in pending if handled(event)], causation
-            )
-            if self.set_projector
-            else []
-        )
-        appended = Write(
-            _APPEND,
-            (
-                json.dumps(metadata), [stream for stream, _, _ in pending],
-                [version for _, version, _ in pending], event_ids,
-                [event.event_type for _, _, event in pending],
-                [event.version_of_schema for _, _, event in pending],
-                [event.model_dump_json() for _, _, event in pending], topics,
-            ),
-        )  # fmt: skip
-        sql, args = compose(
-            [("appended", appended)]
-            + [(f"projected_{index}", write) for index, write in enumerate(projected)]
-            + [(f"alongside_{index}", write) for index, write in enumerate(alongside)],
-            # the NOTIFY that wakes the relay rides in the same statement; Postgres folds
-            # repeated notifications of one transaction
-            Write(_APPENDED, (NOTIFY_CHANNEL,)),
-        )
+        setwise = self.set_projector
+        handled = [setwise is not None and setwise.handles(event) for _, _, event in pending]
+        mine = [event for (_, _, event), its in zip(pending, handled, strict=True) if its]
+        projected = await setwise.writes(conn, mine, causation) if setwise and mine else []
+        sql, args = append_statement(pending, event_ids, topics, metadata, projected, alongside)
         try:
             rows = await conn.fetch(sql, *args)
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name == "events_stream_version":
-                moved = next(iter(appends), ("", 0, ()))
+                moved = appends[0]
                 raise ConcurrencyConflict(moved[0], moved[1]) from error
             raise
         by_id = {row["event_id"]: row for row in rows}  # RETURNING promises no order
         recorded = [
-            RecordedEvent(
-                global_position=row["global_position"],
-                stream_id=stream_id,
-                version=row["version"],
-                event_id=event_id,
-                event=event,
-                topic=topic,
-                metadata=metadata,
-                recorded_at=row["recorded_at"],
-            )
+            RecordedEvent(row["global_position"], stream_id, row["version"], event_id, event,
+                          topic, metadata, row["recorded_at"])
             for event_id, (stream_id, _, event), topic in zip(
-                event_ids, pending, topics, strict=True
-            )
+                event_ids, pending, topics, strict=True)
             for row in (by_id[event_id],)
-        ]
-        for event in recorded:
-            if not handled(event.event):
-                for project in self.projectors:
-                    await project(conn, event)
+        ]  # fmt: skip
+        for one, mine in zip(recorded, handled, strict=True):
+            for project in () if mine else self.projectors:
+                await project(conn, one)
         return recorded
 
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
@@ -318,23 +267,6 @@ class EventStore:
             _to_recorded(row, self.event_types, {"correlation_id": row["correlation_id"]})
             for row in rows
         ]
-
-
-_APPEND = """
-INSERT INTO events (stream_id, version, event_id, event_type, schema_version, topic, data,
-                    metadata)
-SELECT e.stream_id, e.version, e.event_id, e.event_type, e.schema_version, e.topic, e.data,
-       {0}::jsonb
-FROM unnest({1}::text[], {2}::int[], {3}::uuid[], {4}::text[], {5}::int[], {6}::jsonb[],
-            {7}::text[]) AS e(stream_id, version, event_id, event_type, schema_version, data, topic)
-RETURNING event_id, global_position, version, recorded_at, topic
-"""
-
-_APPENDED = """
-SELECT event_id, global_position, version, recorded_at,
-       CASE WHEN topic IS NOT NULL THEN pg_notify({0}, '')::text END AS woke
-FROM appended
-"""
 
 
 _REPLAY = """

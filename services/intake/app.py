@@ -10,13 +10,13 @@ import asyncpg
 from pydantic import ValidationError
 
 from services.intake.admission import admit, readable_rule
+from services.intake.arrival_people import people_of
 from services.intake.domain.arrival import RegisterArrival, age_band, age_on, arrival
 from services.intake.domain.person import (
     ChangeConsent,
     CorrectDetails,
     Erase,
     MergeInto,
-    RecordDetails,
     RegisterDeparture,
     UndoMerge,
     person,
@@ -31,9 +31,9 @@ from services.intake.requests import (
     born_after_arrival,
 )
 from services.intake.search import details_of
-from services.intake.vault import KeyRow, Vault, keys_written
+from services.intake.vault import Vault, keys_written
 from shared.decider import DomainError, execute
-from shared.eventstore import Causation, EventStore, StreamAppend
+from shared.eventstore import Causation, EventStore
 from shared.idempotency import Claim, StoredAnswer, forget_requests_carrying
 from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
 
@@ -117,43 +117,8 @@ async def register_arrival(
         consents=tuple(ConsentPurpose(purpose) for purpose in dict.fromkeys(request.consents)),
     )
     # new streams: decided on their initial states, and the append refuses if one existed
-    appends: list[StreamAppend] = [
-        (str(arrival_id), 0, arrival.decide(command, arrival.initial_state))
-    ]
-    consents = tuple((ConsentPurpose(purpose), None) for purpose in request.consents) + tuple(
-        (ConsentPurpose.SHARING_WITH_PARTNER, other) for other in request.share_with_partners
-    )
-    flagged: list[dict[str, str]] = []
-    keys: list[KeyRow] = []
-    for index, (details, member) in enumerate(zip(request.members, members, strict=True)):
-        payload = {
-            "details": details.model_dump(mode="json"),
-            "partner_reference": request.partner_reference,
-        }
-        duplicates = admission.duplicates.get(index, [])
-        # every pair is recorded for the operators' review (GET /v1/duplicates); the partner's
-        # answer names only the persons it may know of
-        flagged.extend(
-            {"person_id": str(member.person_id), "candidate_person_id": str(found.person_id),
-             "rule": found.rule}
-            for found in duplicates
-            if found.readable
-        )  # fmt: skip
-        sealed, key = vault.seal_new(member.person_id, payload)
-        keys.append(key)
-        record = RecordDetails(
-            person_id=member.person_id,
-            arrival_id=arrival_id,
-            partner_id=partner.partner_id,
-            member_index=index,
-            member=member,
-            sealed=sealed,
-            consents=consents,
-            duplicates=tuple((found.person_id, found.rule) for found in duplicates),
-            actor=partner.registrar,
-            now=now,
-        )
-        appends.append((str(member.person_id), 0, person.decide(record, person.initial_state)))
+    appends, keys, flagged = people_of(vault, partner, request, arrival_id, members, admission, now)
+    appends.insert(0, (str(arrival_id), 0, arrival.decide(command, arrival.initial_state)))
     causation = Causation.new()
     answer = ArrivalAccepted(
         arrival_id=str(arrival_id),

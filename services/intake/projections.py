@@ -18,7 +18,8 @@ from services.intake.events import (
 )
 from services.intake.search import details_of, index_entries
 from services.intake.vault import Vault
-from shared.eventstore import Causation, Projector, RecordedEvent, SetProjector
+from shared.appending import SetProjector
+from shared.eventstore import Causation, Projector, RecordedEvent
 from shared.schemas.intake import (
     ArrivalRegistered,
     ConsentGiven,

@@ -55,7 +55,10 @@ class CountedAcquire:
         return conn
 
     async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> Any:
         if self._conn is not None:
             self._conn.remove_query_logger(self._record)
