@@ -216,8 +216,8 @@ class EventStore:
                 event_ids, pending, topics, strict=True)
             for row in (by_id[event_id],)
         ]  # fmt: skip
-        for one, mine in zip(recorded, handled, strict=True):
-            for project in () if mine else self.projectors:
+        for one, its in zip(recorded, handled, strict=True):
+            for project in () if its else self.projectors:
                 await project(conn, one)
         return recorded
 

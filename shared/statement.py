@@ -35,7 +35,8 @@ def numbered(write: Write, first: int) -> str:
 def compose(parts: Sequence[tuple[str, Write]], final: Write) -> tuple[str, list[Any]]:
     """``WITH name AS (write), ... final``: the SQL and its arguments, numbered in order.
     ``final`` may read the parts by name."""
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[Any] = []
     for name, write in parts:
         clauses.append(f"{name} AS ({numbered(write, len(args) + 1)})")
         args.extend(write.args)

@@ -12,7 +12,7 @@ from services.intake.domain.person import RecordDetails, person
 from services.intake.partners import Partner
 from services.intake.requests import ArrivalRequest
 from services.intake.vault import KeyRow, Vault
-from shared.eventstore import StreamAppend
+from shared.appending import StreamAppend
 from shared.schemas.intake import ArrivingMember, ConsentPurpose
 
 
