@@ -51,7 +51,10 @@ INSERT INTO events (stream_id, version, event_id, event_type, schema_version, to
 SELECT e.stream_id, e.version, e.event_id, e.event_type, e.schema_version, e.topic, e.data,
        {0}::jsonb
 FROM unnest({1}::text[], {2}::int[], {3}::uuid[], {4}::text[], {5}::int[], {6}::jsonb[],
-            {7}::text[]) AS e(stream_id, version, event_id, event_type, schema_version, data, topic)
+            {7}::text[]) WITH ORDINALITY
+     AS e(stream_id, version, event_id, event_type, schema_version, data, topic, ord)
+-- positions in the order decided: an arrival before its people, each stream in version order
+ORDER BY e.ord
 RETURNING event_id, global_position, version, recorded_at, topic
 """
 

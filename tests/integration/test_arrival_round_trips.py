@@ -22,6 +22,8 @@ pytestmark = pytest.mark.integration
 
 #: the most round trips an arrival may cost, for one person as for a group of twelve
 ROUND_TRIPS_PER_ARRIVAL = 5
+#: connections in a test service's pool (tests/conftest.py: db_pool_max)
+POOL_SIZE = 5
 
 #: set while the test's own request runs: the relay and the consumer, in tasks of their own,
 #: do not inherit it, so their polling is not counted
@@ -115,13 +117,29 @@ async def round_trips(
     return statements
 
 
+async def warm_up(services: RunningServices, size: int) -> None:
+    """An arrival of this size on every connection of the pool, at once: the first use of a
+    statement on a connection prepares it, and asyncpg reads the types it has not met yet;
+    those round trips are each connection's once, not each arrival's."""
+    headers = {"X-API-Key": services.partner_key}
+    answers = await asyncio.gather(
+        *(
+            services.intake.post(
+                "/v1/arrivals",
+                json=group(size, tag),
+                headers={**headers, "Idempotency-Key": str(uuid4())},
+            )
+            for tag in range(7, 7 + POOL_SIZE)
+        )
+    )
+    assert {answer.status_code for answer in answers} == {201}
+
+
 @pytest.mark.parametrize("size", [1, 12])
 async def test_an_arrival_costs_at_most_five_round_trips_for_one_person_and_for_twelve(
     services: RunningServices, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
-    # the first arrival of each shape prepares its statements on the connection: counted after
-    await round_trips(services, monkeypatch, group(size, 1))
-    await round_trips(services, monkeypatch, group(size, 2))
+    await warm_up(services, size)
 
     fresh = await round_trips(services, monkeypatch, group(size, 3))
     # the same people again, from another welcome point's paper list: each is a possible
@@ -131,3 +149,42 @@ async def test_an_arrival_costs_at_most_five_round_trips_for_one_person_and_for_
     print(f"\nround trips for {size}: new people {len(fresh)}, known again {len(again)}")
     for statements in (fresh, again):
         assert len(statements) <= ROUND_TRIPS_PER_ARRIVAL, "\n".join(statements)
+
+
+async def test_two_concurrent_posts_with_one_key_create_one_arrival_and_get_one_answer(
+    services: RunningServices,
+) -> None:
+    # the claim shares its statement with the lookups: the second waits on the key's row,
+    # then reads the first answer, and writes nothing
+    headers = {"X-API-Key": services.partner_key, "Idempotency-Key": "twice-at-once"}
+    body = group(3, 4)
+    answers = await asyncio.gather(
+        *(services.intake.post("/v1/arrivals", json=body, headers=headers) for _ in range(2))
+    )
+
+    assert [answer.status_code for answer in answers] == [201, 201]
+    assert answers[0].json() == answers[1].json()
+    async with services.pool("intake").acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM cases") == 1
+        assert await conn.fetchval("SELECT count(*) FROM person_keys") == 3
+        assert await conn.fetchval("SELECT count(*) FROM consents") == 6
+
+
+async def test_a_reused_key_is_refused_before_the_crossing_point_is_checked(
+    services: RunningServices,
+) -> None:
+    headers = {"X-API-Key": services.partner_key, "Idempotency-Key": "used-once"}
+    first = await services.intake.post("/v1/arrivals", json=group(1, 5), headers=headers)
+    elsewhere = {**group(1, 6), "crossing_point": "nowhere"}
+
+    again = await services.intake.post("/v1/arrivals", json=elsewhere, headers=headers)
+    fresh = await services.intake.post(
+        "/v1/arrivals", json=elsewhere, headers={**headers, "Idempotency-Key": "new"}
+    )
+
+    assert first.status_code == 201
+    assert again.status_code == 409, again.text
+    assert fresh.status_code == 422, fresh.text
+    assert fresh.json()["errors"][0]["pointer"] == "#/crossing_point"
+    async with services.pool("intake").acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM idempotency_keys") == 1
