@@ -11,7 +11,8 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from services.housing.app import expire_holds, place_arrival
+from services.housing.app import expire_holds
+from services.housing.placing import place_arrival
 from services.housing.projections import READ_MODEL_TABLES
 from shared.decider import in_transaction
 from shared.eventstore import Causation
