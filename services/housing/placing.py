@@ -30,11 +30,11 @@ from services.housing.domain.shelter import (
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
 from services.housing.domain.waitlist_order import waiting_parties
 from services.housing.queries import (
-    erased_among,
     lock_waiting_party,
     statuses_of,
     units_with_free_places,
     waiting_people,
+    where_they_stand,
 )
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore, RecordedEvent
@@ -95,7 +95,7 @@ async def place_members(
     members whose placement is in one of the ``not_placed`` statuses, or who were erased, are
     left out."""
     ids = [member.person_id for member in members]
-    statuses, erased = await statuses_of(conn, ids), await erased_among(conn, ids)
+    statuses, erased = await where_they_stand(conn, ids)
     present = to_place(members, statuses, erased, not_placed)
     for party in parties(present, keep_together):
         people = tuple(member.person_id for member in party)

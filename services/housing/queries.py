@@ -55,10 +55,21 @@ async def statuses_of(conn: asyncpg.Connection, person_ids: Sequence[UUID]) -> d
 
 async def erased_among(conn: asyncpg.Connection, person_ids: Sequence[UUID]) -> set[UUID]:
     """Who of these people was erased: housing takes nothing about them in."""
+    return (await where_they_stand(conn, person_ids))[1]
+
+
+async def where_they_stand(
+    conn: asyncpg.Connection, person_ids: Sequence[UUID]
+) -> tuple[dict[UUID, str], set[UUID]]:
+    """The placement status of each of these people housing has a placement for, and who of
+    them was erased: in one round trip, as an arrival needs both."""
     rows = await conn.fetch(
-        "SELECT person_id FROM erased_persons WHERE person_id = ANY($1::uuid[])", list(person_ids)
+        "SELECT person_id, status FROM placements WHERE person_id = ANY($1::uuid[]) "
+        "UNION ALL SELECT person_id, NULL FROM erased_persons WHERE person_id = ANY($1::uuid[])",
+        list(person_ids),
     )
-    return {row["person_id"] for row in rows}
+    statuses = {row["person_id"]: row["status"] for row in rows if row["status"] is not None}
+    return statuses, {row["person_id"] for row in rows if row["status"] is None}
 
 
 async def units_with_free_places(
