@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.housing.domain.ranking import UnitOnOffer
+from services.housing.domain.ranking import UnitsOnOffer
 from services.housing.domain.shelter import Shelter, ShelterCommand
 from services.housing.domain.waitlist_order import WaitingPerson
 from shared.decider import Decider
@@ -74,23 +74,27 @@ async def where_they_stand(
 
 async def units_with_free_places(
     conn: asyncpg.Connection, only: UUID | None = None
-) -> list[UnitOnOffer]:
-    """Every unit with a free place (of shelter ``only``, if given), with its shelter's status
-    and the period a host's home is on offer."""
+) -> list[UnitsOnOffer]:
+    """The units with a free place (of shelter ``only``, if given), summed per shelter and
+    kind of unit (the same attributes), with the shelter's status and the period a host's home
+    is on offer. A shelter of a hundred plain dormitories is one row."""
     rows = await conn.fetch(
         """
         SELECT u.shelter_id, s.status, s.available_from, s.available_until, u.attributes,
-               u.places - u.held - u.occupied AS free
+               sum(u.places - u.held - u.occupied) AS free,
+               max(u.places - u.held - u.occupied) AS most_in_one_unit
         FROM units u JOIN shelters s USING (shelter_id)
         WHERE u.places - u.held - u.occupied > 0 AND ($1::uuid IS NULL OR s.shelter_id = $1)
+        GROUP BY u.shelter_id, s.status, s.available_from, s.available_until, u.attributes
         """,
         only,
     )
     return [
-        UnitOnOffer(
+        UnitsOnOffer(
             row["shelter_id"], row["status"],
             (row["available_from"], row["available_until"]) if row["available_from"] else None,
-            row["free"], frozenset(UnitAttribute(attribute) for attribute in row["attributes"]),
+            row["free"], row["most_in_one_unit"],
+            frozenset(UnitAttribute(attribute) for attribute in row["attributes"]),
         )
         for row in rows
     ]  # fmt: skip

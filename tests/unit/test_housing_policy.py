@@ -23,7 +23,7 @@ from services.housing.domain.person import (
     to_place,
     waitlist_reason,
 )
-from services.housing.domain.ranking import UnitOnOffer, rank_shelters
+from services.housing.domain.ranking import UnitsOnOffer, rank_shelters
 from services.housing.domain.waitlist_order import (
     WaitingPerson,
     position_on_waitlist,
@@ -49,8 +49,9 @@ def unit(
     attributes: frozenset[UnitAttribute] = frozenset(),
     status: str = "open",
     period: tuple[date, date] | None = None,
-) -> UnitOnOffer:
-    return UnitOnOffer(shelter, status, period, free, attributes)
+) -> UnitsOnOffer:
+    """One unit of its kind with ``free`` places."""
+    return UnitsOnOffer(shelter, status, period, free, free, attributes)
 
 
 def shelters() -> list[UUID]:
@@ -64,7 +65,8 @@ def test_a_shelter_with_one_unit_for_the_whole_party_is_asked_before_one_that_wo
     None
 ):
     spread, whole = shelters()[:2]
-    units = [unit(spread, 2), unit(spread, 2), unit(whole, 4)]
+    two_rooms_of_two = UnitsOnOffer(spread, "open", None, 4, 2, frozenset())
+    units = [two_rooms_of_two, unit(whole, 4)]
     assert rank_shelters(units, 4, PLAIN, TODAY, 10) == [whole, spread]
 
 
@@ -118,7 +120,7 @@ units_st = st.lists(
 @settings(max_examples=300, deadline=None)
 @hypothesis_given(units=units_st, size=st.integers(1, 8), needs=needs_st)
 def test_every_shelter_asked_has_the_fitting_free_places_and_none_that_has_them_is_left_out(
-    units: list[UnitOnOffer], size: int, needs: Requirements
+    units: list[UnitsOnOffer], size: int, needs: Requirements
 ) -> None:
     def fitting_free(shelter: UUID) -> int:
         return sum(

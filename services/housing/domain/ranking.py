@@ -17,38 +17,40 @@ from shared.schemas.housing import Requirements, UnitAttribute
 
 
 @dataclass(frozen=True)
-class UnitOnOffer:
-    """A unit with free places, and whether its shelter takes people."""
+class UnitsOnOffer:
+    """A shelter's units of one kind (the same attributes) that have free places: how many in
+    all, and the most that one of them has; with whether the shelter takes people."""
 
     shelter_id: UUID
     shelter_status: str
     period: tuple[date, date] | None
     free: int
+    most_in_one_unit: int
     attributes: AbstractSet[UnitAttribute]
 
 
 def rank_shelters(
-    units: Iterable[UnitOnOffer], size: int, needs: Requirements, day: date, limit: int
+    offers: Iterable[UnitsOnOffer], size: int, needs: Requirements, day: date, limit: int
 ) -> list[UUID]:
-    """The shelters that take people on ``day`` and have ``size`` places in units that fit,
-    best first: one with a unit that takes the whole party; then the plainest (special rooms
-    are kept for those who need them); then the fullest (big rooms stay free for big groups).
-    At most ``limit``."""
-    fitting: dict[UUID, list[UnitOnOffer]] = {}
-    for unit in units:
-        taken_in = takes_people(unit.shelter_status, unit.period, day)
-        if taken_in and unit.free > 0 and offers_what_is_needed(unit.attributes, needs):
-            fitting.setdefault(unit.shelter_id, []).append(unit)
+    """The shelters that take people on ``day`` and have ``size`` free places in units that
+    fit, best first: one with a unit that takes the whole party; then the plainest (special
+    rooms are kept for those who need them); then the fullest (big rooms stay free for big
+    groups). At most ``limit``."""
+    fitting: dict[UUID, list[UnitsOnOffer]] = {}
+    for offer in offers:
+        taken_in = takes_people(offer.shelter_status, offer.period, day)
+        if taken_in and offer.free > 0 and offers_what_is_needed(offer.attributes, needs):
+            fitting.setdefault(offer.shelter_id, []).append(offer)
 
     def preference(shelter_id: UUID) -> tuple[bool, int, int, UUID]:
         shelter = fitting[shelter_id]
         return (
-            not any(unit.free >= size for unit in shelter),
-            min(unneeded_features(unit.attributes, needs) for unit in shelter),
-            sum(unit.free for unit in shelter),
+            not any(offer.most_in_one_unit >= size for offer in shelter),
+            min(unneeded_features(offer.attributes, needs) for offer in shelter),
+            sum(offer.free for offer in shelter),
             shelter_id,
         )
 
     roomy = [shelter_id for shelter_id, shelter in fitting.items()
-             if sum(unit.free for unit in shelter) >= size]  # fmt: skip
+             if sum(offer.free for offer in shelter) >= size]  # fmt: skip
     return sorted(roomy, key=preference)[:limit]
