@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.housing.domain.departure import RememberDeparture, departure
-from services.housing.domain.person import may_move, on_leaving
+from services.housing.domain.person import HOST_WITHDREW, may_move, on_leaving
 from services.housing.domain.shelter import (
     AssignPlaces,
     CheckIn,
@@ -132,8 +132,8 @@ async def _replace(
     placement = await placement_of(conn, person_id)
     if placement is None or placement.arrival_id is None:
         return
-    command = Waitlist(placement.arrival_id, (person_id,), "their host withdrew the offer",
-                       False, True, Requirements(), ACTOR, now)  # fmt: skip
+    command = Waitlist(placement.arrival_id, (person_id,), HOST_WITHDREW, False, True,
+                       Requirements(), ACTOR, now)  # fmt: skip
     await execute(conn, store, waitlist, str(placement.arrival_id), command, causation)
 
 

@@ -58,6 +58,10 @@ def waitlist_reason(size: int) -> str:
     return "no fitting free place in any open shelter"
 
 
+#: why someone waits whose host withdrew the offer (they wait first: no doing of theirs)
+HOST_WITHDREW = "their host withdrew the offer"
+
+
 def on_leaving(status: str | None, reason: ReleaseReason) -> OnLeaving:
     """What a person's leaving for ``reason`` does, given their placement's status (None
     when housing has no placement for them)."""
