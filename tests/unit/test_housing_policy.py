@@ -237,3 +237,27 @@ def test_a_departure_before_the_arrival_is_remembered_once() -> None:
                                         person_id=person, reason="departed")  # fmt: skip
     scenario(departure).when(remember).then(remembered)
     scenario(departure).given(remembered).when(remember).then()
+
+
+few_arrivals = [UUID(int=n) for n in range(1, 4)]
+waiting_st = st.lists(
+    st.builds(waiting, st.sampled_from(few_arrivals),
+              st.sampled_from([NOW, NOW + timedelta(hours=1)]), st.booleans(), st.booleans()),
+    max_size=10,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@hypothesis_given(people=waiting_st)
+def test_everyone_waiting_is_in_exactly_one_party_and_the_more_urgent_parties_come_first(
+    people: list[WaitingPerson],
+) -> None:
+    offered = waiting_parties(people)
+    in_parties = [person for party in offered for person in party.person_ids]
+    assert sorted(in_parties) == sorted(person.person_id for person in people)
+    urgency = [(not party.priority, party.since) for party in offered]
+    assert urgency == sorted(urgency)
+    for party in offered:  # only people of one arrival who keep together share a party
+        members = [person for person in people if person.person_id in party.person_ids]
+        assert {person.arrival_id for person in members} == {party.arrival_id}
+        assert len(members) == 1 or all(person.keep_together for person in members)
