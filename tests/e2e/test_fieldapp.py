@@ -307,7 +307,12 @@ def first_load(browser: Browser, app: str) -> tuple[int, int]:
             sizes.append((sent, len(response.body())))
 
     phone.page.on("response", count)
-    phone.page.goto(app)
+    answer = phone.page.goto(app)
+    assert answer is not None
+    # the page's style and script are inline, admitted by their hashes, never by 'unsafe-inline'
+    policy = answer.headers["content-security-policy"]
+    assert "script-src 'self' 'sha256-" in policy and "style-src 'self' 'sha256-" in policy
+    assert "unsafe" not in policy
     phone.ready()
     phone.context.close()
     return sum(sent for sent, _ in sizes), sum(raw for _, raw in sizes)
@@ -338,6 +343,14 @@ def slow_3g_seconds(browser: Browser, app: str) -> tuple[float, int]:
     assert phone.page.evaluate("document.activeElement.id") == "setup-key"
     elapsed = time.monotonic() - started
     made = len(requests)
+    print(f"\nSlow 3G: asked for {[request.removeprefix(app) or '/' for request in requests]}")
+    # the browser's own clock, from the start of the navigation: usable, and the page received
+    usable, received = phone.page.evaluate(
+        "[performance.getEntriesByName('ready')[0].startTime,"
+        " performance.getEntriesByType('navigation')[0].responseEnd]"
+    )
+    print(f"\nSlow 3G: the page received after {received / 1000:.2f} s, usable after "
+          f"{usable / 1000:.2f} s (the browser's clock)")  # fmt: skip
     assert phone.page.inner_text("#setup-title") == "Настройка телефона"
     phone.context.close()
     return elapsed, made

@@ -248,6 +248,7 @@ async function boot() {
   await route();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
   document.body.dataset.ready = "true";
+  performance.mark("ready"); // the browser test reads when the first screen became usable
 }
 
 boot();
