@@ -98,13 +98,6 @@ def _headers(request: Request, inline: Page | None = None) -> dict[str, str]:
     }
 
 
-@router.get("/app/config.json")
-async def app_config(request: Request) -> dict[str, Any]:
-    """Where the app finds housing (shelter desk) and aid (food counter)."""
-    settings = request.app.state.runtime.settings
-    return {"housing_url": settings.fieldapp_housing_url, "aid_url": settings.fieldapp_aid_url}
-
-
 @cache
 def _content(path: Path) -> tuple[bytes, bytes]:
     """A file as it is and gzipped (the app is small and fixed: read once per process)."""
