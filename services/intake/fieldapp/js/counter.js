@@ -58,6 +58,7 @@ async function issue(event, session) {
 
 async function onScan(session) {
   const video = $("#counter-video");
+  $("#counter-scan").disabled = true; // one scan at a time: Stop ends it
   $("#counter-scanner").hidden = false;
   $("#counter-result").replaceChildren();
   let text = null;
@@ -67,6 +68,7 @@ async function onScan(session) {
     show([t("counter.no_camera")], "refused");
   } finally {
     $("#counter-scanner").hidden = true;
+    $("#counter-scan").disabled = false;
   }
   if (text === null) return;
   const code = text.trim().toUpperCase();
