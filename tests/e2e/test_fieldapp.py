@@ -214,6 +214,18 @@ def test_a_volunteer_registers_offline_sends_once_checks_in_and_is_refused_a_sec
         phone.page.click("#counter-scan-stop")
         phone.page.wait_for_selector("#counter-scanner", state="hidden")
         assert phone.page.evaluate("document.querySelector('#counter-video').srcObject") is None
+        # a QR code that is not a slip's (the device key's link) is refused, nothing looked up
+        link = f"{field['intake'].url}/app/#device={device_key}"
+        y4m_frame([list(row) for row in segno.make(link, micro=False).matrix], camera)
+        phone.page.click("#counter-scan")
+        phone.page.wait_for_selector("#counter-result p")
+        assert phone.page.inner_text("#counter-result") == "Этот QR-код не с талона прибытия."
+        assert phone.page.input_value("#counter-code") == ""
+        # a slip code nobody has: the scan asks aid, as a typed code does, and aid knows no one
+        y4m_frame([list(row) for row in segno.make("0000-0000-0000", micro=False).matrix], camera)
+        phone.page.click("#counter-scan")
+        phone.page.wait_for_selector("#counter-result p")
+        assert phone.page.inner_text("#counter-result").startswith("Нет человека с кодом 0000")
         y4m_frame(slip_qr(field, code), camera)
         phone.page.click("#counter-scan")
         found = phone.page.locator("#counter-result p")
