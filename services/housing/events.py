@@ -50,7 +50,19 @@ class ShelterDescribed(DomainEvent):
     unit_names: tuple[UnitName, ...] = Field(default=(), description="Its units' names.")
 
 
+class DepartureBeforeArrival(DomainEvent):
+    """A person departed (or was merged into another record) before their arrival reached
+    housing: remembered, so that the arrival, when it comes, does not place them. Private:
+    aid hears of the departure from intake itself."""
+
+    stream_field = "person_id"
+    type: Literal["DepartureBeforeArrival"] = "DepartureBeforeArrival"
+    schema_version: Literal[1] = 1
+    person_id: UUID = Field(description="The person who left (the stream).")
+    reason: Literal["departed", "merged"] = Field(description="How they left.")
+
+
 HOUSING_EVENT_TYPES: dict[str, type[DomainEvent]] = {
     **EVENT_TYPES,
-    **{model.__name__: model for model in (PersonMoved, ShelterDescribed)},
+    **{model.__name__: model for model in (PersonMoved, ShelterDescribed, DepartureBeforeArrival)},
 }
