@@ -43,7 +43,8 @@ from services.aid.domain.stock import (
     stock,
 )
 from services.aid.streams import load, lock_streams
-from shared.decider import Decider, execute, load_state
+from shared.decider import execute, load_state
+from shared.decision import Decider
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.aid import (
     AidItem,

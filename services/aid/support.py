@@ -42,7 +42,8 @@ from services.aid.domain.support import (
 from services.aid.erased import refuse_if_erased
 from services.aid.request_details import keep_request_details
 from services.aid.streams import load
-from shared.decider import DomainError, execute
+from shared.decider import execute
+from shared.decision import DomainError
 from shared.eventstore import Causation, EventStore
 from shared.schemas.aid import MatchBasis, MatchWithdrawn, OfferKind, SupportKind
 

@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from services.housing.domain.shelter import Shelter, ShelterCommand
-from shared.decider import Decider
+from shared.decision import Decider
 from shared.eventstore import RecordedEvent
 
 

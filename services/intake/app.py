@@ -31,7 +31,8 @@ from services.intake.requests import (
 )
 from services.intake.search import details_of, lookup_entries
 from services.intake.vault import Vault
-from shared.decider import DomainError, execute
+from shared.decider import execute
+from shared.decision import DomainError
 from shared.eventstore import Causation, EventStore
 from shared.idempotency import forget_requests_carrying
 from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
