@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -21,6 +21,7 @@ from services.intake.domain.person import (
     person,
 )
 from services.intake.partners import Partner
+from services.intake.queries import readable_by
 from services.intake.requests import (
     ArrivalAccepted,
     ArrivalRequest,
@@ -84,29 +85,6 @@ async def possible_duplicates(
         "name_dob": "same_name_and_birth_date",
     }
     return [(row["person_id"], rules[row["kind"]]) for row in rows]
-
-
-async def readable_by(
-    conn: asyncpg.Connection, partner: Partner, person_ids: list[UUID]
-) -> set[UUID]:
-    """Of ``person_ids``, those a partner may know exist: its own registrations and persons
-    who agreed to share with it (operators: all). The one rule for reading a person and for
-    naming a possible duplicate in an answer, so that neither is an oracle for another
-    partner's cases."""
-    if not person_ids:
-        return set()
-    rows = await conn.fetch(
-        """
-        SELECT m.person_id FROM case_members m JOIN cases c USING (arrival_id)
-        WHERE m.person_id = ANY($1::uuid[]) AND ($2 OR c.partner_id = $3 OR EXISTS (
-            SELECT 1 FROM consents s WHERE s.person_id = m.person_id AND s.given
-            AND s.purpose = 'sharing_with_partner' AND s.partner_id = $3))
-        """,
-        person_ids,
-        partner.is_operator,
-        partner.partner_id,
-    )
-    return {row["person_id"] for row in rows}
 
 
 async def register_arrival(
@@ -324,8 +302,3 @@ async def erase(
         await vault.destroy_key(conn, one)
     await forget_requests_carrying(conn, people)
     return recorded
-
-
-def describe(payload: Any | None) -> dict[str, Any] | None:
-    """Personal details for an authorised reader, or None once erased."""
-    return None if payload is None else details_of(payload).model_dump(mode="json")
