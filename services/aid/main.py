@@ -9,7 +9,7 @@ import asyncpg
 from fastapi import FastAPI
 
 from services.aid.api import routers
-from services.aid.app import (
+from services.aid.app.beneficiaries import (
     close_entitlements,
     consent_changed,
     correct_facts,
@@ -17,8 +17,8 @@ from services.aid.app import (
     record_resident,
     register_arrival,
 )
-from services.aid.erased import about_an_erased_person
-from services.aid.erasure import erase_person
+from services.aid.app.erased import about_an_erased_person
+from services.aid.app.erasure import erase_person
 from services.aid.events import AID_EVENT_TYPES
 from services.aid.metrics import register as register_metrics
 from services.aid.projections import project

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.aid import support
 from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, pool_of, store_of
 from services.aid.api.stock import REFUSALS, TEXT_PATTERN
+from services.aid.app import support
 from services.aid.domain.support import (
     MatchWithdrawalReason,
     OfferDetails,

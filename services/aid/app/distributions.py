@@ -30,6 +30,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from services.aid.app.streams import load, lock_streams
 from services.aid.domain.beneficiary import beneficiary
 from services.aid.domain.distribution import recipient_decision, stock_decision
 from services.aid.domain.household import household
@@ -42,7 +43,6 @@ from services.aid.domain.stock import (
     WriteOff,
     stock,
 )
-from services.aid.streams import load, lock_streams
 from shared.decider import execute, load_state
 from shared.decision import Decider
 from shared.eventstore import Causation, EventStore, RecordedEvent
