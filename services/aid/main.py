@@ -95,12 +95,18 @@ class Reactions:
     ) -> None:
         await correct_facts(conn, self.store, event, incoming.causation(), datetime.now(UTC))
 
-    async def reside(
-        self, conn: Connection, event: BedAssigned | PersonCheckedIn, incoming: IncomingEvent
+    async def held(self, conn: Connection, event: BedAssigned, incoming: IncomingEvent) -> None:
+        await record_resident(
+            conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
+            datetime.now(UTC), checked_in=False,
+        )  # fmt: skip
+
+    async def checked_in(
+        self, conn: Connection, event: PersonCheckedIn, incoming: IncomingEvent
     ) -> None:
         await record_resident(
             conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
-            datetime.now(UTC), checked_in=isinstance(event, PersonCheckedIn),
+            datetime.now(UTC), checked_in=True,
         )  # fmt: skip
 
     async def leave(self, conn: Connection, event: StayEnded, incoming: IncomingEvent) -> None:
@@ -136,8 +142,8 @@ def routes(store: EventStore) -> EventRouter:
         on(ArrivalRegistered, react.register),
         on(MergeUndone, react.register),
         on(PersonFactsCorrected, react.correct),
-        on(BedAssigned, react.reside),
-        on(PersonCheckedIn, react.reside),
+        on(BedAssigned, react.held),
+        on(PersonCheckedIn, react.checked_in),
         on(PersonCheckedOut, react.leave),
         on(BedReleased, react.leave),
         on(HoldExpired, react.leave),
