@@ -5,6 +5,7 @@ marker, given by its folder."""
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -66,11 +68,15 @@ async def namespace(stack: Stack) -> AsyncIterator[str]:
     prefix = f"t{uuid4().hex[:12]}"
     yield prefix
     admin = AIOKafkaAdminClient(bootstrap_servers=stack.kafka_bootstrap_servers)
-    await admin.start()
     try:
-        mine = [topic for topic in await admin.list_topics() if topic.startswith(f"{prefix}.")]
-        if mine:
-            await admin.delete_topics(mine)
+        # bounded: topics left behind cost only disk, a hung teardown costs the whole run
+        async with asyncio.timeout(60):
+            await admin.start()
+            mine = [t for t in await admin.list_topics() if t.startswith(f"{prefix}.")]
+            if mine:
+                await admin.delete_topics(mine)
+    except (TimeoutError, KafkaError) as error:
+        warnings.warn(f"topics of {prefix} left behind: {error!r}", stacklevel=1)
     finally:
         await admin.close()
 

@@ -4,42 +4,21 @@ term, or whatever a client put there by mistake. Spans from the three services i
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from shared.logs import configure_logging
 from tests.conftest import OPERATOR_KEY, SPANS, RunningServices
+from tests.integration.served import served_over_tcp
 
 pytestmark = pytest.mark.integration
 OPERATOR = {"X-API-Key": OPERATOR_KEY}
 #: what a client may put in a query by mistake: it must reach no span and no log line
 MARKER = "Смирнов-1994-03-02"
-
-
-@asynccontextmanager
-async def served_over_tcp(app: FastAPI) -> AsyncIterator[str]:
-    """The app (already started) behind a real uvicorn with its access log, on a free port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None,
-                            access_log=True)  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_no_server_span_of_any_service_holds_a_query_string(
@@ -81,7 +60,7 @@ async def test_the_access_log_names_the_path_without_its_query(
     handler.setStream(written)  # the service's own handler and format, read back here
     try:
         async with (
-            served_over_tcp(services.apps["intake"]) as url,
+            served_over_tcp(services.apps["intake"], access_log=True) as url,
             httpx.AsyncClient(base_url=url) as client,
         ):
             answer = await client.get("/v1/arrivals", params={"limit": 7, "note": MARKER},

@@ -11,18 +11,16 @@ import statistics
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from uuid import uuid4
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from services.intake.partners import Scope, create_partner
 from shared.http import PROBLEM_JSON
 from tests.conftest import OPERATOR_KEY, build_app, settings_for
 from tests.factories import arrival, person
+from tests.integration.served import served_over_tcp
 from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -152,23 +150,6 @@ async def main(url, seconds, most):
 
 asyncio.run(main(sys.argv[1], float(sys.argv[2]), int(sys.argv[3])))
 """
-
-
-@asynccontextmanager
-async def served_over_tcp(app: FastAPI) -> AsyncIterator[str]:
-    """The app (already started) behind a real uvicorn on a free loopback port."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None,
-                            access_log=False)  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def test_a_flood_of_random_keys_is_refused_while_a_partner_is_answered(
