@@ -1,3 +1,2 @@
 """Checks of what ships around the domain code, apart from the domain's tests: the import
-contracts, the topic documents, the Compose file and the Kubernetes manifests (and, to come,
-test_topic_contracts)."""
+contracts, the topic contracts and documents, the Compose file and the Kubernetes manifests."""
