@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 STACK := bash deploy/local/stack.sh
 
-.PHONY: help install test-tools run demo test test-unit test-faults lint up down status clean bench contracts
+.PHONY: help install test-tools run demo test test-unit test-faults lint up down status clean bench contracts fieldapp
 
 help:
 	@echo "make run     start the local stack and the three services, play the Oral demo, keep running"
@@ -56,6 +56,11 @@ bench-week: install
 
 contracts: install
 	uv run python -m contracts.generate
+
+# the field app's script bundle and QR decoder, from js/ and pinned npm packages (committed;
+# tests/e2e/test_fieldapp_build.py checks they are up to date)
+fieldapp:
+	cd services/intake/fieldapp-build && npm ci --no-audit --no-fund && npm run build
 
 up:
 	$(STACK) up

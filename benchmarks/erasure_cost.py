@@ -30,7 +30,7 @@ from services.intake.requests import ArrivalRequest
 from services.intake.settings import DEVELOPMENT_MASTER_KEY
 from services.intake.vault import Vault
 from shared.eventstore import EventStore
-from shared.idempotency import ids_in, remember
+from shared.idempotency import Claim, ids_in
 from shared.migrations import upgrade
 
 PARTNER = Partner("wp-measure", "Measure", frozenset({Scope.REGISTER_ARRIVALS}))
@@ -80,16 +80,12 @@ async def _register(pool: asyncpg.Pool, store: EventStore, vault: Vault, people:
     for start in range(0, people, 100):
         async with pool.acquire() as conn, conn.transaction():
             for index in range(start, min(start + 100, people)):
+                # the arrival claims its key and remembers its answer, as a request does
+                claim = Claim(PARTNER.partner_id, f"measure-{index}", "0" * 64, ids_in)
                 accepted = await register_arrival(
-                    conn, store, vault, PARTNER, _arrival(index), datetime.now(UTC)
+                    conn, store, vault, PARTNER, _arrival(index), datetime.now(UTC), claim
                 )
-                key, answer = f"measure-{index}", accepted.model_dump(mode="json")
-                await conn.execute(
-                    "INSERT INTO idempotency_keys (client_id, idempotency_key, request_hash) "
-                    "VALUES ($1, $2, $3)", PARTNER.partner_id, key, "0" * 64,
-                )  # fmt: skip
-                await remember(conn, PARTNER.partner_id, key, 201, answer, ids_in(answer))
-                ids.append(UUID(accepted.person_ids[0]))
+                ids.append(UUID(accepted.response["person_ids"][0]))
         print(f"registered {len(ids)}", flush=True)
     return ids
 

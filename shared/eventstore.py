@@ -19,8 +19,10 @@ from uuid import UUID, uuid4
 import asyncpg
 from opentelemetry import propagate
 
+from shared.appending import SetProjector, StreamAppend, append_statement, pending_events
 from shared.schemas.base import DomainEvent
 from shared.schemas.registry import EVENT_TYPES, load_event
+from shared.statement import Write
 
 PUBLIC_EVENT_TYPES = frozenset(EVENT_TYPES)
 
@@ -144,6 +146,8 @@ class EventStore:
     #: the set-based form of ``projectors`` for rebuilds: folds the events in memory and writes
     #: each read model with COPY; without it a rebuild replays every event through them
     rebuilder: Rebuilder | None = None
+    #: projections of some event types as set-based writes, in the append's statement
+    set_projector: SetProjector | None = None
 
     async def append(
         self,
@@ -159,6 +163,26 @@ class EventStore:
         transaction. Raises ConcurrencyConflict if the stream moved on."""
         if not events:
             return []
+        return await self.append_streams(
+            conn, [(stream_id, expected_version, events)], causation, publish=publish
+        )
+
+    async def append_streams(
+        self,
+        conn: asyncpg.Connection,
+        appends: Sequence[StreamAppend],
+        causation: Causation,
+        *,
+        publish: bool = True,
+        alongside: Sequence[Write] = (),
+    ) -> list[RecordedEvent]:
+        """Append to several streams at once, each ``(stream_id, expected_version, events)``,
+        and run the ``alongside`` writes, in one statement inside the caller's transaction: an
+        arrival and its people cost one round trip. Raises ConcurrencyConflict if a stream
+        moved on."""
+        pending = pending_events(appends)
+        if not pending and not alongside:
+            return []
         carrier: dict[str, str] = {}
         propagate.inject(carrier)  # the trace that caused these events, for the relay to continue
         metadata = {
@@ -166,64 +190,35 @@ class EventStore:
             "causation_id": causation.causation_id,
             **carrier,
         }
-        metadata_json = json.dumps(metadata)
         # only shared contracts leave the service; a service's internal events never do
         topics = [
             self.topic if publish and event.event_type in PUBLIC_EVENT_TYPES else None
-            for event in events
+            for _, _, event in pending
         ]
-        event_ids = [uuid4() for _ in events]
+        event_ids = [uuid4() for _ in pending]
+        setwise = self.set_projector
+        handled = [setwise is not None and setwise.handles(event) for _, _, event in pending]
+        mine = [event for (_, _, event), its in zip(pending, handled, strict=True) if its]
+        projected = await setwise.writes(conn, mine, causation) if setwise and mine else []
+        sql, args = append_statement(pending, event_ids, topics, metadata, projected, alongside)
         try:
-            # the NOTIFY that wakes the relay rides in the same statement (one round trip
-            # less per append); Postgres folds repeated notifications of one transaction
-            rows = await conn.fetch(
-                """
-                WITH appended AS (
-                    INSERT INTO events (stream_id, version, event_id, event_type,
-                                        schema_version, topic, data, metadata)
-                    SELECT $1, $2 + ord, e.event_id, e.event_type, e.schema_version, e.topic,
-                           e.data, $3::jsonb
-                    FROM unnest($4::uuid[], $5::text[], $6::int[], $7::jsonb[], $8::text[])
-                         WITH ORDINALITY AS e(event_id, event_type, schema_version, data, topic,
-                                              ord)
-                    RETURNING event_id, global_position, version, recorded_at, topic
-                )
-                SELECT event_id, global_position, version, recorded_at,
-                       CASE WHEN topic IS NOT NULL THEN pg_notify($9, '')::text END AS woke
-                FROM appended
-                """,
-                stream_id,
-                expected_version,
-                metadata_json,
-                event_ids,
-                [e.event_type for e in events],
-                [e.version_of_schema for e in events],
-                [e.model_dump_json() for e in events],
-                topics,
-                NOTIFY_CHANNEL,
-            )
+            rows = await conn.fetch(sql, *args)
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name == "events_stream_version":
-                raise ConcurrencyConflict(stream_id, expected_version) from error
+                moved = appends[0]
+                raise ConcurrencyConflict(moved[0], moved[1]) from error
             raise
         by_id = {row["event_id"]: row for row in rows}  # RETURNING promises no order
         recorded = [
-            RecordedEvent(
-                global_position=row["global_position"],
-                stream_id=stream_id,
-                version=row["version"],
-                event_id=event_id,
-                event=event,
-                topic=topic,
-                metadata=metadata,
-                recorded_at=row["recorded_at"],
-            )
-            for event_id, event, topic in zip(event_ids, events, topics, strict=True)
+            RecordedEvent(row["global_position"], stream_id, row["version"], event_id, event,
+                          topic, metadata, row["recorded_at"])
+            for event_id, (stream_id, _, event), topic in zip(
+                event_ids, pending, topics, strict=True)
             for row in (by_id[event_id],)
-        ]
-        for event in recorded:
-            for project in self.projectors:
-                await project(conn, event)
+        ]  # fmt: skip
+        for one, its in zip(recorded, handled, strict=True):
+            for project in () if its else self.projectors:
+                await project(conn, one)
         return recorded
 
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:

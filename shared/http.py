@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from shared.eventstore import Conflict
 from shared.idempotency import (
     MAX_KEY_LENGTH,
+    ClaimingWork,
     Fingerprints,
     KeyReusedWithOtherRequest,
     StoredAnswer,
@@ -213,6 +214,8 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
+#: or work that claims its key in its own statements (shared.idempotency.ClaimingWork)
+AnyWork = Work | ClaimingWork
 
 
 async def once_per_key(
@@ -221,7 +224,7 @@ async def once_per_key(
     key: str,
     request: Request,
     body: BaseModel | None,
-    work: Work,
+    work: AnyWork,
 ) -> StoredAnswer:
     """Run a POST's work once per (client, key): a retry gets the first answer; the same key
     with another body is a 409 that says what to do. The request's fingerprint is keyed with

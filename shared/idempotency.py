@@ -24,6 +24,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.decider import in_transaction
+from shared.statement import Write, numbered
 
 SCHEMA_DDL = """
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -115,6 +116,55 @@ class KeyReusedWithOtherRequest(Exception):
     """The client sent another request under a key it already used."""
 
 
+_CLAIM = """
+INSERT INTO idempotency_keys (client_id, idempotency_key, request_hash)
+VALUES ({0}, {1}, {2}) ON CONFLICT DO NOTHING RETURNING true AS claimed
+"""
+
+_REMEMBER = """
+UPDATE idempotency_keys SET status_code = {2}, response = {3}::jsonb, carried_ids = {4}
+WHERE client_id = {0} AND idempotency_key = {1}
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A request's claim on its key, for work that sends the claim in its own first statement
+    and the answer in its last (:class:`ClaimingWork`): idempotency then costs no round trip of
+    its own. ``carried(answer)``: the ids the request and its answer carried."""
+
+    client_id: str
+    key: str
+    fingerprint: str
+    carried: Callable[[Any], Collection[UUID]] = lambda _: ()
+
+    def write(self) -> Write:
+        """The claim, returning one row (``claimed``) when the key is new, none otherwise."""
+        return Write(_CLAIM, (self.client_id, self.key, self.fingerprint))
+
+    async def earlier_answer(self, conn: asyncpg.Connection) -> StoredAnswer:
+        """The first answer, once the claim returned no row: the key's request was handled.
+        Raises KeyReusedWithOtherRequest."""
+        return await _stored(conn, self.client_id, self.key, self.fingerprint)
+
+    def answer(self, status_code: int, response: Any) -> Write:
+        """The answer to remember for every retry, with the ids carried."""
+        return Write(
+            _REMEMBER,
+            (self.client_id, self.key, status_code, json.dumps(response, default=str),
+             list(self.carried(response))),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClaimingWork:
+    """A request's work that claims its key itself: ``run(conn, claim)`` sends ``claim.write()``
+    in its first statement and, when the key was new, ``claim.answer(...)`` in its last, and
+    returns the answer (else ``await claim.earlier_answer(conn)``); all in one transaction."""
+
+    run: Callable[[asyncpg.Connection, Claim], Awaitable[StoredAnswer]]
+
+
 async def claim(
     conn: asyncpg.Connection, client_id: str, key: str, fingerprint: str
 ) -> StoredAnswer | None:
@@ -123,17 +173,15 @@ async def claim(
     Returns None when the key is new (go on, then :func:`remember` the answer), or the first
     answer when the same request was already handled. Raises KeyReusedWithOtherRequest.
     """
-    claimed = await conn.fetchval(
-        """
-        INSERT INTO idempotency_keys (client_id, idempotency_key, request_hash)
-        VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING true
-        """,
-        client_id,
-        key,
-        fingerprint,
-    )
-    if claimed:
+    claiming = Claim(client_id, key, fingerprint).write()
+    if await conn.fetchval(numbered(claiming, 1), *claiming.args):
         return None
+    return await _stored(conn, client_id, key, fingerprint)
+
+
+async def _stored(
+    conn: asyncpg.Connection, client_id: str, key: str, fingerprint: str
+) -> StoredAnswer:
     row = await conn.fetchrow(
         """
         SELECT request_hash, status_code, response::text AS response FROM idempotency_keys
@@ -159,17 +207,8 @@ async def remember(
 ) -> None:
     """Store the answer to give to every retry of the claimed key, and the ids the request and
     its answer carried (see :func:`ids_in`)."""
-    await conn.execute(
-        """
-        UPDATE idempotency_keys SET status_code = $3, response = $4::jsonb, carried_ids = $5
-        WHERE client_id = $1 AND idempotency_key = $2
-        """,
-        client_id,
-        key,
-        status_code,
-        json.dumps(response, default=str),
-        list(carried),
-    )
+    answer = Claim(client_id, key, "", lambda _: carried).answer(status_code, response)
+    await conn.execute(numbered(answer, 1), *answer.args)
 
 
 async def forget_requests_carrying(
@@ -199,12 +238,15 @@ async def run_once(
     client_id: str,
     key: str,
     fingerprint: str,
-    work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]],
+    work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]] | ClaimingWork,
     carried: Callable[[Any], Collection[UUID]] = lambda _: (),
 ) -> StoredAnswer:
     """Do ``work`` once per key: its events, its answer and the key commit together, so a
     request either happened with its key remembered, or not at all (and may be retried).
     ``carried(answer)``: the ids the request and its answer carried."""
+    if isinstance(work, ClaimingWork):
+        claiming = Claim(client_id, key, fingerprint, carried)
+        return await in_transaction(pool, lambda conn: work.run(conn, claiming))
 
     async def attempt(conn: asyncpg.Connection) -> StoredAnswer:
         stored = await claim(conn, client_id, key, fingerprint)

@@ -204,9 +204,7 @@ class OutboxRelay:
                     await asyncio.sleep(1.0)
                     continue
                 if published < self._batch_size * self._pages_per_turn:
-                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally
-                    # when a NOTIFY sets the event as the relay is cancelled, the cancellation
-                    # is lost and the service's stop waits for the relay for ever
+                    # not wait_for: on 3.11 it may swallow a cancellation that meets a NOTIFY
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self._idle_poll):
                             await self._wakeup.wait()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `make test` needs besides the stack (which installs Java, Maven and Postgres itself):
 # Debian's chromium, for the browser tests (tests/e2e/test_board.py, tests/e2e/test_fieldapp.py),
-# and npm, which fetches axe-core for the field app's accessibility test (tests/e2e/package.json).
+# and npm, which fetches axe-core for the field app's accessibility test (tests/e2e/package.json)
+# and esbuild and jsqr for the check of its built files (services/intake/fieldapp-build).
 # Installed when missing and we run as root, as the stack does for Postgres; otherwise
 # stop at once with the command to run, rather than fail the last test twenty minutes later.
 #   CHROMIUM   the browser to look for (default: chromium on the PATH)
@@ -24,4 +25,4 @@ need() { # need COMMAND DEBIAN-PACKAGE WHAT-FOR
 }
 
 need "${CHROMIUM:-chromium}" chromium "the browser tests drive it"
-need "${NPM:-npm}" npm "it fetches axe-core for the field app's accessibility test"
+need "${NPM:-npm}" npm "it fetches axe-core and the field app's build tools for its tests"

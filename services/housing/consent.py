@@ -11,15 +11,17 @@ from uuid import UUID
 import asyncpg
 
 from services.housing import notes
-from services.housing.app import (
+from services.housing.domain.person import HOUSED, NOT_PLACED_ON_CONSENT
+from services.housing.domain.shelter import FreeWithoutConsent
+from services.housing.domain.waitlist import Forget, waitlist
+from services.housing.placing import (
     ACTOR,
     Holds,
     decide_on_shelter,
     offer_free_places,
     place_members,
 )
-from services.housing.domain.shelter import FreeWithoutConsent
-from services.housing.domain.waitlist import Forget, waitlist
+from services.housing.queries import placement_of
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
 from shared.idempotency import FORGOTTEN_ANSWER
@@ -39,7 +41,7 @@ async def take_in(
     if given.purpose != ConsentPurpose.HOUSING or given.member is None or given.arrival_id is None:
         return
     await place_members(conn, store, holds, given.arrival_id, (given.member,), False,
-                        ("departed", "held", "checked_in", "waiting"), causation, now)  # fmt: skip
+                        NOT_PLACED_ON_CONSENT, causation, now)  # fmt: skip
 
 
 async def forget_person(
@@ -74,13 +76,11 @@ async def release_and_forget(
     """Free the person's place (it passes on), take them off the waitlist and shrink what the
     read models keep of them to a tombstone (``PersonForgotten``). ``arrival_id``: theirs,
     when housing may not have heard of them yet."""
-    row = await conn.fetchrow(
-        "SELECT status, shelter_id, arrival_id FROM placements WHERE person_id = $1", person_id
-    )
-    arrival_id = (row and row["arrival_id"]) or arrival_id
+    placement = await placement_of(conn, person_id)
+    arrival_id = (placement and placement.arrival_id) or arrival_id
     if arrival_id is None:
         return  # someone housing never placed, nor heard of with their arrival
-    freed = row["shelter_id"] if row and row["status"] in ("held", "checked_in") else None
+    freed = placement.shelter_id if placement and placement.status in HOUSED else None
     if freed is not None:
         command = FreeWithoutConsent(freed, person_id, ACTOR, now)
         await decide_on_shelter(conn, store, command, causation)

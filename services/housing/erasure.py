@@ -9,21 +9,18 @@ consent, departure or merge naming them changes nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-from services.housing.app import Holds
 from services.housing.consent import release_and_forget
 from services.housing.notes import forget_person
+from services.housing.placing import Holds
+from services.housing.queries import erased_among
 from shared.eventstore import Causation, EventStore
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import MergeUndone, PersonErased, PersonsMerged
-
-#: erased persons among ``$1``; arrivals and consents given later place none of them
-ERASED_AMONG = "SELECT person_id FROM erased_persons WHERE person_id = ANY($1::uuid[])"
 
 
 async def erase_person(
@@ -49,10 +46,6 @@ def person_of(event: DomainEvent) -> UUID | None:
         return event.duplicate_person_id
     person = getattr(event, "person_id", None)
     return person if isinstance(person, UUID) else None
-
-
-async def erased_among(conn: asyncpg.Connection, person_ids: Collection[UUID]) -> set[UUID]:
-    return {row["person_id"] for row in await conn.fetch(ERASED_AMONG, list(person_ids))}
 
 
 async def about_an_erased_person(conn: asyncpg.Connection, event: DomainEvent) -> bool:

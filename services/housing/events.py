@@ -23,4 +23,20 @@ class PersonMoved(DomainEvent):
     person_id: UUID = Field(description="The person moved.")
 
 
-HOUSING_EVENT_TYPES: dict[str, type[DomainEvent]] = {**EVENT_TYPES, "PersonMoved": PersonMoved}
+class DepartureBeforeArrival(DomainEvent):
+    """A person departed (or was merged into another record) before their arrival reached
+    housing: remembered, so that the arrival, when it comes, does not place them. Private:
+    aid hears of the departure from intake itself."""
+
+    stream_field = "person_id"
+    type: Literal["DepartureBeforeArrival"] = "DepartureBeforeArrival"
+    schema_version: Literal[1] = 1
+    person_id: UUID = Field(description="The person who left (the stream).")
+    reason: Literal["departed", "merged"] = Field(description="How they left.")
+
+
+HOUSING_EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    **EVENT_TYPES,
+    "PersonMoved": PersonMoved,
+    "DepartureBeforeArrival": DepartureBeforeArrival,
+}

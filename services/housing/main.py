@@ -14,11 +14,12 @@ from fastapi import FastAPI
 
 from services.housing import board
 from services.housing.api import routers
-from services.housing.app import Holds, expire_holds, place_arrival, release_person
+from services.housing.app import expire_holds, release_person
 from services.housing.consent import forget_person, take_in
 from services.housing.erasure import about_an_erased_person, erase_person
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
+from services.housing.placing import Holds, place_arrival
 from services.housing.projections import project
 from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings

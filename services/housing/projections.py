@@ -12,7 +12,8 @@ from typing import Any
 
 import asyncpg
 
-from services.housing.events import PersonMoved
+from services.housing.events import DepartureBeforeArrival, PersonMoved
+from services.housing.tombstones import keep_tombstone
 from shared.eventstore import RecordedEvent
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
@@ -50,13 +51,9 @@ SHELTER_STATUS_AFTER: dict[type[DomainEvent], str] = {
 }  # fmt: skip
 
 _STATUS_AFTER_FREEING = {
-    "left": "checked_out",
-    "stay_ended": "checked_out",
-    "departed": "departed",
-    "merged": "merged",
-    "offer_withdrawn": "released",
-    "moved": "moving",
-}
+    "left": "checked_out", "stay_ended": "checked_out", "departed": "departed",
+    "merged": "merged", "offer_withdrawn": "released", "moved": "moving",
+}  # fmt: skip
 
 
 #: a place freed, by whatever occasion
@@ -271,35 +268,11 @@ async def _placement(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
             """,
             event.person_id, *waiting_of(event), recorded.correlation_id,
         )  # fmt: skip
-    elif isinstance(event, PersonForgotten):
-        await forget(conn, event, recorded.correlation_id)
+    elif isinstance(event, PersonForgotten | DepartureBeforeArrival):
+        await keep_tombstone(conn, event, recorded.correlation_id)
     elif isinstance(event, PersonLeftWaitlist) and event.reason != "placed":
         await conn.execute(
             "UPDATE placements SET status = $2, reason = $2, since = $3 "
             "WHERE person_id = $1 AND status = 'waiting'",
             event.person_id, event.reason, event.occurred_at,
         )  # fmt: skip
-
-
-def forgotten(
-    event: PersonForgotten, correlation_id: str, status_before: str | None
-) -> tuple[Any, ...]:
-    """person_id, status, since, correlation_id: all that is kept of a forgotten person (so
-    that their arrival, should it come late, does not place them; nor a consent given again,
-    once they departed)."""
-    status = "departed" if status_before == "departed" else "forgotten"
-    return (event.person_id, status, event.occurred_at, correlation_id)
-
-
-async def forget(conn: asyncpg.Connection, event: PersonForgotten, correlation_id: str) -> None:
-    """The placement row is emptied down to its tombstone and the history goes. The shelter's
-    events keep the person's pseudonymous id at their places: past occupancy is counted from
-    them, and an event store is never rewritten."""
-    before = await conn.fetchval(
-        "DELETE FROM placements WHERE person_id = $1 RETURNING status", event.person_id
-    )
-    await conn.execute(
-        "INSERT INTO placements (person_id, status, since, correlation_id) VALUES ($1, $2, $3, $4)",
-        *forgotten(event, correlation_id, before),
-    )
-    await conn.execute("DELETE FROM placement_history WHERE person_id = $1", event.person_id)

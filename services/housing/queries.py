@@ -1,18 +1,124 @@
 """Housing's reads: occupancy now (from the read model) and at any past moment (from the
-shelter's events, folded up to that moment)."""
+shelter's events, folded up to that moment); and the facts a placement decision needs (which
+units have free places, who waits, where people stand), as plain values for the rules of
+services/housing/domain to order and choose from."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
+from services.housing.domain.ranking import UnitsOnOffer
 from services.housing.domain.shelter import Shelter, ShelterCommand
+from services.housing.domain.waitlist_order import WaitingPerson
 from shared.decision import Decider
 from shared.eventstore import RecordedEvent
+from shared.schemas.housing import Requirements, UnitAttribute
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a person stands: their placement's status, shelter, arrival and needs."""
+
+    status: str
+    shelter_id: UUID | None
+    arrival_id: UUID | None
+    requirements: Requirements
+
+
+async def placement_of(conn: asyncpg.Connection, person_id: UUID) -> Placement | None:
+    row = await conn.fetchrow(
+        "SELECT status, shelter_id, arrival_id, needs_accessible, needs_family, all_women "
+        "FROM placements WHERE person_id = $1",
+        person_id,
+    )
+    if row is None:
+        return None
+    needs = Requirements(accessible=row["needs_accessible"], family_room=row["needs_family"],
+                         all_women=row["all_women"])  # fmt: skip
+    return Placement(row["status"], row["shelter_id"], row["arrival_id"], needs)
+
+
+async def statuses_of(conn: asyncpg.Connection, person_ids: Sequence[UUID]) -> dict[UUID, str]:
+    """The placement status of each of these people housing has a placement for."""
+    rows = await conn.fetch(
+        "SELECT person_id, status FROM placements WHERE person_id = ANY($1::uuid[])",
+        list(person_ids),
+    )
+    return {row["person_id"]: row["status"] for row in rows}
+
+
+async def erased_among(conn: asyncpg.Connection, person_ids: Sequence[UUID]) -> set[UUID]:
+    """Who of these people was erased: housing takes nothing about them in."""
+    return (await where_they_stand(conn, person_ids))[1]
+
+
+async def where_they_stand(
+    conn: asyncpg.Connection, person_ids: Sequence[UUID]
+) -> tuple[dict[UUID, str], set[UUID]]:
+    """The placement status of each of these people housing has a placement for, and who of
+    them was erased: in one round trip, as an arrival needs both."""
+    rows = await conn.fetch(
+        "SELECT person_id, status FROM placements WHERE person_id = ANY($1::uuid[]) "
+        "UNION ALL SELECT person_id, NULL FROM erased_persons WHERE person_id = ANY($1::uuid[])",
+        list(person_ids),
+    )
+    statuses = {row["person_id"]: row["status"] for row in rows if row["status"] is not None}
+    return statuses, {row["person_id"] for row in rows if row["status"] is None}
+
+
+async def units_with_free_places(
+    conn: asyncpg.Connection, only: UUID | None = None
+) -> list[UnitsOnOffer]:
+    """The units with a free place (of shelter ``only``, if given), summed per shelter and
+    kind of unit (the same attributes), with the shelter's status and the period a host's home
+    is on offer. A shelter of a hundred plain dormitories is one row."""
+    rows = await conn.fetch(
+        """
+        SELECT u.shelter_id, s.status, s.available_from, s.available_until, u.attributes,
+               sum(u.places - u.held - u.occupied) AS free,
+               max(u.places - u.held - u.occupied) AS most_in_one_unit
+        FROM units u JOIN shelters s USING (shelter_id)
+        WHERE u.places - u.held - u.occupied > 0 AND ($1::uuid IS NULL OR s.shelter_id = $1)
+        GROUP BY u.shelter_id, s.status, s.available_from, s.available_until, u.attributes
+        """,
+        only,
+    )
+    return [
+        UnitsOnOffer(
+            row["shelter_id"], row["status"],
+            (row["available_from"], row["available_until"]) if row["available_from"] else None,
+            row["free"], row["most_in_one_unit"],
+            frozenset(UnitAttribute(attribute) for attribute in row["attributes"]),
+        )
+        for row in rows
+    ]  # fmt: skip
+
+
+async def waiting_people(conn: asyncpg.Connection) -> list[WaitingPerson]:
+    """Everyone on the waitlist, in no particular order (domain/waitlist_order.py orders)."""
+    rows = await conn.fetch(
+        "SELECT person_id, arrival_id, since, priority, keep_together, reason, "
+        "needs_accessible, needs_family, all_women FROM placements WHERE status = 'waiting'"
+    )
+    return [WaitingPerson(**dict(row)) for row in rows]
+
+
+async def lock_waiting_party(conn: asyncpg.Connection, arrival_id: UUID) -> None:
+    """Until this transaction ends, no other may place this arrival's waiting people: two
+    transactions that free places at once (two shelters opening, a departure and an expired
+    hold) read the same waitlist and would both place its first party. The second waits
+    here, then finds them placed. (Two that lock two parties in opposite order deadlock;
+    Postgres ends one, which starts again.)"""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('waiting-party'), hashtext($1::text))",
+        str(arrival_id),
+    )
 
 
 async def shelter_view(conn: asyncpg.Connection, shelter_id: UUID) -> dict[str, Any] | None:

@@ -11,13 +11,13 @@ from uuid import UUID
 
 import asyncpg
 
+from services.housing.events import DepartureBeforeArrival
 from services.housing.projections import (
     HISTORY_COLUMNS,
     SHELTER_STATUS_AFTER,
     FreedPlace,
     PersonAlreadyPlaced,
     ShelterStatusChange,
-    forgotten,
     freeing,
     history_line,
     hold_of,
@@ -26,6 +26,7 @@ from services.housing.projections import (
     units_of,
     waiting_of,
 )
+from services.housing.tombstones import departed, forgotten
 from shared.eventstore import RecordedEvent
 from shared.rebuild import copy_rows
 from shared.schemas.housing import (
@@ -166,6 +167,14 @@ class HousingReadModels:
             tombstone = forgotten(event, recorded.correlation_id, status)
             self.placements[event.person_id] = _Placement(*tombstone)
             self.forgotten_at[event.person_id] = recorded.global_position
+        elif isinstance(event, DepartureBeforeArrival):
+            if event.person_id not in self.placements:  # as the live insert's ON CONFLICT
+                person_id, status, reason, since, correlation_id = departed(
+                    event, recorded.correlation_id
+                )
+                self.placements[person_id] = _Placement(
+                    person_id, status, since, correlation_id, reason=reason
+                )
         elif isinstance(event, PersonLeftWaitlist) and event.reason != "placed":
             placement = self.placements.get(event.person_id)
             if placement and placement.status == "waiting":

@@ -5,7 +5,7 @@ from datetime import timedelta
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from services.housing.app import Holds
+from services.housing.placing import Holds
 from shared.settings import ServiceSettings
 
 

@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 from uuid import UUID, uuid4
 
 import asyncpg
 from pydantic import ValidationError
 
+from services.intake.admission import admit
+from services.intake.arrival_people import people_of
 from services.intake.domain.arrival import RegisterArrival, age_band, age_on, arrival
 from services.intake.domain.person import (
     ChangeConsent,
     CorrectDetails,
     Erase,
     MergeInto,
-    RecordDetails,
     RegisterDeparture,
     UndoMerge,
     person,
 )
 from services.intake.partners import Partner
-from services.intake.queries import readable_by
 from services.intake.requests import (
     ArrivalAccepted,
     ArrivalRequest,
@@ -30,15 +29,13 @@ from services.intake.requests import (
     NewPerson,
     born_after_arrival,
 )
-from services.intake.search import details_of, lookup_entries
-from services.intake.vault import Vault
+from services.intake.search import details_of
+from services.intake.vault import Vault, keys_written
 from shared.decider import execute
 from shared.decision import DomainError
 from shared.eventstore import Causation, EventStore
-from shared.idempotency import forget_requests_carrying
+from shared.idempotency import Claim, StoredAnswer, forget_requests_carrying
 from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
-
-DuplicateRule = Literal["same_document", "same_name_and_birth_date"]
 
 
 class InvalidCorrection(DomainError):
@@ -62,29 +59,8 @@ def coarse(details: NewPerson, person_id: UUID, arrival_date: date) -> ArrivingM
     )
 
 
-async def possible_duplicates(
-    conn: asyncpg.Connection, vault: Vault, details: NewPerson, arrival_id: UUID
-) -> list[tuple[UUID, DuplicateRule]]:
-    entries = [(kind, value) for kind, value in lookup_entries(vault, details) if kind != "name"]
-    if not entries:
-        return []
-    rows = await conn.fetch(
-        """
-        SELECT DISTINCT i.person_id, i.kind FROM person_index i
-        JOIN person_details d USING (person_id)
-        WHERE (i.kind, i.value) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-          AND d.arrival_id <> $3
-        ORDER BY i.person_id, i.kind
-        """,
-        [kind for kind, _ in entries],
-        [value for _, value in entries],
-        arrival_id,
-    )
-    rules: dict[str, DuplicateRule] = {
-        "document": "same_document",
-        "name_dob": "same_name_and_birth_date",
-    }
-    return [(row["person_id"], rules[row["kind"]]) for row in rows]
+class UnknownCrossingPoint(DomainError):
+    """The arrival names a crossing point that is not on the list."""
 
 
 async def register_arrival(
@@ -94,8 +70,17 @@ async def register_arrival(
     partner: Partner,
     request: ArrivalRequest,
     now: datetime,
-) -> ArrivalAccepted:
-    """Record an arrival: the coarse event for the topic, each person's details sealed."""
+    claim: Claim,
+) -> StoredAnswer:
+    """Record an arrival once per idempotency key: the coarse event for the topic, each
+    person's details sealed. Four round trips in one transaction, whatever the group's size:
+    BEGIN; the key's claim with every lookup (admission.py); every event, read-model row, key
+    and the answer to remember; COMMIT."""
+    admission = await admit(conn, vault, partner, request, claim)
+    if not admission.claimed:
+        return await claim.earlier_answer(conn)
+    if not admission.listed:  # checked once per key, not on a retry: codes are never removed
+        raise UnknownCrossingPoint(request.crossing_point)
     arrival_id = uuid4()
     person_ids = [uuid4() for _ in request.members]
     members = tuple(
@@ -112,48 +97,21 @@ async def register_arrival(
         now=now,
         consents=tuple(ConsentPurpose(purpose) for purpose in dict.fromkeys(request.consents)),
     )
+    # new streams: decided on their initial states, and the append refuses if one existed
+    appends, keys, flagged = people_of(vault, partner, request, arrival_id, members, admission, now)
+    appends.insert(0, (str(arrival_id), 0, arrival.decide(command, arrival.initial_state)))
     causation = Causation.new()
-    await execute(conn, store, arrival, str(arrival_id), command, causation, new_stream=True)
-    consents = tuple((ConsentPurpose(purpose), None) for purpose in request.consents) + tuple(
-        (ConsentPurpose.SHARING_WITH_PARTNER, other) for other in request.share_with_partners
-    )
-    flagged: list[dict[str, str]] = []
-    for index, (details, member) in enumerate(zip(request.members, members, strict=True)):
-        payload = {
-            "details": details.model_dump(mode="json"),
-            "partner_reference": request.partner_reference,
-        }
-        duplicates = await possible_duplicates(conn, vault, details, arrival_id)
-        # every pair is recorded for the operators' review (GET /v1/duplicates); the partner's
-        # answer names only the persons it may know of
-        known = await readable_by(conn, partner, [other for other, _ in duplicates])
-        flagged.extend(
-            {"person_id": str(member.person_id), "candidate_person_id": str(other), "rule": rule}
-            for other, rule in duplicates
-            if other in known
-        )
-        record = RecordDetails(
-            person_id=member.person_id,
-            arrival_id=arrival_id,
-            partner_id=partner.partner_id,
-            member_index=index,
-            member=member,
-            sealed=await vault.seal(conn, member.person_id, payload, new_person=True),
-            consents=consents,
-            duplicates=tuple(duplicates),
-            actor=partner.registrar,
-            now=now,
-        )
-        await execute(
-            conn, store, person, str(member.person_id), record, causation, new_stream=True
-        )
-    return ArrivalAccepted(
+    answer = ArrivalAccepted(
         arrival_id=str(arrival_id),
         person_ids=[str(person_id) for person_id in person_ids],
         correlation_id=causation.correlation_id,
         possible_duplicates=flagged,
         not_informed=not_informed(person_ids, command.consents),
+    ).model_dump(mode="json")
+    await store.append_streams(
+        conn, appends, causation, alongside=[keys_written(keys), claim.answer(201, answer)]
     )
+    return StoredAnswer(201, answer, replayed=False)
 
 
 #: what each service does for a person, and so what a person misses without agreeing to it

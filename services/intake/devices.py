@@ -53,7 +53,11 @@ def short_code(key: str) -> str:
 
 
 def qr_svg(content: str) -> str:
-    return str(segno.make(content, error="m").svg_inline(scale=6, border=2, title="QR"))
+    """A QR code of ``content`` as inline SVG. Never a Micro QR code (segno's choice for short
+    content such as a slip code): phones' cameras and the counter's decoder read only full ones."""
+    return str(
+        segno.make(content, error="m", micro=False).svg_inline(scale=6, border=2, title="QR")
+    )
 
 
 @dataclass(frozen=True)

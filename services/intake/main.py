@@ -13,6 +13,7 @@ from services.intake.events import INTAKE_EVENT_TYPES
 from services.intake.metrics import register as register_metrics
 from services.intake.projections import projector
 from services.intake.rebuild import IntakeReadModels
+from services.intake.registration_rows import RegistrationRows
 from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault
 from shared.event_router import EventRouter, on
@@ -66,9 +67,11 @@ ROUTES = EventRouter(
 
 
 def event_store(vault: Vault) -> EventStore:
+    registration = RegistrationRows(vault)
     return EventStore(
         topic=INTAKE_EVENTS,
-        projectors=(projector(vault),),
+        projectors=(projector(vault, registration),),
+        set_projector=registration,
         event_types=INTAKE_EVENT_TYPES,
         rebuilder=partial(IntakeReadModels, vault),
     )

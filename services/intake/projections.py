@@ -18,7 +18,8 @@ from services.intake.events import (
 )
 from services.intake.search import details_of, index_entries
 from services.intake.vault import Vault
-from shared.eventstore import Projector, RecordedEvent
+from shared.appending import SetProjector
+from shared.eventstore import Causation, Projector, RecordedEvent
 from shared.schemas.intake import (
     ArrivalRegistered,
     ConsentGiven,
@@ -29,6 +30,7 @@ from shared.schemas.intake import (
     PersonFactsCorrected,
     PersonsMerged,
 )
+from shared.statement import Write, compose
 
 READ_MODEL_TABLES = (
     "duplicate_flags", "consents", "person_index", "person_details", "case_members", "cases",
@@ -49,9 +51,14 @@ def case_of(recorded: RecordedEvent) -> tuple[Any, ...]:
     """An arrival as a case: who registered it, when and where, how many came."""
     event = recorded.event
     assert isinstance(event, ArrivalRegistered)
+    return case_row(event, recorded.correlation_id)
+
+
+def case_row(event: ArrivalRegistered, correlation_id: str) -> tuple[Any, ...]:
+    """The case of an arrival appended under ``correlation_id``."""
     return (
         event.arrival_id, event.partner_id, len(event.members), event.keep_together,
-        event.arrival_date, event.crossing_point, event.occurred_at, recorded.correlation_id,
+        event.arrival_date, event.crossing_point, event.occurred_at, correlation_id,
     )  # fmt: skip
 
 
@@ -103,60 +110,28 @@ def index_of(vault: Vault, person_id: UUID, payload: Any) -> list[tuple[UUID, st
     ]
 
 
-async def _arrival(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
-    event = recorded.event
-    assert isinstance(event, ArrivalRegistered)
-    await conn.execute(
-        """
-        INSERT INTO cases (arrival_id, partner_id, member_count, keep_together, arrival_date,
-                           crossing_point, registered_at, correlation_id)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (arrival_id) DO NOTHING
-        """,
-        *case_of(recorded),
-    )
-    await conn.executemany(
-        """
-        INSERT INTO case_members (person_id, arrival_id, age_band, sex, relation, needs,
-                                  languages, status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (person_id) DO NOTHING
-        """,
-        members_of(event),
-    )
-
-
-def projector(vault: Vault) -> Projector:
-    """The projection of intake's events; it needs the vault to index sealed details."""
-
-    async def index(
-        conn: asyncpg.Connection, person_id: UUID, sealed: str, *, replacing: bool
-    ) -> None:
-        if replacing:  # a correction; a newly registered person has no entries yet
-            await conn.execute("DELETE FROM person_index WHERE person_id = $1", person_id)
-        payload = await vault.open(conn, person_id, sealed)
-        if payload is None:
-            return  # erased since: nothing to index, ever again
-        await conn.executemany(_INDEX_INSERT, index_of(vault, person_id, payload))
+def projector(vault: Vault, registration: SetProjector) -> Projector:
+    """The projection of intake's events, one at a time; it needs the vault to index sealed
+    details. A registration's events are projected set-based (registration_rows.py) in the
+    append's statement; here, for a replay, through the same writes."""
 
     async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
         event = recorded.event
-        if isinstance(event, ArrivalRegistered):
-            await _arrival(conn, recorded)
-        elif isinstance(event, PersonalDetailsRecorded):
-            await conn.execute(
-                """
-                INSERT INTO person_details (person_id, arrival_id, partner_id, member_index,
-                                            sealed, updated_at)
-                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (person_id) DO NOTHING
-                """,
-                *sealed_details_of(event),
-            )
-            await index(conn, event.person_id, event.sealed, replacing=False)
+        if registration.handles(event):
+            causation = Causation(recorded.correlation_id)
+            writes = await registration.writes(conn, [event], causation)
+            parts = [(f"projected_{index}", write) for index, write in enumerate(writes)]
+            sql, args = compose(parts, Write("SELECT 1"))
+            await conn.execute(sql, *args)
         elif isinstance(event, PersonalDetailsCorrected):
             await conn.execute(
                 "UPDATE person_details SET sealed = $2, updated_at = $3 WHERE person_id = $1",
                 event.person_id, event.sealed, event.occurred_at,
             )  # fmt: skip
-            await index(conn, event.person_id, event.sealed, replacing=True)
+            await conn.execute("DELETE FROM person_index WHERE person_id = $1", event.person_id)
+            payload = await vault.open(conn, event.person_id, event.sealed)
+            if payload is not None:  # erased since: nothing to index, ever again
+                await conn.executemany(_INDEX_INSERT, index_of(vault, event.person_id, payload))
         elif isinstance(event, PersonFactsCorrected):
             await conn.execute(
                 """
@@ -165,16 +140,6 @@ def projector(vault: Vault) -> Projector:
                 """,
                 event.person_id, *facts_of(event),
             )  # fmt: skip
-        elif isinstance(event, ConsentGiven | ConsentWithdrawn):
-            await conn.execute(
-                """
-                INSERT INTO consents (person_id, purpose, partner_id, given, changed_at)
-                VALUES ($1, $2, $3, $4, $5)
-                ON CONFLICT (person_id, purpose, partner_id)
-                DO UPDATE SET given = EXCLUDED.given, changed_at = EXCLUDED.changed_at
-                """,
-                *consent_of(event),
-            )
         elif isinstance(event, PersonDeparted):
             await conn.execute(
                 "UPDATE case_members SET status = 'departed', departure_reason = $2 "
@@ -202,14 +167,6 @@ def projector(vault: Vault) -> Projector:
                 "AND candidate_person_id = $2",
                 event.duplicate_person_id, event.kept_person_id,
             )  # fmt: skip
-        elif isinstance(event, DuplicateSuspected):
-            await conn.execute(
-                """
-                INSERT INTO duplicate_flags (person_id, candidate_person_id, rule, flagged_at)
-                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
-                """,
-                *flag_of(event),
-            )
         elif isinstance(event, PersonErased):
             for table in ("person_index", "person_details"):
                 await conn.execute(f"DELETE FROM {table} WHERE person_id = $1", event.person_id)

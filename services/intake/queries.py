@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.intake.admission import readable_rule
 from services.intake.events import PersonalDetailsCorrected
 from services.intake.partners import Partner
 from services.intake.search import details_of, name_terms, normalised_document
@@ -32,12 +33,8 @@ async def readable_by(
     if not person_ids:
         return set()
     rows = await conn.fetch(
-        """
-        SELECT m.person_id FROM case_members m JOIN cases c USING (arrival_id)
-        WHERE m.person_id = ANY($1::uuid[]) AND ($2 OR c.partner_id = $3 OR EXISTS (
-            SELECT 1 FROM consents s WHERE s.person_id = m.person_id AND s.given
-            AND s.purpose = 'sharing_with_partner' AND s.partner_id = $3))
-        """,
+        f"SELECT person_id FROM unnest($1::uuid[]) AS asked (person_id) "
+        f"WHERE {readable_rule('asked.person_id', '$2', '$3')}",
         person_ids,
         partner.is_operator,
         partner.partner_id,

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -29,10 +29,16 @@ from uuid import UUID
 import asyncpg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from shared.statement import Write, rows_json
+
 NONCE_BYTES = 12
 #: keys made by ``seal`` and not yet opened: the projection opens a new person's details in the
 #: same transaction, and this spares it reading back the key just written (ids are fresh uuids)
 FRESH_KEYS_KEPT = 4096
+
+
+#: a person's key as stored: (person_id, wrapped_key, key_version)
+KeyRow = tuple[UUID, bytes, int]
 
 
 class MasterKeyMissing(LookupError):
@@ -88,18 +94,27 @@ class Vault:
         if row is None:
             if not create:
                 return None
-            key = AESGCM.generate_key(bit_length=256)
+            data_key, key_row = self._new_key(person_id)
             await conn.execute(
                 "INSERT INTO person_keys (person_id, wrapped_key, key_version) VALUES ($1, $2, $3)",
-                person_id,
-                self.wrap(person_id, key),
-                self.current,
+                *key_row,
             )
-            if len(self._fresh) >= FRESH_KEYS_KEPT:  # a transaction rolled back before opening
-                self._fresh.pop(next(iter(self._fresh)))
-            self._fresh[person_id] = AESGCM(key)
-            return self._fresh[person_id]
+            return data_key
         return AESGCM(self.unwrap(person_id, row["wrapped_key"], row["key_version"]))
+
+    def _new_key(self, person_id: UUID) -> tuple[AESGCM, KeyRow]:
+        """A new data key for a person, kept for the projection to open with, and its row."""
+        key = AESGCM.generate_key(bit_length=256)
+        if len(self._fresh) >= FRESH_KEYS_KEPT:  # a transaction rolled back before opening
+            self._fresh.pop(next(iter(self._fresh)))
+        self._fresh[person_id] = AESGCM(key)
+        return self._fresh[person_id], (person_id, self.wrap(person_id, key), self.current)
+
+    def seal_new(self, person_id: UUID, payload: Any) -> tuple[str, KeyRow]:
+        """Seal a new person's first payload under a new key, writing nothing: the key's row is
+        the caller's to write (:func:`keys_written`) in the transaction that records them."""
+        key, key_row = self._new_key(person_id)
+        return _sealed(key, person_id, payload), key_row
 
     def wrap(self, person_id: UUID, key: bytes) -> bytes:
         """A person's data key wrapped under the current master key version."""
@@ -123,9 +138,7 @@ class Vault:
         ``new_person``: the caller has just made the id, so there is no key to look up."""
         key = await self._data_key(conn, person_id, create=True, new_person=new_person)
         assert key is not None
-        nonce = os.urandom(NONCE_BYTES)
-        plaintext = json.dumps(payload, ensure_ascii=False, default=str).encode()
-        return base64.b64encode(nonce + key.encrypt(nonce, plaintext, person_id.bytes)).decode()
+        return _sealed(key, person_id, payload)
 
     async def open(self, conn: asyncpg.Connection, person_id: UUID, sealed: str) -> Any | None:
         """The payload, or None when the person was erased (the key is gone)."""
@@ -162,6 +175,24 @@ class Vault:
         Under the current version unless another is named (a lookup tries every version)."""
         key = self._index_keys[self.current if version is None else version]
         return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def keys_written(rows: Sequence[KeyRow]) -> Write:
+    """New people's keys (from :meth:`Vault.seal_new`) as one write; a key that exists is
+    refused, never replaced."""
+    return Write(
+        "INSERT INTO person_keys (person_id, wrapped_key, key_version) "
+        "SELECT person_id, decode(wrapped_key, 'hex'), key_version "
+        "FROM jsonb_to_recordset({0}::jsonb) AS r(person_id uuid, wrapped_key text, "
+        "key_version smallint)",
+        (rows_json(("person_id", "wrapped_key", "key_version"), rows),),
+    )
+
+
+def _sealed(key: AESGCM, person_id: UUID, payload: Any) -> str:
+    nonce = os.urandom(NONCE_BYTES)
+    plaintext = json.dumps(payload, ensure_ascii=False, default=str).encode()
+    return base64.b64encode(nonce + key.encrypt(nonce, plaintext, person_id.bytes)).decode()
 
 
 def _unseal(key: AESGCM, person_id: UUID, sealed: str) -> Any:

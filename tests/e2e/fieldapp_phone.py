@@ -36,8 +36,33 @@ def axe_source() -> str:
     return AXE.read_text()
 
 
-def launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+def launch(playwright: Playwright, camera: Path | None = None) -> Browser:
+    """Chromium; with ``camera``, its fake camera films that video file (Y4M) and the page may
+    use it without asking."""
+    args = ["--no-sandbox"]
+    if camera is not None:
+        args += ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 f"--use-file-for-fake-video-capture={camera}"]  # fmt: skip
+    return playwright.chromium.launch(executable_path=chromium_path(), args=args)
+
+
+def y4m_frame(rows: list[list[int]], path: Path, scale: int = 6) -> None:
+    """A one-frame Y4M video (a header, then the Y, U and V planes of 4:2:0) of a QR code's
+    modules (1 = dark), black on white with a quiet zone, in a 640x480 picture."""
+    width, height = 640, 480
+    side = (len(rows) + 8) * scale
+    assert side <= height, "the code does not fit the picture"
+    left, top = (width - side) // 2, (height - side) // 2
+    luma = bytearray(b"\xff" * (width * height))
+    for y, row in enumerate(rows):
+        for x, dark in enumerate(row):
+            if dark:
+                for dy in range(scale):
+                    start = (top + (y + 4) * scale + dy) * width + left + (x + 4) * scale
+                    luma[start : start + scale] = b"\x00" * scale
+    chroma = b"\x80" * (width * height // 4)
+    header = f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\nFRAME\n".encode()
+    path.write_bytes(header + bytes(luma) + chroma + chroma)
 
 
 @dataclass

@@ -281,7 +281,7 @@ async def _check_housing(
     events = await _events(
         conn,
         ["BedAssigned", "PersonWaitlisted", "PersonLeftWaitlist", "BedReleased",
-         "PersonCheckedOut", "HoldExpired", "PersonCheckedIn"],
+         "PersonCheckedOut", "HoldExpired", "PersonCheckedIn", "DepartureBeforeArrival"],
     )  # fmt: skip
     left_placed = {
         (event.transaction, event.data["person_id"])
@@ -312,7 +312,9 @@ async def _check_housing(
         elif event.type in ("BedReleased", "PersonCheckedOut", "HoldExpired"):
             beds.pop((event.data["unit_id"], event.data["bed_number"]), None)
             state[person] = "departed" if event.data.get("reason") == "departed" else "free"
-        elif event.type == "PersonLeftWaitlist" and event.data["reason"] == "departed":
+        elif event.type == "DepartureBeforeArrival" or (  # before it: their arrival places none
+            event.type == "PersonLeftWaitlist" and event.data["reason"] == "departed"
+        ):
             state[person] = "departed"
     placements = {
         str(row["person_id"]): row

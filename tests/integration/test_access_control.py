@@ -145,8 +145,7 @@ MATRIX: dict[str, dict[str, dict[str, Expected]]] = {
         "GET /v1/arrival-imports/template": PUBLIC,
         "GET /v1/arrivals/{arrival_id}/placement": READ_A_CASE,
         "GET /v1/arrivals/{arrival_id}/slip": READ_A_CASE,
-        "GET /app/config.json": PUBLIC,  # the field app's files carry no data
-        "GET /app/{asset:path}": PUBLIC,
+        "GET /app/{asset:path}": PUBLIC,  # the field app's files carry no data
     },
     "housing": {
         **INFRA,

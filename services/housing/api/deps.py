@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.housing.app import Holds
+from services.housing.placing import Holds
 from shared.decision import DomainError
 from shared.eventstore import EventStore
 from shared.http import (

@@ -22,6 +22,8 @@ from services.housing.api.deps import (
     store_of,
 )
 from services.housing.domain.shelter import CheckOut
+from services.housing.domain.waitlist_order import position_on_waitlist, waitlist_order
+from services.housing.queries import waiting_people
 from shared.http import Problem, RequestBody
 
 router = APIRouter(prefix="/v1", dependencies=OperatorOnly, tags=["placements"])
@@ -63,13 +65,6 @@ def _placement(row: asyncpg.Record) -> dict[str, Any]:
     }
 
 
-_WAITLIST = """
-SELECT person_id, arrival_id, reason, since, priority, keep_together,
-       row_number() OVER (ORDER BY priority DESC, since, arrival_id, person_id) AS position
-FROM placements WHERE status = 'waiting'
-"""
-
-
 @router.get("/placements/{person_id}")
 async def get_placement(person_id: UUID, request: Request) -> dict[str, Any]:
     """Where a person sleeps (held or checked in), or their place on the waitlist."""
@@ -79,9 +74,8 @@ async def get_placement(person_id: UUID, request: Request) -> dict[str, Any]:
         row = await conn.fetchrow(
             "SELECT * FROM placements WHERE person_id = $1 AND status <> 'forgotten'", person_id
         )
-        position = await conn.fetchval(
-            f"SELECT position FROM ({_WAITLIST}) w WHERE person_id = $1", person_id
-        )
+        waiting = await waiting_people(conn) if row and row["status"] == "waiting" else []
+    position = position_on_waitlist(person_id, waiting)
     if row is None:
         raise Problem(404, "No placement", f"Housing knows no person {person_id} (yet).")
     return {**_placement(row), "waitlist_position": position}
@@ -114,13 +108,13 @@ async def get_history(person_id: UUID, request: Request) -> list[dict[str, Any]]
 async def get_waitlist(request: Request) -> list[dict[str, Any]]:
     """Who waits for a place: the vulnerable first, then first come."""
     async with pool_of(request).acquire() as conn:
-        rows = await conn.fetch(f"{_WAITLIST} ORDER BY position")
+        waiting = await waiting_people(conn)
     return [
-        {"position": row["position"], "person_id": str(row["person_id"]),
-         "arrival_id": str(row["arrival_id"]), "priority": row["priority"],
-         "keep_together": row["keep_together"], "reason": row["reason"],
-         "since": row["since"].isoformat()}
-        for row in rows
+        {"position": position, "person_id": str(person.person_id),
+         "arrival_id": str(person.arrival_id), "priority": person.priority,
+         "keep_together": person.keep_together, "reason": person.reason,
+         "since": person.since.isoformat()}
+        for position, person in enumerate(waitlist_order(waiting), start=1)
     ]  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from shared.schemas.housing import Requirements, Unit, UnitAttribute
 from shared.schemas.intake import AgeBand, ArrivingMember, NeedCode, Sex
@@ -14,6 +15,9 @@ VULNERABLE = frozenset(
         NeedCode.SINGLE_HEADED_HOUSEHOLD, NeedCode.FAMILY_WITH_CHILDREN,
     }
 )  # fmt: skip
+
+#: what a unit offers a family with children
+FAMILY_FRIENDLY = frozenset({UnitAttribute.FAMILY_ROOM, UnitAttribute.CHILDREN_ALLOWED})
 
 
 def requirements_of(members: Iterable[ArrivingMember]) -> Requirements:
@@ -35,24 +39,28 @@ def is_vulnerable(members: Iterable[ArrivingMember]) -> bool:
 
 
 def fits(unit: Unit, needs: Requirements) -> bool:
-    offered = set(unit.attributes)
+    return offers_what_is_needed(frozenset(unit.attributes), needs)
+
+
+def offers_what_is_needed(offered: AbstractSet[UnitAttribute], needs: Requirements) -> bool:
+    """Whether a unit offering ``offered`` fits a party with ``needs``."""
     if needs.accessible and UnitAttribute.ACCESSIBLE not in offered:
         return False
-    if needs.family_room and not offered & {UnitAttribute.FAMILY_ROOM,
-                                             UnitAttribute.CHILDREN_ALLOWED}:  # fmt: skip
+    if needs.family_room and not offered & FAMILY_FRIENDLY:
         return False
     return not (UnitAttribute.WOMEN_ONLY in offered and not needs.all_women)
 
 
 def surplus(unit: Unit, needs: Requirements) -> int:
+    return unneeded_features(frozenset(unit.attributes), needs)
+
+
+def unneeded_features(offered: AbstractSet[UnitAttribute], needs: Requirements) -> int:
     """How many of the unit's special features the party does not need: placement prefers
     the plainest fitting unit, keeping accessible and family rooms for those who need them."""
-    offered = set(unit.attributes)
     unneeded = 0
     if UnitAttribute.ACCESSIBLE in offered and not needs.accessible:
         unneeded += 1
-    if offered & {UnitAttribute.FAMILY_ROOM, UnitAttribute.CHILDREN_ALLOWED} and not (
-        needs.family_room
-    ):
+    if offered & FAMILY_FRIENDLY and not needs.family_room:
         unneeded += 1
     return unneeded

@@ -50,9 +50,12 @@ class Shelter:
         return self.beds.place_of(person_id)
 
     def accepts(self, day: date) -> bool:
-        if self.status != "open":
-            return False
-        return self.period is None or self.period[0] <= day <= self.period[1]
+        return takes_people(self.status, self.period, day)
+
+
+def takes_people(status: str, period: tuple[date, date] | None, day: date) -> bool:
+    """Whether a shelter takes people on ``day``: open, and (a host's home) on offer then."""
+    return status == "open" and (period is None or period[0] <= day <= period[1])
 
 
 class ShelterNotOpen(DomainError):

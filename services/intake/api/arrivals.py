@@ -22,11 +22,12 @@ from services.intake.api.deps import (
     store_of,
     vault_of,
 )
-from services.intake.app import register_arrival
+from services.intake.app import UnknownCrossingPoint, register_arrival
 from services.intake.partners import Partner, Scope
 from services.intake.queries import list_cases, read_case
 from services.intake.requests import ArrivalAccepted, ArrivalRequest, BatchItem, BatchRequest
 from shared.http import Problem, json_pointer
+from shared.idempotency import Claim, ClaimingWork, StoredAnswer
 from shared.ratelimit import charge
 
 router = APIRouter(prefix="/v1", tags=["arrivals"])
@@ -36,10 +37,13 @@ BATCH_CONCURRENCY = 4
 
 def _registration(
     request: Request, partner: Partner, body: ArrivalRequest, where: str = "#"
-) -> Any:
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        # checked once per key, not on a retry: codes are never removed from the list
-        if await crossing_points.unknown_among(conn, [body.crossing_point]):
+) -> ClaimingWork:
+    async def work(conn: asyncpg.Connection, claim: Claim) -> StoredAnswer:
+        try:
+            return await register_arrival(
+                conn, store_of(request), vault_of(request), partner, body, datetime.now(UTC), claim
+            )
+        except UnknownCrossingPoint as error:
             raise Problem(
                 422,
                 "Unknown crossing point",
@@ -47,13 +51,9 @@ def _registration(
                 f"the codes an arrival may name.",
                 errors=[crossing_points.unknown_code_error(
                     f"{where}/crossing_point", body.crossing_point)],
-            )  # fmt: skip
-        accepted = await register_arrival(
-            conn, store_of(request), vault_of(request), partner, body, datetime.now(UTC)
-        )
-        return 201, accepted.model_dump(mode="json")
+            ) from error  # fmt: skip
 
-    return work
+    return ClaimingWork(work)
 
 
 @router.post(

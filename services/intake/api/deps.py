@@ -18,10 +18,10 @@ from services.intake.vault import Vault
 from shared.decision import DomainError
 from shared.eventstore import EventStore
 from shared.http import (
+    AnyWork,
     ApiKeyHeader,
     IdempotencyKeyHeader,
     Problem,
-    Work,
     once_per_key,
     stored_answer,
 )
@@ -65,7 +65,7 @@ IdempotencyKey = IdempotencyKeyHeader
 
 
 async def once(
-    request: Request, partner: Partner, key: str, body: BaseModel | None, work: Work
+    request: Request, partner: Partner, key: str, body: BaseModel | None, work: AnyWork
 ) -> StoredAnswer:
     """Run a POST's work once per (caller, key); map refusals to problem details."""
     try:
@@ -88,7 +88,7 @@ async def once(
 
 
 async def answer(
-    request: Request, partner: Partner, key: str, body: BaseModel | None, work: Work
+    request: Request, partner: Partner, key: str, body: BaseModel | None, work: AnyWork
 ) -> JSONResponse:
     outcome = await once(request, partner, key, body, work)
     return stored_answer(outcome.status_code, outcome.response)

@@ -1,6 +1,7 @@
 """The arrival slip: what each person of an arrival takes away, in their language (ru, kk, en by
-Accept-Language): the code that shelters and food counters know them by, and the same as a QR
-code (their pseudonymous id). No name: a slip that is lost tells nobody who they are."""
+Accept-Language): the code that shelters and food counters know them by, and the same code as a QR
+code (the counter's Scan reads it; nothing else is in it). No name: a slip that is lost tells
+nobody who they are."""
 
 from __future__ import annotations
 
@@ -38,11 +39,10 @@ async def get_slip(arrival_id: UUID, request: Request, partner: CurrentPartner) 
     if not rows:
         raise Problem(404, "No such case", f"No case {arrival_id} is registered by you.")
     language = language_of(request)
+    codes = [(str(row["person_id"]), slip_code(row["person_id"])) for row in rows]
     people: list[dict[str, Any]] = [
-        {"person_id": str(row["person_id"]), "code": slip_code(row["person_id"]),
-         "qr_svg": qr_svg(str(row["person_id"]))}
-        for row in rows
-    ]  # fmt: skip
+        {"person_id": person_id, "code": code, "qr_svg": qr_svg(code)} for person_id, code in codes
+    ]
     return {
         "language": language, "title": text(language, "slip.title"),
         "code_label": text(language, "slip.code"), "note": text(language, "slip.note"),

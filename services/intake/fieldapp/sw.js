@@ -1,12 +1,17 @@
 // The service worker keeps the app's shell so every screen opens with no network. It caches the
 // app's own files only: API answers (personal data) never enter the cache.
-const CACHE = "resettle-field-v2";
+const CACHE = "resettle-field-v3";
+// the page carries its style, script and the browser's language (intake inlines them); the other
+// languages are kept for a change of language offline. The QR decoder (vendor/jsQR.js) is kept
+// once the counter has used it: scanning needs aid's network anyway.
 const SHELL = [
-  "/app/", "/app/app.css", "/app/manifest.webmanifest", "/app/icons/icon.svg",
-  "/app/config.json", "/app/js/app.js", "/app/js/i18n.js", "/app/js/vault.js",
-  "/app/js/queue.js", "/app/js/register.js", "/app/js/desk.js", "/app/js/counter.js",
-  "/app/js/slip.js", "/app/js/sheet.js", "/app/i18n/ru.json", "/app/i18n/kk.json", "/app/i18n/en.json",
+  "/app/", "/app/manifest.webmanifest", "/app/icons/icon.svg",
+  "/app/i18n/ru.json", "/app/i18n/kk.json", "/app/i18n/en.json",
 ];
+
+// the page varies by Accept-Language; any cached page will do offline (it fetches the catalogue
+// it lacks from this cache)
+const MATCH = { ignoreSearch: true, ignoreVary: true };
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -31,6 +36,6 @@ self.addEventListener("fetch", (event) => {
         if (answer.ok) caches.open(CACHE).then((cache) => cache.put(event.request, copy));
         return answer;
       })
-      .catch(() => caches.match(event.request, { ignoreSearch: true }).then((hit) => hit || caches.match("/app/"))),
+      .catch(() => caches.match(event.request, MATCH).then((hit) => hit || caches.match("/app/", MATCH))),
   );
 });

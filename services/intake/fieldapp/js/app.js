@@ -153,7 +153,7 @@ function slipCard(slip) {
     const code = document.createElement("p");
     code.className = "slip";
     code.textContent = `${slip.code_label}: ${person.code}`;
-    // the QR code is drawn by intake (segno) from the person's pseudonymous id
+    // the QR code is drawn by intake (segno) and holds the slip code alone (the counter scans it)
     const qr = new DOMParser().parseFromString(person.qr_svg, "image/svg+xml").documentElement;
     qr.setAttribute("role", "img");
     qr.setAttribute("aria-label", `${slip.code_label} ${person.code}`);
@@ -222,7 +222,8 @@ async function onSave(event) {
 }
 
 async function boot() {
-  const config = fetch("/app/config.json").then((answer) => answer.json());
+  // the page carries the addresses of housing and aid: no round trip before the first screen
+  const config = JSON.parse($("#config").textContent);
   await useLanguage(preferredLanguage());
   $("#language").value = language();
   templateFor(language());
@@ -232,7 +233,7 @@ async function boot() {
     network();
     route();
   });
-  session.config = await config;
+  session.config = config;
   startForm();
   startSheet(session);
   $("#setup-form").addEventListener("submit", onSetup);
@@ -247,6 +248,7 @@ async function boot() {
   await route();
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/app/sw.js", { scope: "/app/" });
   document.body.dataset.ready = "true";
+  performance.mark("ready"); // the browser test reads when the first screen became usable
 }
 
 boot();

@@ -1,5 +1,9 @@
-// Message catalogues (i18n/ru.json, kk.json, en.json): every text a volunteer reads.
+// Message catalogues (i18n/ru.json, kk.json, en.json): every text a volunteer reads. The page
+// carries the catalogue of the language the browser asked for (no round trip before the first
+// screen); another language is fetched when chosen (from the service worker's cache offline).
 const LANGUAGES = ["ru", "kk", "en"];
+const inline = document.getElementById("catalogue");
+const loaded = inline ? { [inline.dataset.language]: JSON.parse(inline.textContent) } : {};
 let messages = {};
 let current = "ru";
 
@@ -9,8 +13,8 @@ export function language() {
 
 export async function useLanguage(wanted) {
   current = LANGUAGES.includes(wanted) ? wanted : "ru";
-  const answer = await fetch(`/app/i18n/${current}.json`);
-  messages = await answer.json();
+  if (!loaded[current]) loaded[current] = await (await fetch(`/app/i18n/${current}.json`)).json();
+  messages = loaded[current];
   localStorage.setItem("language", current); // a choice of language is not personal
   document.documentElement.lang = current;
   translate(document);
@@ -19,6 +23,7 @@ export async function useLanguage(wanted) {
 export function preferredLanguage() {
   const saved = localStorage.getItem("language");
   if (saved) return saved;
+  if (inline) return inline.dataset.language; // intake chose it from the browser's languages
   const browser = (navigator.language || "ru").slice(0, 2);
   return LANGUAGES.includes(browser) ? browser : "ru";
 }

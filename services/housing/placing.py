@@ -1,0 +1,161 @@
+"""Placing people: an arrival's members (together when the group wants it), and waiting
+parties when places free up. Which shelters to ask and in which order the waitlist is served are
+rules of services/housing/domain; the shelter deciders have the last word, the read models only
+give the facts."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from services.housing.domain.fit import is_vulnerable, requirements_of
+from services.housing.domain.person import (
+    NOT_PLACED_ON_ARRIVAL,
+    all_still_waiting,
+    parties,
+    to_place,
+    waitlist_reason,
+)
+from services.housing.domain.ranking import rank_shelters
+from services.housing.domain.shelter import (
+    AssignPlaces,
+    NoFittingPlace,
+    ShelterCommand,
+    ShelterNotOpen,
+    shelter,
+)
+from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
+from services.housing.domain.waitlist_order import waiting_parties
+from services.housing.queries import (
+    lock_waiting_party,
+    statuses_of,
+    units_with_free_places,
+    waiting_people,
+    where_they_stand,
+)
+from shared.decider import execute
+from shared.eventstore import Causation, EventStore, RecordedEvent
+from shared.schemas.housing import Requirements
+from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
+
+ACTOR = "service:housing"
+#: candidate shelters tried before waitlisting (the read model may lag a conflict)
+CANDIDATES = 10
+#: waiting parties looked at when places free up, per shelter and occasion
+WAITLIST_SCAN = 200
+
+
+class Holds:
+    """How long a place is kept for someone who has not checked in yet."""
+
+    def __init__(self, arrival: timedelta, waitlist: timedelta) -> None:
+        self.arrival = arrival
+        self.waitlist = waitlist
+
+
+async def decide_on_shelter(
+    conn: asyncpg.Connection, store: EventStore, command: ShelterCommand, causation: Causation
+) -> list[RecordedEvent]:
+    return await execute(conn, store, shelter, str(command.shelter_id), command, causation)
+
+
+async def place_arrival(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    arrival: ArrivalRegistered | MergeUndone,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """Give every member who agreed to housing a place, the whole group (of those) in one unit
+    (or one shelter) when it wants to stay together; who finds none joins the waitlist. A
+    restored record is placed alone. Members without the consent are not kept at all."""
+    if not arrival.agreed_to(ConsentPurpose.HOUSING):
+        return
+    members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
+    await place_members(conn, store, holds, arrival.arrival_id, members,
+                        arrival.keep_together, NOT_PLACED_ON_ARRIVAL, causation, now)  # fmt: skip
+
+
+async def place_members(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    arrival_id: UUID,
+    members: Sequence[ArrivingMember],
+    keep_together: bool,
+    not_placed: Collection[str],
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """Hold places for the members (one party when they keep together), or waitlist them;
+    members whose placement is in one of the ``not_placed`` statuses, or who were erased, are
+    left out."""
+    ids = [member.person_id for member in members]
+    statuses, erased = await where_they_stand(conn, ids)
+    present = to_place(members, statuses, erased, not_placed)
+    for party in parties(present, keep_together):
+        people = tuple(member.person_id for member in party)
+        needs = requirements_of(party)
+        placed = await _place_party(
+            conn, store, arrival_id, people, needs, causation, now, now + holds.arrival
+        )
+        if not placed:
+            command = Waitlist(
+                arrival_id, people, waitlist_reason(len(people)),
+                keep_together and len(people) > 1, is_vulnerable(party), needs, ACTOR, now,
+            )  # fmt: skip
+            await execute(conn, store, waitlist, str(arrival_id), command, causation)
+
+
+async def _place_party(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    arrival_id: UUID,
+    people: tuple[UUID, ...],
+    needs: Requirements,
+    causation: Causation,
+    now: datetime,
+    hold_until: datetime,
+    only: UUID | None = None,
+) -> bool:
+    units = await units_with_free_places(conn, only)
+    for candidate in rank_shelters(units, len(people), needs, now.date(), CANDIDATES):
+        command = AssignPlaces(candidate, arrival_id, people, needs, hold_until, ACTOR, now)
+        try:
+            await decide_on_shelter(conn, store, command, causation)
+        except (NoFittingPlace, ShelterNotOpen):
+            continue
+        return True
+    return False
+
+
+async def offer_free_places(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    shelter_id: UUID,
+    causation: Causation,
+    now: datetime,
+) -> int:
+    """Hold freed places for the first fitting waiting parties, in the waitlist's order;
+    returns how many people got a hold."""
+    given = 0
+    for party in waiting_parties(await waiting_people(conn))[:WAITLIST_SCAN]:
+        people, arrival_id = party.person_ids, party.arrival_id
+        await lock_waiting_party(conn, arrival_id)
+        if not all_still_waiting(people, await statuses_of(conn, people)):
+            continue  # another transaction placed them while this one waited for the lock
+        needs, until = party.requirements, now + holds.waitlist
+        placed = await _place_party(
+            conn, store, arrival_id, people, needs, causation, now, until, only=shelter_id
+        )
+        if placed:
+            given += len(people)
+            for person in people:
+                leave = LeaveWaitlist(arrival_id, person, "placed", ACTOR, now)
+                await execute(conn, store, waitlist, str(arrival_id), leave, causation)
+    return given

@@ -1,0 +1,102 @@
+"""An arrival's first statement: its idempotency key claimed, its crossing point checked, and
+every person looked up for possible duplicates, with whether the registering partner may know
+of each one found; one round trip for a group as for one person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from uuid import UUID
+
+import asyncpg
+
+from services.intake.partners import Partner
+from services.intake.requests import ArrivalRequest
+from services.intake.search import lookup_entries
+from services.intake.vault import Vault
+from shared.idempotency import Claim
+from shared.statement import Write, compose
+
+DuplicateRule = Literal["same_document", "same_name_and_birth_date"]
+RULES: dict[str, DuplicateRule] = {
+    "document": "same_document",
+    "name_dob": "same_name_and_birth_date",
+}
+
+
+def readable_rule(person: str, operator: str, partner: str) -> str:
+    """Whether a partner may know that ``person`` exists: its own registrations and persons who
+    agreed to share with it (operators: all). The one rule for reading a person and for naming
+    a possible duplicate in an answer, so that neither is an oracle for another partner's
+    cases. The arguments are SQL: a column, and the operator flag and partner id parameters."""
+    return f"""EXISTS (
+        SELECT 1 FROM case_members m JOIN cases c USING (arrival_id)
+        WHERE m.person_id = {person} AND ({operator} OR c.partner_id = {partner} OR EXISTS (
+            SELECT 1 FROM consents s WHERE s.person_id = m.person_id AND s.given
+            AND s.purpose = 'sharing_with_partner' AND s.partner_id = {partner})))"""
+
+
+# the people of this arrival are not indexed yet: nothing found can be one of them
+_FOUND = f"""
+SELECT DISTINCT e.member, i.person_id, i.kind, {readable_rule("i.person_id", "{3}", "{4}")}
+       AS readable
+FROM unnest({{0}}::int[], {{1}}::text[], {{2}}::text[]) AS e(member, kind, value)
+JOIN person_index i ON i.kind = e.kind AND i.value = e.value
+JOIN person_details d USING (person_id)
+"""
+
+_ADMISSION = """
+SELECT EXISTS (SELECT FROM claimed) AS claimed,
+       EXISTS (SELECT FROM crossing_points WHERE code = {0}) AS listed,
+       coalesce((SELECT array_agg(member ORDER BY member, person_id, kind) FROM found), '{{}}')
+           AS members,
+       (SELECT array_agg(person_id ORDER BY member, person_id, kind) FROM found) AS person_ids,
+       (SELECT array_agg(kind ORDER BY member, person_id, kind) FROM found) AS kinds,
+       (SELECT array_agg(readable ORDER BY member, person_id, kind) FROM found) AS readable
+"""
+
+
+@dataclass(frozen=True)
+class Found:
+    """A registered person a new one may duplicate, and whether the partner may know of them."""
+
+    person_id: UUID
+    rule: DuplicateRule
+    readable: bool
+
+
+@dataclass(frozen=True)
+class Admission:
+    #: the key was new: go on (else the request was handled, see Claim.earlier_answer)
+    claimed: bool
+    #: the crossing point is on the list
+    listed: bool
+    #: per member (by index), the possible duplicates, by person id and rule
+    duplicates: dict[int, list[Found]]
+
+
+async def admit(
+    conn: asyncpg.Connection, vault: Vault, partner: Partner, request: ArrivalRequest, claim: Claim
+) -> Admission:
+    entries = [
+        (index, kind, value)
+        for index, details in enumerate(request.members)
+        for kind, value in lookup_entries(vault, details)
+        if kind != "name"
+    ]
+    found = Write(
+        _FOUND,
+        ([index for index, _, _ in entries], [kind for _, kind, _ in entries],
+         [value for _, _, value in entries], partner.is_operator, partner.partner_id),
+    )  # fmt: skip
+    sql, args = compose(
+        [("claimed", claim.write()), ("found", found)], Write(_ADMISSION, (request.crossing_point,))
+    )
+    row = await conn.fetchrow(sql, *args)
+    duplicates: dict[int, list[Found]] = {}
+    for member, person_id, kind, readable in zip(
+        row["members"], row["person_ids"] or (), row["kinds"] or (), row["readable"] or (),
+        strict=True,
+    ):  # fmt: skip
+        duplicates.setdefault(member, []).append(Found(person_id, RULES[kind], readable))
+    return Admission(row["claimed"], row["listed"], duplicates)

@@ -1,0 +1,263 @@
+"""Housing's placement policy, given/when/then: which shelters are asked first, the waitlist's
+order and parties, whom an arrival places, what a departure does. Pure functions over plain
+facts, so no database: the named queries of services/housing/queries.py feed them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
+
+from hypothesis import given as hypothesis_given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from services.housing.domain.departure import RememberDeparture, departure
+from services.housing.domain.fit import offers_what_is_needed
+from services.housing.domain.person import (
+    NOT_PLACED_ON_ARRIVAL,
+    NOT_PLACED_ON_CONSENT,
+    all_still_waiting,
+    may_move,
+    on_leaving,
+    parties,
+    to_place,
+    waitlist_reason,
+)
+from services.housing.domain.ranking import UnitsOnOffer, rank_shelters
+from services.housing.domain.waitlist_order import (
+    WaitingPerson,
+    position_on_waitlist,
+    waiting_parties,
+    waitlist_order,
+)
+from services.housing.events import DepartureBeforeArrival
+from shared.schemas.housing import Requirements, UnitAttribute
+from shared.schemas.intake import AgeBand, ArrivingMember, Relation, Sex
+from tests.unit.given import scenario
+
+NOW = datetime(2022, 9, 24, 21, 0, tzinfo=UTC)
+TODAY = NOW.date()
+PLAIN = Requirements()
+ACCESSIBLE = frozenset({UnitAttribute.ACCESSIBLE})
+FAMILY = frozenset({UnitAttribute.FAMILY_ROOM})
+WOMEN_ONLY = frozenset({UnitAttribute.WOMEN_ONLY})
+
+
+def unit(
+    shelter: UUID,
+    free: int,
+    attributes: frozenset[UnitAttribute] = frozenset(),
+    status: str = "open",
+    period: tuple[date, date] | None = None,
+) -> UnitsOnOffer:
+    """One unit of its kind with ``free`` places."""
+    return UnitsOnOffer(shelter, status, period, free, free, attributes)
+
+
+def shelters() -> list[UUID]:
+    return sorted(uuid4() for _ in range(3))
+
+
+# which shelters are asked first
+
+
+def test_a_shelter_with_one_unit_for_the_whole_party_is_asked_before_one_that_would_spread_it() -> (
+    None
+):
+    spread, whole = shelters()[:2]
+    two_rooms_of_two = UnitsOnOffer(spread, "open", None, 4, 2, frozenset())
+    units = [two_rooms_of_two, unit(whole, 4)]
+    assert rank_shelters(units, 4, PLAIN, TODAY, 10) == [whole, spread]
+
+
+def test_the_plainest_shelter_is_asked_first_so_special_rooms_stay_for_those_who_need_them() -> (
+    None
+):
+    special, plain = shelters()[:2]
+    units = [unit(special, 9, ACCESSIBLE), unit(plain, 9)]
+    assert rank_shelters(units, 1, PLAIN, TODAY, 10) == [plain, special]
+    # who needs the accessible room is offered only that shelter
+    assert rank_shelters(units, 1, Requirements(accessible=True), TODAY, 10) == [special]
+
+
+def test_among_equally_plain_shelters_the_fullest_is_asked_first() -> None:
+    emptier, fuller = shelters()[:2]
+    assert rank_shelters([unit(emptier, 30), unit(fuller, 3)], 2, PLAIN, TODAY, 10) == [
+        fuller,
+        emptier,
+    ]
+
+
+def test_a_shelter_that_takes_nobody_today_or_has_too_few_fitting_places_is_not_asked() -> None:
+    closed, host, small, women = [*shelters(), uuid4()]
+    yesterday = (TODAY - timedelta(days=9), TODAY - timedelta(days=1))
+    units = [
+        unit(closed, 9, status="closed"),
+        unit(host, 9, period=yesterday),
+        unit(small, 1),
+        unit(women, 9, WOMEN_ONLY),
+    ]
+    assert rank_shelters(units, 2, PLAIN, TODAY, 10) == []
+    assert rank_shelters(units, 2, Requirements(all_women=True), TODAY, 10) == [women]
+
+
+def test_no_more_shelters_are_asked_than_the_limit() -> None:
+    many = [unit(uuid4(), 5) for _ in range(20)]
+    assert len(rank_shelters(many, 1, PLAIN, TODAY, 10)) == 10
+
+
+needs_st = st.builds(Requirements, accessible=st.booleans(), family_room=st.booleans(),
+                     all_women=st.booleans())  # fmt: skip
+attributes_st = st.frozensets(st.sampled_from(list(UnitAttribute)), max_size=3)
+few_shelters = [UUID(int=n) for n in range(1, 5)]
+units_st = st.lists(
+    st.builds(unit, st.sampled_from(few_shelters), st.integers(-2, 6), attributes_st,
+              st.sampled_from(["open", "closed", "offered"])),
+    max_size=12,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@hypothesis_given(units=units_st, size=st.integers(1, 8), needs=needs_st)
+def test_every_shelter_asked_has_the_fitting_free_places_and_none_that_has_them_is_left_out(
+    units: list[UnitsOnOffer], size: int, needs: Requirements
+) -> None:
+    def fitting_free(shelter: UUID) -> int:
+        return sum(
+            u.free
+            for u in units
+            if u.shelter_id == shelter and u.shelter_status == "open" and u.free > 0
+            and offers_what_is_needed(u.attributes, needs)
+        )  # fmt: skip
+
+    ranked = rank_shelters(units, size, needs, TODAY, 10)
+    assert len(set(ranked)) == len(ranked)
+    assert {s for s in few_shelters if fitting_free(s) >= size} == set(ranked)
+
+
+# the waitlist
+
+
+def waiting(
+    arrival: UUID,
+    since: datetime = NOW,
+    priority: bool = False,
+    keep_together: bool = False,
+    accessible: bool = False,
+    women: bool = False,
+) -> WaitingPerson:
+    return WaitingPerson(uuid4(), arrival, since, priority, keep_together, "no place",
+                         accessible, False, women)  # fmt: skip
+
+
+def test_the_vulnerable_wait_first_and_then_who_came_first() -> None:
+    early = waiting(uuid4(), since=NOW - timedelta(hours=5))
+    late_but_vulnerable = waiting(uuid4(), priority=True)
+    later = waiting(uuid4(), since=NOW + timedelta(hours=1))
+    assert waitlist_order([later, early, late_but_vulnerable]) == [
+        late_but_vulnerable,
+        early,
+        later,
+    ]
+    assert position_on_waitlist(early.person_id, [later, early, late_but_vulnerable]) == 2
+    assert position_on_waitlist(uuid4(), [later, early]) is None
+
+
+def test_a_group_that_keeps_together_is_offered_places_as_one_party_with_the_needs_of_all() -> None:
+    family = uuid4()
+    mother = waiting(family, keep_together=True, women=True)
+    son = waiting(family, since=NOW - timedelta(minutes=1), keep_together=True, accessible=True)
+    [party] = waiting_parties([mother, son])
+    assert party.arrival_id == family
+    assert party.person_ids == tuple(sorted([mother.person_id, son.person_id]))
+    assert party.since == son.since
+    assert party.requirements == Requirements(accessible=True, all_women=False)
+
+
+def test_people_of_one_arrival_who_do_not_keep_together_are_offered_places_alone() -> None:
+    arrival, other = uuid4(), uuid4()
+    first, second = waiting(arrival), waiting(arrival)
+    urgent = waiting(other, since=NOW + timedelta(hours=2), priority=True)
+    offered = waiting_parties([first, second, urgent])
+    assert offered[0].person_ids == (urgent.person_id,)
+    assert sorted(len(party.person_ids) for party in offered) == [1, 1, 1]
+
+
+# whom an arrival places, and what a departure does
+
+
+def member(sex: Sex = Sex.MALE) -> ArrivingMember:
+    return ArrivingMember(person_id=uuid4(), age_band=AgeBand.ADULT, sex=sex,
+                          relation=Relation.SELF)  # fmt: skip
+
+
+def test_an_arrival_places_nobody_who_holds_a_place_waits_departed_or_was_erased() -> None:
+    housed, waits, gone, erased, forgotten, new = (member() for _ in range(6))
+    status_of = {housed.person_id: "held", waits.person_id: "waiting",
+                 gone.person_id: "departed", forgotten.person_id: "forgotten"}  # fmt: skip
+    everyone = [housed, waits, gone, erased, forgotten, new]
+    placed = to_place(everyone, status_of, {erased.person_id}, NOT_PLACED_ON_ARRIVAL)
+    assert placed == [new]
+    # a forgotten person who consents again is placed; one who departed is not
+    again = to_place([forgotten, gone], status_of, set(), NOT_PLACED_ON_CONSENT)
+    assert again == [forgotten]
+
+
+def test_a_group_that_keeps_together_is_one_party_and_others_each_their_own() -> None:
+    one, two = member(), member(Sex.FEMALE)
+    assert parties([one, two], keep_together=True) == [(one, two)]
+    assert parties([one, two], keep_together=False) == [(one,), (two,)]
+    assert parties([], keep_together=True) == []
+    assert waitlist_reason(2) == "no open shelter has 2 fitting free places together"
+    assert waitlist_reason(1) == "no fitting free place in any open shelter"
+
+
+def test_a_departure_frees_a_place_leaves_the_waitlist_or_is_remembered_for_the_arrival() -> None:
+    assert on_leaving(None, "departed") == "remember_departure"
+    assert on_leaving(None, "merged") == "remember_departure"
+    assert on_leaving("held", "departed") == "free_place"
+    assert on_leaving("checked_in", "merged") == "free_place"
+    assert on_leaving("waiting", "departed") == "leave_waitlist"
+    assert on_leaving("checked_out", "departed") == "nothing"
+    assert on_leaving("waiting", "moved") == "nothing"
+    assert may_move("checked_in") and not may_move("waiting") and not may_move(None)
+
+
+def test_a_party_still_waits_only_while_every_one_of_them_waits() -> None:
+    one, two = uuid4(), uuid4()
+    assert all_still_waiting((one, two), {one: "waiting", two: "waiting"})
+    assert not all_still_waiting((one, two), {one: "waiting", two: "held"})
+    assert not all_still_waiting((one, two), {one: "waiting"})
+
+
+def test_a_departure_before_the_arrival_is_remembered_once() -> None:
+    person = uuid4()
+    remember = RememberDeparture(person, "departed", "service:housing", NOW)
+    remembered = DepartureBeforeArrival(actor="service:housing", occurred_at=NOW,
+                                        person_id=person, reason="departed")  # fmt: skip
+    scenario(departure).when(remember).then(remembered)
+    scenario(departure).given(remembered).when(remember).then()
+
+
+few_arrivals = [UUID(int=n) for n in range(1, 4)]
+waiting_st = st.lists(
+    st.builds(waiting, st.sampled_from(few_arrivals),
+              st.sampled_from([NOW, NOW + timedelta(hours=1)]), st.booleans(), st.booleans()),
+    max_size=10,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@hypothesis_given(people=waiting_st)
+def test_everyone_waiting_is_in_exactly_one_party_and_the_more_urgent_parties_come_first(
+    people: list[WaitingPerson],
+) -> None:
+    offered = waiting_parties(people)
+    in_parties = [person for party in offered for person in party.person_ids]
+    assert sorted(in_parties) == sorted(person.person_id for person in people)
+    urgency = [(not party.priority, party.since) for party in offered]
+    assert urgency == sorted(urgency)
+    for party in offered:  # only people of one arrival who keep together share a party
+        members = [person for person in people if person.person_id in party.person_ids]
+        assert {person.arrival_id for person in members} == {party.arrival_id}
+        assert len(members) == 1 or all(person.keep_together for person in members)
