@@ -12,7 +12,7 @@ import pytest
 from services.aid import main as aid
 from services.aid.domain.residency import why_stay_ended
 from services.housing import main as housing
-from services.housing.app import Holds
+from services.housing.placing import Holds
 from services.intake import main as intake
 from shared.consumer import IncomingEvent
 from shared.event_router import EventRouter, on
