@@ -17,7 +17,7 @@ with HEAD's parent the same way; with no git history at all, only the working tr
 The schema is the *validation* schema of the topic's TypeAdapter: what a consumer's
 ``adapter.validate_json`` accepts, which is the contract a subscriber relies on. (Our events
 have no custom serializers or computed fields, so today the serialization schema is the same;
-tests/unit/test_topic_contracts.py keeps it so.)
+tests/unit/deploy/test_topic_contracts.py keeps it so.)
 
 A committed contract only grows additively: rewriting refuses a file whose new schema would
 break a consumer of the committed one (see contracts/compat.py), unless ``--allow-breaking``;

@@ -1,7 +1,6 @@
-"""The decider pattern and the one load-decide-append loop every service uses.
+"""The one load-decide-append loop every service uses, and the retry on a lost race.
 
-A decider is three pure things: an initial state, ``decide(command, state) -> events`` (raising a
-DomainError to refuse) and ``evolve(state, event) -> state``. No I/O inside: the loop below
+The deciders themselves are pure (``shared/decision.py``); the loop below gives them I/O: it
 loads the stream, folds it, decides, and appends with optimistic concurrency.
 """
 
@@ -9,35 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from functools import reduce
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 import asyncpg
 
+from shared.decision import Command, Decider, State
 from shared.eventstore import Causation, Conflict, EventStore, RecordedEvent
-from shared.schemas.base import DomainEvent
 
-Command = TypeVar("Command")
-State = TypeVar("State")
 Result = TypeVar("Result")
-
-
-class DomainError(Exception):
-    """A command refused by a rule of the domain; the message says which rule and why."""
-
-
-@dataclass(frozen=True)
-class Decider(Generic[Command, State]):
-    """The three pure functions of one aggregate."""
-
-    initial_state: State
-    decide: Callable[[Command, State], Sequence[DomainEvent]]
-    evolve: Callable[[State, DomainEvent], State]
-
-    def fold(self, events: Sequence[DomainEvent]) -> State:
-        return reduce(self.evolve, events, self.initial_state)
 
 
 async def execute(

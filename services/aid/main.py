@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import asyncpg
+from asyncpg import Connection
 from fastapi import FastAPI
 
 from services.aid.api import routers
-from services.aid.app import (
+from services.aid.app.beneficiaries import (
     close_entitlements,
     consent_changed,
     correct_facts,
@@ -17,14 +18,16 @@ from services.aid.app import (
     record_resident,
     register_arrival,
 )
-from services.aid.erased import about_an_erased_person
-from services.aid.erasure import erase_person
+from services.aid.app.erased import about_an_erased_person
+from services.aid.app.erasure import erase_person
+from services.aid.domain.residency import StayEnded, why_stay_ended
 from services.aid.events import AID_EVENT_TYPES
 from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
+from shared.event_router import EventRouter, on
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -32,9 +35,20 @@ from shared.schemas.housing import (
     BedAssigned,
     BedReleased,
     HoldExpired,
+    HostOfferMade,
+    HostOfferVerified,
+    HostOfferWithdrawn,
     PersonCheckedIn,
     PersonCheckedOut,
+    PersonForgotten,
+    PersonLeftWaitlist,
+    PersonWaitlisted,
     PlaceFreedOnConsentWithdrawal,
+    ShelterClosed,
+    ShelterOpened,
+    ShelterReopened,
+    UnitAdded,
+    UnitCapacityChanged,
 )
 from shared.schemas.intake import (
     ArrivalRegistered,
@@ -49,6 +63,8 @@ from shared.schemas.intake import (
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: the topics aid subscribes to
+CONSUMES = (INTAKE_EVENTS, HOUSING_EVENTS)
 
 
 def event_store() -> EventStore:
@@ -60,47 +76,102 @@ def event_store() -> EventStore:
     )
 
 
-def handler(store: EventStore) -> Handler:
-    """What aid does with intake's and housing's events; nothing about a person erased before."""
+@dataclass(frozen=True)
+class Reactions:
+    """Aid's use case for each event of another service, with what it takes from the event."""
 
-    async def on_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
-        event, causation, now = incoming.event, incoming.causation(), datetime.now(UTC)
-        if isinstance(event, PersonErased):
-            await erase_person(conn, store, event, causation, now)
-        elif await about_an_erased_person(conn, event):
-            return  # nothing about an erased person is taken in
-        elif isinstance(event, ArrivalRegistered | MergeUndone):
-            await register_arrival(conn, store, event, causation, now)
-        elif isinstance(event, PersonFactsCorrected):
-            await correct_facts(conn, store, event, causation, now)
-        elif isinstance(event, BedAssigned | PersonCheckedIn):
-            await record_resident(
-                conn, store, event.person_id, event.shelter_id, causation, now,
-                checked_in=isinstance(event, PersonCheckedIn),
-            )  # fmt: skip
-        elif isinstance(
-            event, PersonCheckedOut | BedReleased | HoldExpired | PlaceFreedOnConsentWithdrawal
-        ):
-            # a check-out, a released hold, a no-show, a place given up with the consent to
-            # housing: they no longer sleep there
-            reason = (
-                event.reason
-                if isinstance(event, PersonCheckedOut | BedReleased)
-                else "no_show"
-                if isinstance(event, HoldExpired)
-                else "consent_withdrawn"
-            )
-            await end_residency(
-                conn, store, event.person_id, event.shelter_id, reason, causation, now
-            )
-        elif isinstance(event, PersonDeparted):
-            await close_entitlements(conn, store, event.person_id, "departed", causation, now)
-        elif isinstance(event, PersonsMerged):
-            await close_entitlements(
-                conn, store, event.duplicate_person_id, "merged", causation, now
-            )
-        elif isinstance(event, ConsentGiven | ConsentWithdrawn):
-            await consent_changed(conn, store, event, causation, now)
+    store: EventStore
+
+    async def erase(self, conn: Connection, event: PersonErased, incoming: IncomingEvent) -> None:
+        await erase_person(conn, self.store, event, incoming.causation(), datetime.now(UTC))
+
+    async def register(
+        self, conn: Connection, event: ArrivalRegistered | MergeUndone, incoming: IncomingEvent
+    ) -> None:
+        await register_arrival(conn, self.store, event, incoming.causation(), datetime.now(UTC))
+
+    async def correct(
+        self, conn: Connection, event: PersonFactsCorrected, incoming: IncomingEvent
+    ) -> None:
+        await correct_facts(conn, self.store, event, incoming.causation(), datetime.now(UTC))
+
+    async def held(self, conn: Connection, event: BedAssigned, incoming: IncomingEvent) -> None:
+        await record_resident(
+            conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
+            datetime.now(UTC), checked_in=False,
+        )  # fmt: skip
+
+    async def checked_in(
+        self, conn: Connection, event: PersonCheckedIn, incoming: IncomingEvent
+    ) -> None:
+        await record_resident(
+            conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
+            datetime.now(UTC), checked_in=True,
+        )  # fmt: skip
+
+    async def leave(self, conn: Connection, event: StayEnded, incoming: IncomingEvent) -> None:
+        await end_residency(
+            conn, self.store, event.person_id, event.shelter_id, why_stay_ended(event),
+            incoming.causation(), datetime.now(UTC),
+        )  # fmt: skip
+
+    async def depart(
+        self, conn: Connection, event: PersonDeparted, incoming: IncomingEvent
+    ) -> None:
+        await close_entitlements(
+            conn, self.store, event.person_id, "departed", incoming.causation(), datetime.now(UTC)
+        )
+
+    async def merge(self, conn: Connection, event: PersonsMerged, incoming: IncomingEvent) -> None:
+        await close_entitlements(
+            conn, self.store, event.duplicate_person_id, "merged", incoming.causation(),
+            datetime.now(UTC),
+        )  # fmt: skip
+
+    async def consent(
+        self, conn: Connection, event: ConsentGiven | ConsentWithdrawn, incoming: IncomingEvent
+    ) -> None:
+        await consent_changed(conn, self.store, event, incoming.causation(), datetime.now(UTC))
+
+
+def routes(store: EventStore) -> EventRouter:
+    """What aid does with each type of intake's and housing's events, in one table."""
+    react = Reactions(store)
+    return EventRouter(
+        on(PersonErased, react.erase),
+        on(ArrivalRegistered, react.register),
+        on(MergeUndone, react.register),
+        on(PersonFactsCorrected, react.correct),
+        on(BedAssigned, react.held),
+        on(PersonCheckedIn, react.checked_in),
+        on(PersonCheckedOut, react.leave),
+        on(BedReleased, react.leave),
+        on(HoldExpired, react.leave),
+        on(PlaceFreedOnConsentWithdrawal, react.leave),
+        on(PersonDeparted, react.depart),
+        on(PersonsMerged, react.merge),
+        on(ConsentGiven, react.consent),
+        on(ConsentWithdrawn, react.consent),
+        # shelters, host offers, units, the waitlist: where a person sleeps is all aid needs;
+        # housing forgetting a person follows intake's withdrawal, which aid takes itself
+        ignored=(
+            ShelterOpened, HostOfferMade, HostOfferVerified, HostOfferWithdrawn, UnitAdded,
+            UnitCapacityChanged, ShelterClosed, ShelterReopened, PersonWaitlisted,
+            PersonLeftWaitlist, PersonForgotten,
+        ),
+    )  # fmt: skip
+
+
+def handler(store: EventStore) -> Handler:
+    """Aid's routes, but nothing about a person erased before is taken in (the erasure itself
+    always is)."""
+    route = routes(store)
+
+    async def on_event(conn: Connection, incoming: IncomingEvent) -> None:
+        event = incoming.event
+        if not isinstance(event, PersonErased) and await about_an_erased_person(conn, event):
+            return
+        await route(conn, incoming)
 
     return on_event
 
@@ -113,7 +184,7 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
         settings=settings,
         migrations_dir=MIGRATIONS,
         publishes_to=AID_EVENTS,
-        consumes=(INTAKE_EVENTS, HOUSING_EVENTS),
+        consumes=CONSUMES,
         handler=handler(store),
     )
     register_metrics(runtime.metrics)

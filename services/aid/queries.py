@@ -1,5 +1,5 @@
 """Reading aid's read models for the API: entitlements and what comes next, stock with its
-low-stock flag, support requests, offers and matches, and daily totals."""
+low-stock flag, and daily totals (support requests, offers and matches: support_queries.py)."""
 
 from __future__ import annotations
 
@@ -197,63 +197,6 @@ async def stock_movements(
         }
         for row in rows
     ]
-
-
-def request_json(row: asyncpg.Record, matches: list[asyncpg.Record]) -> dict[str, Any]:
-    return {
-        "request_id": str(row["request_id"]),
-        "person_id": str(row["person_id"]),
-        "kind": row["kind"],
-        "status": row["status"],
-        "destination_country": row["destination_country"],
-        "destination_city": row["destination_city"],
-        "documents_held": list(row["documents_held"]),
-        "wanted_on": _iso(row["wanted_on"]),
-        "profession": row["profession"],
-        "skills": list(row["skills"]),
-        "languages": list(row["languages"]),
-        "work_countries": list(row["work_countries"]),
-        "remote_ok": row["remote_ok"],
-        "note": row["note"],
-        "requested_at": row["requested_at"].isoformat(),
-        "closed_at": _iso(row["closed_at"]),
-        "withdrawn_reason": row["withdrawn_reason"],
-        "matches": [match_json(match) for match in matches],
-    }
-
-
-def offer_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "offer_id": str(row["offer_id"]),
-        "kind": row["kind"],
-        "status": row["status"],
-        "country": row["country"],
-        "city": row["city"],
-        "profession": row["profession"],
-        "skills": list(row["skills"]),
-        "languages": list(row["languages"]),
-        "places": row["places"],
-        "places_taken": row["places_taken"],
-        "partner": row["partner"],
-        "title": row["title"],
-        "description": row["description"],
-        "contact": row["contact"],
-        "available_until": _iso(row["available_until"]),
-        "published_at": row["published_at"].isoformat(),
-    }
-
-
-def match_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "match_id": str(row["match_id"]),
-        "request_id": str(row["request_id"]),
-        "offer_id": str(row["offer_id"]),
-        "basis": row["basis"],
-        "status": row["status"],
-        "proposed_at": row["proposed_at"].isoformat(),
-        "updated_at": row["updated_at"].isoformat(),
-        "withdrawn_reason": row["withdrawn_reason"],
-    }
 
 
 async def daily_totals(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
 import asyncpg
+from asyncpg import Connection
 from fastapi import FastAPI
 
 from services.housing import board
@@ -23,6 +25,7 @@ from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings
 from shared.consumer import Handler, IncomingEvent
 from shared.decider import in_transaction
+from shared.event_router import EventRouter, on
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -33,11 +36,14 @@ from shared.schemas.intake import (
     MergeUndone,
     PersonDeparted,
     PersonErased,
+    PersonFactsCorrected,
     PersonsMerged,
 )
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: the topics housing subscribes to
+CONSUMES = (INTAKE_EVENTS,)
 
 
 def event_store() -> EventStore:
@@ -49,27 +55,76 @@ def event_store() -> EventStore:
     )
 
 
-def handler(store: EventStore, holds: Holds) -> Handler:
-    """What housing does with intake's events; nothing about a person erased before."""
+@dataclass(frozen=True)
+class Reactions:
+    """Housing's use case for each of intake's events, with what it takes from the event."""
 
-    async def on_intake_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
-        event, now, causation = incoming.event, datetime.now(UTC), incoming.causation()
-        if isinstance(event, PersonErased):
-            await erase_person(conn, store, holds, event, causation, now)
-        elif await about_an_erased_person(conn, event):
+    store: EventStore
+    holds: Holds
+
+    async def erase(self, conn: Connection, event: PersonErased, incoming: IncomingEvent) -> None:
+        now = datetime.now(UTC)
+        await erase_person(conn, self.store, self.holds, event, incoming.causation(), now)
+
+    async def place(
+        self, conn: Connection, event: ArrivalRegistered | MergeUndone, incoming: IncomingEvent
+    ) -> None:
+        now = datetime.now(UTC)
+        await place_arrival(conn, self.store, self.holds, event, incoming.causation(), now)
+
+    async def depart(
+        self, conn: Connection, event: PersonDeparted, incoming: IncomingEvent
+    ) -> None:
+        await release_person(
+            conn, self.store, self.holds, event.person_id, "departed", incoming.causation(),
+            datetime.now(UTC),
+        )  # fmt: skip
+
+    async def merge(self, conn: Connection, event: PersonsMerged, incoming: IncomingEvent) -> None:
+        await release_person(
+            conn, self.store, self.holds, event.duplicate_person_id, "merged",
+            incoming.causation(), datetime.now(UTC),
+        )  # fmt: skip
+
+    async def consent_given(
+        self, conn: Connection, event: ConsentGiven, incoming: IncomingEvent
+    ) -> None:
+        now = datetime.now(UTC)
+        await take_in(conn, self.store, self.holds, event, incoming.causation(), now)
+
+    async def consent_withdrawn(
+        self, conn: Connection, event: ConsentWithdrawn, incoming: IncomingEvent
+    ) -> None:
+        now = datetime.now(UTC)
+        await forget_person(conn, self.store, self.holds, event, incoming.causation(), now)
+
+
+def routes(store: EventStore, holds: Holds) -> EventRouter:
+    """What housing does with each type of intake's events, in one table."""
+    react = Reactions(store, holds)
+    return EventRouter(
+        on(PersonErased, react.erase),
+        on(ArrivalRegistered, react.place),
+        on(MergeUndone, react.place),
+        on(PersonDeparted, react.depart),
+        on(PersonsMerged, react.merge),
+        on(ConsentGiven, react.consent_given),
+        on(ConsentWithdrawn, react.consent_withdrawn),
+        # age band and needs corrected after placing: a placement is not redone for them
+        ignored=(PersonFactsCorrected,),
+    )
+
+
+def handler(store: EventStore, holds: Holds) -> Handler:
+    """Housing's routes, but nothing about a person erased before is taken in (the erasure
+    itself always is)."""
+    route = routes(store, holds)
+
+    async def on_intake_event(conn: Connection, incoming: IncomingEvent) -> None:
+        event = incoming.event
+        if not isinstance(event, PersonErased) and await about_an_erased_person(conn, event):
             return
-        elif isinstance(event, ArrivalRegistered | MergeUndone):
-            await place_arrival(conn, store, holds, event, causation, now)
-        elif isinstance(event, PersonDeparted):
-            await release_person(conn, store, holds, event.person_id, "departed", causation, now)
-        elif isinstance(event, PersonsMerged):
-            await release_person(
-                conn, store, holds, event.duplicate_person_id, "merged", causation, now
-            )
-        elif isinstance(event, ConsentGiven):
-            await take_in(conn, store, holds, event, causation, now)
-        elif isinstance(event, ConsentWithdrawn):
-            await forget_person(conn, store, holds, event, causation, now)
+        await route(conn, incoming)
 
     return on_intake_event
 
@@ -102,7 +157,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         settings=settings,
         migrations_dir=MIGRATIONS,
         publishes_to=HOUSING_EVENTS,
-        consumes=(INTAKE_EVENTS,),
+        consumes=CONSUMES,
         handler=handler(store, holds),
         periodic=((settings.hold_check_seconds, expire_due_holds),),
     )

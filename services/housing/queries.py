@@ -17,7 +17,7 @@ from services.housing.domain.ranking import UnitsOnOffer
 from services.housing.domain.shelter import Shelter, ShelterCommand
 from services.housing.domain.waitlist_order import WaitingPerson
 from services.housing.events import ShelterDescribed
-from shared.decider import Decider
+from shared.decision import Decider
 from shared.eventstore import RecordedEvent
 from shared.schemas.housing import Requirements, UnitAttribute
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 from pydantic import ValidationError
 
-from services.intake.admission import admit, readable_rule
+from services.intake.admission import admit
 from services.intake.arrival_people import people_of
 from services.intake.domain.arrival import RegisterArrival, age_band, age_on, arrival
 from services.intake.domain.person import (
@@ -32,7 +31,8 @@ from services.intake.requests import (
 )
 from services.intake.search import details_of
 from services.intake.vault import Vault, keys_written
-from shared.decider import DomainError, execute
+from shared.decider import execute
+from shared.decision import DomainError
 from shared.eventstore import Causation, EventStore
 from shared.idempotency import Claim, StoredAnswer, forget_requests_carrying
 from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
@@ -57,25 +57,6 @@ def coarse(details: NewPerson, person_id: UUID, arrival_date: date) -> ArrivingM
         needs=details.need_codes(),
         languages=tuple(dict.fromkeys(details.languages)),
     )
-
-
-async def readable_by(
-    conn: asyncpg.Connection, partner: Partner, person_ids: list[UUID]
-) -> set[UUID]:
-    """Of ``person_ids``, those a partner may know exist: its own registrations and persons
-    who agreed to share with it (operators: all). The one rule for reading a person and for
-    naming a possible duplicate in an answer, so that neither is an oracle for another
-    partner's cases."""
-    if not person_ids:
-        return set()
-    rows = await conn.fetch(
-        f"SELECT person_id FROM unnest($1::uuid[]) AS asked (person_id) "
-        f"WHERE {readable_rule('asked.person_id', '$2', '$3')}",
-        person_ids,
-        partner.is_operator,
-        partner.partner_id,
-    )
-    return {row["person_id"] for row in rows}
 
 
 class UnknownCrossingPoint(DomainError):
@@ -279,8 +260,3 @@ async def erase(
         await vault.destroy_key(conn, one)
     await forget_requests_carrying(conn, people)
     return recorded
-
-
-def describe(payload: Any | None) -> dict[str, Any] | None:
-    """Personal details for an authorised reader, or None once erased."""
-    return None if payload is None else details_of(payload).model_dump(mode="json")

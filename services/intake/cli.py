@@ -20,7 +20,8 @@ from services.intake.rotation import BATCH_SIZE, Rewrapped, rewrap_keys
 from services.intake.settings import IntakeSettings
 from services.intake.vault import MasterKeyMissing, Vault
 from shared.database import create_pool
-from shared.decider import DomainError, in_transaction
+from shared.decider import in_transaction
+from shared.decision import DomainError
 from shared.migrations import upgrade
 from shared.rebuild import rebuild_read_models
 

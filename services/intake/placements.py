@@ -34,29 +34,34 @@ ON CONFLICT (person_id) DO UPDATE SET arrival_id = EXCLUDED.arrival_id, status =
 """
 
 
-async def on_housing_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
-    """Project one housing event into the placements intake shows partners."""
-    event = incoming.event
-    if isinstance(event, BedAssigned):
-        await conn.execute(_PLACE, event.person_id, event.arrival_id, "held", event.shelter_id,
-                           event.unit_id, event.bed_number, event.hold_until)  # fmt: skip
-    elif isinstance(event, PersonWaitlisted):
-        await conn.execute(
-            _PLACE + " WHERE arrival_placements.status <> 'held'",
-            event.person_id, event.arrival_id, "waiting", None, None, None, None,
-        )  # fmt: skip
-    elif isinstance(event, PersonCheckedIn):
-        await conn.execute(
-            "UPDATE arrival_placements SET status = 'checked_in' "
-            "WHERE person_id = $1 AND shelter_id = $2",
-            event.person_id, event.shelter_id,
-        )  # fmt: skip
-    elif isinstance(event, PersonCheckedOut | BedReleased | HoldExpired):
-        await conn.execute(
-            "UPDATE arrival_placements SET status = 'released' "
-            "WHERE person_id = $1 AND shelter_id = $2 AND bed_number = $3",
-            event.person_id, event.shelter_id, event.bed_number,
-        )  # fmt: skip
+async def held(conn: asyncpg.Connection, event: BedAssigned, _: IncomingEvent) -> None:
+    await conn.execute(_PLACE, event.person_id, event.arrival_id, "held", event.shelter_id,
+                       event.unit_id, event.bed_number, event.hold_until)  # fmt: skip
+
+
+async def waiting(conn: asyncpg.Connection, event: PersonWaitlisted, _: IncomingEvent) -> None:
+    await conn.execute(
+        _PLACE + " WHERE arrival_placements.status <> 'held'",
+        event.person_id, event.arrival_id, "waiting", None, None, None, None,
+    )  # fmt: skip
+
+
+async def checked_in(conn: asyncpg.Connection, event: PersonCheckedIn, _: IncomingEvent) -> None:
+    await conn.execute(
+        "UPDATE arrival_placements SET status = 'checked_in' "
+        "WHERE person_id = $1 AND shelter_id = $2",
+        event.person_id, event.shelter_id,
+    )  # fmt: skip
+
+
+async def released(
+    conn: asyncpg.Connection, event: PersonCheckedOut | BedReleased | HoldExpired, _: IncomingEvent
+) -> None:
+    await conn.execute(
+        "UPDATE arrival_placements SET status = 'released' "
+        "WHERE person_id = $1 AND shelter_id = $2 AND bed_number = $3",
+        event.person_id, event.shelter_id, event.bed_number,
+    )  # fmt: skip
 
 
 async def placement_of_arrival(conn: asyncpg.Connection, arrival_id: UUID) -> list[dict[str, Any]]:

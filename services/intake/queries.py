@@ -8,10 +8,10 @@ from uuid import UUID
 
 import asyncpg
 
-from services.intake.app import describe, readable_by
+from services.intake.admission import readable_rule
 from services.intake.events import PersonalDetailsCorrected
 from services.intake.partners import Partner
-from services.intake.search import name_terms, normalised_document
+from services.intake.search import details_of, name_terms, normalised_document
 from services.intake.vault import Vault
 from shared.eventstore import EventStore
 
@@ -21,6 +21,30 @@ _GROUP_COLUMN: dict[Grouping, str] = {
     "crossing_point": "c.crossing_point",
     "partner": "c.partner_id",
 }
+
+
+async def readable_by(
+    conn: asyncpg.Connection, partner: Partner, person_ids: list[UUID]
+) -> set[UUID]:
+    """Of ``person_ids``, those a partner may know exist: its own registrations and persons
+    who agreed to share with it (operators: all). The one rule for reading a person and for
+    naming a possible duplicate in an answer, so that neither is an oracle for another
+    partner's cases."""
+    if not person_ids:
+        return set()
+    rows = await conn.fetch(
+        f"SELECT person_id FROM unnest($1::uuid[]) AS asked (person_id) "
+        f"WHERE {readable_rule('asked.person_id', '$2', '$3')}",
+        person_ids,
+        partner.is_operator,
+        partner.partner_id,
+    )
+    return {row["person_id"] for row in rows}
+
+
+def describe(payload: Any | None) -> dict[str, Any] | None:
+    """Personal details for an authorised reader, or None once erased."""
+    return None if payload is None else details_of(payload).model_dump(mode="json")
 
 
 async def may_read_person(conn: asyncpg.Connection, partner: Partner, person_id: UUID) -> bool:
@@ -229,7 +253,7 @@ async def arrival_statistics(conn: asyncpg.Connection, by: Grouping) -> list[dic
 async def open_duplicates(conn: asyncpg.Connection, limit: int) -> list[dict[str, Any]]:
     """The operators' review queue: every pair flagged at registration and not yet resolved,
     with the partners that registered each side. A pair across two partners is named here
-    only: the registering partner's answer leaves it out (see app.readable_by)."""
+    only: the registering partner's answer leaves it out (see readable_by)."""
     rows = await conn.fetch(
         """
         SELECT f.*, c1.partner_id, c2.partner_id AS candidate_partner_id

@@ -12,7 +12,8 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from shared.decider import Decider, execute, load_state
+from shared.decider import execute, load_state
+from shared.decision import Decider
 from shared.eventstore import Causation, ConcurrencyConflict, EventStore
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay

@@ -8,7 +8,7 @@ from typing import Any, Generic, TypeVar
 
 import pytest
 
-from shared.decider import Decider
+from shared.decision import Decider
 from shared.schemas.base import DomainEvent
 
 C = TypeVar("C")

@@ -19,7 +19,7 @@ from services.aid.domain.beneficiary_commands import (
 )
 from services.aid.domain.item_rules import DEFAULT_RULES, ItemRules
 from services.aid.domain.rules import Refused, Rule
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.aid import (
     AidIssued,
     AidItem,

@@ -9,7 +9,7 @@ from uuid import uuid4
 from services.aid.domain.household import IssueHouseholdAid, household
 from services.aid.domain.item_rules import DEFAULT_RULES, SetItemRules, item_rules, rules_in_force
 from services.aid.domain.rules import Issue, Recipient, Refused, Rule, next_eligible, outlook
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.aid import AidItem, HouseholdAidIssued, IssuedPer, ItemRulesSet
 from tests.unit.given import scenario
 

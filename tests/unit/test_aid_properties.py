@@ -28,7 +28,7 @@ from services.aid.domain.household import household
 from services.aid.domain.item_rules import ItemRules
 from services.aid.domain.rules import local_day
 from services.aid.domain.stock import ReceiveDonation, TransferIn, TransferOut, WriteOff, stock
-from shared.decider import Decider, DomainError
+from shared.decision import Decider, DomainError
 from shared.schemas.aid import (
     AidIssued,
     AidItem,

@@ -17,7 +17,7 @@ from services.aid.domain.stock import (
     WriteOff,
     stock,
 )
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.aid import (
     AidItem,
     DonationReceived,

@@ -33,7 +33,7 @@ from services.aid.domain.support import (
     support_offer,
     support_request,
 )
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.aid import (
     MatchAccepted,
     MatchBasis,

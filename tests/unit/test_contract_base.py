@@ -14,7 +14,7 @@ import pytest
 
 from contracts.generate import check, default_base, render, topic_schema
 from shared.topics import INTAKE_EVENTS
-from tests.unit.test_topic_contracts import TOPICS
+from tests.unit.deploy.test_topic_contracts import TOPICS
 
 
 def git(root: Path, *arguments: str) -> str:

@@ -30,7 +30,7 @@ from services.housing.domain.shelter_commands import (
     ShelterCommand,
 )
 from services.housing.domain.shelter_state import Shelter
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
     BedAssigned,

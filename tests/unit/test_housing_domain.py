@@ -32,7 +32,7 @@ from services.housing.domain.shelter_state import (
     ShelterNotOpen,
 )
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
     BedAssigned,

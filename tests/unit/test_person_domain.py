@@ -18,7 +18,7 @@ from services.intake.domain.person_commands import (
     RegisterDeparture,
     UndoMerge,
 )
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import (
     AgeBand,

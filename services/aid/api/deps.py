@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.aid.domain.rules import Refused, Rule
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.eventstore import EventStore
 from shared.http import (
     ApiKeyHeader,

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.aid import distribution
 from services.aid.api.deps import IdempotencyKey, SiteOrOperator, answer, pool_of, store_of
 from services.aid.api.stock import REFUSALS, Site
+from services.aid.app import distributions
 from services.aid.queries import entitlements
 from shared.http import Problem
 from shared.schemas.aid import AidItem
@@ -68,7 +68,7 @@ async def post_distribution(
         )
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        issued = await distribution.issue_aid(
+        issued = await distributions.issue_aid(
             conn, store_of(request), **body.model_dump(), now=datetime.now(UTC),
             actor=caller.actor,
         )  # fmt: skip

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.aid import distribution
 from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, pool_of, store_of
+from services.aid.app import distributions
 from services.aid.domain.rules import DEFAULT_RULES
 from services.aid.queries import rules_by_item, rules_json, stock_levels, stock_movements
 from shared.schemas.aid import SITE_PATTERN, AidItem, DonorKind, IssuedPer, WriteOffReason
@@ -119,7 +119,7 @@ async def post_donation(
     """Record a donation received at a site (donor kind only: no donor names)."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        donation_id = await distribution.receive_donation(
+        donation_id = await distributions.receive_donation(
             conn, store_of(request), **body.model_dump(), now=datetime.now(UTC)
         )
         return 201, {"donation_id": str(donation_id), **body.model_dump(mode="json")}
@@ -134,7 +134,7 @@ async def post_transfer(
     """Move units from one site to another; refused (out_of_stock) beyond the usable stock."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        transfer_id = await distribution.transfer(
+        transfer_id = await distributions.transfer(
             conn, store_of(request), **body.model_dump(), now=datetime.now(UTC)
         )
         return 201, {"transfer_id": str(transfer_id), **body.model_dump(mode="json")}
@@ -149,7 +149,7 @@ async def post_write_off(
     """Take spoiled, expired, damaged or lost units out of a site's stock."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        write_off_id = await distribution.write_off(
+        write_off_id = await distributions.write_off(
             conn, store_of(request), **body.model_dump(), now=datetime.now(UTC)
         )
         return 201, {"write_off_id": str(write_off_id), **body.model_dump(mode="json")}
@@ -206,7 +206,7 @@ async def post_rules(
     )
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        changed = await distribution.set_rules(conn, store_of(request), rules, datetime.now(UTC))
+        changed = await distributions.set_rules(conn, store_of(request), rules, datetime.now(UTC))
         return 200, {**rules_json(rules), "changed": changed}
 
     return await answer(request, key, body, work)

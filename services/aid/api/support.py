@@ -13,9 +13,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.aid import support
 from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, pool_of, store_of
 from services.aid.api.stock import REFUSALS, TEXT_PATTERN
+from services.aid.app import support
 from services.aid.domain.support import (
     MatchWithdrawalReason,
     OfferDetails,
@@ -23,7 +23,14 @@ from services.aid.domain.support import (
     WithdrawalReason,
 )
 from services.aid.events import Country, DocumentHeld, Language, Tag
-from services.aid.queries import match_json, offer_json, request_json
+from services.aid.support_queries import (
+    match,
+    matches,
+    offer_exists,
+    offers,
+    support_request,
+    support_requests,
+)
 from shared.http import Problem
 from shared.schemas.aid import OfferKind, SupportKind
 
@@ -198,31 +205,13 @@ async def get_support_requests(
     """Support requests with their matches; by default the open and matched ones."""
     wanted = status or ["open", "matched"]
     async with pool_of(request).acquire() as conn:
-        rows = await conn.fetch(
-            """
-            SELECT * FROM support_requests WHERE status = ANY($1)
-            AND ($2::text IS NULL OR kind = $2) ORDER BY requested_at, request_id LIMIT $3
-            """,
-            wanted, kind.value if kind else None, limit,
-        )  # fmt: skip
-        matches = await conn.fetch(
-            "SELECT * FROM support_matches WHERE request_id = ANY($1) ORDER BY proposed_at",
-            [row["request_id"] for row in rows],
-        )
-    return [
-        request_json(row, [m for m in matches if m["request_id"] == row["request_id"]])
-        for row in rows
-    ]
+        return await support_requests(conn, wanted, kind.value if kind else None, limit)
 
 
 @router.get("/support-requests/{request_id}")
 async def get_support_request(request_id: UUID, request: Request) -> dict[str, Any]:
     async with pool_of(request).acquire() as conn:
-        row = await _request_row(conn, request_id)
-        matches = await conn.fetch(
-            "SELECT * FROM support_matches WHERE request_id = $1 ORDER BY proposed_at", request_id
-        )
-    return request_json(row, list(matches))
+        return _found(await support_request(conn, request_id), request_id)
 
 
 @router.post("/support-requests/{request_id}/withdrawal", status_code=200, responses=REFUSALS)
@@ -232,7 +221,7 @@ async def post_request_withdrawal(
     """The person no longer needs the help; open matches are withdrawn with the request."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        await _request_row(conn, request_id)
+        _found(await support_request(conn, request_id), request_id)
         await support.withdraw_request(
             conn, store_of(request), request_id, body.reason, datetime.now(UTC)
         )
@@ -275,14 +264,7 @@ async def get_offers(
     """Partners' offers; by default the open ones."""
     wanted = status or ["open"]
     async with pool_of(request).acquire() as conn:
-        rows = await conn.fetch(
-            """
-            SELECT * FROM support_offers WHERE status = ANY($1)
-            AND ($2::text IS NULL OR kind = $2) ORDER BY published_at, offer_id LIMIT $3
-            """,
-            wanted, kind.value if kind else None, limit,
-        )  # fmt: skip
-    return [offer_json(row) for row in rows]
+        return await offers(conn, wanted, kind.value if kind else None, limit)
 
 
 @router.post("/offers/{offer_id}/withdrawal", status_code=200, responses=REFUSALS)
@@ -292,7 +274,7 @@ async def post_offer_withdrawal(
     """The partner withdraws the offer; its open matches are withdrawn, their requests wait."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        if not await conn.fetchval("SELECT 1 FROM support_offers WHERE offer_id = $1", offer_id):
+        if not await offer_exists(conn, offer_id):
             raise Problem(404, "No such offer", f"No offer {offer_id} was published.")
         await support.withdraw_offer(conn, store_of(request), offer_id, datetime.now(UTC))
         return 200, {"offer_id": str(offer_id), "status": "withdrawn"}
@@ -311,12 +293,7 @@ async def get_matches(
     """Matches between requests and offers; by default the proposed and accepted ones."""
     wanted = status or ["proposed", "accepted"]
     async with pool_of(request).acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT * FROM support_matches WHERE status = ANY($1) "
-            "ORDER BY proposed_at, match_id LIMIT $2",
-            wanted, limit,
-        )  # fmt: skip
-    return [match_json(row) for row in rows]
+        return await matches(conn, wanted, limit)
 
 
 async def _match_step(
@@ -327,11 +304,10 @@ async def _match_step(
     step: Callable[[asyncpg.Connection], Awaitable[None]],
 ) -> JSONResponse:
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        if not await conn.fetchval("SELECT 1 FROM support_matches WHERE match_id = $1", match_id):
+        if await match(conn, match_id) is None:
             raise Problem(404, "No such match", f"No match {match_id} was proposed.")
         await step(conn)
-        row = await conn.fetchrow("SELECT * FROM support_matches WHERE match_id = $1", match_id)
-        return 200, match_json(row)
+        return 200, await match(conn, match_id)
 
     return await answer(request, key, body, work)
 
@@ -368,8 +344,7 @@ async def post_match_withdrawal(
     )  # fmt: skip
 
 
-async def _request_row(conn: asyncpg.Connection, request_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow("SELECT * FROM support_requests WHERE request_id = $1", request_id)
-    if row is None:
+def _found(found: dict[str, Any] | None, request_id: UUID) -> dict[str, Any]:
+    if found is None:
         raise Problem(404, "No such request", f"No support request {request_id} was made.")
-    return row
+    return found

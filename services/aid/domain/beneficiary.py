@@ -22,7 +22,7 @@ from services.aid.domain.beneficiary_commands import (
     UpdateBeneficiaryFacts,
 )
 from services.aid.domain.rules import Issue, Recipient, check_limits, check_recipient
-from shared.decider import Decider, DomainError
+from shared.decision import Decider, DomainError
 from shared.schemas.aid import (
     AidIssued,
     AidItem,

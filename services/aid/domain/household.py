@@ -10,7 +10,7 @@ from uuid import UUID
 
 from services.aid.domain.item_rules import ItemRules
 from services.aid.domain.rules import Issue, Recipient, check_limits, check_recipient
-from shared.decider import Decider, DomainError
+from shared.decision import Decider, DomainError
 from shared.schemas.aid import AidItem, HouseholdAidIssued, IssuedPer
 from shared.schemas.base import DomainEvent
 

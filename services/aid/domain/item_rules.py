@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from shared.decider import Decider
+from shared.decision import Decider
 from shared.schemas.aid import AidItem, CountingUnit, IssuedPer, ItemRulesSet
 from shared.schemas.base import DomainEvent
 

@@ -27,7 +27,7 @@ from services.aid.domain.item_rules import (
     rules_from,
     rules_in_force,
 )
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.aid import AidItem, IssuedPer
 
 __all__ = [

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from services.aid.domain.item_rules import PERISHABLE, UNITS
 from services.aid.domain.rules import Refused, Rule, local_day
-from shared.decider import Decider, DomainError
+from shared.decision import Decider, DomainError
 from shared.schemas.aid import (
     AidItem,
     DonationReceived,

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from services.aid.domain.rules import Recipient, Refused, Rule
 from services.aid.events import DocumentHeld, OfferDetailsRecorded
-from shared.decider import Decider, DomainError
+from shared.decision import Decider, DomainError
 from shared.schemas.aid import (
     MatchAccepted,
     MatchBasis,

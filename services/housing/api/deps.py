@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.housing.placing import Holds
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.eventstore import EventStore
 from shared.http import (
     ApiKeyHeader,

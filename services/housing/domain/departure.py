@@ -9,7 +9,7 @@ from typing import Literal
 from uuid import UUID
 
 from services.housing.events import DepartureBeforeArrival
-from shared.decider import Decider
+from shared.decision import Decider
 from shared.schemas.base import DomainEvent
 
 

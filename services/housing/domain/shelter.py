@@ -41,7 +41,7 @@ from services.housing.domain.shelter_state import (
     Stamp,
 )
 from services.housing.events import PersonMoved, ShelterDescribed, UnitName
-from shared.decider import Decider, DomainError
+from shared.decision import Decider, DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
     BedAssigned,

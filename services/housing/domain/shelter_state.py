@@ -12,7 +12,7 @@ from typing import Literal, TypedDict
 from uuid import UUID
 
 from services.housing.domain.beds import Beds, Place, PlaceKey
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.housing import ShelterKind, Unit
 
 

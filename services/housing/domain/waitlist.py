@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from shared.decider import Decider
+from shared.decision import Decider
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import (
     PersonForgotten,

@@ -15,7 +15,7 @@ from services.intake.app import InvalidCorrection
 from services.intake.devices import device_partner
 from services.intake.partners import Partner, Scope, authenticate
 from services.intake.vault import Vault
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.eventstore import EventStore
 from shared.http import (
     AnyWork,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from shared.decider import Decider, DomainError
+from shared.decision import Decider, DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import AgeBand, ArrivalRegistered, ArrivingMember, ConsentPurpose
 

@@ -29,7 +29,7 @@ from services.intake.events import (
     PersonalDetailsCorrected,
     PersonalDetailsRecorded,
 )
-from shared.decider import Decider, DomainError
+from shared.decision import Decider, DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import (
     ArrivingMember,

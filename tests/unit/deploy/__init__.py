@@ -1,2 +1,2 @@
-"""Checks of what ships around the domain code: the import contracts, the topic documents, and
-(to come: test_compose, test_k8s_manifests, test_topic_contracts) the manifests and schemas."""
+"""Checks of what ships around the domain code, apart from the domain's tests: the import
+contracts, the topic contracts and documents, the Compose file and the Kubernetes manifests."""

@@ -9,6 +9,9 @@ from uuid import UUID
 
 import asyncpg
 
+from services.aid.app.erased import erased_among
+from services.aid.app.erasure import forget_beneficiary
+from services.aid.app.support import withdraw_requests_of
 from services.aid.domain.beneficiary import (
     BeneficiaryCommand,
     CheckOutReason,
@@ -20,9 +23,6 @@ from services.aid.domain.beneficiary import (
     UpdateBeneficiaryFacts,
     beneficiary,
 )
-from services.aid.erased import erased_among
-from services.aid.erasure import forget_beneficiary
-from services.aid.support import withdraw_requests_of
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
 from shared.schemas.intake import (

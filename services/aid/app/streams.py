@@ -6,7 +6,8 @@ from typing import TypeVar
 
 import asyncpg
 
-from shared.decider import Decider, load_state
+from shared.decider import load_state
+from shared.decision import Decider
 from shared.eventstore import EventStore
 
 C = TypeVar("C")

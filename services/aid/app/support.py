@@ -13,6 +13,8 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from services.aid.app.erased import refuse_if_erased
+from services.aid.app.streams import load
 from services.aid.domain.beneficiary import beneficiary
 from services.aid.domain.matching import (
     OfferProfile,
@@ -39,10 +41,9 @@ from services.aid.domain.support import (
     support_offer,
     support_request,
 )
-from services.aid.erased import refuse_if_erased
 from services.aid.request_details import keep_request_details
-from services.aid.streams import load
-from shared.decider import DomainError, execute
+from shared.decider import execute
+from shared.decision import DomainError
 from shared.eventstore import Causation, EventStore
 from shared.schemas.aid import MatchBasis, MatchWithdrawn, OfferKind, SupportKind
 

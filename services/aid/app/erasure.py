@@ -4,7 +4,7 @@ Both forget the beneficiary (household, age band, vulnerability, entitlements:
 ``BeneficiaryForgotten``), end their open support requests and delete what those requests said
 (city, documents, date, skills, note) and every stored request that carried the person (a
 retry is answered 410, saying which of the two happened). An erasure is also remembered
-(services/aid/erased.py), so that nothing about the person is taken in afterwards.
+(services/aid/app/erased.py), so that nothing about the person is taken in afterwards.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from uuid import UUID
 
 import asyncpg
 
+from services.aid.app.erased import remember_erased
+from services.aid.app.support import withdraw_requests_of
 from services.aid.domain.beneficiary import beneficiary
 from services.aid.domain.beneficiary_commands import ForgetBeneficiary
-from services.aid.erased import remember_erased
 from services.aid.request_details import forget_person
-from services.aid.support import withdraw_requests_of
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
 from shared.idempotency import ERASED_ANSWER, FORGOTTEN_ANSWER

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.decider import DomainError
+from shared.decision import DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import MergeUndone, PersonsMerged
 

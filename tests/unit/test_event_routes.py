@@ -1,0 +1,118 @@
+"""Each consuming service routes the events of its topics through one table (shared/event_router):
+every type a subscribed topic carries has a handler or is ignored on purpose."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, get_args
+from uuid import uuid4
+
+import pytest
+
+from services.aid import main as aid
+from services.aid.domain.residency import why_stay_ended
+from services.housing import main as housing
+from services.housing.placing import Holds
+from services.intake import main as intake
+from shared.consumer import IncomingEvent
+from shared.event_router import EventRouter, on
+from shared.schemas.base import DomainEvent
+from shared.schemas.housing import BedReleased, HoldExpired, PlaceFreedOnConsentWithdrawal
+from shared.schemas.intake import DepartureReason, PersonDeparted, PersonErased, PersonsMerged
+from shared.schemas.registry import TOPIC_TYPES
+from shared.topics import INTAKE_EVENTS
+
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+
+
+def carried_by(topics: tuple[str, ...]) -> set[type[DomainEvent]]:
+    """Every event type the topics' unions hold (``Annotated[Union[...], Field(...)]``)."""
+    return {kind for topic in topics for kind in get_args(get_args(TOPIC_TYPES[topic])[0])}
+
+
+SERVICES: dict[str, tuple[EventRouter, tuple[str, ...]]] = {
+    "intake": (intake.ROUTES, intake.CONSUMES),
+    "housing": (
+        housing.routes(housing.event_store(), Holds(timedelta(hours=6), timedelta(hours=2))),
+        housing.CONSUMES,
+    ),
+    "aid": (aid.routes(aid.event_store()), aid.CONSUMES),
+}
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_every_type_on_a_subscribed_topic_is_handled_or_ignored_on_purpose(service: str) -> None:
+    router, topics = SERVICES[service]
+    unrouted = carried_by(topics) - router.handled - router.ignored
+    assert not unrouted, (
+        f"{service} neither handles nor ignores {sorted(t.__name__ for t in unrouted)}"
+    )
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+def test_a_router_names_no_type_its_topics_do_not_carry(service: str) -> None:
+    router, topics = SERVICES[service]
+    stale = (router.handled | router.ignored) - carried_by(topics)
+    assert not stale, f"{service} routes {sorted(t.__name__ for t in stale)}, never on its topics"
+
+
+def departed() -> PersonDeparted:
+    return PersonDeparted(
+        actor="partner:p1",
+        occurred_at=NOW,
+        person_id=uuid4(),
+        arrival_id=uuid4(),
+        reason=DepartureReason.FOUND_OWN_HOUSING,
+    )
+
+
+def incoming(event: DomainEvent) -> IncomingEvent:
+    return IncomingEvent(event_id=uuid4(), topic=INTAKE_EVENTS, event=event, correlation_id="c1")
+
+
+async def test_an_event_goes_to_the_handler_of_its_type_and_nowhere_else() -> None:
+    seen: list[tuple[str, Any]] = []
+
+    async def on_departed(conn: Any, event: PersonDeparted, _: IncomingEvent) -> None:
+        seen.append(("departed", event))
+
+    async def on_merged(conn: Any, event: PersonsMerged, _: IncomingEvent) -> None:
+        seen.append(("merged", event))
+
+    router = EventRouter(on(PersonDeparted, on_departed), on(PersonsMerged, on_merged))
+    event = departed()
+    await router(None, incoming(event))
+    assert seen == [("departed", event)]
+
+
+async def test_an_ignored_type_and_a_type_the_router_does_not_know_reach_no_handler() -> None:
+    seen: list[DomainEvent] = []
+
+    async def record(conn: Any, event: PersonsMerged, _: IncomingEvent) -> None:
+        seen.append(event)
+
+    erased = PersonErased(actor="operator", occurred_at=NOW, person_id=uuid4())
+    await EventRouter(on(PersonsMerged, record), ignored=(PersonDeparted,))(
+        None, incoming(departed())
+    )
+    await EventRouter(on(PersonsMerged, record))(None, incoming(erased))
+    assert seen == []
+
+
+def test_a_type_routed_twice_or_both_handled_and_ignored_is_refused() -> None:
+    async def nothing(conn: Any, event: DomainEvent, _: IncomingEvent) -> None:
+        return None
+
+    with pytest.raises(ValueError, match="two handlers for PersonDeparted"):
+        EventRouter(on(PersonDeparted, nothing), on(PersonDeparted, nothing))
+    with pytest.raises(ValueError, match="handled and ignored at once: PersonDeparted"):
+        EventRouter(on(PersonDeparted, nothing), ignored=(PersonDeparted,))
+
+
+def test_aid_ends_a_residency_for_the_reason_housing_gave_or_the_one_its_event_means() -> None:
+    place: dict[str, Any] = {"actor": "service:housing", "occurred_at": NOW, "shelter_id": uuid4(),
+             "unit_id": uuid4(), "bed_number": 1, "person_id": uuid4()}  # fmt: skip
+    assert why_stay_ended(HoldExpired(**place)) == "no_show"
+    assert why_stay_ended(BedReleased(**place, reason="moved")) == "moved"
+    freed = PlaceFreedOnConsentWithdrawal(**place, checked_in=False)
+    assert why_stay_ended(freed) == "consent_withdrawn"
