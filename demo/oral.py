@@ -9,19 +9,29 @@ from __future__ import annotations
 from typing import Any
 
 SHELTERS: list[dict[str, Any]] = [
+    # the codes are what is posted at the door; volunteers' phones show them (housing
+    # publishes no names). The volunteer's home has none: it is shown by its id
     {
         "name": "Atameken summer camp, dormitory 1",
+        "code": "atameken-1",
         "kind": "camp_dormitory",
         "district": "Zachagansk",
-        "beds": 12,
+        "units": [{"name": "dormitory 1", "code": "dorm-1", "places": 12}],
     },
     {
         "name": "Atameken summer camp, dormitory 2",
+        "code": "atameken-2",
         "kind": "camp_dormitory",
         "district": "Zachagansk",
-        "beds": 12,
+        "units": [{"name": "dormitory 2", "code": "dorm-2", "places": 12}],
     },
-    {"name": "Hotel on Dostyk avenue", "kind": "hotel", "district": "Centre", "beds": 4},
+    {
+        "name": "Hotel on Dostyk avenue",
+        "code": "hotel-dostyk",
+        "kind": "hotel",
+        "district": "Centre",
+        "units": [{"name": "rooms", "code": "rooms", "places": 4}],
+    },
     {
         "name": "Volunteer's home",
         "kind": "host_home",

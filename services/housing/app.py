@@ -48,11 +48,12 @@ async def open_shelter(
     contact_partner_id: str | None,
     actor: str,
     now: datetime,
+    code: str | None = None,
 ) -> UUID:
     shelter_id = uuid4()
     command = OpenShelter(shelter_id, name, kind, district, contact_partner_id, max_nights,
                           tuple(unit for unit, _ in units), actor, now,
-                          tuple(named for _, named in units))  # fmt: skip
+                          tuple(named for _, named in units), code)  # fmt: skip
     causation = Causation.new()
     await decide_on_shelter(conn, store, command, causation)
     await offer_free_places(conn, store, holds, shelter_id, causation, now)

@@ -71,19 +71,21 @@ def shelter_of(event: ShelterOpened | HostOfferMade) -> tuple[Any, ...]:
         return (
             event.shelter_id, "", event.kind.value, "", "open",
             event.contact_partner_id, None, event.max_nights, None, None, event.occurred_at,
+            event.code,
         )  # fmt: skip
     return (
         event.shelter_id, "", "host_home", "", "offered", None, event.partner_id, None,
-        event.available_from, event.available_until, event.occurred_at,
+        event.available_from, event.available_until, event.occurred_at, None,
     )  # fmt: skip
 
 
 def units_of(event: ShelterOpened | HostOfferMade | UnitAdded) -> list[tuple[Any, ...]]:
-    """The units an event brings, unnamed, none of their places held or occupied yet."""
+    """The units an event brings, unnamed (their codes are public), none of their places held
+    or occupied yet."""
     units = event.units if isinstance(event, ShelterOpened) else (event.unit,)
     return [
         (unit.unit_id, event.shelter_id, "", unit.places,
-         [attribute.value for attribute in unit.attributes], list(unit.languages))
+         [attribute.value for attribute in unit.attributes], list(unit.languages), unit.code)
         for unit in units
     ]  # fmt: skip
 
@@ -211,15 +213,16 @@ async def _shelter_and_units(
             """
             INSERT INTO shelters (shelter_id, name, kind, district, status, contact_partner_id,
                                   host_partner_id, max_nights, available_from, available_until,
-                                  opened_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
+                                  opened_at, code)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            ON CONFLICT (shelter_id) DO NOTHING
             """,
             *shelter_of(event),
         )
     await conn.executemany(
         """
-        INSERT INTO units (unit_id, shelter_id, name, places, attributes, languages)
-        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (unit_id) DO NOTHING
+        INSERT INTO units (unit_id, shelter_id, name, places, attributes, languages, code)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (unit_id) DO NOTHING
         """,
         units_of(event),
     )

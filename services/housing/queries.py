@@ -131,7 +131,8 @@ async def shelter_view(conn: asyncpg.Connection, shelter_id: UUID) -> dict[str, 
     )
     unit_views = [
         {
-            "unit_id": str(unit["unit_id"]), "name": unit["name"], "places": unit["places"],
+            "unit_id": str(unit["unit_id"]), "code": unit["code"], "name": unit["name"],
+            "places": unit["places"],
             "held": unit["held"], "occupied": unit["occupied"],
             "free": unit["places"] - unit["held"] - unit["occupied"],
             "attributes": list(unit["attributes"]), "languages": list(unit["languages"]),
@@ -139,7 +140,8 @@ async def shelter_view(conn: asyncpg.Connection, shelter_id: UUID) -> dict[str, 
         for unit in units
     ]  # fmt: skip
     return {
-        "shelter_id": str(row["shelter_id"]), "name": row["name"], "kind": row["kind"],
+        "shelter_id": str(row["shelter_id"]), "code": row["code"], "name": row["name"],
+        "kind": row["kind"],
         "district": row["district"], "status": row["status"], "max_nights": row["max_nights"],
         "available_from": row["available_from"].isoformat() if row["available_from"] else None,
         "available_until": row["available_until"].isoformat() if row["available_until"] else None,

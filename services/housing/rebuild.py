@@ -59,6 +59,7 @@ class _Shelter:
     available_from: date | None
     available_until: date | None
     opened_at: datetime
+    code: str | None
 
 
 @dataclass(slots=True)
@@ -69,6 +70,7 @@ class _Unit:
     places: int
     attributes: list[str]
     languages: list[str]
+    code: str | None
     held: int = 0
     occupied: int = 0
 

@@ -53,12 +53,14 @@ ROUTES = EventRouter(
     on(PersonCheckedOut, placements.released),
     on(BedReleased, placements.released),
     on(HoldExpired, placements.released),
+    on(ShelterOpened, placements.opened),
+    on(UnitAdded, placements.unit_added),
     # none of these alone changes the place shown to the partner (a withdrawn host offer
-    # releases its guests with events of their own; shelters and units are shown by id, since
-    # housing's topic names none); not shown today either: a place freed on a withdrawn
-    # consent, and housing forgetting a person, leave the row as it was
+    # releases its guests with events of their own; a host's home has no public code, so it
+    # is shown by id); not shown today either: a place freed on a withdrawn consent, and
+    # housing forgetting a person, leave the row as it was
     ignored=(
-        ShelterOpened, HostOfferMade, UnitAdded, HostOfferVerified, HostOfferWithdrawn,
+        HostOfferMade, HostOfferVerified, HostOfferWithdrawn,
         UnitCapacityChanged, ShelterClosed, ShelterReopened, PersonLeftWaitlist,
         PlaceFreedOnConsentWithdrawal, PersonForgotten,
     ),

@@ -1,7 +1,8 @@
 """Where housing placed the people a partner registered, learnt from housing.events.v2, so the
 partner (and its volunteers' phones) can see it: shelter, unit, place and hold, or the
-waitlist. Housing's topic carries ids, never names: what a shelter or unit is called is
-housing's (GET /v1/shelters/{shelter_id} there).
+waitlist. Housing's topic carries ids and the short public codes operators give shelters and
+units ("atameken", "room-12"), never names: what a shelter or unit is called is housing's
+(GET /v1/shelters/{shelter_id} there).
 
 Events of different shelters travel on different partitions, so a move may arrive as the new
 place before the release of the old one: a release touches a person's row only while it still
@@ -22,7 +23,31 @@ from shared.schemas.housing import (
     PersonCheckedIn,
     PersonCheckedOut,
     PersonWaitlisted,
+    ShelterOpened,
+    Unit,
+    UnitAdded,
 )
+
+
+async def _code_units(conn: asyncpg.Connection, units: tuple[Unit, ...]) -> None:
+    await conn.executemany(
+        "INSERT INTO unit_codes (unit_id, code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [(unit.unit_id, unit.code) for unit in units if unit.code is not None],
+    )
+
+
+async def opened(conn: asyncpg.Connection, event: ShelterOpened, _: IncomingEvent) -> None:
+    if event.code is not None:
+        await conn.execute(
+            "INSERT INTO shelter_codes (shelter_id, code) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            event.shelter_id, event.code,
+        )  # fmt: skip
+    await _code_units(conn, event.units)
+
+
+async def unit_added(conn: asyncpg.Connection, event: UnitAdded, _: IncomingEvent) -> None:
+    await _code_units(conn, (event.unit,))
+
 
 _PLACE = """
 INSERT INTO arrival_placements (person_id, arrival_id, status, shelter_id, unit_id, bed_number,
@@ -68,9 +93,12 @@ async def placement_of_arrival(conn: asyncpg.Connection, arrival_id: UUID) -> li
     """Each person of an arrival with where they are, as far as housing has told intake."""
     rows = await conn.fetch(
         """
-        SELECT m.person_id, p.status, p.shelter_id, p.unit_id, p.bed_number, p.hold_until
+        SELECT m.person_id, p.status, p.shelter_id, p.unit_id, p.bed_number, p.hold_until,
+               s.code AS shelter_code, u.code AS unit_code
         FROM case_members m
         LEFT JOIN arrival_placements p USING (person_id)
+        LEFT JOIN shelter_codes s ON s.shelter_id = p.shelter_id
+        LEFT JOIN unit_codes u ON u.unit_id = p.unit_id
         WHERE m.arrival_id = $1 ORDER BY m.person_id
         """,
         arrival_id,
@@ -78,7 +106,9 @@ async def placement_of_arrival(conn: asyncpg.Connection, arrival_id: UUID) -> li
     return [
         {"person_id": str(row["person_id"]), "status": row["status"] or "pending",
          "shelter_id": row["shelter_id"] and str(row["shelter_id"]),
-         "unit_id": row["unit_id"] and str(row["unit_id"]), "bed_number": row["bed_number"],
+         "shelter_code": row["shelter_code"],
+         "unit_id": row["unit_id"] and str(row["unit_id"]), "unit_code": row["unit_code"],
+         "bed_number": row["bed_number"],
          "hold_until": row["hold_until"].isoformat() if row["hold_until"] else None}
         for row in rows
     ]  # fmt: skip

@@ -3,8 +3,9 @@
 A shelter has units (rooms, dormitories, halls) with numbered places (beds or floor places).
 A place is first *held* for a person (``BedAssigned``, until ``hold_until``), then taken at
 check-in, and freed at check-out, on release, or when the hold expires. No personal data of
-people or hosts: ids, places and coarse facts only. What operators and host networks type (a
-shelter's or a unit's name, its district) stays in housing (services/housing/events.py).
+people or hosts: ids, places, public codes and coarse facts only. What operators and host
+networks type (a shelter's or a unit's name, its district) stays in housing
+(services/housing/events.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
 from shared.schemas.base import DomainEvent, LanguageCode, PartnerId
 
@@ -42,6 +43,13 @@ class UnitAttribute(StrEnum):
     PETS_ALLOWED = "pets_allowed"
 
 
+#: a shelter's or unit's short public code, chosen by the operator from what is posted at the
+#: door ("atameken", "room-12"): lower-case letters, digits and hyphens, so a code names a place
+#: and never a person
+PLACE_CODE = r"^[a-z0-9][a-z0-9-]{1,31}$"
+PlaceCode = Annotated[str, StringConstraints(pattern=PLACE_CODE)]
+
+
 class Unit(BaseModel):
     """A room, dormitory or hall with its places."""
 
@@ -52,6 +60,11 @@ class Unit(BaseModel):
     attributes: tuple[UnitAttribute, ...] = Field(default=(), description="What the unit offers.")
     languages: tuple[LanguageCode, ...] = Field(
         default=(), description="Languages hosts speak, ISO 639-1."
+    )
+    code: PlaceCode | None = Field(
+        default=None,
+        description="The unit's short public code, unique within its shelter (none for a "
+        "host's home).",
     )
 
 
@@ -79,6 +92,9 @@ class ShelterOpened(DomainEvent):
     contact_partner_id: PartnerId | None = Field(default=None, description="Partner who runs it.")
     max_nights: int | None = Field(default=None, ge=1, description="Longest stay, if limited.")
     units: tuple[Unit, ...] = Field(min_length=1, description="Its rooms, dormitories, halls.")
+    code: PlaceCode | None = Field(
+        default=None, description="The shelter's short public code, unique among shelters."
+    )
 
 
 class HostOfferMade(DomainEvent):

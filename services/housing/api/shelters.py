@@ -24,6 +24,7 @@ from services.housing.domain.shelter import (
     AddUnit,
     ChangeCapacity,
     CloseShelter,
+    UnitCodeTaken,
     VerifyHostOffer,
     WithdrawHostOffer,
     shelter,
@@ -32,7 +33,7 @@ from services.housing.events import UnitName
 from services.housing.queries import occupants_at, shelter_view
 from shared.http import Problem, RequestBody
 from shared.schemas.base import LanguageCode, PartnerId
-from shared.schemas.housing import ShelterKind, Unit, UnitAttribute
+from shared.schemas.housing import PlaceCode, ShelterKind, Unit, UnitAttribute
 
 router = APIRouter(prefix="/v1", dependencies=OperatorOnly, tags=["shelters"])
 
@@ -44,12 +45,15 @@ class UnitRequest(RequestBody):
     places: int = Field(ge=1, le=10_000)
     attributes: list[UnitAttribute] = Field(default_factory=list, max_length=5)
     languages: list[LanguageCode] = Field(default_factory=list, max_length=10)
+    code: PlaceCode | None = Field(
+        default=None, description="Short public code, unique in the shelter, e.g. room-12."
+    )
 
     def unit(self) -> tuple[Unit, UnitName]:
-        """The unit as published, and its name, which stays in housing."""
+        """The unit as published (its code too), and its name, which stays in housing."""
         unit = Unit(unit_id=uuid4(), places=self.places,
                     attributes=tuple(dict.fromkeys(self.attributes)),
-                    languages=tuple(self.languages))  # fmt: skip
+                    languages=tuple(self.languages), code=self.code)  # fmt: skip
         return unit, UnitName(unit_id=unit.unit_id, name=self.name)
 
 
@@ -58,10 +62,11 @@ class OpenShelterRequest(RequestBody):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"name": "Atameken summer camp", "kind": "camp_dormitory",
+                {"name": "Atameken summer camp", "code": "atameken", "kind": "camp_dormitory",
                  "district": "Zachagansk",
-                 "units": [{"name": "Dormitory 3", "places": 12, "attributes": []},
-                           {"name": "Family house", "places": 4,
+                 "units": [{"name": "Dormitory 3", "code": "dorm-3", "places": 12,
+                            "attributes": []},
+                           {"name": "Family house", "code": "family-house", "places": 4,
                             "attributes": ["family_room", "accessible"]}]},
                 {"name": "Cinema Arman", "kind": "cinema", "district": "Centre", "beds": 200,
                  "max_nights": 2},
@@ -70,6 +75,11 @@ class OpenShelterRequest(RequestBody):
     )  # fmt: skip
 
     name: str = Field(min_length=1, max_length=200)
+    code: PlaceCode | None = Field(
+        default=None,
+        description="Short public code, unique among shelters, e.g. atameken: volunteers see "
+        "it (housing publishes no names).",
+    )
     kind: ShelterKind
     district: str = Field(min_length=1, max_length=200)
     beds: int | None = Field(default=None, ge=1, le=10_000, description="One unit of N places.")
@@ -82,6 +92,14 @@ class OpenShelterRequest(RequestBody):
         if (self.beds is None) == (not self.units):
             raise ValueError("give either beds (one unit) or units")
         return self
+
+    def refuse_repeated_unit_codes(self) -> None:
+        seen: set[str] = set()
+        for index, unit in enumerate(self.units):
+            if unit.code in seen:
+                raise _code_problem(422, f"#/units/{index}/code", unit.code, "another unit here")
+            if unit.code is not None:
+                seen.add(unit.code)
 
     def all_units(self) -> list[tuple[Unit, UnitName]]:
         if self.beds is not None:
@@ -117,18 +135,35 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _code_problem(status: int, pointer: str, code: str | None, holder: str) -> Problem:
+    detail = f"The code {code!r} belongs to {holder} already; choose another one."
+    return Problem(status, "Code taken", detail, errors=[{"pointer": pointer, "detail": detail}])
+
+
+async def _refuse_taken_shelter_code(conn: asyncpg.Connection, code: str | None) -> None:
+    if code is not None and await conn.fetchval("SELECT 1 FROM shelters WHERE code = $1", code):
+        raise _code_problem(409, "#/code", code, "another shelter")
+
+
 @router.post("/shelters", status_code=201)
 async def post_shelter(
     body: OpenShelterRequest, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
-    """Open a shelter: one unit of `beds` places, or its units with their attributes."""
+    """Open a shelter: one unit of `beds` places, or its units with their attributes, each
+    with an optional short public code."""
+    body.refuse_repeated_unit_codes()
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        shelter_id = await app.open_shelter(
-            conn, store_of(request), holds_of(request), name=body.name, kind=body.kind,
-            district=body.district, units=body.all_units(), max_nights=body.max_nights,
-            contact_partner_id=body.contact_partner_id, actor="operator", now=_now(),
-        )  # fmt: skip
+        await _refuse_taken_shelter_code(conn, body.code)
+        try:
+            shelter_id = await app.open_shelter(
+                conn, store_of(request), holds_of(request), name=body.name, kind=body.kind,
+                district=body.district, units=body.all_units(), max_nights=body.max_nights,
+                contact_partner_id=body.contact_partner_id, actor="operator", now=_now(),
+                code=body.code,
+            )  # fmt: skip
+        except asyncpg.UniqueViolationError as error:  # another operator took it meanwhile
+            raise _code_problem(409, "#/code", body.code, "another shelter") from error
         return 201, {"shelter_id": str(shelter_id)}
 
     return await answer(request, key, body, work)
@@ -143,7 +178,10 @@ async def post_unit(
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         command = AddUnit(shelter_id, unit, "operator", _now(), named.name)
-        await app.change_shelter(conn, store_of(request), holds_of(request), command)
+        try:
+            await app.change_shelter(conn, store_of(request), holds_of(request), command)
+        except UnitCodeTaken as error:
+            raise _code_problem(409, "#/code", unit.code, "another unit here") from error
         return 201, {"unit_id": str(unit.unit_id)}
 
     return await answer(request, key, body, work)

@@ -39,6 +39,7 @@ from services.housing.domain.shelter_state import (
     Shelter,
     ShelterNotOpen,
     Stamp,
+    UnitCodeTaken,
 )
 from services.housing.events import PersonMoved, ShelterDescribed, UnitName
 from shared.decision import Decider, DomainError
@@ -57,6 +58,7 @@ from shared.schemas.housing import (
     ShelterKind,
     ShelterOpened,
     ShelterReopened,
+    Unit,
     UnitAdded,
     UnitCapacityChanged,
 )
@@ -81,6 +83,7 @@ __all__ = [
     "ShelterCommand",
     "ShelterNotOpen",
     "Stamp",
+    "UnitCodeTaken",
     "VerifyHostOffer",
     "WithdrawHostOffer",
     "decide",
@@ -118,6 +121,7 @@ def decide(command: ShelterCommand, state: Shelter) -> list[DomainEvent]:
     if isinstance(command, AddUnit):
         if command.unit.unit_id in state.units:
             return []
+        _refuse_repeated_codes((command.unit,), tuple(state.units.values()))
         named = (UnitName(unit_id=command.unit.unit_id, name=command.name),)
         return [UnitAdded(**at, unit=command.unit), ShelterDescribed(**at, unit_names=named)]
     if isinstance(command, ChangeCapacity):
@@ -178,16 +182,20 @@ def _opening(command: OpenShelter | OfferHostPlace) -> list[DomainEvent]:
         "shelter_id": command.shelter_id,
     }
     if isinstance(command, OpenShelter):
+        _refuse_repeated_codes(command.units, ())
         return [
             ShelterOpened(
                 **at, kind=command.kind, contact_partner_id=command.contact_partner_id,
-                max_nights=command.max_nights, units=command.units,
+                max_nights=command.max_nights, units=command.units, code=command.code,
             ),
             ShelterDescribed(**at, name=command.name, district=command.district,
                              unit_names=command.unit_names),
         ]  # fmt: skip
     if command.available_until < command.available_from:
         raise DomainError("available_until comes before available_from")
+    if command.unit.code is not None:
+        # a code is posted at a public place's door; a host's home is a private one
+        raise DomainError("a host's home has no public code")
     return [
         HostOfferMade(
             **at, partner_id=command.partner_id, unit=command.unit,
@@ -196,6 +204,16 @@ def _opening(command: OpenShelter | OfferHostPlace) -> list[DomainEvent]:
         ShelterDescribed(**at, district=command.district,
                          unit_names=(UnitName(unit_id=command.unit.unit_id, name="home"),)),
     ]  # fmt: skip
+
+
+def _refuse_repeated_codes(units: tuple[Unit, ...], existing: tuple[Unit, ...]) -> None:
+    """A unit's code tells a person which door in the shelter is theirs: one code, one unit."""
+    seen = {unit.code for unit in existing if unit.code is not None}
+    for unit in units:
+        if unit.code in seen:
+            raise UnitCodeTaken(f"unit code {unit.code!r} is taken in this shelter")
+        if unit.code is not None:
+            seen.add(unit.code)
 
 
 FreeReason = Literal["left", "stay_ended", "departed", "merged", "offer_withdrawn", "moved"]

@@ -32,6 +32,8 @@ class OpenShelter:
     now: datetime
     #: what the operator calls each unit (kept in housing, never published)
     unit_names: tuple[UnitName, ...] = ()
+    #: the shelter's short public code (published)
+    code: str | None = None
 
 
 @dataclass(frozen=True)

@@ -72,3 +72,7 @@ class NotHere(DomainError):
 
 class CapacityRefused(DomainError):
     pass
+
+
+class UnitCodeTaken(DomainError):
+    """Another unit of the shelter has the code already."""

@@ -79,8 +79,10 @@ function placementText(placement, personId) {
   if (!found) return t("queue.placement_pending");
   if (found.status === "waiting") return t("queue.waitlisted");
   const until = found.hold_until ? new Date(found.hold_until).toLocaleString(language()) : "";
-  // by id: housing publishes no names, so intake knows none (the desk at the shelter shows them)
-  const [shelter, unit] = [found.shelter_id, found.unit_id].map((id) => (id ?? "").slice(0, 8));
+  // housing publishes no names, only the short codes operators post at the door; a place with
+  // no code (a host's home) is shown by the start of its id (the desk there knows it)
+  const shelter = found.shelter_code ?? (found.shelter_id ?? "").slice(0, 8);
+  const unit = found.unit_code ?? (found.unit_id ?? "").slice(0, 8);
   return t("queue.placed", { shelter, unit, bed: found.bed_number, until });
 }
 
