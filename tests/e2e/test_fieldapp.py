@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -107,9 +108,10 @@ def world(field: dict[str, ServiceProcess]) -> tuple[str, str]:
     """A partner with a device key, a shelter run by camp-staff, food parcels at the site."""
     intake, housing, aid = (field[name].url for name in ("intake", "housing", "aid"))
     shelter = posted(f"{housing}/v1/shelters", {
-        "name": "Атамекен", "kind": "camp_dormitory", "district": "Zachagansk",
-        "units": [{"name": "Корпус 3", "places": 12},
-                  {"name": "Семейный дом", "places": 4,
+        "name": "Атамекен", "code": "atameken", "kind": "camp_dormitory",
+        "district": "Zachagansk",
+        "units": [{"name": "Корпус 3", "code": "korpus-3", "places": 12},
+                  {"name": "Семейный дом", "code": "family-house", "places": 4,
                    "attributes": ["family_room", "accessible"]}],
         "contact_partner_id": STAFF[0],
     }, OPERATOR)  # fmt: skip
@@ -176,15 +178,16 @@ def test_a_volunteer_registers_offline_sends_once_checks_in_and_is_refused_a_sec
         stored = assert_nothing_readable(phone)
         assert '"sealed":null' in stored.replace(" ", "")  # only ids are left after acceptance
 
-        # placed: the queue shows shelter, unit and place for all six people (by id: housing's
-        # topic carries no names, so intake knows none)
+        # placed: the queue shows shelter, unit and place for all six people (by the codes the
+        # operator gave them: housing's topic carries no names, so intake knows none)
         shown: list[str] = []
 
         def placed() -> bool:
             phone.go("queue")
             shown[:] = phone.page.locator("#queue-list .slip").all_inner_texts()
             return len(shown) == 6 and all(
-                f"{shelter_id[:8]}, " in line and "место" in line for line in shown
+                re.search(r"— atameken, (korpus-3|family-house), место \d+", line)
+                for line in shown
             )
 
         eventually(placed, "the placements of all six", what_else=shown)
@@ -424,7 +427,7 @@ def test_every_screen_passes_axe_in_russian_and_kazakh_and_the_first_load_is_sma
         look("register")
         upload_a_sheet(phone)
         phone.go("queue")
-        placed = f"{shelter_id[:8]}, "  # by id: housing's topic names no shelter
+        placed = "atameken, "  # by its code: housing's topic names no shelter
         eventually(lambda: placed in phone.page.inner_text("#queue-list"), "the placement")
         look("queue")
         phone.go("desk")
