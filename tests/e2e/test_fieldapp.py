@@ -186,8 +186,7 @@ def test_a_volunteer_registers_offline_sends_once_checks_in_and_is_refused_a_sec
             phone.go("queue")
             shown[:] = phone.page.locator("#queue-list .slip").all_inner_texts()
             return len(shown) == 6 and all(
-                re.search(r"— atameken, (korpus-3|family-house), место \d+", line)
-                for line in shown
+                re.search(r"— atameken, (korpus-3|family-house), место \d+", line) for line in shown
             )
 
         eventually(placed, "the placements of all six", what_else=shown)

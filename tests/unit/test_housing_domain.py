@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from services.housing.domain.fit import fits, is_vulnerable, requirements_of
 from services.housing.domain.shelter import shelter
 from services.housing.domain.shelter_commands import (
+    AddUnit,
     AssignPlaces,
     ChangeCapacity,
     CheckIn,
@@ -30,6 +31,7 @@ from services.housing.domain.shelter_state import (
     NoFittingPlace,
     NotHere,
     ShelterNotOpen,
+    UnitCodeTaken,
 )
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
 from shared.decision import DomainError
@@ -191,6 +193,17 @@ def test_a_host_offer_takes_people_only_once_verified_and_within_its_period() ->
     late = AssignPlaces(SHELTER, ARRIVAL, (uuid4(),), NOBODY_SPECIAL, HOLD, "service:housing",
                         datetime(2022, 10, 2, tzinfo=UTC))  # fmt: skip
     scenario(shelter).given(*made, *verified).when(late).then_raises(ShelterNotOpen)
+
+
+def test_a_units_code_is_one_units_in_its_shelter_and_a_hosts_home_has_none() -> None:
+    room = Unit(unit_id=DORM, places=4, code="room-12")
+    again = AddUnit(SHELTER, Unit(unit_id=FAMILY, places=2, code="room-12"), "operator", NOW)
+    scenario(shelter).given(opened(room)).when(again).then_raises(UnitCodeTaken, match="room-12")
+    other = AddUnit(SHELTER, Unit(unit_id=FAMILY, places=2, code="room-13"), "operator", NOW)
+    assert len(scenario(shelter).given(opened(room)).when(other).decided()) == 2
+    offer = OfferHostPlace(SHELTER, "hn", "Derkul", room, date(2022, 9, 24),
+                           date(2022, 10, 1), "partner:hn", NOW)  # fmt: skip
+    scenario(shelter).when(offer).then_raises(DomainError, match="host's home")
 
 
 def test_a_withdrawn_offer_releases_its_guests() -> None:
