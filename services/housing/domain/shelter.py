@@ -54,12 +54,12 @@ from shared.schemas.housing import (
     PersonCheckedOut,
     PlaceFreedOnConsentWithdrawal,
     ShelterClosed,
-    ShelterKind,
     ShelterOpened,
     ShelterReopened,
     UnitAdded,
     UnitCapacityChanged,
 )
+from shared.schemas.shelters import ShelterKind
 
 __all__ = [
     "AddUnit",
