@@ -71,11 +71,12 @@ class Service:
 
 
 SERVICES: dict[str, Service] = {
-    "intake": Service("intake", (), INTAKE_EVENTS, INTAKE_TABLES, intake_main.MIGRATIONS),
+    # what each consumes comes from its main.py, the list its runtime subscribes to
+    "intake": Service(
+        "intake", intake_main.CONSUMES, INTAKE_EVENTS, INTAKE_TABLES, intake_main.MIGRATIONS
+    ),
     "housing": Service(
-        "housing", (INTAKE_EVENTS,), HOUSING_EVENTS, HOUSING_TABLES, housing_main.MIGRATIONS
+        "housing", housing_main.CONSUMES, HOUSING_EVENTS, HOUSING_TABLES, housing_main.MIGRATIONS
     ),
-    "aid": Service(
-        "aid", (INTAKE_EVENTS, HOUSING_EVENTS), AID_EVENTS, AID_TABLES, aid_main.MIGRATIONS
-    ),
+    "aid": Service("aid", aid_main.CONSUMES, AID_EVENTS, AID_TABLES, aid_main.MIGRATIONS),
 }

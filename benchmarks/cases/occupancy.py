@@ -24,7 +24,8 @@ from uuid import UUID
 from benchmarks.results import ratio_measure
 from benchmarks.run import Run, interleaved, log, profiled
 from services.housing.domain import shelter as shelter_domain
-from shared.schemas.housing import Requirements, ShelterKind, ShelterOpened, Unit
+from shared.schemas.housing import ShelterOpened
+from shared.schemas.shelters import Requirements, ShelterKind, Unit
 
 SHELTER_PLACES = 2_000
 UNIT_PLACES = 200  # the e2e case's dormitories (cases/pipeline.py)

@@ -22,6 +22,7 @@ from services.aid.domain.beneficiary import NO_CONSENT, RESIDENT_ENTITLEMENTS
 from services.aid.domain.residency import residency_of
 from services.aid.domain.rules import local_day
 from services.aid.events import OfferDetailsRecorded
+from services.aid.offers_projection import project_offer
 from services.aid.request_details import FILL_READ_MODEL
 from shared.eventstore import RecordedEvent
 from shared.schemas.aid import (
@@ -372,7 +373,7 @@ async def _support(conn: asyncpg.Connection, event: DomainEvent) -> None:
         event, OfferPublished | OfferDetailsRecorded | OfferWithdrawn | OfferPlaceTaken
         | OfferPlaceReleased,
     ):  # fmt: skip
-        await _offer(conn, event)
+        await project_offer(conn, event)
 
 
 async def _request(
@@ -442,46 +443,3 @@ def request_status_after(event: MatchOutcome, match_before: str | None) -> str |
     if status is None and match_before == "accepted":
         return "open"  # the accepted match fell through: the request waits again
     return status
-
-
-def offer_details_of(event: OfferDetailsRecorded) -> tuple[Any, ...]:
-    """partner, title, description, contact, available_until, city."""
-    return (
-        event.partner, event.title, event.description, event.contact, event.available_until,
-        event.city,
-    )  # fmt: skip
-
-
-async def _offer(conn: asyncpg.Connection, event: DomainEvent) -> None:
-    if isinstance(event, OfferPublished):
-        await conn.execute(
-            """
-            INSERT INTO support_offers (offer_id, kind, status, country, profession,
-                                        skills, languages, places, published_at)
-            VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8)
-            """,
-            event.offer_id, event.kind.value, event.country, event.profession,
-            list(event.skills), list(event.languages), event.places, event.occurred_at,
-        )  # fmt: skip
-    elif isinstance(event, OfferDetailsRecorded):
-        await conn.execute(
-            "UPDATE support_offers SET partner = $2, title = $3, description = $4, contact = $5,"
-            " available_until = $6, city = $7 WHERE offer_id = $1",
-            event.offer_id, *offer_details_of(event),
-        )  # fmt: skip
-    elif isinstance(event, OfferWithdrawn):
-        await conn.execute(
-            "UPDATE support_offers SET status = 'withdrawn', withdrawn_at = $2 WHERE offer_id = $1",
-            event.offer_id, event.occurred_at,
-        )  # fmt: skip
-    elif isinstance(event, OfferPlaceTaken | OfferPlaceReleased):
-        change = 1 if isinstance(event, OfferPlaceTaken) else -1
-        await conn.execute(
-            """
-            UPDATE support_offers SET places_taken = places_taken + $2,
-                status = CASE WHEN status = 'withdrawn' THEN status
-                              WHEN places_taken + $2 >= places THEN 'full' ELSE 'open' END
-            WHERE offer_id = $1
-            """,
-            event.offer_id, change,
-        )  # fmt: skip

@@ -15,6 +15,7 @@ from services.aid.domain.beneficiary import NO_CONSENT
 from services.aid.domain.residency import residency_of
 from services.aid.domain.rules import local_day
 from services.aid.events import OfferDetailsRecorded
+from services.aid.offers_projection import offer_details_of
 from services.aid.projections import (
     DAILY_COLUMN,
     ISSUE_COLUMNS,
@@ -27,7 +28,6 @@ from services.aid.projections import (
     issue_of,
     lots_after,
     movement_of,
-    offer_details_of,
     request_status_after,
     rule_of,
     stock_of,

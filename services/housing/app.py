@@ -32,7 +32,8 @@ from services.housing.placing import ACTOR, Holds, decide_on_shelter, offer_free
 from services.housing.queries import placement_of
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
-from shared.schemas.housing import BedReleased, PersonCheckedOut, Requirements, ShelterKind, Unit
+from shared.schemas.housing import BedReleased, PersonCheckedOut
+from shared.schemas.shelters import Requirements, ShelterKind, Unit
 
 
 async def open_shelter(

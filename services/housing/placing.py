@@ -38,8 +38,8 @@ from services.housing.queries import (
 )
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore, RecordedEvent
-from shared.schemas.housing import Requirements
 from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
+from shared.schemas.shelters import Requirements
 
 ACTOR = "service:housing"
 #: candidate shelters tried before waitlisting (the read model may lag a conflict)

@@ -19,7 +19,7 @@ from services.housing.domain.waitlist_order import WaitingPerson
 from services.housing.events import ShelterDescribed
 from shared.decision import Decider
 from shared.eventstore import RecordedEvent
-from shared.schemas.housing import Requirements, UnitAttribute
+from shared.schemas.shelters import Requirements, UnitAttribute
 
 
 @dataclass(frozen=True)

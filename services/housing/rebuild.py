@@ -22,11 +22,9 @@ from services.housing.projections import (
     history_line,
     hold_of,
     places_change,
-    shelter_name,
-    shelter_of,
-    units_of,
     waiting_of,
 )
+from services.housing.shelter_rows import shelter_name, shelter_of, units_of
 from services.housing.tombstones import departed, forgotten
 from shared.eventstore import RecordedEvent
 from shared.rebuild import copy_rows

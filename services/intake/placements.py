@@ -24,9 +24,9 @@ from shared.schemas.housing import (
     PersonCheckedOut,
     PersonWaitlisted,
     ShelterOpened,
-    Unit,
     UnitAdded,
 )
+from shared.schemas.shelters import Unit
 
 
 async def _code_units(conn: asyncpg.Connection, units: tuple[Unit, ...]) -> None:

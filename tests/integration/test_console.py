@@ -97,9 +97,13 @@ async def test_status_shows_backlog_lag_and_dead_letters_of_the_three_services(
         run = await resettle(services, "status", "--json")
         assert run.code == 0, run.stderr
         report = {entry["service"]: entry for entry in run.json()["services"]}
-        done = all(entry["outbox_backlog"] == 0 for entry in report.values()) and all(
-            report[name]["total_lag"] == 0 and report[name]["dead_letters"] == 1
-            for name in ("housing", "aid")
+        done = (
+            all(entry["outbox_backlog"] == 0 for entry in report.values())
+            and all(
+                report[name]["total_lag"] == 0 and report[name]["dead_letters"] == 1
+                for name in ("housing", "aid")
+            )
+            and report["intake"]["total_lag"] == 0
         )
         return report if done else None
 
@@ -107,7 +111,11 @@ async def test_status_shows_backlog_lag_and_dead_letters_of_the_three_services(
 
     assert set(report) == {"intake", "housing", "aid"}
     assert {entry["http"] for entry in report.values()} == {"down"}
-    assert "lag" not in report["intake"]  # intake consumes nothing
+    # intake follows housing's topic for the partners' placement answers
+    intake_topics = {(lag["topic"], lag["group"]) for lag in report["intake"]["lag"]}
+    assert intake_topics == {
+        (f"{services.namespace}.housing.events.v2", f"{services.namespace}.intake")
+    }
     housing_topics = {(lag["topic"], lag["group"]) for lag in report["housing"]["lag"]}
     assert housing_topics == {
         (f"{services.namespace}.intake.events.v2", f"{services.namespace}.housing")

@@ -17,7 +17,8 @@ from shared.decision import Decider
 from shared.eventstore import Causation, ConcurrencyConflict, EventStore
 from shared.migrations import upgrade
 from shared.outbox import OutboxRelay
-from shared.schemas.housing import ShelterKind, ShelterOpened, Unit
+from shared.schemas.housing import ShelterOpened
+from shared.schemas.shelters import ShelterKind, Unit
 from tests.integration.helpers import read_topic
 from tests.stack import REPO, Stack
 

@@ -32,12 +32,10 @@ from shared.schemas.housing import (
     PersonCheckedIn,
     PersonForgotten,
     PlaceFreedOnConsentWithdrawal,
-    Requirements,
-    ShelterKind,
     ShelterOpened,
-    Unit,
 )
 from shared.schemas.intake import AgeBand
+from shared.schemas.shelters import Requirements, ShelterKind, Unit
 from tests.unit.given import scenario
 
 NOW = datetime(2022, 9, 25, 6, 0, tzinfo=UTC)

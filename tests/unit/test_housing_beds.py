@@ -38,12 +38,9 @@ from shared.schemas.housing import (
     HoldExpired,
     PersonCheckedIn,
     PersonCheckedOut,
-    Requirements,
-    ShelterKind,
     ShelterOpened,
-    Unit,
-    UnitAttribute,
 )
+from shared.schemas.shelters import Requirements, ShelterKind, Unit, UnitAttribute
 
 NOW = datetime(2022, 9, 24, 21, 0, tzinfo=UTC)
 SHELTER, ARRIVAL = uuid4(), uuid4()

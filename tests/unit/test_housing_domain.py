@@ -43,13 +43,10 @@ from shared.schemas.housing import (
     HostOfferWithdrawn,
     PersonCheckedIn,
     PersonCheckedOut,
-    Requirements,
-    ShelterKind,
     ShelterOpened,
-    Unit,
-    UnitAttribute,
 )
 from shared.schemas.intake import AgeBand, ArrivingMember, NeedCode, Relation, Sex
+from shared.schemas.shelters import Requirements, ShelterKind, Unit, UnitAttribute
 from tests.unit.given import scenario
 
 NOW = datetime(2022, 9, 24, 21, 0, tzinfo=UTC)

@@ -31,8 +31,8 @@ from services.housing.domain.waitlist_order import (
     waitlist_order,
 )
 from services.housing.events import DepartureBeforeArrival
-from shared.schemas.housing import Requirements, UnitAttribute
 from shared.schemas.intake import AgeBand, ArrivingMember, Relation, Sex
+from shared.schemas.shelters import Requirements, UnitAttribute
 from tests.unit.given import scenario
 
 NOW = datetime(2022, 9, 24, 21, 0, tzinfo=UTC)

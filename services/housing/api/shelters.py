@@ -33,7 +33,7 @@ from services.housing.events import UnitName
 from services.housing.queries import occupants_at, shelter_view
 from shared.http import Problem, RequestBody
 from shared.schemas.base import LanguageCode, PartnerId
-from shared.schemas.housing import PlaceCode, ShelterKind, Unit, UnitAttribute
+from shared.schemas.shelters import PlaceCode, ShelterKind, Unit, UnitAttribute
 
 router = APIRouter(prefix="/v1", dependencies=OperatorOnly, tags=["shelters"])
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
-from shared.schemas.housing import Requirements, Unit, UnitAttribute
 from shared.schemas.intake import AgeBand, ArrivingMember, NeedCode, Sex
+from shared.schemas.shelters import Requirements, Unit, UnitAttribute
 
 VULNERABLE = frozenset(
     {

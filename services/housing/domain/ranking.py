@@ -13,7 +13,7 @@ from uuid import UUID
 
 from services.housing.domain.fit import offers_what_is_needed, unneeded_features
 from services.housing.domain.shelter_state import takes_people
-from shared.schemas.housing import Requirements, UnitAttribute
+from shared.schemas.shelters import Requirements, UnitAttribute
 
 
 @dataclass(frozen=True)

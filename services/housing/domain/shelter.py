@@ -55,13 +55,12 @@ from shared.schemas.housing import (
     PersonCheckedOut,
     PlaceFreedOnConsentWithdrawal,
     ShelterClosed,
-    ShelterKind,
     ShelterOpened,
     ShelterReopened,
-    Unit,
     UnitAdded,
     UnitCapacityChanged,
 )
+from shared.schemas.shelters import ShelterKind, Unit
 
 __all__ = [
     "AddUnit",

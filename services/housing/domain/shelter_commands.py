@@ -11,12 +11,8 @@ from typing import Literal
 from uuid import UUID
 
 from services.housing.events import UnitName
-from shared.schemas.housing import (
-    ReleaseReason,
-    Requirements,
-    ShelterKind,
-    Unit,
-)
+from shared.schemas.housing import ReleaseReason
+from shared.schemas.shelters import Requirements, ShelterKind, Unit
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from services.housing.domain.beds import Beds, Place, PlaceKey
 from shared.decision import DomainError
-from shared.schemas.housing import ShelterKind, Unit
+from shared.schemas.shelters import ShelterKind, Unit
 
 
 class Stamp(TypedDict):

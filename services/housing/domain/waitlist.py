@@ -13,9 +13,9 @@ from shared.schemas.housing import (
     PersonForgotten,
     PersonLeftWaitlist,
     PersonWaitlisted,
-    Requirements,
     WaitlistReason,
 )
+from shared.schemas.shelters import Requirements
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from shared.schemas.housing import Requirements
+from shared.schemas.shelters import Requirements
 
 
 @dataclass(frozen=True)
