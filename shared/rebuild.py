@@ -6,13 +6,23 @@ after it, so nothing is missed or applied twice.
 
 A store with a ``rebuilder`` has its events folded in memory into the final rows of each read
 model, which are then written with COPY: one statement per table instead of one or more per
-event. A store without one has every event replayed through its projectors, as they ran live.
+event. ``FoldedReadModels`` is that rebuilder for read models written as folds (shared.folds),
+the very folds the live projection runs. A store without one has every event replayed through
+its projectors, as they ran live.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import contextmanager
 from dataclasses import fields
 from operator import attrgetter
@@ -21,9 +31,13 @@ from typing import Any
 import asyncpg
 
 from shared.eventstore import EventStore, ReadModelFold, RecordedEvent
+from shared.folds import FoldedTables, ReadModel, Table
 
 Progress = Callable[[int, int], None]
 Read = Callable[[asyncpg.Connection, int, int], Awaitable[list[RecordedEvent]]]
+#: writes a table whose rows are not stored as the fold keeps them (intake's blind index, which
+#: is computed from sealed details): the connection, then the fold's final rows of that table
+DerivedCopy = Callable[[asyncpg.Connection, Iterable[Any]], Awaitable[None]]
 
 
 async def rebuild_read_models(
@@ -59,6 +73,34 @@ async def copy_rows(
     await conn.copy_records_to_table(
         table, records=map(attrgetter(*columns), rows), columns=columns
     )
+
+
+class FoldedReadModels:
+    """The rebuilder (shared.eventstore.ReadModelFold) of read models written as folds: every
+    event folded over the rows held in memory, then each table written with COPY, in the order
+    of ``models`` (a table that another references first), or by its ``derived`` writer."""
+
+    def __init__(
+        self, models: Sequence[ReadModel], derived: Mapping[str, DerivedCopy] | None = None
+    ) -> None:
+        self.tables = FoldedTables(table for model in models for table in model.tables)
+        self._folds = [model.fold for model in models]
+        self._written: list[Table[Any]] = [table for model in models for table in model.tables]
+        self._derived = derived or {}
+
+    def apply(self, recorded: RecordedEvent) -> None:
+        tables = self.tables
+        for fold in self._folds:
+            if changes := fold(recorded, tables):
+                tables.apply(changes)
+
+    async def write(self, conn: asyncpg.Connection) -> None:
+        for table in self._written:
+            rows = self.tables.rows(table)
+            if table.name in self._derived:
+                await self._derived[table.name](conn, rows)
+            else:
+                await copy_rows(conn, table.name, rows, table.row)
 
 
 async def _pages(

@@ -1,0 +1,126 @@
+"""The live projection of folded read models (shared.folds): for each event, load the rows its
+read models read, fold, and write what the folds return, in the append's transaction.
+
+Rows are loaded FOR UPDATE: a concurrent append that touches the same rows waits for this one
+and then folds over what it wrote. A row the fold found absent is INSERTed, never upserted, so
+two appends that both create it cannot both win: the second fails on the table's key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import asyncpg
+
+from shared.eventstore import Projector, RecordedEvent
+from shared.folds import Change, Delete, Key, Put, Read, ReadModel, Row, Table
+
+#: writes a table whose rows are not stored as the fold keeps them (intake's blind index,
+#: computed from sealed details as it is written): the changes to that table, in order
+DerivedWriter = Callable[[asyncpg.Connection, Sequence[Change]], Awaitable[None]]
+
+
+class LoadedRows:
+    """The rows one event's reads loaded; a fold that reads any other row is a bug, and fails
+    here rather than folding over a row it did not see."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, dict[Key, Any]] = {}
+        self._read: dict[tuple[str, str], set[Any]] = {}
+
+    async def load(self, conn: asyncpg.Connection, read: Read) -> None:
+        table = read.table
+        columns = table.columns
+        records = await conn.fetch(
+            f"SELECT {', '.join(columns)} FROM {table.name} WHERE {read.column} = ANY($1) "
+            "FOR UPDATE",
+            list(read.values),
+        )
+        found = self.found.setdefault(table.name, {})
+        for record in records:
+            row = table.row(*record)
+            found[table.key_of(row)] = row
+        self._read.setdefault((table.name, read.column), set()).update(read.values)
+
+    def get(self, table: Table[Row], key: Key) -> Row | None:
+        if len(table.key) != 1 or key not in self._read.get((table.name, table.key[0]), ()):
+            raise LookupError(f"a fold read {table.name} {key!r}, which its reads did not load")
+        row: Row | None = self.found.get(table.name, {}).get(key)
+        return row
+
+    def where(self, table: Table[Row], column: str, value: Any) -> list[Row]:
+        if value not in self._read.get((table.name, column), ()):
+            raise LookupError(f"a fold read {table.name} by {column}, which its reads did not load")
+        return [row for row in self.found.get(table.name, {}).values()
+                if getattr(row, column) == value]  # fmt: skip
+
+    def known_absent(self, table: Table[Any], key: Key) -> bool:
+        """Whether ``key`` was read and not found (nor written since)."""
+        read = len(table.key) == 1 and key in self._read.get((table.name, table.key[0]), ())
+        return read and key not in self.found.get(table.name, {})
+
+
+def folded_projector(
+    models: Sequence[ReadModel], derived: Mapping[str, DerivedWriter] | None = None
+) -> Projector:
+    """The projector of ``models``: each event folded into the rows it touches."""
+    derived = derived or {}
+
+    async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
+        for model in models:
+            rows = LoadedRows()
+            for read in model.reads(recorded.event):
+                await rows.load(conn, read)
+            changes = model.fold(recorded, rows)
+            await write_changes(conn, changes, rows, derived)
+
+    return project
+
+
+async def write_changes(
+    conn: asyncpg.Connection,
+    changes: Sequence[Change],
+    rows: LoadedRows,
+    derived: Mapping[str, DerivedWriter],
+) -> None:
+    """Each change as its own statement, in the fold's order (a case before its members)."""
+    for change in changes:
+        table = change.table
+        if table.name in derived:
+            await derived[table.name](conn, [change])
+        elif isinstance(change, Delete):
+            where = _matching(table.key)
+            keys = change.key if len(table.key) > 1 else (change.key,)
+            await conn.execute(f"DELETE FROM {table.name} WHERE {where}", *keys)
+            rows.found.get(table.name, {}).pop(change.key, None)
+        else:
+            await _put(conn, change, rows)
+
+
+async def _put(conn: asyncpg.Connection, put: Put[Any], rows: LoadedRows) -> None:
+    table, key = put.table, put.table.key_of(put.row)
+    columns = table.columns
+    values = [getattr(put.row, column) for column in columns]
+    found = rows.found.setdefault(table.name, {})
+    rest = [column for column in columns if column not in table.key]
+    if key in found:
+        keyed = len(table.key)
+        sets = ", ".join(f"{column} = ${index}" for index, column in enumerate(rest, keyed + 1))
+        await conn.execute(
+            f"UPDATE {table.name} SET {sets} WHERE {_matching(table.key)}",
+            *(getattr(put.row, column) for column in (*table.key, *rest)),
+        )
+    else:
+        marks = ", ".join(f"${index}" for index in range(1, len(columns) + 1))
+        insert = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"
+        if not rows.known_absent(table, key):  # a row no read looked for: the latest stands
+            updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in rest)
+            conflict = f"DO UPDATE SET {updates}" if rest else "DO NOTHING"
+            insert += f" ON CONFLICT ({', '.join(table.key)}) {conflict}"
+        await conn.execute(insert, *values)
+    found[key] = put.row
+
+
+def _matching(columns: Sequence[str]) -> str:
+    return " AND ".join(f"{column} = ${index}" for index, column in enumerate(columns, 1))
