@@ -108,6 +108,7 @@ class FoldedTables:
     rebuild, and the Rows its fold reads."""
 
     def __init__(self, tables: Iterable[Table[Any]]) -> None:
+        tables = list(tables)
         self._rows: dict[str, dict[Key, Any]] = {table.name: {} for table in tables}
         #: per table and lookup column: its rows by that column's value, then by key
         self._by: dict[tuple[str, str], dict[Any, dict[Key, Any]]] = {

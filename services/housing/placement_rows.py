@@ -98,7 +98,9 @@ class HistoryLine:
 
 
 PLACEMENTS = Table("placements", Placement, ("person_id",))
-HISTORY = Table("placement_history", HistoryLine, ("person_id", "position"), ("person_id",))
+HISTORY = Table(
+    "placement_history", HistoryLine, ("person_id", "position", "what"), ("person_id",)
+)
 
 _PLACEMENT_EVENTS = (
     BedAssigned, PersonCheckedIn, PersonCheckedOut, BedReleased, HoldExpired,

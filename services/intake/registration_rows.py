@@ -1,29 +1,24 @@
 """The read-model rows of a registration written set-based: an arrival, its people's sealed
 details, blind index entries, consents and duplicate flags, each table's rows in one write of
 the append's own statement (shared.eventstore.SetProjector), so a group of twelve costs the
-round trips of one person. The rows are those projections.py and rebuild.py write."""
+round trips of one person. The rows are those the read models' folds (case_rows.py,
+person_rows.py) make of the append's events, as projections.py and rebuild.py run them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import asyncpg
 
 from services.intake.events import DuplicateSuspected, PersonalDetailsRecorded
-from services.intake.projections import (
-    CASE_COLUMNS,
-    CONSENT_COLUMNS,
-    INDEX_COLUMNS,
-    case_row,
-    consent_of,
-    flag_of,
-    index_of,
-    members_of,
-    sealed_details_of,
-)
+from services.intake.person_rows import INDEX, IndexSource
+from services.intake.projections import READ_MODELS, index_of
 from services.intake.vault import Vault
 from shared.eventstore import Causation
+from shared.folds import FoldedTables
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import ArrivalRegistered, ConsentGiven, ConsentWithdrawn
 from shared.statement import Write, rows_json
@@ -31,14 +26,6 @@ from shared.statement import Write, rows_json
 HANDLED = (
     ArrivalRegistered, PersonalDetailsRecorded, ConsentGiven, ConsentWithdrawn, DuplicateSuspected,
 )  # fmt: skip
-
-MEMBER_COLUMNS = (
-    "person_id", "arrival_id", "age_band", "sex", "relation", "needs", "languages", "status",
-)  # fmt: skip
-DETAIL_COLUMNS = (
-    "person_id", "arrival_id", "partner_id", "member_index", "sealed", "updated_at",
-)  # fmt: skip
-FLAG_COLUMNS = ("person_id", "candidate_person_id", "rule", "flagged_at")
 
 #: per table: its columns with their types, and what a row that exists already does
 TABLES: dict[str, tuple[str, str]] = {
@@ -69,10 +56,12 @@ TABLES: dict[str, tuple[str, str]] = {
         "ON CONFLICT DO NOTHING",
     ),
 }
+#: per table: the columns a registration fills (a new member has not departed nor been merged;
+#: a new flag is not resolved)
 COLUMNS = {
-    "cases": CASE_COLUMNS, "case_members": MEMBER_COLUMNS, "person_details": DETAIL_COLUMNS,
-    "person_index": INDEX_COLUMNS, "consents": CONSENT_COLUMNS, "duplicate_flags": FLAG_COLUMNS,
-}  # fmt: skip
+    table: tuple(typed_column.split()[0] for typed_column in typed.split(", "))
+    for table, (typed, _) in TABLES.items()
+}
 
 
 def insert(table: str, rows: Sequence[Sequence[Any]]) -> Write:
@@ -99,23 +88,39 @@ class RegistrationRows:
     async def writes(
         self, conn: asyncpg.Connection, events: Sequence[DomainEvent], causation: Causation
     ) -> list[Write]:
-        rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
-        consents: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        # the append's events folded over no rows: a row the table holds already is met by
+        # its ON CONFLICT, which says what the fold says of a row it finds
+        folded = FoldedTables(table for model in READ_MODELS for table in model.tables)
         for event in events:
-            if isinstance(event, ArrivalRegistered):
-                rows["cases"].append(case_row(event, causation.correlation_id))
-                rows["case_members"].extend(members_of(event))
-            elif isinstance(event, PersonalDetailsRecorded):
-                rows["person_details"].append(sealed_details_of(event))
-                payload = await self.vault.open(conn, event.person_id, event.sealed)
-                if payload is not None:  # erased since: nothing to index, ever again
-                    rows["person_index"].extend(index_of(self.vault, event.person_id, payload))
-            elif isinstance(event, ConsentGiven | ConsentWithdrawn):
-                consent = consent_of(event)
-                consents.pop(consent[:3], None)  # the latest stands, in its own place
-                consents[consent[:3]] = consent
-            elif isinstance(event, DuplicateSuspected):
-                rows["duplicate_flags"].append(flag_of(event))
-        rows["consents"] = list(consents.values())
-        # a case before its members (the foreign key is checked at the statement's end anyway)
-        return [insert(table, found) for table, found in rows.items() if found]
+            registered = _Registered(event, causation.correlation_id)
+            for model in READ_MODELS:
+                folded.apply(model.fold(registered, folded))
+        writes = []
+        for model in READ_MODELS:  # a case before its members (checked at the end anyway)
+            for table in model.tables:
+                if table is INDEX:
+                    rows = await self._index(conn, folded.rows(INDEX))
+                else:
+                    rows = [attrgetter(*COLUMNS[table.name])(row) for row in folded.rows(table)]
+                if rows:
+                    writes.append(insert(table.name, rows))
+        return writes
+
+    async def _index(
+        self, conn: asyncpg.Connection, sources: Iterable[IndexSource]
+    ) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        for source in sources:
+            payload = await self.vault.open(conn, source.person_id, source.sealed)
+            if payload is not None:  # erased since: nothing to index, ever again
+                rows.extend(index_of(self.vault, source.person_id, payload))
+        return rows
+
+
+@dataclass(frozen=True, slots=True)
+class _Registered:
+    """A registration's event as its fold sees it: not stored yet, so at no position."""
+
+    event: DomainEvent
+    correlation_id: str
+    global_position: int = 0
