@@ -13,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from shared.eventstore import Projector, RecordedEvent
+from shared.eventstore import RecordedEvent
 from shared.folds import Change, Delete, Key, Put, Read, ReadModel, Row, Table
 
 #: writes a table whose rows are not stored as the fold keeps them (intake's blind index,
@@ -61,21 +61,23 @@ class LoadedRows:
         return read and key not in self.found.get(table.name, {})
 
 
-def folded_projector(
-    models: Sequence[ReadModel], derived: Mapping[str, DerivedWriter] | None = None
-) -> Projector:
-    """The projector of ``models``: each event folded into the rows it touches."""
-    derived = derived or {}
+class FoldedProjection:
+    """The projector (shared.eventstore.Projector) of ``models``: each event folded into the
+    rows it touches; ``derived`` writes the tables that are not stored as folded."""
 
-    async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
-        for model in models:
+    def __init__(
+        self, models: Sequence[ReadModel], derived: Mapping[str, DerivedWriter] | None = None
+    ) -> None:
+        self.models = tuple(models)
+        self.derived = dict(derived or {})
+
+    async def __call__(self, conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
+        for model in self.models:
             rows = LoadedRows()
             for read in model.reads(recorded.event):
                 await rows.load(conn, read)
             changes = model.fold(recorded, rows)
-            await write_changes(conn, changes, rows, derived)
-
-    return project
+            await write_changes(conn, changes, rows, self.derived)
 
 
 async def write_changes(

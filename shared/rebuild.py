@@ -83,6 +83,7 @@ class FoldedReadModels:
     def __init__(
         self, models: Sequence[ReadModel], derived: Mapping[str, DerivedCopy] | None = None
     ) -> None:
+        self.models = tuple(models)
         self.tables = FoldedTables(table for model in models for table in model.tables)
         self._folds = [model.fold for model in models]
         self._written: list[Table[Any]] = [table for model in models for table in model.tables]

@@ -98,9 +98,7 @@ class HistoryLine:
 
 
 PLACEMENTS = Table("placements", Placement, ("person_id",))
-HISTORY = Table(
-    "placement_history", HistoryLine, ("person_id", "position", "what"), ("person_id",)
-)
+HISTORY = Table("placement_history", HistoryLine, ("person_id", "position", "what"), ("person_id",))
 
 _PLACEMENT_EVENTS = (
     BedAssigned, PersonCheckedIn, PersonCheckedOut, BedReleased, HoldExpired,

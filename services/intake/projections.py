@@ -24,7 +24,7 @@ from services.intake.vault import Vault
 from shared.appending import SetProjector
 from shared.eventstore import Projector
 from shared.folds import Change, Put
-from shared.projection import folded_projector
+from shared.projection import FoldedProjection
 
 #: in the order their rows are written (a case before its members)
 READ_MODELS = (CASE_MODEL, DETAILS_MODEL, CONSENT_MODEL, FLAG_MODEL)
@@ -59,4 +59,4 @@ def projector(vault: Vault, registration: SetProjector) -> Projector:
                 if payload is not None:  # erased since: nothing to index, ever again
                     await conn.executemany(_INDEX_INSERT, index_of(vault, person_id, payload))
 
-    return folded_projector(READ_MODELS, {INDEX.name: index})
+    return FoldedProjection(READ_MODELS, {INDEX.name: index})

@@ -81,6 +81,7 @@ class RegistrationRows:
 
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
+        self.models = READ_MODELS
 
     def handles(self, event: DomainEvent) -> bool:
         return isinstance(event, HANDLED)
@@ -90,13 +91,13 @@ class RegistrationRows:
     ) -> list[Write]:
         # the append's events folded over no rows: a row the table holds already is met by
         # its ON CONFLICT, which says what the fold says of a row it finds
-        folded = FoldedTables(table for model in READ_MODELS for table in model.tables)
+        folded = FoldedTables(table for model in self.models for table in model.tables)
         for event in events:
             registered = _Registered(event, causation.correlation_id)
-            for model in READ_MODELS:
+            for model in self.models:
                 folded.apply(model.fold(registered, folded))
         writes = []
-        for model in READ_MODELS:  # a case before its members (checked at the end anyway)
+        for model in self.models:  # a case before its members (checked at the end anyway)
             for table in model.tables:
                 if table is INDEX:
                     rows = await self._index(conn, folded.rows(INDEX))
