@@ -9,7 +9,7 @@ Nothing here does I/O: a fold is tested as given rows, when an event, then these
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -29,13 +29,14 @@ class Table(Generic[Row]):
     row: type[Row]
     key: tuple[str, ...]
     lookups: tuple[str, ...] = ()
+    #: computed once: a rebuild asks for hundreds of thousands of keys
+    key_of: Callable[[Row], Key] = field(init=False, repr=False, compare=False)
+    columns: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return tuple(column.name for column in fields(self.row))  # type: ignore[arg-type]
-
-    def key_of(self, row: Row) -> Key:
-        return attrgetter(*self.key)(row)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key_of", attrgetter(*self.key))
+        columns = tuple(column.name for column in fields(self.row))  # type: ignore[arg-type]
+        object.__setattr__(self, "columns", columns)
 
 
 @dataclass(frozen=True, slots=True)
