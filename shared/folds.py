@@ -91,12 +91,30 @@ class Rows(Protocol):
 
 @dataclass(frozen=True)
 class ReadModel:
-    """One read model: its tables, the rows an event reads (for the live projection to load)
-    and the fold; ``fold`` reads no row that ``reads`` did not name."""
+    """One read model: its tables, the events it folds (no other is given to it), the rows
+    such an event reads (for the live projection to load) and the fold; ``fold`` reads no row
+    that ``reads`` did not name."""
 
     tables: tuple[Table[Any], ...]
+    events: tuple[type[DomainEvent], ...]
     reads: Callable[[DomainEvent], Sequence[Read]]
     fold: Callable[[Recorded, Rows], list[Change]]
+
+
+class FoldsByType:
+    """The folds of ``models`` that fold each type of event, in the models' order: most events
+    concern one or two read models, and a rebuild asks for every event."""
+
+    def __init__(self, models: Sequence[ReadModel]) -> None:
+        self.models = tuple(models)
+        self._folds: dict[type[DomainEvent], list[ReadModel]] = {}
+
+    def __getitem__(self, event_type: type[DomainEvent]) -> list[ReadModel]:
+        found = self._folds.get(event_type)
+        if found is None:
+            found = [model for model in self.models if issubclass(event_type, model.events)]
+            self._folds[event_type] = found
+        return found
 
 
 def no_reads(event: DomainEvent) -> Sequence[Read]:

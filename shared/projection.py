@@ -14,7 +14,7 @@ from typing import Any
 import asyncpg
 
 from shared.eventstore import RecordedEvent
-from shared.folds import Change, Delete, Key, Put, Read, ReadModel, Row, Table
+from shared.folds import Change, Delete, FoldsByType, Key, Put, Read, ReadModel, Row, Table
 
 #: writes a table whose rows are not stored as the fold keeps them (intake's blind index,
 #: computed from sealed details as it is written): the changes to that table, in order
@@ -70,9 +70,10 @@ class FoldedProjection:
     ) -> None:
         self.models = tuple(models)
         self.derived = dict(derived or {})
+        self._folding = FoldsByType(models)
 
     async def __call__(self, conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
-        for model in self.models:
+        for model in self._folding[type(recorded.event)]:
             rows = LoadedRows()
             for read in model.reads(recorded.event):
                 await rows.load(conn, read)

@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 
 from shared.eventstore import EventStore, ReadModelFold, RecordedEvent
-from shared.folds import FoldedTables, ReadModel, Table
+from shared.folds import FoldedTables, FoldsByType, ReadModel, Table
 
 Progress = Callable[[int, int], None]
 Read = Callable[[asyncpg.Connection, int, int], Awaitable[list[RecordedEvent]]]
@@ -85,14 +85,14 @@ class FoldedReadModels:
     ) -> None:
         self.models = tuple(models)
         self.tables = FoldedTables(table for model in models for table in model.tables)
-        self._folds = [model.fold for model in models]
+        self._folding = FoldsByType(models)
         self._written: list[Table[Any]] = [table for model in models for table in model.tables]
         self._derived = derived or {}
 
     def apply(self, recorded: RecordedEvent) -> None:
         tables = self.tables
-        for fold in self._folds:
-            if changes := fold(recorded, tables):
+        for model in self._folding[type(recorded.event)]:
+            if changes := model.fold(recorded, tables):
                 tables.apply(changes)
 
     async def write(self, conn: asyncpg.Connection) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import get_args
 from uuid import UUID
 
 from services.housing.events import DepartureBeforeArrival, PersonMoved
@@ -217,5 +218,11 @@ def fold_history(recorded: Recorded, rows: Rows) -> list[Change]:
     return [Put(HISTORY, line)]
 
 
-PLACEMENT_MODEL = ReadModel((PLACEMENTS,), placement_reads, fold_placement)
-HISTORY_MODEL = ReadModel((HISTORY,), history_reads, fold_history)
+PLACEMENT_MODEL = ReadModel((PLACEMENTS,), _PLACEMENT_EVENTS, placement_reads, fold_placement)
+HISTORY_MODEL = ReadModel(
+    (HISTORY,),
+    (BedAssigned, PersonCheckedIn, *get_args(FreedPlace), PersonWaitlisted, PersonLeftWaitlist,
+     PersonMoved, PersonForgotten),
+    history_reads,
+    fold_history,
+)  # fmt: skip

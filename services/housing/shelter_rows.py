@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 from services.housing.events import ShelterDescribed
@@ -178,4 +178,10 @@ def _described(event: ShelterDescribed, rows: Rows) -> list[Change]:
     return changes
 
 
-SHELTER_MODEL = ReadModel((SHELTERS, UNITS), shelter_reads, fold_shelter)
+SHELTER_MODEL = ReadModel(
+    (SHELTERS, UNITS),
+    (*get_args(ShelterNew), ShelterDescribed, *get_args(ShelterStatusChange), UnitCapacityChanged,
+     BedAssigned, PersonCheckedIn, *get_args(FreedPlace)),
+    shelter_reads,
+    fold_shelter,
+)  # fmt: skip

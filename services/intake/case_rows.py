@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import get_args
 from uuid import UUID
 
 from shared.folds import Change, Put, Read, ReadModel, Recorded, Rows, Table
@@ -119,4 +120,9 @@ def _member_after(event: _MemberChange | _Merging, member: Member) -> Member:
     return replace(member, status="erased")
 
 
-CASE_MODEL = ReadModel((CASES, MEMBERS), case_reads, fold_case)
+CASE_MODEL = ReadModel(
+    (CASES, MEMBERS),
+    (ArrivalRegistered, *get_args(_MemberChange), *get_args(_Merging)),
+    case_reads,
+    fold_case,
+)

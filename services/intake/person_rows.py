@@ -160,6 +160,13 @@ def fold_flag(recorded: Recorded, rows: Rows) -> list[Change]:
     return []
 
 
-DETAILS_MODEL = ReadModel((DETAILS, INDEX), details_reads, fold_details)
-CONSENT_MODEL = ReadModel((CONSENTS,), no_reads, fold_consent)
-FLAG_MODEL = ReadModel((FLAGS,), flag_reads, fold_flag)
+DETAILS_MODEL = ReadModel(
+    (DETAILS, INDEX),
+    (PersonalDetailsRecorded, PersonalDetailsCorrected, PersonErased),
+    details_reads,
+    fold_details,
+)
+CONSENT_MODEL = ReadModel((CONSENTS,), (ConsentGiven, ConsentWithdrawn), no_reads, fold_consent)
+FLAG_MODEL = ReadModel(
+    (FLAGS,), (DuplicateSuspected, PersonsMerged, MergeUndone, PersonErased), flag_reads, fold_flag
+)

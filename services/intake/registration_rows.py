@@ -18,7 +18,7 @@ from services.intake.person_rows import INDEX, IndexSource
 from services.intake.projections import READ_MODELS, index_of
 from services.intake.vault import Vault
 from shared.eventstore import Causation
-from shared.folds import FoldedTables
+from shared.folds import FoldedTables, FoldsByType
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import ArrivalRegistered, ConsentGiven, ConsentWithdrawn
 from shared.statement import Write, rows_json
@@ -82,6 +82,7 @@ class RegistrationRows:
     def __init__(self, vault: Vault) -> None:
         self.vault = vault
         self.models = READ_MODELS
+        self._folding = FoldsByType(READ_MODELS)
 
     def handles(self, event: DomainEvent) -> bool:
         return isinstance(event, HANDLED)
@@ -94,7 +95,7 @@ class RegistrationRows:
         folded = FoldedTables(table for model in self.models for table in model.tables)
         for event in events:
             registered = _Registered(event, causation.correlation_id)
-            for model in self.models:
+            for model in self._folding[type(event)]:
                 folded.apply(model.fold(registered, folded))
         writes = []
         for model in self.models:  # a case before its members (checked at the end anyway)

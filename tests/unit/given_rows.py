@@ -54,13 +54,17 @@ class FoldScenario:
         for event in events:
             at = self._at(event)
             for model in self.models:
-                self.tables.apply(model.fold(at, self.tables))
+                if isinstance(event, model.events):
+                    self.tables.apply(model.fold(at, self.tables))
         return self
 
     def when(self, event: DomainEvent) -> list[Change]:
         at = self._at(event)
         changes: list[Change] = []
         for model in self.models:
+            if not isinstance(event, model.events):
+                assert model.fold(at, self.tables) == [], f"{model.events} lacks {type(event)}"
+                continue
             folded = model.fold(at, self.tables)
             assert model.fold(at, _OnlyRead(self.tables, model, event)) == folded
             changes += folded
