@@ -46,9 +46,11 @@ def index_of(vault: Vault, person_id: UUID, payload: Any) -> list[tuple[UUID, st
 
 
 def projector(vault: Vault, registration: SetProjector) -> Projector:
-    """The projection of intake's events, one at a time (the registration's are projected by
-    ``registration`` as they are appended, and come here only in a replay); it needs the vault
-    to index sealed details."""
+    """The projection of intake's events, one at a time, through the read models' folds; it
+    needs the vault to index sealed details. A registration's events are projected by
+    ``registration`` as they are appended (the same folds, set-based) and come here only in a
+    replay, folded like any other: ``registration`` is no longer used here, and stays in the
+    signature only until main.py's wiring drops it."""
 
     async def index(conn: asyncpg.Connection, changes: Sequence[Change]) -> None:
         for change in changes:
