@@ -76,7 +76,8 @@ class FoldedProjection:
         for model in self._folding[type(recorded.event)]:
             rows = LoadedRows()
             for read in model.reads(recorded.event):
-                await rows.load(conn, read)
+                if read.values:  # an event may name no unit, say: nothing to look for
+                    await rows.load(conn, read)
             changes = model.fold(recorded, rows)
             await write_changes(conn, changes, rows, self.derived)
 
