@@ -34,8 +34,7 @@ READ_MODEL_TABLES = tuple(table.name for table in TABLES.values())
 
 async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
     event = recorded.event
-    wanted = reads(event)
-    rows = await _load(conn, wanted) if wanted else _Loaded({}, {})
+    rows = await _load(conn, reads(event))
     for change in changes(event, recorded.version, rows):
         if isinstance(change, Gone):
             await conn.execute(_DELETE[change.row], *change.key)
