@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 from uuid import UUID, uuid4
 
 import pytest
@@ -129,7 +129,7 @@ def granted(item: AidItem) -> EntitlementGranted:
     return EntitlementGranted(**EVENT, person_id=PERSON, item=item, per_day=1)
 
 
-def closed(reason: str) -> EntitlementsClosed:
+def closed(reason: Literal["departed", "merged"]) -> EntitlementsClosed:
     return EntitlementsClosed(**EVENT, person_id=PERSON, reason=reason)
 
 
