@@ -27,7 +27,7 @@ from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
-from shared.event_router import EventRouter, on
+from shared.event_router import EventRouter, on, unless_erased
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -163,17 +163,8 @@ def routes(store: EventStore) -> EventRouter:
 
 
 def handler(store: EventStore) -> Handler:
-    """Aid's routes, but nothing about a person erased before is taken in (the erasure itself
-    always is)."""
-    route = routes(store)
-
-    async def on_event(conn: Connection, incoming: IncomingEvent) -> None:
-        event = incoming.event
-        if not isinstance(event, PersonErased) and await about_an_erased_person(conn, event):
-            return
-        await route(conn, incoming)
-
-    return on_event
+    """Aid's routes, but nothing about a person erased before is taken in."""
+    return unless_erased(routes(store), about_an_erased_person)
 
 
 def create_app(settings: AidSettings | None = None) -> FastAPI:
@@ -194,11 +185,10 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
         description="Donations and stock per site, aid items and their entitlement rules, "
         "distributions to people and households, support for onward travel and jobs, and daily "
         "totals with HXL hashtags. Publishes aid.events.v2 (pseudonymous ids only).",
+        routers=routers,
     )
     admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store
-    for router in routers:
-        app.include_router(router)
     return app
 
 

@@ -25,7 +25,7 @@ from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings
 from shared.consumer import Handler, IncomingEvent
 from shared.decider import in_transaction
-from shared.event_router import EventRouter, on
+from shared.event_router import EventRouter, on, unless_erased
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -116,17 +116,8 @@ def routes(store: EventStore, holds: Holds) -> EventRouter:
 
 
 def handler(store: EventStore, holds: Holds) -> Handler:
-    """Housing's routes, but nothing about a person erased before is taken in (the erasure
-    itself always is)."""
-    route = routes(store, holds)
-
-    async def on_intake_event(conn: Connection, incoming: IncomingEvent) -> None:
-        event = incoming.event
-        if not isinstance(event, PersonErased) and await about_an_erased_person(conn, event):
-            return
-        await route(conn, incoming)
-
-    return on_intake_event
+    """Housing's routes, but nothing about a person erased before is taken in."""
+    return unless_erased(routes(store, holds), about_an_erased_person)
 
 
 def create_app(settings: HousingSettings | None = None) -> FastAPI:
@@ -168,14 +159,12 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         description="Shelters of every kind, their units and places, host offers, placements "
         "that keep groups together, the waitlist, holds, check-in and check-out. Publishes "
         "housing.events.v2.",
+        routers=(*routers, board.router),
     )
     admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store
     app.state.holds = holds
     app.state.expire_due_holds = expire_due_holds
-    for router in routers:
-        app.include_router(router)
-    app.include_router(board.router)
     return app
 
 

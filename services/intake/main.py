@@ -95,11 +95,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="Partners register arrivals: people, groups, needs, consent, departures. "
         "Personal data stays here, sealed per person; the topic intake.events.v2 carries only "
         "pseudonymous ids and coarse facts.",
+        routers=routers,
     )
     app.state.vault = Vault(settings.master_keyring())
     app.state.store = event_store(app.state.vault)
-    for router in routers:
-        app.include_router(router)
     languages.install(app)
     return app
 
