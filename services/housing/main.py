@@ -29,16 +29,7 @@ from shared.event_router import EventRouter, on, unless_erased
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
-from shared.schemas.intake import (
-    ArrivalRegistered,
-    ConsentGiven,
-    ConsentWithdrawn,
-    MergeUndone,
-    PersonDeparted,
-    PersonErased,
-    PersonFactsCorrected,
-    PersonsMerged,
-)
+from shared.schemas import intake
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,38 +53,45 @@ class Reactions:
     store: EventStore
     holds: Holds
 
-    async def erase(self, conn: Connection, event: PersonErased, incoming: IncomingEvent) -> None:
+    async def erase(
+        self, conn: Connection, event: intake.PersonErased, incoming: IncomingEvent
+    ) -> None:
         now = datetime.now(UTC)
         await erase_person(conn, self.store, self.holds, event, incoming.causation(), now)
 
     async def place(
-        self, conn: Connection, event: ArrivalRegistered | MergeUndone, incoming: IncomingEvent
+        self,
+        conn: Connection,
+        event: intake.ArrivalRegistered | intake.MergeUndone,
+        incoming: IncomingEvent,
     ) -> None:
         now = datetime.now(UTC)
         await place_arrival(conn, self.store, self.holds, event, incoming.causation(), now)
 
     async def depart(
-        self, conn: Connection, event: PersonDeparted, incoming: IncomingEvent
+        self, conn: Connection, event: intake.PersonDeparted, incoming: IncomingEvent
     ) -> None:
         await release_person(
             conn, self.store, self.holds, event.person_id, "departed", incoming.causation(),
             datetime.now(UTC),
         )  # fmt: skip
 
-    async def merge(self, conn: Connection, event: PersonsMerged, incoming: IncomingEvent) -> None:
+    async def merge(
+        self, conn: Connection, event: intake.PersonsMerged, incoming: IncomingEvent
+    ) -> None:
         await release_person(
             conn, self.store, self.holds, event.duplicate_person_id, "merged",
             incoming.causation(), datetime.now(UTC),
         )  # fmt: skip
 
     async def consent_given(
-        self, conn: Connection, event: ConsentGiven, incoming: IncomingEvent
+        self, conn: Connection, event: intake.ConsentGiven, incoming: IncomingEvent
     ) -> None:
         now = datetime.now(UTC)
         await take_in(conn, self.store, self.holds, event, incoming.causation(), now)
 
     async def consent_withdrawn(
-        self, conn: Connection, event: ConsentWithdrawn, incoming: IncomingEvent
+        self, conn: Connection, event: intake.ConsentWithdrawn, incoming: IncomingEvent
     ) -> None:
         now = datetime.now(UTC)
         await forget_person(conn, self.store, self.holds, event, incoming.causation(), now)
@@ -103,15 +101,15 @@ def routes(store: EventStore, holds: Holds) -> EventRouter:
     """What housing does with each type of intake's events, in one table."""
     react = Reactions(store, holds)
     return EventRouter(
-        on(PersonErased, react.erase),
-        on(ArrivalRegistered, react.place),
-        on(MergeUndone, react.place),
-        on(PersonDeparted, react.depart),
-        on(PersonsMerged, react.merge),
-        on(ConsentGiven, react.consent_given),
-        on(ConsentWithdrawn, react.consent_withdrawn),
+        on(intake.PersonErased, react.erase),
+        on(intake.ArrivalRegistered, react.place),
+        on(intake.MergeUndone, react.place),
+        on(intake.PersonDeparted, react.depart),
+        on(intake.PersonsMerged, react.merge),
+        on(intake.ConsentGiven, react.consent_given),
+        on(intake.ConsentWithdrawn, react.consent_withdrawn),
         # age band and needs corrected after placing: a placement is not redone for them
-        ignored=(PersonFactsCorrected,),
+        ignored=(intake.PersonFactsCorrected,),
     )
 
 
