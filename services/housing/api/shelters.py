@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
@@ -153,8 +154,8 @@ async def _change(
     body: RequestBody | None,
     command: Callable[[datetime], ShelterCommand],
 ) -> JSONResponse:
-    """An operator's change of a shelter, once per Idempotency-Key (``command`` is made with
-    the time it runs at): 200, with whether anything changed."""
+    """An operator's change of a shelter, once per Idempotency-Key (``command`` is given the
+    time it runs at): 200, with whether anything changed."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         changed = command(_now())
@@ -215,12 +216,8 @@ async def post_capacity(
     key: IdempotencyKey,
 ) -> JSONResponse:
     """Change a unit's places (never below the places taken)."""
-    return await _change(
-        request,
-        key,
-        body,
-        lambda now: ChangeCapacity(shelter_id, unit_id, body.places, "operator", now),
-    )
+    command = partial(ChangeCapacity, shelter_id, unit_id, body.places, "operator")
+    return await _change(request, key, body, command)
 
 
 @router.post("/shelters/{shelter_id}/status")
@@ -228,10 +225,8 @@ async def post_status(
     shelter_id: UUID, body: StatusRequest, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
     """Close a shelter to newcomers, or open it again."""
-    reopen = body.status == "open"
-    return await _change(
-        request, key, body, lambda now: CloseShelter(shelter_id, reopen, "operator", now)
-    )
+    command = partial(CloseShelter, shelter_id, body.status == "open", "operator")
+    return await _change(request, key, body, command)
 
 
 @router.post("/host-offers", status_code=201)
@@ -259,17 +254,13 @@ async def post_verification(
     shelter_id: UUID, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
     """The host network verified the offer: waiting people who fit get holds there."""
-    return await _change(
-        request, key, None, lambda now: VerifyHostOffer(shelter_id, "operator", now)
-    )
+    return await _change(request, key, None, partial(VerifyHostOffer, shelter_id, "operator"))
 
 
 @router.post("/host-offers/{shelter_id}/withdrawal")
 async def post_withdrawal(shelter_id: UUID, request: Request, key: IdempotencyKey) -> JSONResponse:
     """The host withdrew: whoever was placed there goes back to the waitlist, first."""
-    return await _change(
-        request, key, None, lambda now: WithdrawHostOffer(shelter_id, "operator", now)
-    )
+    return await _change(request, key, None, partial(WithdrawHostOffer, shelter_id, "operator"))
 
 
 @router.get("/shelters")
