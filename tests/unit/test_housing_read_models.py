@@ -79,6 +79,11 @@ def checked_in(person: UUID, bed: int = 1) -> PersonCheckedIn:
     )
 
 
+def expired(person: UUID, bed: int = 1) -> HoldExpired:
+    return HoldExpired(actor="service:housing", occurred_at=NOW, shelter_id=SHELTER, unit_id=DORM,
+                       bed_number=bed, person_id=person)  # fmt: skip
+
+
 def dorm(held: int = 0, occupied: int = 0) -> Unit:
     return Unit(DORM, SHELTER, "", 12, [], [], None, held, occupied)
 
@@ -129,15 +134,7 @@ def test_a_waiting_person_then_placed_keeps_what_they_waited_with_and_their_firs
 
 def test_a_hold_expired_makes_a_no_show_and_gives_the_held_place_back() -> None:
     person = uuid4()
-    expired = HoldExpired(
-        actor="service:housing",
-        occurred_at=NOW,
-        shelter_id=SHELTER,
-        unit_id=DORM,
-        bed_number=1,
-        person_id=person,
-    )
-    [unit, placement, line] = given(READ_MODELS, OPENED, held(person)).when(expired)
+    [unit, placement, line] = given(READ_MODELS, OPENED, held(person)).when(expired(person))
     assert unit == Put(UNITS, dorm(held=0))
     assert isinstance(placement, Put) and placement.row.status == "no_show"
     assert placement.row.unit_id is None and placement.row.reason == "no_show"
@@ -148,15 +145,7 @@ def test_a_hold_expired_makes_a_no_show_and_gives_the_held_place_back() -> None:
 
 def test_freeing_a_place_the_person_no_longer_holds_changes_their_placement_not() -> None:
     person = uuid4()
-    elsewhere = HoldExpired(
-        actor="service:housing",
-        occurred_at=NOW,
-        shelter_id=SHELTER,
-        unit_id=DORM,
-        bed_number=7,
-        person_id=person,
-    )
-    changes = given(READ_MODELS, OPENED, held(person)).when(elsewhere)
+    changes = given(READ_MODELS, OPENED, held(person)).when(expired(person, bed=7))
     assert [change.table for change in changes] == [UNITS, HISTORY]
 
 
