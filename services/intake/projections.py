@@ -168,7 +168,11 @@ def projector(vault: Vault, registration: SetProjector) -> Projector:
                 event.duplicate_person_id, event.kept_person_id,
             )  # fmt: skip
         elif isinstance(event, PersonErased):
-            for table in ("person_index", "person_details"):
+            # the details first, as a correction and a rewrap batch take them: deleting them
+            # waits for a batch that holds them, and the index is deleted after it committed.
+            # Index first, the delete would look before the batch's new entries were there,
+            # wait for its old ones, and leave the new ones to an erased person
+            for table in ("person_details", "person_index"):
                 await conn.execute(f"DELETE FROM {table} WHERE person_id = $1", event.person_id)
             await conn.execute(
                 "DELETE FROM duplicate_flags WHERE $1 IN (person_id, candidate_person_id)",
