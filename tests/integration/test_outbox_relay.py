@@ -260,3 +260,42 @@ async def test_the_relay_stops_when_cancelled_while_appends_keep_notifying_it(
         flood.cancel()
         await asyncio.gather(flood, return_exceptions=True)
         await notifier.close()
+
+
+async def test_an_event_held_back_by_another_databases_transaction_goes_out_when_it_ends(
+    pool: asyncpg.Pool, stack: Stack, namespace: str, databases: dict[str, str]
+) -> None:
+    """Transaction ids are the server's: an older transaction of another database holds the
+    appended event back, and its commit notifies nobody here. The relay must publish when it
+    ends, not at its idle poll (a minute here)."""
+    other = await asyncpg.connect(databases["aid"])
+    relay = OutboxRelay(
+        pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace, idle_poll_seconds=60
+    )
+    relaying = asyncio.create_task(relay.run())
+    try:
+        await other.execute("BEGIN")
+        await other.fetchval("SELECT pg_current_xact_id()")  # an id, older than the append's
+        async with pool.acquire() as conn, conn.transaction():  # an id of its own, newer
+            await conn.execute(
+                "INSERT INTO events (stream_id, version, event_id, event_type, schema_version,"
+                " topic, data, metadata) VALUES ('held', 1, $1, 'ShelterOpened', 2, $2,"
+                ' \'{"stream": "held", "version": 1}\', \'{}\')',
+                uuid4(),
+                TOPIC,
+            )
+            await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+        await asyncio.sleep(1.0)
+        assert await published(stack, namespace) == []  # held back while the older one runs
+        await other.execute("COMMIT")
+        ended = asyncio.get_running_loop().time()
+
+        async def sent() -> bool:
+            return await published(stack, namespace) == [("held", 1)]
+
+        await eventually(sent, timeout=30, what="the held-back event on the topic")
+        assert asyncio.get_running_loop().time() - ended < 15
+    finally:
+        relaying.cancel()
+        await asyncio.gather(relaying, return_exceptions=True)
+        await other.close()
