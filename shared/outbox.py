@@ -1,7 +1,7 @@
 """The outbox relay: publishes committed events to Kafka, in order, never losing one.
 
-It reads the events table (which is the outbox) past its checkpoint, only below the oldest
-transaction still running, so an event whose position was drawn early but committed late is not
+It reads the events table (the outbox) past its checkpoint, below the oldest running transaction
+of its database (shared.outbox_horizon): an event committed late under an early position is never
 skipped. It sends with the idempotent producer (acks=all), waits for every acknowledgement, then
 moves the checkpoint: at-least-once to Kafka; consumers deduplicate on the event id.
 """
@@ -26,7 +26,7 @@ from opentelemetry.trace import SpanKind
 from shared.event_headers import Headers, append_headers, event_headers
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.metrics import ServiceMetrics
-from shared.outbox_horizon import first_held_back, horizon_passed
+from shared.outbox_horizon import HORIZON, first_held_back, horizon_passed
 from shared.record_batches import RecordBatches
 from shared.telemetry import context_from_carrier
 from shared.topics import physical
@@ -38,14 +38,14 @@ ORIGIN = "0"  # the checkpoint before any transaction
 #: failures the relay outlives: it waits and tries again, the checkpoint unmoved
 RETRYABLE = (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
-_PENDING = """
+_PENDING = f"""
 SELECT transaction_id::text AS transaction_id, global_position, stream_id, version, event_id,
        event_type, schema_version, topic, data::text AS data, metadata::text AS metadata,
        recorded_at
 FROM events
 WHERE topic IS NOT NULL
   AND (transaction_id, global_position) > ($1::text::xid8, $2)
-  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND transaction_id < ({HORIZON})
 ORDER BY events.transaction_id, events.global_position
 LIMIT $3
 """
