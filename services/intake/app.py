@@ -38,7 +38,10 @@ from shared.idempotency import Claim, StoredAnswer, forget_requests_carrying
 from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
 
 
-class InvalidCorrection(DomainError):
+class InvalidCorrection(ValueError):
+    """The corrected value fails the person's field checks: the request is invalid, nothing was
+    decided (so, unlike a refusal, it is not kept with the request's Idempotency-Key)."""
+
     def __init__(self, error: ValidationError) -> None:
         super().__init__("; ".join(issue["msg"] for issue in error.errors(include_url=False)))
         self.errors = error.errors(include_url=False)
