@@ -25,7 +25,7 @@ demo: install
 lint: install
 	uv run ruff check .
 	uv run ruff format --check .
-	uv run mypy shared services demo tests benchmarks quality
+	uv run mypy shared services demo tests benchmarks quality console
 	uv run lint-imports
 	uv run python -m contracts.generate --check
 	uv run python -m quality.sizes  # issue #18's ratchet; after a merge: --update

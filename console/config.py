@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+import asyncpg
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,9 +21,12 @@ from services.intake import main as intake_main
 from services.intake.projections import READ_MODEL_TABLES as INTAKE_TABLES
 from services.intake.settings import IntakeSettings
 from services.intake.vault import Vault
+from shared.database import create_pool
 from shared.eventstore import EventStore
 from shared.settings import ServiceSettings
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
+
+T = TypeVar("T")
 
 
 class ConsoleSettings(BaseSettings):
@@ -80,3 +86,12 @@ SERVICES: dict[str, Service] = {
     ),
     "aid": Service("aid", aid_main.CONSUMES, AID_EVENTS, AID_TABLES, aid_main.MIGRATIONS),
 }
+
+
+async def with_pool(service: Service, work: Callable[[asyncpg.Pool], Awaitable[T]]) -> T:
+    """``work`` on a small pool of the service's database, closed after."""
+    pool = await create_pool(service.settings().database_url, 2)
+    try:
+        return await work(pool)
+    finally:
+        await pool.close()

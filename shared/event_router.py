@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from shared.consumer import IncomingEvent
+from shared.consumer import Handler, IncomingEvent
 from shared.schemas.base import DomainEvent
+from shared.schemas.intake import PersonErased
 
 E = TypeVar("E", bound=DomainEvent)
 
@@ -62,3 +63,20 @@ class EventRouter:
         route = self._handlers.get(type(incoming.event))
         if route is not None:
             await route.handle(conn, incoming.event, incoming)
+
+
+def unless_erased(
+    route: Handler,
+    about_an_erased_person: Callable[[asyncpg.Connection, DomainEvent], Awaitable[bool]],
+) -> Handler:
+    """``route``, but nothing about a person erased before is taken in: an event that names
+    one person whom ``about_an_erased_person`` finds erased is passed over. The erasure itself
+    always is taken in (a second one finds the person erased and must still reach its handler)."""
+
+    async def on_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
+        event = incoming.event
+        if not isinstance(event, PersonErased) and await about_an_erased_person(conn, event):
+            return
+        await route(conn, incoming)
+
+    return on_event

@@ -9,8 +9,7 @@ them at once with the service's rebuilder (shared.rebuild), or replays the proje
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -22,45 +21,12 @@ from opentelemetry import propagate
 from shared.appending import SetProjector, StreamAppend, append_statement, pending_events
 from shared.schemas.base import DomainEvent
 from shared.schemas.registry import EVENT_TYPES, load_event
+from shared.state_cache import StateCache
 from shared.statement import Write
 
 PUBLIC_EVENT_TYPES = frozenset(EVENT_TYPES)
 
 NOTIFY_CHANNEL = "events_appended"
-
-SCHEMA_DDL = """
-CREATE TABLE IF NOT EXISTS events (
-    global_position bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- the appending transaction; the relay reads only below the oldest running one, so an
-    -- event whose position was drawn early but committed late is never skipped
-    transaction_id xid8 NOT NULL DEFAULT pg_current_xact_id(),
-    stream_id text NOT NULL,
-    version integer NOT NULL CHECK (version >= 1),
-    event_id uuid NOT NULL UNIQUE,
-    event_type text NOT NULL,
-    schema_version integer NOT NULL,
-    topic text,
-    data jsonb NOT NULL,
-    metadata jsonb NOT NULL,
-    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    CONSTRAINT events_stream_version UNIQUE (stream_id, version)
-);
-CREATE INDEX IF NOT EXISTS events_outbox_order ON events (transaction_id, global_position)
-    WHERE topic IS NOT NULL;
-CREATE TABLE IF NOT EXISTS outbox_checkpoint (
-    relay text PRIMARY KEY,
-    transaction_id xid8 NOT NULL,
-    global_position bigint NOT NULL,
-    updated_at timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE IF NOT EXISTS inbox (
-    event_id uuid PRIMARY KEY,
-    topic text NOT NULL,
-    kafka_partition integer NOT NULL,
-    kafka_offset bigint NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now()
-);
-"""
 
 
 class Conflict(Exception):
@@ -289,30 +255,6 @@ SELECT global_position, stream_id, version, event_id, event_type, topic, data::t
        transaction_id = pg_current_xact_id_if_assigned() AS appended_here
 FROM events
 """
-
-
-class StateCache:
-    """A bounded map (decider, stream) -> (version, folded state), least recently used out.
-
-    Safe because states are immutable and events are never changed or removed: a cached state
-    at version n plus the stream's events after n is the state. Only states folded from
-    committed events are kept (see EventStore.read_since)."""
-
-    def __init__(self, capacity: int = 20_000) -> None:
-        self._capacity = capacity
-        self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
-
-    def get(self, key: Hashable) -> tuple[int, Any] | None:
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-        return entry
-
-    def put(self, key: Hashable, version: int, state: Any) -> None:
-        self._entries[key] = (version, state)
-        self._entries.move_to_end(key)
-        if len(self._entries) > self._capacity:
-            self._entries.popitem(last=False)
 
 
 def _to_recorded(

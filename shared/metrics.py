@@ -59,6 +59,15 @@ class DomainGauge:
     read: Callable[[asyncpg.Connection], Awaitable[GaugeRows]]
 
 
+def counted(name: str, documentation: str, query: str) -> DomainGauge:
+    """A gauge of one number, without labels: the value ``query`` selects (a count)."""
+
+    async def read(conn: asyncpg.Connection) -> GaugeRows:
+        return [((), float(await conn.fetchval(query)))]
+
+    return DomainGauge(name, documentation, (), read)
+
+
 @dataclass
 class _Snapshot:
     families: list[Metric] = field(default_factory=list)

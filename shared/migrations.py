@@ -2,8 +2,8 @@
 
 Each service keeps its revisions in ``services/<name>/migrations``; its ``env.py`` calls
 :func:`run_alembic_env`. A revision is a frozen file: it holds the DDL it ran (the event
-store's tables as ``shared.eventstore.SCHEMA_DDL`` read when the first revision was written),
-never an import of the live DDL; a change to a table is a new revision
+store's tables as ``shared.eventstore_tables.SCHEMA_DDL`` read when the first revision was
+written), never an import of the live DDL; a change to a table is a new revision
 (tests/unit/test_migrations_frozen.py).
 """
 

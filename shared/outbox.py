@@ -12,23 +12,21 @@ import asyncio
 import contextlib
 import json
 import logging
-import struct
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from shared.event_headers import Headers, append_headers, event_headers
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.metrics import ServiceMetrics
-from shared.schemas.envelope import Envelope, journey_headers
+from shared.record_batches import RecordBatches
 from shared.telemetry import context_from_carrier
 from shared.topics import physical
 
@@ -36,8 +34,6 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("shared.outbox")
 
 ORIGIN = "0"  # the checkpoint before any transaction
-TRACE_HEADERS = ("traceparent", "tracestate")
-_Headers = list[tuple[str, bytes]]
 #: failures the relay outlives: it waits and tries again, the checkpoint unmoved
 RETRYABLE = (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -67,84 +63,6 @@ SET transaction_id = EXCLUDED.transaction_id,
 WHERE (outbox_checkpoint.transaction_id, outbox_checkpoint.global_position)
     < (EXCLUDED.transaction_id, EXCLUDED.global_position)
 """
-
-
-def envelope_of(row: asyncpg.Record, metadata: dict[str, str], source: str) -> Envelope:
-    """The envelope of one stored event (validated: for tests and tools; the relay's hot path
-    builds headers as headers_of does, which must give the same headers)."""
-    return Envelope.model_validate(
-        {
-            "ce_specversion": "1.0",
-            "ce_id": row["event_id"],
-            "ce_type": f"{row['event_type']}.v{row['schema_version']}",
-            "ce_source": source,
-            "ce_subject": row["stream_id"],
-            "ce_time": row["recorded_at"].astimezone(UTC),
-            "correlation_id": metadata.get("correlation_id"),
-            "causation_id": metadata.get("causation_id"),
-        }
-    )
-
-
-def headers_of(row: asyncpg.Record, metadata: dict[str, str], source: str) -> _Headers:
-    """The Kafka headers of one stored event: the envelope, then the trace context it was
-    appended in. Built by hand: validating an envelope per event cost as much as sending it,
-    and every value here comes from our own events table. The relay builds the part the
-    events of one append share once per append."""
-    return [*_event_headers(row, source.encode()), *_append_headers(metadata)]
-
-
-def _event_headers(row: asyncpg.Record, source: bytes) -> _Headers:
-    return [
-        ("ce_specversion", b"1.0"),
-        ("ce_id", str(row["event_id"]).encode()),
-        ("ce_type", f"{row['event_type']}.v{row['schema_version']}".encode()),
-        ("ce_source", source),
-        ("ce_subject", row["stream_id"].encode()),
-        ("ce_time", row["recorded_at"].astimezone(UTC).isoformat().replace("+00:00", "Z").encode()),
-    ]
-
-
-def _append_headers(metadata: dict[str, str]) -> _Headers:
-    """The headers all events of one append share (their metadata is the same)."""
-    headers = journey_headers(metadata)
-    headers.append(("content-type", b"application/json"))
-    # the trace context of the transaction that appended the event: the consumer's span
-    # continues that trace, so a journey stays one trace across services
-    headers.extend((name, metadata[name].encode()) for name in TRACE_HEADERS if metadata.get(name))
-    return headers
-
-
-def partition_of(key: bytes, partitions: Sequence[int]) -> int:
-    """The partition the producer's default partitioner gives a key (the Java client's too):
-    murmur2 of the key, made positive, modulo the number of partitions."""
-    return partitions[(murmur2(key) & 0x7FFFFFFF) % len(partitions)]
-
-
-_MURMUR2_M = 0x5BD1E995
-_WORDS = struct.Struct("<I")
-
-
-def murmur2(data: bytes) -> int:
-    """Kafka's murmur2 (``org.apache.kafka.common.utils.Utils.murmur2``), equal to aiokafka's
-    ``partitioner.murmur2`` at a third of its cost: four bytes unpacked at once rather than one
-    by one. aiokafka's, per message, was a quarter of the relay's CPU."""
-    length = len(data)
-    h = 0x9747B28C ^ length
-    for (k,) in _WORDS.iter_unpack(data[: length & ~3]):
-        k = (k * _MURMUR2_M) & 0xFFFFFFFF
-        k ^= k >> 24
-        h = ((h * _MURMUR2_M) & 0xFFFFFFFF) ^ ((k * _MURMUR2_M) & 0xFFFFFFFF)
-    tail = length & ~3
-    if length & 3 >= 3:
-        h ^= data[tail + 2] << 16
-    if length & 3 >= 2:
-        h ^= data[tail + 1] << 8
-    if length & 3 >= 1:
-        h = ((h ^ data[tail]) * _MURMUR2_M) & 0xFFFFFFFF
-    h ^= h >> 13
-    h = (h * _MURMUR2_M) & 0xFFFFFFFF
-    return h ^ (h >> 15)
 
 
 @dataclass
@@ -319,7 +237,7 @@ class OutboxRelay:
         batch of arrivals) are sent under one span in their own trace. Each message carries its
         event's trace context, so the consumer's span continues the journey's trace."""
         assert self._producer is not None
-        batches = _RecordBatches(self._producer)
+        batches = RecordBatches(self._producer)
         source = self._source.encode()
         per_topic: Counter[str] = Counter()
         for logical_topic, context, run in _runs(rows):
@@ -342,59 +260,21 @@ class OutboxRelay:
                         topic,
                         row["stream_id"].encode(),
                         row["data"].encode(),
-                        [*_event_headers(row, source), *append_headers],
+                        [*event_headers(row, source), *append_headers],
                     )
         last = (rows[-1]["transaction_id"], rows[-1]["global_position"])
         return _SentPage(await batches.send(), last, per_topic)
 
 
-class _RecordBatches:
-    """One page's record batches: one open per topic and partition, sent when full or when the
-    page is done."""
-
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self._producer = producer
-        self._partitions: dict[str, list[int]] = {}
-        self._open: dict[tuple[str, int], BatchBuilder] = {}
-        self._deliveries: list[asyncio.Future[object]] = []
-
-    async def add(
-        self, topic: str, key: bytes, value: bytes, headers: list[tuple[str, bytes]]
-    ) -> None:
-        partition = partition_of(key, await self._partitions_of(topic))
-        batch = self._open.get((topic, partition))
-        if batch is None:
-            batch = self._open[topic, partition] = self._producer.create_batch()
-        if batch.append(timestamp=None, key=key, value=value, headers=headers) is None:
-            await self._send_one(topic, partition)  # full: send it, start the next
-            batch = self._open[topic, partition] = self._producer.create_batch()
-            batch.append(timestamp=None, key=key, value=value, headers=headers)  # takes any
-
-    async def _partitions_of(self, topic: str) -> list[int]:
-        if topic not in self._partitions:
-            self._partitions[topic] = sorted(await self._producer.partitions_for(topic))
-        return self._partitions[topic]
-
-    async def _send_one(self, topic: str, partition: int) -> None:
-        batch = self._open.pop((topic, partition))
-        self._deliveries.append(await self._producer.send_batch(batch, topic, partition=partition))
-
-    async def send(self) -> asyncio.Future[list[object]]:
-        """Send the open batches; the future of every batch's acknowledgement."""
-        for topic, partition in list(self._open):
-            await self._send_one(topic, partition)
-        return asyncio.gather(*self._deliveries)
-
-
 def _runs(
     rows: Sequence[asyncpg.Record],
-) -> Iterator[tuple[str, otel_context.Context, list[tuple[asyncpg.Record, _Headers]]]]:
+) -> Iterator[tuple[str, otel_context.Context, list[tuple[asyncpg.Record, Headers]]]]:
     """A page's events in runs of one topic and trace, each with the headers of its append, in
     order: runs, not groups, so that no event of a stream is sent before an earlier one of
     another trace. The events of one append share their metadata: it is parsed, and its trace
     context extracted, once per append."""
-    appends: dict[str, tuple[_Headers, otel_context.Context, int]] = {}
-    run: list[tuple[asyncpg.Record, _Headers]] = []
+    appends: dict[str, tuple[Headers, otel_context.Context, int]] = {}
+    run: list[tuple[asyncpg.Record, Headers]] = []
     current: tuple[str, int] | None = None
     context = otel_context.Context()
     for row in rows:
@@ -402,7 +282,7 @@ def _runs(
             metadata = json.loads(row["metadata"])
             extracted = context_from_carrier(metadata)
             trace_id = trace.get_current_span(extracted).get_span_context().trace_id
-            appends[row["metadata"]] = _append_headers(metadata), extracted, trace_id
+            appends[row["metadata"]] = append_headers(metadata), extracted, trace_id
         headers, row_context, trace_id = appends[row["metadata"]]
         if (row["topic"], trace_id) != current:
             if current is not None:

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import asyncpg
 import uvicorn
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.specification import AsyncAPI
@@ -195,8 +195,11 @@ class ServiceRuntime:
             await self.stop()
 
 
-def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> FastAPI:
-    """A FastAPI app for one service: problem details, tracing, health, OpenAPI at /docs."""
+def service_app(
+    runtime: ServiceRuntime, *, title: str, description: str, routers: Sequence[APIRouter] = ()
+) -> FastAPI:
+    """A FastAPI app for one service: problem details, tracing, health, OpenAPI at /docs, and
+    the service's own ``routers`` after these."""
     app = FastAPI(title=title, description=description, version="1", lifespan=runtime.lifespan)
     app.state.runtime = runtime
     install_problem_details(app)
@@ -242,6 +245,8 @@ def service_app(runtime: ServiceRuntime, *, title: str, description: str) -> Fas
         """Prometheus metrics (text exposition): lag, backlog, requests, domain gauges."""
         return Response(await runtime.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
+    for router in routers:
+        app.include_router(router)
     return app
 
 

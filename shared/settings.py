@@ -6,6 +6,7 @@ import base64
 import binascii
 import ipaddress
 import math
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -62,6 +63,17 @@ def refuse_weak_key(host: str, variable: str, value: SecretStr) -> None:
         f"{variable} is too weak for a service that listens on {host}: give at least "
         f"{MIN_OPERATOR_KEY_LENGTH} random characters, e.g. $(openssl rand -hex 24)"
     )
+
+
+#: aid's and housing's setting of the origins whose pages may call them from a browser
+FieldAppOrigins = Annotated[
+    list[str],
+    Field(
+        default_factory=lambda: ["http://127.0.0.1:8001", "http://localhost:8001"],
+        description="Origins whose pages may call this service from a browser (JSON list): the "
+        "field app, which intake serves at /app.",
+    ),
+]
 
 
 class ServiceSettings(BaseSettings):

@@ -31,7 +31,8 @@ async def case_append(run: Run) -> None:
     from eventsourcing.persistence import StoredEvent
     from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 
-    from shared.eventstore import SCHEMA_DDL, Causation, EventStore
+    from shared.eventstore import Causation, EventStore
+    from shared.eventstore_tables import SCHEMA_DDL
     from shared.topics import INTAKE_EVENTS
 
     args = run.args

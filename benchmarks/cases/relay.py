@@ -13,7 +13,7 @@ from benchmarks.run import Run, interleaved, log, profiled
 
 
 async def case_relay(run: Run) -> None:
-    from shared.eventstore import SCHEMA_DDL
+    from shared.eventstore_tables import SCHEMA_DDL
     from shared.topics import INTAKE_EVENTS, physical
     from shared.topics_admin import ensure_topics
 

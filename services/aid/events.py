@@ -17,7 +17,7 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.schemas.aid import COUNTRY_PATTERN, TAG_PATTERN
-from shared.schemas.base import DomainEvent
+from shared.schemas.base import DomainEvent, InternalEvent
 from shared.schemas.registry import EVENT_TYPES
 
 Tag = Annotated[str, Field(pattern=TAG_PATTERN)]
@@ -34,12 +34,11 @@ class DocumentHeld(StrEnum):
     DRIVING_LICENCE = "driving_licence"
 
 
-class OfferDetailsRecorded(DomainEvent):
+class OfferDetailsRecorded(InternalEvent):
     """Who offers, how to reach them and where to, in the partner's words."""
 
     stream_field = "offer_id"
     type: Literal["OfferDetailsRecorded"] = "OfferDetailsRecorded"
-    schema_version: Literal[1] = 1
     offer_id: UUID = Field(description="The offer (the stream).")
     partner: str = Field(max_length=200, description="The partner or employer offering.")
     title: str = Field(max_length=200, description="What is offered, in a line.")

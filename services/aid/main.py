@@ -27,39 +27,11 @@ from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
-from shared.event_router import EventRouter, on
+from shared.event_router import EventRouter, on, unless_erased
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
-from shared.schemas.housing import (
-    BedAssigned,
-    BedReleased,
-    HoldExpired,
-    HostOfferMade,
-    HostOfferVerified,
-    HostOfferWithdrawn,
-    PersonCheckedIn,
-    PersonCheckedOut,
-    PersonForgotten,
-    PersonLeftWaitlist,
-    PersonWaitlisted,
-    PlaceFreedOnConsentWithdrawal,
-    ShelterClosed,
-    ShelterOpened,
-    ShelterReopened,
-    UnitAdded,
-    UnitCapacityChanged,
-)
-from shared.schemas.intake import (
-    ArrivalRegistered,
-    ConsentGiven,
-    ConsentWithdrawn,
-    MergeUndone,
-    PersonDeparted,
-    PersonErased,
-    PersonFactsCorrected,
-    PersonsMerged,
-)
+from shared.schemas import housing, intake
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -82,27 +54,34 @@ class Reactions:
 
     store: EventStore
 
-    async def erase(self, conn: Connection, event: PersonErased, incoming: IncomingEvent) -> None:
+    async def erase(
+        self, conn: Connection, event: intake.PersonErased, incoming: IncomingEvent
+    ) -> None:
         await erase_person(conn, self.store, event, incoming.causation(), datetime.now(UTC))
 
     async def register(
-        self, conn: Connection, event: ArrivalRegistered | MergeUndone, incoming: IncomingEvent
+        self,
+        conn: Connection,
+        event: intake.ArrivalRegistered | intake.MergeUndone,
+        incoming: IncomingEvent,
     ) -> None:
         await register_arrival(conn, self.store, event, incoming.causation(), datetime.now(UTC))
 
     async def correct(
-        self, conn: Connection, event: PersonFactsCorrected, incoming: IncomingEvent
+        self, conn: Connection, event: intake.PersonFactsCorrected, incoming: IncomingEvent
     ) -> None:
         await correct_facts(conn, self.store, event, incoming.causation(), datetime.now(UTC))
 
-    async def held(self, conn: Connection, event: BedAssigned, incoming: IncomingEvent) -> None:
+    async def held(
+        self, conn: Connection, event: housing.BedAssigned, incoming: IncomingEvent
+    ) -> None:
         await record_resident(
             conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
             datetime.now(UTC), checked_in=False,
         )  # fmt: skip
 
     async def checked_in(
-        self, conn: Connection, event: PersonCheckedIn, incoming: IncomingEvent
+        self, conn: Connection, event: housing.PersonCheckedIn, incoming: IncomingEvent
     ) -> None:
         await record_resident(
             conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
@@ -116,20 +95,25 @@ class Reactions:
         )  # fmt: skip
 
     async def depart(
-        self, conn: Connection, event: PersonDeparted, incoming: IncomingEvent
+        self, conn: Connection, event: intake.PersonDeparted, incoming: IncomingEvent
     ) -> None:
         await close_entitlements(
             conn, self.store, event.person_id, "departed", incoming.causation(), datetime.now(UTC)
         )
 
-    async def merge(self, conn: Connection, event: PersonsMerged, incoming: IncomingEvent) -> None:
+    async def merge(
+        self, conn: Connection, event: intake.PersonsMerged, incoming: IncomingEvent
+    ) -> None:
         await close_entitlements(
             conn, self.store, event.duplicate_person_id, "merged", incoming.causation(),
             datetime.now(UTC),
         )  # fmt: skip
 
     async def consent(
-        self, conn: Connection, event: ConsentGiven | ConsentWithdrawn, incoming: IncomingEvent
+        self,
+        conn: Connection,
+        event: intake.ConsentGiven | intake.ConsentWithdrawn,
+        incoming: IncomingEvent,
     ) -> None:
         await consent_changed(conn, self.store, event, incoming.causation(), datetime.now(UTC))
 
@@ -138,42 +122,34 @@ def routes(store: EventStore) -> EventRouter:
     """What aid does with each type of intake's and housing's events, in one table."""
     react = Reactions(store)
     return EventRouter(
-        on(PersonErased, react.erase),
-        on(ArrivalRegistered, react.register),
-        on(MergeUndone, react.register),
-        on(PersonFactsCorrected, react.correct),
-        on(BedAssigned, react.held),
-        on(PersonCheckedIn, react.checked_in),
-        on(PersonCheckedOut, react.leave),
-        on(BedReleased, react.leave),
-        on(HoldExpired, react.leave),
-        on(PlaceFreedOnConsentWithdrawal, react.leave),
-        on(PersonDeparted, react.depart),
-        on(PersonsMerged, react.merge),
-        on(ConsentGiven, react.consent),
-        on(ConsentWithdrawn, react.consent),
+        on(intake.PersonErased, react.erase),
+        on(intake.ArrivalRegistered, react.register),
+        on(intake.MergeUndone, react.register),
+        on(intake.PersonFactsCorrected, react.correct),
+        on(housing.BedAssigned, react.held),
+        on(housing.PersonCheckedIn, react.checked_in),
+        on(housing.PersonCheckedOut, react.leave),
+        on(housing.BedReleased, react.leave),
+        on(housing.HoldExpired, react.leave),
+        on(housing.PlaceFreedOnConsentWithdrawal, react.leave),
+        on(intake.PersonDeparted, react.depart),
+        on(intake.PersonsMerged, react.merge),
+        on(intake.ConsentGiven, react.consent),
+        on(intake.ConsentWithdrawn, react.consent),
         # shelters, host offers, units, the waitlist: where a person sleeps is all aid needs;
         # housing forgetting a person follows intake's withdrawal, which aid takes itself
         ignored=(
-            ShelterOpened, HostOfferMade, HostOfferVerified, HostOfferWithdrawn, UnitAdded,
-            UnitCapacityChanged, ShelterClosed, ShelterReopened, PersonWaitlisted,
-            PersonLeftWaitlist, PersonForgotten,
+            housing.ShelterOpened, housing.HostOfferMade, housing.HostOfferVerified,
+            housing.HostOfferWithdrawn, housing.UnitAdded, housing.UnitCapacityChanged,
+            housing.ShelterClosed, housing.ShelterReopened, housing.PersonWaitlisted,
+            housing.PersonLeftWaitlist, housing.PersonForgotten,
         ),
     )  # fmt: skip
 
 
 def handler(store: EventStore) -> Handler:
-    """Aid's routes, but nothing about a person erased before is taken in (the erasure itself
-    always is)."""
-    route = routes(store)
-
-    async def on_event(conn: Connection, incoming: IncomingEvent) -> None:
-        event = incoming.event
-        if not isinstance(event, PersonErased) and await about_an_erased_person(conn, event):
-            return
-        await route(conn, incoming)
-
-    return on_event
+    """Aid's routes, but nothing about a person erased before is taken in."""
+    return unless_erased(routes(store), about_an_erased_person)
 
 
 def create_app(settings: AidSettings | None = None) -> FastAPI:
@@ -194,11 +170,10 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
         description="Donations and stock per site, aid items and their entitlement rules, "
         "distributions to people and households, support for onward travel and jobs, and daily "
         "totals with HXL hashtags. Publishes aid.events.v2 (pseudonymous ids only).",
+        routers=routers,
     )
     admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store
-    for router in routers:
-        app.include_router(router)
     return app
 
 

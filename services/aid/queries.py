@@ -83,7 +83,44 @@ async def entitlements(
         person_id,
         household,
     )
-    recipient = recipient_of(person)
+    upcoming = await _what_comes_next(conn, recipient_of(person), issues, person_id, household, now)
+    return {
+        "person_id": str(person_id),
+        "arrival_id": str(household) if household else None,
+        "age_band": person["age_band"],
+        "vulnerable": person["vulnerable"],
+        "residency": (residency := residency_from(person["status"], person["shelter_id"])),
+        "resident": residency == "checked_in",
+        "status": person["status"],
+        "shelter_id": str(person["shelter_id"]) if person["shelter_id"] else None,
+        "entitlements": [{"item": row["item"], "per_day": row["per_day"]} for row in granted],
+        "received": [_received(row) for row in issues],
+        "next": upcoming,
+    }
+
+
+def _received(row: asyncpg.Record) -> dict[str, Any]:
+    """One issue the person (or their household) received."""
+    return {
+        "issue_id": str(row["issue_id"]),
+        "item": row["item"],
+        "quantity": row["quantity"],
+        "site_id": row["site_id"],
+        "issued_at": row["issued_at"].isoformat(),
+        "for_household": row["household_id"] is not None,
+        "collected_by": str(row["person_id"]),
+    }
+
+
+async def _what_comes_next(
+    conn: asyncpg.Connection,
+    recipient: Recipient,
+    issues: list[asyncpg.Record],
+    person_id: UUID,
+    household: UUID | None,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Per item, whether the person may get it now and, if not, which rule says so and when."""
     upcoming = []
     for item, rules in (await rules_by_item(conn)).items():
         counted = [
@@ -108,30 +145,7 @@ async def entitlements(
                 else None,
             }
         )
-    return {
-        "person_id": str(person_id),
-        "arrival_id": str(household) if household else None,
-        "age_band": person["age_band"],
-        "vulnerable": person["vulnerable"],
-        "residency": (residency := residency_from(person["status"], person["shelter_id"])),
-        "resident": residency == "checked_in",
-        "status": person["status"],
-        "shelter_id": str(person["shelter_id"]) if person["shelter_id"] else None,
-        "entitlements": [{"item": row["item"], "per_day": row["per_day"]} for row in granted],
-        "received": [
-            {
-                "issue_id": str(row["issue_id"]),
-                "item": row["item"],
-                "quantity": row["quantity"],
-                "site_id": row["site_id"],
-                "issued_at": row["issued_at"].isoformat(),
-                "for_household": row["household_id"] is not None,
-                "collected_by": str(row["person_id"]),
-            }
-            for row in issues
-        ],
-        "next": upcoming,
-    }
+    return upcoming
 
 
 async def stock_levels(

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.aid.domain.support import RequestDetails
+from services.aid.domain.support_request import RequestDetails
 from shared.idempotency import ERASED_ANSWER, forget_requests_carrying
 
 #: copy the details into the read model: ``$1`` a request, or NULL for every request

@@ -6,7 +6,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from shared.schemas.aid import SITE_PATTERN
-from shared.settings import ServiceSettings
+from shared.settings import FieldAppOrigins, ServiceSettings
 
 SiteId = Annotated[str, Field(pattern=SITE_PATTERN)]
 
@@ -22,8 +22,4 @@ class AidSettings(ServiceSettings):
         "that site (POST /v1/distributions) and reads entitlements, and nothing else; the "
         "operator key does everything.",
     )
-    cors_origins: list[str] = Field(
-        default_factory=lambda: ["http://127.0.0.1:8001", "http://localhost:8001"],
-        description="Origins whose pages may call this service from a browser (JSON list): the "
-        "field app, which intake serves at /app.",
-    )
+    cors_origins: FieldAppOrigins

@@ -12,18 +12,17 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.schemas.base import DomainEvent
+from shared.schemas.base import DomainEvent, InternalEvent
 from shared.schemas.registry import EVENT_TYPES
 
 
-class PersonMoved(DomainEvent):
+class PersonMoved(InternalEvent):
     """An operator moved a person out of this shelter. The operator's reason is free text that
     can describe the person, so it is kept out of the events, in housing's ``move_notes``
     (beside this event's position), and deleted when the person is erased."""
 
     stream_field = "shelter_id"
     type: Literal["PersonMoved"] = "PersonMoved"
-    schema_version: Literal[1] = 1
     shelter_id: UUID = Field(description="The shelter the person left (the stream).")
     person_id: UUID = Field(description="The person moved.")
 
@@ -37,27 +36,25 @@ class UnitName(BaseModel):
     name: str = Field(max_length=200, description="Its name.")
 
 
-class ShelterDescribed(DomainEvent):
+class ShelterDescribed(InternalEvent):
     """What a shelter, a host's home or a new unit is called and where it is, as typed; beside
     the ShelterOpened, HostOfferMade or UnitAdded it describes, in the same stream."""
 
     stream_field = "shelter_id"
     type: Literal["ShelterDescribed"] = "ShelterDescribed"
-    schema_version: Literal[1] = 1
     shelter_id: UUID = Field(description="The shelter (the stream).")
     name: str | None = Field(default=None, max_length=200, description="The shelter's name.")
     district: str | None = Field(default=None, max_length=200, description="District or village.")
     unit_names: tuple[UnitName, ...] = Field(default=(), description="Its units' names.")
 
 
-class DepartureBeforeArrival(DomainEvent):
+class DepartureBeforeArrival(InternalEvent):
     """A person departed (or was merged into another record) before their arrival reached
     housing: remembered, so that the arrival, when it comes, does not place them. Private:
     aid hears of the departure from intake itself."""
 
     stream_field = "person_id"
     type: Literal["DepartureBeforeArrival"] = "DepartureBeforeArrival"
-    schema_version: Literal[1] = 1
     person_id: UUID = Field(description="The person who left (the stream).")
     reason: Literal["departed", "merged"] = Field(description="How they left.")
 

@@ -25,20 +25,11 @@ from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings
 from shared.consumer import Handler, IncomingEvent
 from shared.decider import in_transaction
-from shared.event_router import EventRouter, on
+from shared.event_router import EventRouter, on, unless_erased
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
-from shared.schemas.intake import (
-    ArrivalRegistered,
-    ConsentGiven,
-    ConsentWithdrawn,
-    MergeUndone,
-    PersonDeparted,
-    PersonErased,
-    PersonFactsCorrected,
-    PersonsMerged,
-)
+from shared.schemas import intake
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,38 +53,45 @@ class Reactions:
     store: EventStore
     holds: Holds
 
-    async def erase(self, conn: Connection, event: PersonErased, incoming: IncomingEvent) -> None:
+    async def erase(
+        self, conn: Connection, event: intake.PersonErased, incoming: IncomingEvent
+    ) -> None:
         now = datetime.now(UTC)
         await erase_person(conn, self.store, self.holds, event, incoming.causation(), now)
 
     async def place(
-        self, conn: Connection, event: ArrivalRegistered | MergeUndone, incoming: IncomingEvent
+        self,
+        conn: Connection,
+        event: intake.ArrivalRegistered | intake.MergeUndone,
+        incoming: IncomingEvent,
     ) -> None:
         now = datetime.now(UTC)
         await place_arrival(conn, self.store, self.holds, event, incoming.causation(), now)
 
     async def depart(
-        self, conn: Connection, event: PersonDeparted, incoming: IncomingEvent
+        self, conn: Connection, event: intake.PersonDeparted, incoming: IncomingEvent
     ) -> None:
         await release_person(
             conn, self.store, self.holds, event.person_id, "departed", incoming.causation(),
             datetime.now(UTC),
         )  # fmt: skip
 
-    async def merge(self, conn: Connection, event: PersonsMerged, incoming: IncomingEvent) -> None:
+    async def merge(
+        self, conn: Connection, event: intake.PersonsMerged, incoming: IncomingEvent
+    ) -> None:
         await release_person(
             conn, self.store, self.holds, event.duplicate_person_id, "merged",
             incoming.causation(), datetime.now(UTC),
         )  # fmt: skip
 
     async def consent_given(
-        self, conn: Connection, event: ConsentGiven, incoming: IncomingEvent
+        self, conn: Connection, event: intake.ConsentGiven, incoming: IncomingEvent
     ) -> None:
         now = datetime.now(UTC)
         await take_in(conn, self.store, self.holds, event, incoming.causation(), now)
 
     async def consent_withdrawn(
-        self, conn: Connection, event: ConsentWithdrawn, incoming: IncomingEvent
+        self, conn: Connection, event: intake.ConsentWithdrawn, incoming: IncomingEvent
     ) -> None:
         now = datetime.now(UTC)
         await forget_person(conn, self.store, self.holds, event, incoming.causation(), now)
@@ -103,30 +101,21 @@ def routes(store: EventStore, holds: Holds) -> EventRouter:
     """What housing does with each type of intake's events, in one table."""
     react = Reactions(store, holds)
     return EventRouter(
-        on(PersonErased, react.erase),
-        on(ArrivalRegistered, react.place),
-        on(MergeUndone, react.place),
-        on(PersonDeparted, react.depart),
-        on(PersonsMerged, react.merge),
-        on(ConsentGiven, react.consent_given),
-        on(ConsentWithdrawn, react.consent_withdrawn),
+        on(intake.PersonErased, react.erase),
+        on(intake.ArrivalRegistered, react.place),
+        on(intake.MergeUndone, react.place),
+        on(intake.PersonDeparted, react.depart),
+        on(intake.PersonsMerged, react.merge),
+        on(intake.ConsentGiven, react.consent_given),
+        on(intake.ConsentWithdrawn, react.consent_withdrawn),
         # age band and needs corrected after placing: a placement is not redone for them
-        ignored=(PersonFactsCorrected,),
+        ignored=(intake.PersonFactsCorrected,),
     )
 
 
 def handler(store: EventStore, holds: Holds) -> Handler:
-    """Housing's routes, but nothing about a person erased before is taken in (the erasure
-    itself always is)."""
-    route = routes(store, holds)
-
-    async def on_intake_event(conn: Connection, incoming: IncomingEvent) -> None:
-        event = incoming.event
-        if not isinstance(event, PersonErased) and await about_an_erased_person(conn, event):
-            return
-        await route(conn, incoming)
-
-    return on_intake_event
+    """Housing's routes, but nothing about a person erased before is taken in."""
+    return unless_erased(routes(store, holds), about_an_erased_person)
 
 
 def create_app(settings: HousingSettings | None = None) -> FastAPI:
@@ -168,14 +157,12 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
         description="Shelters of every kind, their units and places, host offers, placements "
         "that keep groups together, the waitlist, holds, check-in and check-out. Publishes "
         "housing.events.v2.",
+        routers=(*routers, board.router),
     )
     admit_browser_origins(app, settings.cors_origins)  # the field app's pages
     app.state.store = store
     app.state.holds = holds
     app.state.expire_due_holds = expire_due_holds
-    for router in routers:
-        app.include_router(router)
-    app.include_router(board.router)
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from shared.metrics import DomainGauge, GaugeRows, ServiceMetrics
+from shared.metrics import DomainGauge, GaugeRows, ServiceMetrics, counted
 
 
 async def placements(conn: asyncpg.Connection) -> GaugeRows:
@@ -16,24 +16,6 @@ async def placements(conn: asyncpg.Connection) -> GaugeRows:
     return [((row["status"],), float(row["n"])) for row in rows]
 
 
-async def waitlist(conn: asyncpg.Connection) -> GaugeRows:
-    count = await conn.fetchval("SELECT count(*) FROM placements WHERE status = 'waiting'")
-    return [((), float(count))]
-
-
-async def holds(conn: asyncpg.Connection) -> GaugeRows:
-    count = await conn.fetchval("SELECT coalesce(sum(held), 0) FROM units")
-    return [((), float(count))]
-
-
-async def free_places(conn: asyncpg.Connection) -> GaugeRows:
-    count = await conn.fetchval(
-        "SELECT coalesce(sum(u.places - u.held - u.occupied), 0) "
-        "FROM units u JOIN shelters s USING (shelter_id) WHERE s.status = 'open'"
-    )
-    return [((), float(count))]
-
-
 def register(metrics: ServiceMetrics) -> None:
     metrics.register_gauge(
         DomainGauge(
@@ -43,17 +25,22 @@ def register(metrics: ServiceMetrics) -> None:
             placements,
         )
     )
-    metrics.register_gauge(
-        DomainGauge("housing_waitlist_length", "People waiting for a place", (), waitlist)
-    )
-    metrics.register_gauge(
-        DomainGauge("housing_holds", "Places held for people on their way", (), holds)
-    )
-    metrics.register_gauge(
-        DomainGauge(
+    for gauge in (
+        counted(
+            "housing_waitlist_length",
+            "People waiting for a place",
+            "SELECT count(*) FROM placements WHERE status = 'waiting'",
+        ),
+        counted(
+            "housing_holds",
+            "Places held for people on their way",
+            "SELECT coalesce(sum(held), 0) FROM units",
+        ),
+        counted(
             "housing_free_places",
             "Places neither held nor occupied in open shelters",
-            (),
-            free_places,
-        )
-    )
+            "SELECT coalesce(sum(u.places - u.held - u.occupied), 0) "
+            "FROM units u JOIN shelters s USING (shelter_id) WHERE s.status = 'open'",
+        ),
+    ):
+        metrics.register_gauge(gauge)

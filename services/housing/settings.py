@@ -7,7 +7,7 @@ from pydantic_settings import SettingsConfigDict
 
 from services.housing.placing import Holds
 from shared.schemas.base import PartnerId
-from shared.settings import ServiceSettings
+from shared.settings import FieldAppOrigins, ServiceSettings
 
 
 class HousingSettings(ServiceSettings):
@@ -27,11 +27,7 @@ class HousingSettings(ServiceSettings):
         "a shelter (its contact_partner_id) may check people in and out there. The ids are "
         "partner ids (they name the staff on the events), so another form is refused at start.",
     )
-    cors_origins: list[str] = Field(
-        default_factory=lambda: ["http://127.0.0.1:8001", "http://localhost:8001"],
-        description="Origins whose pages may call this service from a browser (JSON list): the "
-        "field app, which intake serves at /app.",
-    )
+    cors_origins: FieldAppOrigins
     hold_check_seconds: float = Field(
         default=30.0, gt=0, description="How often expired holds are looked for."
     )

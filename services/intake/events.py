@@ -11,17 +11,16 @@ from uuid import UUID
 
 from pydantic import Field
 
-from shared.schemas.base import DomainEvent
+from shared.schemas.base import DomainEvent, InternalEvent
 from shared.schemas.intake import ArrivingMember
 from shared.schemas.registry import EVENT_TYPES
 
 
-class PersonalDetailsRecorded(DomainEvent):
+class PersonalDetailsRecorded(InternalEvent):
     """Names, birth date, documents and contact of a person, sealed with their key."""
 
     stream_field = "person_id"
     type: Literal["PersonalDetailsRecorded"] = "PersonalDetailsRecorded"
-    schema_version: Literal[1] = 1
     person_id: UUID = Field(description="The person (the stream).")
     arrival_id: UUID = Field(description="The arrival the person came with.")
     partner_id: str = Field(description="The partner that registered the person.")
@@ -30,24 +29,22 @@ class PersonalDetailsRecorded(DomainEvent):
     sealed: str = Field(description="The details as sent, AES-GCM sealed, base64.")
 
 
-class PersonalDetailsCorrected(DomainEvent):
+class PersonalDetailsCorrected(InternalEvent):
     """A correction of personal details: the new details and the change with its reason,
     sealed; the earlier events stay, so the history is never overwritten."""
 
     stream_field = "person_id"
     type: Literal["PersonalDetailsCorrected"] = "PersonalDetailsCorrected"
-    schema_version: Literal[1] = 1
     person_id: UUID = Field(description="The person (the stream).")
     field: str = Field(description="Which field was corrected, e.g. 'family_name'.")
     sealed: str = Field(description="{details, field, old, new, reason}, sealed.")
 
 
-class DuplicateSuspected(DomainEvent):
+class DuplicateSuspected(InternalEvent):
     """Registration found another record that looks like the same person."""
 
     stream_field = "person_id"
     type: Literal["DuplicateSuspected"] = "DuplicateSuspected"
-    schema_version: Literal[1] = 1
     person_id: UUID = Field(description="The newly registered person (the stream).")
     candidate_person_id: UUID = Field(description="The earlier record it resembles.")
     rule: Literal["same_document", "same_name_and_birth_date"] = Field(

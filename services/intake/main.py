@@ -19,25 +19,7 @@ from services.intake.vault import Vault
 from shared.event_router import EventRouter, on
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
-from shared.schemas.housing import (
-    BedAssigned,
-    BedReleased,
-    HoldExpired,
-    HostOfferMade,
-    HostOfferVerified,
-    HostOfferWithdrawn,
-    PersonCheckedIn,
-    PersonCheckedOut,
-    PersonForgotten,
-    PersonLeftWaitlist,
-    PersonWaitlisted,
-    PlaceFreedOnConsentWithdrawal,
-    ShelterClosed,
-    ShelterOpened,
-    ShelterReopened,
-    UnitAdded,
-    UnitCapacityChanged,
-)
+from shared.schemas import housing
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -47,22 +29,22 @@ CONSUMES = (HOUSING_EVENTS,)
 
 #: what intake does with each type of housing's events, in one table
 ROUTES = EventRouter(
-    on(BedAssigned, placements.held),
-    on(PersonWaitlisted, placements.waiting),
-    on(PersonCheckedIn, placements.checked_in),
-    on(PersonCheckedOut, placements.released),
-    on(BedReleased, placements.released),
-    on(HoldExpired, placements.released),
-    on(ShelterOpened, placements.opened),
-    on(UnitAdded, placements.unit_added),
+    on(housing.BedAssigned, placements.held),
+    on(housing.PersonWaitlisted, placements.waiting),
+    on(housing.PersonCheckedIn, placements.checked_in),
+    on(housing.PersonCheckedOut, placements.released),
+    on(housing.BedReleased, placements.released),
+    on(housing.HoldExpired, placements.released),
+    on(housing.ShelterOpened, placements.opened),
+    on(housing.UnitAdded, placements.unit_added),
     # none of these alone changes the place shown to the partner (a withdrawn host offer
     # releases its guests with events of their own; a host's home has no public code, so it
     # is shown by id); not shown today either: a place freed on a withdrawn consent, and
     # housing forgetting a person, leave the row as it was
     ignored=(
-        HostOfferMade, HostOfferVerified, HostOfferWithdrawn,
-        UnitCapacityChanged, ShelterClosed, ShelterReopened, PersonLeftWaitlist,
-        PlaceFreedOnConsentWithdrawal, PersonForgotten,
+        housing.HostOfferMade, housing.HostOfferVerified, housing.HostOfferWithdrawn,
+        housing.UnitCapacityChanged, housing.ShelterClosed, housing.ShelterReopened,
+        housing.PersonLeftWaitlist, housing.PlaceFreedOnConsentWithdrawal, housing.PersonForgotten,
     ),
 )  # fmt: skip
 
@@ -95,11 +77,10 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         description="Partners register arrivals: people, groups, needs, consent, departures. "
         "Personal data stays here, sealed per person; the topic intake.events.v2 carries only "
         "pseudonymous ids and coarse facts.",
+        routers=routers,
     )
     app.state.vault = Vault(settings.master_keyring())
     app.state.store = event_store(app.state.vault)
-    for router in routers:
-        app.include_router(router)
     languages.install(app)
     return app
 

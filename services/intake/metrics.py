@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import asyncpg
-
-from shared.metrics import DomainGauge, GaugeRows, ServiceMetrics
-
-
-async def arrivals(conn: asyncpg.Connection) -> GaugeRows:
-    count = await conn.fetchval("SELECT count(*) FROM cases")
-    return [((), float(count))]
-
-
-async def persons(conn: asyncpg.Connection) -> GaugeRows:
-    count = await conn.fetchval("SELECT count(*) FROM case_members")
-    return [((), float(count))]
+from shared.metrics import ServiceMetrics, counted
 
 
 def register(metrics: ServiceMetrics) -> None:
     metrics.register_gauge(
-        DomainGauge(
-            "intake_arrivals_registered", "Arrivals (cases) registered so far", (), arrivals
+        counted(
+            "intake_arrivals_registered",
+            "Arrivals (cases) registered so far",
+            "SELECT count(*) FROM cases",
         )
     )
     metrics.register_gauge(
-        DomainGauge("intake_persons_registered", "People registered so far", (), persons)
+        counted(
+            "intake_persons_registered",
+            "People registered so far",
+            "SELECT count(*) FROM case_members",
+        )
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -27,7 +28,9 @@ class DomainEvent(BaseModel):
 
     Concrete events declare ``type`` as a ``Literal`` of their class name (the discriminator of
     their topic's union) and ``schema_version`` as a ``Literal`` of their version, so that a
-    consumer rejects a version it does not know instead of misreading it.
+    consumer rejects a version it does not know instead of misreading it. They derive from
+    :class:`TopicEvent` or :class:`InternalEvent`, which declare both fields (in this order,
+    right after the ones here) and fix the version.
     """
 
     model_config = ConfigDict(frozen=True, strict=True, extra="forbid")
@@ -54,3 +57,28 @@ class DomainEvent(BaseModel):
     @property
     def version_of_schema(self) -> int:
         return int(self.__dict__["schema_version"])
+
+
+class _VersionedEvent(DomainEvent):
+    # declared here only for its place among the fields (the contracts list the properties in
+    # this order); each concrete event narrows it to a Literal of its class name
+    type: str
+
+
+class TopicEvent(_VersionedEvent):
+    """An event published on the second version of its context's topic (``*.events.v2``)."""
+
+    schema_version: Literal[2] = 2
+
+
+class InternalEvent(_VersionedEvent):
+    """An event kept in its service's own event store, never published on a topic."""
+
+    schema_version: Literal[1] = 1
+
+
+class PersonEvent(TopicEvent):
+    """A published event in a person's stream."""
+
+    stream_field = "person_id"
+    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")

@@ -16,18 +16,41 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
-from shared.schemas.base import DomainEvent, PartnerId
+from shared.schemas.base import PartnerId, TopicEvent
 from shared.schemas.shelters import PlaceCode, Requirements, ShelterKind, Unit
 
 ReleaseReason = Literal["departed", "merged", "offer_withdrawn", "moved"]
 
 
-class ShelterOpened(DomainEvent):
-    """An operator opened a shelter with its units."""
+class _ShelterEvent(TopicEvent):
+    """An event in a shelter's stream (a host's offer becomes a shelter too)."""
 
     stream_field = "shelter_id"
+    shelter_id: UUID = Field(description="Shelter (the stream).")
+
+
+class _PlaceEvent(_ShelterEvent):
+    """An event about one place of a shelter and the person who has or had it. An event below
+    that says more about a field declares it again with its own description (the field keeps
+    its place in the schema)."""
+
+    unit_id: UUID = Field(description="Unit of the place.")
+    bed_number: int = Field(ge=1, description="The place now free.")
+    person_id: UUID = Field(description="Pseudonymous id of the person.")
+
+
+class _ArrivalPersonEvent(TopicEvent):
+    """An event about one person, in the stream of the arrival (group) they came with."""
+
+    stream_field = "arrival_id"
+    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
+    person_id: UUID = Field(description="Pseudonymous id of the person.")
+
+
+class ShelterOpened(_ShelterEvent):
+    """An operator opened a shelter with its units."""
+
     type: Literal["ShelterOpened"] = "ShelterOpened"
-    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Id of the shelter (the stream).")
     kind: ShelterKind = Field(description="What kind of place it is.")
     contact_partner_id: PartnerId | None = Field(default=None, description="Partner who runs it.")
@@ -38,12 +61,10 @@ class ShelterOpened(DomainEvent):
     )
 
 
-class HostOfferMade(DomainEvent):
+class HostOfferMade(_ShelterEvent):
     """A host network offered places in a local home for a period (not yet verified)."""
 
-    stream_field = "shelter_id"
     type: Literal["HostOfferMade"] = "HostOfferMade"
-    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Id of the offer, which becomes a shelter (the stream).")
     partner_id: PartnerId = Field(description="The host network that made and verifies the offer.")
     unit: Unit = Field(description="The home or room and its places.")
@@ -51,126 +72,86 @@ class HostOfferMade(DomainEvent):
     available_until: date = Field(description="Last night.")
 
 
-class HostOfferVerified(DomainEvent):
+class HostOfferVerified(_ShelterEvent):
     """The host network verified its offer: it can receive placements."""
 
-    stream_field = "shelter_id"
     type: Literal["HostOfferVerified"] = "HostOfferVerified"
-    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="The offer (the stream).")
 
 
-class HostOfferWithdrawn(DomainEvent):
+class HostOfferWithdrawn(_ShelterEvent):
     """The host withdrew the offer; whoever was placed there is released."""
 
-    stream_field = "shelter_id"
     type: Literal["HostOfferWithdrawn"] = "HostOfferWithdrawn"
-    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="The offer (the stream).")
 
 
-class UnitAdded(DomainEvent):
+class UnitAdded(_ShelterEvent):
     """A shelter gained a unit."""
 
-    stream_field = "shelter_id"
     type: Literal["UnitAdded"] = "UnitAdded"
-    schema_version: Literal[2] = 2
-    shelter_id: UUID = Field(description="Shelter (the stream).")
     unit: Unit = Field(description="The new unit.")
 
 
-class UnitCapacityChanged(DomainEvent):
+class UnitCapacityChanged(_ShelterEvent):
     """A unit's number of places changed (never below the people in it)."""
 
-    stream_field = "shelter_id"
     type: Literal["UnitCapacityChanged"] = "UnitCapacityChanged"
-    schema_version: Literal[2] = 2
-    shelter_id: UUID = Field(description="Shelter (the stream).")
     unit_id: UUID = Field(description="The unit.")
     places: int = Field(ge=0, description="Its places from now on.")
 
 
-class ShelterClosed(DomainEvent):
+class ShelterClosed(_ShelterEvent):
     """The shelter takes nobody new (those inside stay until they check out)."""
 
-    stream_field = "shelter_id"
     type: Literal["ShelterClosed"] = "ShelterClosed"
-    schema_version: Literal[2] = 2
-    shelter_id: UUID = Field(description="Shelter (the stream).")
 
 
-class ShelterReopened(DomainEvent):
+class ShelterReopened(_ShelterEvent):
     """The shelter takes people again."""
 
-    stream_field = "shelter_id"
     type: Literal["ShelterReopened"] = "ShelterReopened"
-    schema_version: Literal[2] = 2
-    shelter_id: UUID = Field(description="Shelter (the stream).")
 
 
-class BedAssigned(DomainEvent):
+class BedAssigned(_PlaceEvent):
     """A place is held for a person until they check in (or the hold expires)."""
 
-    stream_field = "shelter_id"
     type: Literal["BedAssigned"] = "BedAssigned"
-    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter that owns the place (the stream).")
-    unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="Number of the place within the unit, from 1.")
-    person_id: UUID = Field(description="Pseudonymous id of the person.")
     arrival_id: UUID = Field(description="Arrival (group) the person came with.")
     hold_until: AwareDatetime = Field(description="The place is kept until then for check-in.")
 
 
-class HoldExpired(DomainEvent):
+class HoldExpired(_PlaceEvent):
     """The person did not come in time: the place is free and passes on."""
 
-    stream_field = "shelter_id"
     type: Literal["HoldExpired"] = "HoldExpired"
-    schema_version: Literal[2] = 2
-    shelter_id: UUID = Field(description="Shelter (the stream).")
-    unit_id: UUID = Field(description="Unit of the place.")
-    bed_number: int = Field(ge=1, description="The place now free.")
     person_id: UUID = Field(description="Pseudonymous id of the no-show.")
 
 
-class PersonCheckedIn(DomainEvent):
+class PersonCheckedIn(_PlaceEvent):
     """Shelter staff saw the person arrive at their place: from now on they sleep there."""
 
-    stream_field = "shelter_id"
     type: Literal["PersonCheckedIn"] = "PersonCheckedIn"
-    schema_version: Literal[2] = 2
-    shelter_id: UUID = Field(description="Shelter (the stream).")
-    unit_id: UUID = Field(description="Unit of the place.")
     bed_number: int = Field(ge=1, description="The place the person took.")
-    person_id: UUID = Field(description="Pseudonymous id of the person.")
 
 
-class PersonCheckedOut(DomainEvent):
+class PersonCheckedOut(_PlaceEvent):
     """The person left the shelter; the place is free again."""
 
-    stream_field = "shelter_id"
     type: Literal["PersonCheckedOut"] = "PersonCheckedOut"
-    schema_version: Literal[2] = 2
-    shelter_id: UUID = Field(description="Shelter (the stream).")
-    unit_id: UUID = Field(description="Unit of the place.")
-    bed_number: int = Field(ge=1, description="The place now free.")
-    person_id: UUID = Field(description="Pseudonymous id of the person.")
     reason: Literal["left", "moved", "stay_ended", "departed", "merged", "offer_withdrawn"] = Field(
         description="Why: left on their own, moved by an operator, maximum stay reached, "
         "departed (intake), their record was merged, or the host withdrew."
     )
 
 
-class BedReleased(DomainEvent):
+class BedReleased(_PlaceEvent):
     """A held place was freed before check-in: the person left or was a duplicate record."""
 
-    stream_field = "shelter_id"
     type: Literal["BedReleased"] = "BedReleased"
-    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter that owns the place (the stream).")
-    unit_id: UUID = Field(description="Unit of the place.")
-    bed_number: int = Field(ge=1, description="The place now free.")
     person_id: UUID = Field(description="Pseudonymous id of the person who had it.")
     reason: ReleaseReason = Field(description="Why the place was freed.")
 
@@ -179,14 +160,10 @@ class BedReleased(DomainEvent):
 WaitlistReason = Literal["no_fitting_place", "no_places_together", "offer_withdrawn"]
 
 
-class PersonWaitlisted(DomainEvent):
+class PersonWaitlisted(_ArrivalPersonEvent):
     """No fitting place was free: the person waits for one, with their party's needs."""
 
-    stream_field = "arrival_id"
     type: Literal["PersonWaitlisted"] = "PersonWaitlisted"
-    schema_version: Literal[2] = 2
-    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
-    person_id: UUID = Field(description="Pseudonymous id of the person.")
     reason: WaitlistReason = Field(
         description="Why no place was given: no fitting free place in any open shelter, no open "
         "shelter with enough fitting free places for the group together, or the host withdrew "
@@ -199,41 +176,29 @@ class PersonWaitlisted(DomainEvent):
     )
 
 
-class PersonLeftWaitlist(DomainEvent):
+class PersonLeftWaitlist(_ArrivalPersonEvent):
     """A waiting person no longer waits: placed, left, or a duplicate record."""
 
-    stream_field = "arrival_id"
     type: Literal["PersonLeftWaitlist"] = "PersonLeftWaitlist"
-    schema_version: Literal[2] = 2
-    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
-    person_id: UUID = Field(description="Pseudonymous id of the person.")
     reason: Literal["placed", "departed", "merged"] = Field(description="Why.")
 
 
-class PlaceFreedOnConsentWithdrawal(DomainEvent):
+class PlaceFreedOnConsentWithdrawal(_PlaceEvent):
     """The person withdrew their consent to housing: their place, held or taken, is free and
     passes on (as on a departure)."""
 
-    stream_field = "shelter_id"
     type: Literal["PlaceFreedOnConsentWithdrawal"] = "PlaceFreedOnConsentWithdrawal"
-    schema_version: Literal[2] = 2
     shelter_id: UUID = Field(description="Shelter that owns the place (the stream).")
-    unit_id: UUID = Field(description="Unit of the place.")
-    bed_number: int = Field(ge=1, description="The place now free.")
     person_id: UUID = Field(description="Pseudonymous id of the person who had it.")
     checked_in: bool = Field(description="Whether they slept there (else it was only held).")
 
 
-class PersonForgotten(DomainEvent):
+class PersonForgotten(_ArrivalPersonEvent):
     """The person withdrew their consent to housing: they no longer wait, and housing's read
     models keep nothing of them but that they are not to be placed. A consent given again
     brings them back as new."""
 
-    stream_field = "arrival_id"
     type: Literal["PersonForgotten"] = "PersonForgotten"
-    schema_version: Literal[2] = 2
-    arrival_id: UUID = Field(description="Arrival (group) the person came with (the stream).")
-    person_id: UUID = Field(description="Pseudonymous id of the person.")
 
 
 HousingEventTypes = (

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
-from shared.schemas.base import DomainEvent, LanguageCode, PartnerId
+from shared.schemas.base import LanguageCode, PartnerId, PersonEvent, TopicEvent
 
 #: a border crossing point's code, from intake's managed list (operators add them)
 CROSSING_POINT_CODE = r"^[a-z][a-z0-9-]{1,39}$"
@@ -90,12 +90,11 @@ class ArrivingMember(BaseModel):
     )
 
 
-class ArrivalRegistered(DomainEvent):
+class ArrivalRegistered(TopicEvent):
     """A partner registered the arrival of one person or of a group travelling together."""
 
     stream_field = "arrival_id"
     type: Literal["ArrivalRegistered"] = "ArrivalRegistered"
-    schema_version: Literal[2] = 2
     arrival_id: UUID = Field(description="Id of the arrival (the stream); also the group's id.")
     partner_id: PartnerId = Field(description="Id of the partner organisation that registered it.")
     members: tuple[ArrivingMember, ...] = Field(
@@ -130,14 +129,11 @@ class DepartureReason(StrEnum):
     UNKNOWN = "unknown"
 
 
-class ConsentGiven(DomainEvent):
+class ConsentGiven(PersonEvent):
     """A person consented to a use of their data. Given after registration for housing or aid,
     it carries what that service needs to take them in."""
 
-    stream_field = "person_id"
     type: Literal["ConsentGiven"] = "ConsentGiven"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     purpose: ConsentPurpose = Field(description="What the data may be used for.")
     partner_id: PartnerId | None = Field(
         default=None, description="The partner the data may be shared with (sharing only)."
@@ -154,14 +150,11 @@ class ConsentGiven(DomainEvent):
     )
 
 
-class ConsentWithdrawn(DomainEvent):
+class ConsentWithdrawn(PersonEvent):
     """A person withdrew a consent: no new use for that purpose from now on. Housing frees
     their place and forgets them; aid closes their entitlements and forgets their facts."""
 
-    stream_field = "person_id"
     type: Literal["ConsentWithdrawn"] = "ConsentWithdrawn"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     purpose: ConsentPurpose = Field(description="The purpose withdrawn.")
     partner_id: PartnerId | None = Field(
         default=None, description="The partner no longer shared with (sharing only)."
@@ -173,46 +166,38 @@ class ConsentWithdrawn(DomainEvent):
     )
 
 
-class PersonFactsCorrected(DomainEvent):
+class PersonFactsCorrected(PersonEvent):
     """A correction changed what other services know of a person: the new coarse facts."""
 
-    stream_field = "person_id"
     type: Literal["PersonFactsCorrected"] = "PersonFactsCorrected"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     age_band: AgeBand = Field(description="Coarse age band after the correction.")
     sex: Sex = Field(description="Sex after the correction.")
     needs: tuple[NeedCode, ...] = Field(description="Needs and vulnerabilities after it.")
     languages: tuple[LanguageCode, ...] = Field(description="Languages after it, ISO 639-1.")
 
 
-class PersonDeparted(DomainEvent):
+class PersonDeparted(PersonEvent):
     """A person left: their bed is freed and their entitlements close."""
 
-    stream_field = "person_id"
     type: Literal["PersonDeparted"] = "PersonDeparted"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     arrival_id: UUID = Field(description="The arrival (group) the person came with.")
     reason: DepartureReason = Field(description="Why (never where to: that stays in intake).")
 
 
-class PersonsMerged(DomainEvent):
+class PersonsMerged(TopicEvent):
     """Two records were one person: the duplicate now stands for the kept one."""
 
     stream_field = "duplicate_person_id"
     type: Literal["PersonsMerged"] = "PersonsMerged"
-    schema_version: Literal[2] = 2
     duplicate_person_id: UUID = Field(description="The record merged away (the stream).")
     kept_person_id: UUID = Field(description="The record that stands for the person.")
 
 
-class MergeUndone(DomainEvent):
+class MergeUndone(TopicEvent):
     """A merge was a mistake: the duplicate is a person of their own again."""
 
     stream_field = "duplicate_person_id"
     type: Literal["MergeUndone"] = "MergeUndone"
-    schema_version: Literal[2] = 2
     duplicate_person_id: UUID = Field(description="The record restored (the stream).")
     kept_person_id: UUID = Field(description="The record it had been merged into.")
     arrival_id: UUID = Field(description="The arrival the restored person came with.")
@@ -232,14 +217,12 @@ class MergeUndone(DomainEvent):
         return self.consents is None or purpose in self.consents
 
 
-class PersonErased(DomainEvent):
+class PersonErased(PersonEvent):
     """An operator erased a person: every service forgets what it holds about them beyond ids
     and codes (free text, stored requests), and intake destroyed the key of their details. A
     record merged into the erased one goes with it, each with an event of its own."""
 
-    stream_field = "person_id"
     type: Literal["PersonErased"] = "PersonErased"
-    schema_version: Literal[2] = 2
     person_id: UUID = Field(description="Pseudonymous id of the person erased (the stream).")
 
 

@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from shared.consumer import IdempotentConsumer, IncomingEvent
-from shared.eventstore import SCHEMA_DDL
+from shared.eventstore_tables import SCHEMA_DDL
 from shared.schemas.intake import DepartureReason, PersonDeparted
 from shared.topics_admin import ensure_topics
 from tests.conftest import eventually

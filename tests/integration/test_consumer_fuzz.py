@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from shared.consumer import MAX_MESSAGE_BYTES, REQUIRED_HEADERS
+from shared.message_checks import MAX_MESSAGE_BYTES, REQUIRED_HEADERS
 from shared.schemas.registry import TOPIC_ADAPTERS, TOPIC_TYPES
 from tests.conftest import RunningServices, eventually
 from tests.factories import arrival, person

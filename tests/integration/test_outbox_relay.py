@@ -20,7 +20,8 @@ from aiokafka.errors import KafkaTimeoutError
 from aiokafka.producer.message_accumulator import BatchBuilder
 from cloudevents.core.bindings import kafka
 
-from shared.eventstore import NOTIFY_CHANNEL, SCHEMA_DDL
+from shared.eventstore import NOTIFY_CHANNEL
+from shared.eventstore_tables import SCHEMA_DDL
 from shared.outbox import OutboxRelay
 from tests.conftest import eventually
 from tests.integration.helpers import read_topic

@@ -17,20 +17,22 @@ from services.aid.domain.matching import (
     offers_for,
 )
 from services.aid.domain.rules import Recipient
-from services.aid.domain.support import (
-    AcceptMatch,
-    CompleteMatch,
+from services.aid.domain.support_offer import (
     OfferDetails,
-    ProposeMatch,
     PublishOffer,
     ReleasePlace,
+    TakePlace,
+    WithdrawOffer,
+    support_offer,
+)
+from services.aid.domain.support_request import (
+    AcceptMatch,
+    CompleteMatch,
+    ProposeMatch,
     RequestClosed,
     RequestSupport,
-    TakePlace,
     WithdrawMatch,
-    WithdrawOffer,
     WithdrawRequest,
-    support_offer,
     support_request,
 )
 from shared.decision import DomainError

@@ -9,7 +9,8 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from shared.consumer import InvalidMessage, parse_incoming
+from shared.consumer import parse_incoming
+from shared.message_checks import InvalidMessage
 from shared.schemas.envelope import Envelope
 from shared.schemas.intake import (
     AgeBand,

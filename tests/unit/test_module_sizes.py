@@ -30,10 +30,14 @@ def check(repo: Path, *extra: str) -> int:
     return main(["--repo", str(repo), "--known", str(repo / "known.txt"), *extra])
 
 
-def test_a_new_long_module_fails_the_check(tmp_path: Path) -> None:
+def test_a_new_long_module_fails_the_check_and_is_listed_with_its_size(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(tmp_path, "services/intake/app.py", module(MODULE_LIMIT + 1))
     write(tmp_path, "known.txt", "")
     assert check(tmp_path) == 1
+    listed = f"NEW    services/intake/app.py: {MODULE_LIMIT + 1} lines (limit {MODULE_LIMIT})"
+    assert listed in capsys.readouterr().out
 
 
 def test_a_module_at_the_limit_is_no_offender(tmp_path: Path) -> None:

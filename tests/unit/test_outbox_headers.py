@@ -9,7 +9,7 @@ from uuid import uuid4
 import pytest
 from cloudevents.core.bindings import kafka
 
-from shared.outbox import envelope_of, headers_of
+from shared.event_headers import envelope_of, headers_of
 from shared.schemas.envelope import Envelope
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

@@ -10,7 +10,7 @@ from aiokafka.partitioner import murmur2 as aiokafka_murmur2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.outbox import murmur2, partition_of
+from shared.record_batches import murmur2, partition_of
 
 
 @given(st.binary(max_size=200))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
+from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Path, Query, Request
@@ -112,19 +114,29 @@ class RulesRequest(BaseModel):
     low_stock_level: int = Field(ge=0, le=1_000_000)
 
 
+#: a change of stock: takes the request's fields, answers the id of what it recorded
+StockChange = Callable[..., Awaitable[UUID]]
+
+
+async def _recorded(
+    request: Request, key: str, body: BaseModel, change: StockChange, id_field: str
+) -> JSONResponse:
+    """Run ``change`` with the body's fields, once per Idempotency-Key: 201 with the id it
+    recorded (as ``id_field``) and the body as understood."""
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        made = await change(conn, store_of(request), **body.model_dump(), now=datetime.now(UTC))
+        return 201, {id_field: str(made), **body.model_dump(mode="json")}
+
+    return await answer(request, key, body, work)
+
+
 @router.post("/donations", status_code=201, responses=REFUSALS)
 async def post_donation(
     body: DonationRequest, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
     """Record a donation received at a site (donor kind only: no donor names)."""
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        donation_id = await distributions.receive_donation(
-            conn, store_of(request), **body.model_dump(), now=datetime.now(UTC)
-        )
-        return 201, {"donation_id": str(donation_id), **body.model_dump(mode="json")}
-
-    return await answer(request, key, body, work)
+    return await _recorded(request, key, body, distributions.receive_donation, "donation_id")
 
 
 @router.post("/transfers", status_code=201, responses=REFUSALS)
@@ -132,14 +144,7 @@ async def post_transfer(
     body: TransferRequest, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
     """Move units from one site to another; refused (out_of_stock) beyond the usable stock."""
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        transfer_id = await distributions.transfer(
-            conn, store_of(request), **body.model_dump(), now=datetime.now(UTC)
-        )
-        return 201, {"transfer_id": str(transfer_id), **body.model_dump(mode="json")}
-
-    return await answer(request, key, body, work)
+    return await _recorded(request, key, body, distributions.transfer, "transfer_id")
 
 
 @router.post("/write-offs", status_code=201, responses=REFUSALS)
@@ -147,14 +152,7 @@ async def post_write_off(
     body: WriteOffRequest, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
     """Take spoiled, expired, damaged or lost units out of a site's stock."""
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        write_off_id = await distributions.write_off(
-            conn, store_of(request), **body.model_dump(), now=datetime.now(UTC)
-        )
-        return 201, {"write_off_id": str(write_off_id), **body.model_dump(mode="json")}
-
-    return await answer(request, key, body, work)
+    return await _recorded(request, key, body, distributions.write_off, "write_off_id")
 
 
 @router.get("/stock")

@@ -22,22 +22,24 @@ from services.aid.domain.matching import (
     offers_for,
     requests_for,
 )
-from services.aid.domain.support import (
+from services.aid.domain.support_offer import (
+    OfferDetails,
+    PublishOffer,
+    ReleasePlace,
+    TakePlace,
+    WithdrawOffer,
+    support_offer,
+)
+from services.aid.domain.support_request import (
     AcceptMatch,
     CompleteMatch,
     MatchWithdrawalReason,
-    OfferDetails,
     ProposeMatch,
-    PublishOffer,
-    ReleasePlace,
     RequestDetails,
     RequestSupport,
-    TakePlace,
     WithdrawalReason,
     WithdrawMatch,
-    WithdrawOffer,
     WithdrawRequest,
-    support_offer,
     support_request,
 )
 from services.aid.matching_queries import (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
@@ -24,6 +26,7 @@ from services.housing.domain.shelter import (
     AddUnit,
     ChangeCapacity,
     CloseShelter,
+    ShelterCommand,
     UnitCodeTaken,
     VerifyHostOffer,
     WithdrawHostOffer,
@@ -146,6 +149,23 @@ async def _refuse_taken_shelter_code(conn: asyncpg.Connection, code: str | None)
         raise _code_problem(409, "#/code", code, "another shelter")
 
 
+async def _change(
+    request: Request,
+    key: str,
+    body: RequestBody | None,
+    command: Callable[[datetime], ShelterCommand],
+) -> JSONResponse:
+    """An operator's change of a shelter, once per Idempotency-Key (``command`` is given the
+    time it runs at): 200, with whether anything changed."""
+
+    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
+        changed = command(_now())
+        count = await app.change_shelter(conn, store_of(request), holds_of(request), changed)
+        return 200, {"changed": count > 0}
+
+    return await answer(request, key, body, work)
+
+
 @router.post("/shelters", status_code=201)
 async def post_shelter(
     body: OpenShelterRequest, request: Request, key: IdempotencyKey
@@ -197,13 +217,8 @@ async def post_capacity(
     key: IdempotencyKey,
 ) -> JSONResponse:
     """Change a unit's places (never below the places taken)."""
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        command = ChangeCapacity(shelter_id, unit_id, body.places, "operator", _now())
-        count = await app.change_shelter(conn, store_of(request), holds_of(request), command)
-        return 200, {"changed": count > 0}
-
-    return await answer(request, key, body, work)
+    command = partial(ChangeCapacity, shelter_id, unit_id, body.places, "operator")
+    return await _change(request, key, body, command)
 
 
 @router.post("/shelters/{shelter_id}/status")
@@ -211,13 +226,8 @@ async def post_status(
     shelter_id: UUID, body: StatusRequest, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
     """Close a shelter to newcomers, or open it again."""
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        command = CloseShelter(shelter_id, body.status == "open", "operator", _now())
-        count = await app.change_shelter(conn, store_of(request), holds_of(request), command)
-        return 200, {"changed": count > 0}
-
-    return await answer(request, key, body, work)
+    command = partial(CloseShelter, shelter_id, body.status == "open", "operator")
+    return await _change(request, key, body, command)
 
 
 @router.post("/host-offers", status_code=201)
@@ -245,25 +255,13 @@ async def post_verification(
     shelter_id: UUID, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
     """The host network verified the offer: waiting people who fit get holds there."""
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        command = VerifyHostOffer(shelter_id, "operator", _now())
-        count = await app.change_shelter(conn, store_of(request), holds_of(request), command)
-        return 200, {"changed": count > 0}
-
-    return await answer(request, key, None, work)
+    return await _change(request, key, None, partial(VerifyHostOffer, shelter_id, "operator"))
 
 
 @router.post("/host-offers/{shelter_id}/withdrawal")
 async def post_withdrawal(shelter_id: UUID, request: Request, key: IdempotencyKey) -> JSONResponse:
     """The host withdrew: whoever was placed there goes back to the waitlist, first."""
-
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        command = WithdrawHostOffer(shelter_id, "operator", _now())
-        count = await app.change_shelter(conn, store_of(request), holds_of(request), command)
-        return 200, {"changed": count > 0}
-
-    return await answer(request, key, None, work)
+    return await _change(request, key, None, partial(WithdrawHostOffer, shelter_id, "operator"))
 
 
 @router.get("/shelters")

@@ -9,17 +9,14 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.schemas.aid.items import AidItem
-from shared.schemas.base import DomainEvent
+from shared.schemas.base import PersonEvent
 from shared.schemas.intake import AgeBand
 
 
-class ResidentRecorded(DomainEvent):
+class ResidentRecorded(PersonEvent):
     """Aid learned that a person sleeps at a shelter, which makes them a resident there."""
 
-    stream_field = "person_id"
     type: Literal["ResidentRecorded"] = "ResidentRecorded"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     shelter_id: UUID = Field(description="Shelter where the person has a bed.")
     checked_in: bool = Field(
         default=False,
@@ -28,34 +25,25 @@ class ResidentRecorded(DomainEvent):
     )
 
 
-class EntitlementGranted(DomainEvent):
+class EntitlementGranted(PersonEvent):
     """A person became entitled to an aid item."""
 
-    stream_field = "person_id"
     type: Literal["EntitlementGranted"] = "EntitlementGranted"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     item: AidItem = Field(description="The item the person may receive.")
     per_day: int = Field(ge=1, le=100, description="How many the person may receive per day.")
 
 
-class EntitlementsClosed(DomainEvent):
+class EntitlementsClosed(PersonEvent):
     """A person's entitlements ended: they left, or their record was merged into another."""
 
-    stream_field = "person_id"
     type: Literal["EntitlementsClosed"] = "EntitlementsClosed"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     reason: Literal["departed", "merged"] = Field(description="Why they ended.")
 
 
-class BeneficiaryRegistered(DomainEvent):
+class BeneficiaryRegistered(PersonEvent):
     """Aid learned of a person from intake: their household and whether they are vulnerable."""
 
-    stream_field = "person_id"
     type: Literal["BeneficiaryRegistered"] = "BeneficiaryRegistered"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     household_id: UUID = Field(
         description="The household: the arrival (group) the person came with."
     )
@@ -66,35 +54,26 @@ class BeneficiaryRegistered(DomainEvent):
     )
 
 
-class BeneficiaryForgotten(DomainEvent):
+class BeneficiaryForgotten(PersonEvent):
     """The person has not agreed to aid, or withdrew the agreement: their entitlements end,
     nothing is issued to them, and aid keeps none of their facts (household, age band,
     vulnerability) until they agree again, when they come back as new."""
 
-    stream_field = "person_id"
     type: Literal["BeneficiaryForgotten"] = "BeneficiaryForgotten"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
 
 
-class BeneficiaryFactsUpdated(DomainEvent):
+class BeneficiaryFactsUpdated(PersonEvent):
     """Intake corrected a person's coarse facts; what aid keeps of them changed."""
 
-    stream_field = "person_id"
     type: Literal["BeneficiaryFactsUpdated"] = "BeneficiaryFactsUpdated"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     age_band: AgeBand = Field(description="Coarse age band after the correction.")
     vulnerable: bool = Field(description="Whether the person counts as vulnerable now.")
 
 
-class ResidencyEnded(DomainEvent):
+class ResidencyEnded(PersonEvent):
     """The person checked out of their shelter: resident-only entitlements end."""
 
-    stream_field = "person_id"
     type: Literal["ResidencyEnded"] = "ResidencyEnded"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     shelter_id: UUID = Field(description="The shelter they left.")
     reason: str = Field(
         pattern=r"^[a-z_]{1,40}$",

@@ -8,28 +8,24 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.schemas.aid.items import SITE_PATTERN, AidItem
-from shared.schemas.base import DomainEvent
+from shared.schemas.base import PersonEvent, TopicEvent
 
 
-class AidIssued(DomainEvent):
+class AidIssued(PersonEvent):
     """A person received an item whose limits count per person."""
 
-    stream_field = "person_id"
     type: Literal["AidIssued"] = "AidIssued"
-    schema_version: Literal[2] = 2
-    person_id: UUID = Field(description="Pseudonymous id of the person (the stream).")
     issue_id: UUID = Field(description="Id of the distribution.")
     item: AidItem = Field(description="What was handed out.")
     quantity: int = Field(ge=1, description="How many units.")
     site_id: str = Field(pattern=SITE_PATTERN, description="Where.")
 
 
-class HouseholdAidIssued(DomainEvent):
+class HouseholdAidIssued(TopicEvent):
     """A household received an item whose limits count per household; one member collected it."""
 
     stream_field = "household_id"
     type: Literal["HouseholdAidIssued"] = "HouseholdAidIssued"
-    schema_version: Literal[2] = 2
     household_id: UUID = Field(description="The household, i.e. its arrival id (the stream).")
     issue_id: UUID = Field(description="Id of the distribution.")
     person_id: UUID = Field(description="Pseudonymous id of the member who collected it.")

@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from shared.schemas.base import DomainEvent
+from shared.schemas.base import TopicEvent
 
 #: a distribution site or store room: short lowercase code chosen by the coordination centre
 SITE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
@@ -53,12 +53,11 @@ class IssuedPer(StrEnum):
     HOUSEHOLD = "household"
 
 
-class ItemRulesSet(DomainEvent):
+class ItemRulesSet(TopicEvent):
     """The coordination centre set the entitlement rules of an aid item."""
 
     stream_field = "item"
     type: Literal["ItemRulesSet"] = "ItemRulesSet"
-    schema_version: Literal[2] = 2
     item: AidItem = Field(description="The item (the stream).")
     per: IssuedPer = Field(description="Limits count per person or per household (group).")
     max_per_day: int | None = Field(

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import Field
 
 from shared.schemas.aid.items import COUNTRY_PATTERN, TAG_PATTERN
-from shared.schemas.base import DomainEvent
+from shared.schemas.base import TopicEvent
 
 
 class SupportKind(StrEnum):
@@ -30,12 +30,32 @@ class MatchBasis(StrEnum):
     SKILLS = "skills"
 
 
-class SupportRequested(DomainEvent):
-    """A person asked for help to travel on or to find work (details stay in aid)."""
+class _RequestEvent(TopicEvent):
+    """An event in a support request's stream."""
 
     stream_field = "request_id"
+    request_id: UUID = Field(description="The request (the stream).")
+
+
+class _MatchEvent(_RequestEvent):
+    """An event about one match of a request with an offer (an event below that says more
+    about a field declares it again, with its own description)."""
+
+    match_id: UUID = Field(description="The match.")
+    offer_id: UUID = Field(description="The offer.")
+
+
+class _OfferEvent(TopicEvent):
+    """An event in an offer's stream."""
+
+    stream_field = "offer_id"
+    offer_id: UUID = Field(description="The offer (the stream).")
+
+
+class SupportRequested(_RequestEvent):
+    """A person asked for help to travel on or to find work (details stay in aid)."""
+
     type: Literal["SupportRequested"] = "SupportRequested"
-    schema_version: Literal[2] = 2
     request_id: UUID = Field(description="Id of the request (the stream).")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
     kind: SupportKind = Field(description="Onward travel or job search.")
@@ -45,72 +65,49 @@ class SupportRequested(DomainEvent):
     )
 
 
-class SupportRequestWithdrawn(DomainEvent):
+class SupportRequestWithdrawn(_RequestEvent):
     """A request will not be followed any more."""
 
-    stream_field = "request_id"
     type: Literal["SupportRequestWithdrawn"] = "SupportRequestWithdrawn"
-    schema_version: Literal[2] = 2
-    request_id: UUID = Field(description="The request (the stream).")
     person_id: UUID = Field(description="Pseudonymous id of the person.")
     reason: Literal["no_longer_needed", "departed", "merged", "other"] = Field(description="Why.")
 
 
-class MatchProposed(DomainEvent):
+class MatchProposed(_MatchEvent):
     """Aid proposed an offer for a request: same destination, or fitting skills."""
 
-    stream_field = "request_id"
     type: Literal["MatchProposed"] = "MatchProposed"
-    schema_version: Literal[2] = 2
-    request_id: UUID = Field(description="The request (the stream).")
     match_id: UUID = Field(description="Id of the match.")
     offer_id: UUID = Field(description="The offer proposed.")
     basis: MatchBasis = Field(description="Why it fits.")
 
 
-class MatchAccepted(DomainEvent):
+class MatchAccepted(_MatchEvent):
     """The person and the partner agreed: the offer's place is held for the request."""
 
-    stream_field = "request_id"
     type: Literal["MatchAccepted"] = "MatchAccepted"
-    schema_version: Literal[2] = 2
-    request_id: UUID = Field(description="The request (the stream).")
-    match_id: UUID = Field(description="The match.")
-    offer_id: UUID = Field(description="The offer.")
 
 
-class MatchCompleted(DomainEvent):
+class MatchCompleted(_MatchEvent):
     """The ride was taken or the job started: the request is done."""
 
-    stream_field = "request_id"
     type: Literal["MatchCompleted"] = "MatchCompleted"
-    schema_version: Literal[2] = 2
-    request_id: UUID = Field(description="The request (the stream).")
-    match_id: UUID = Field(description="The match.")
-    offer_id: UUID = Field(description="The offer.")
 
 
-class MatchWithdrawn(DomainEvent):
+class MatchWithdrawn(_MatchEvent):
     """A proposed or accepted match will not go ahead."""
 
-    stream_field = "request_id"
     type: Literal["MatchWithdrawn"] = "MatchWithdrawn"
-    schema_version: Literal[2] = 2
-    request_id: UUID = Field(description="The request (the stream).")
-    match_id: UUID = Field(description="The match.")
-    offer_id: UUID = Field(description="The offer.")
     reason: Literal["declined", "offer_withdrawn", "request_withdrawn", "request_done", "other"] = (
         Field(description="Why.")
     )
 
 
-class OfferPublished(DomainEvent):
+class OfferPublished(_OfferEvent):
     """A partner offered rides, tickets, a job or remote work (its free text and its city,
     typed by the partner, stay in aid: services/aid/events.py)."""
 
-    stream_field = "offer_id"
     type: Literal["OfferPublished"] = "OfferPublished"
-    schema_version: Literal[2] = 2
     offer_id: UUID = Field(description="Id of the offer (the stream).")
     kind: OfferKind = Field(description="What is offered.")
     country: str | None = Field(
@@ -127,32 +124,23 @@ class OfferPublished(DomainEvent):
     places: int = Field(ge=1, le=1000, description="Seats, tickets or positions offered.")
 
 
-class OfferWithdrawn(DomainEvent):
+class OfferWithdrawn(_OfferEvent):
     """The partner withdrew an offer: its open matches are withdrawn too."""
 
-    stream_field = "offer_id"
     type: Literal["OfferWithdrawn"] = "OfferWithdrawn"
-    schema_version: Literal[2] = 2
-    offer_id: UUID = Field(description="The offer (the stream).")
 
 
-class OfferPlaceTaken(DomainEvent):
+class OfferPlaceTaken(_OfferEvent):
     """An accepted match holds one of the offer's places."""
 
-    stream_field = "offer_id"
     type: Literal["OfferPlaceTaken"] = "OfferPlaceTaken"
-    schema_version: Literal[2] = 2
-    offer_id: UUID = Field(description="The offer (the stream).")
     match_id: UUID = Field(description="The match holding the place.")
     request_id: UUID = Field(description="The request of the match.")
 
 
-class OfferPlaceReleased(DomainEvent):
+class OfferPlaceReleased(_OfferEvent):
     """An accepted match was withdrawn: its place is free again."""
 
-    stream_field = "offer_id"
     type: Literal["OfferPlaceReleased"] = "OfferPlaceReleased"
-    schema_version: Literal[2] = 2
-    offer_id: UUID = Field(description="The offer (the stream).")
     match_id: UUID = Field(description="The match that held the place.")
     request_id: UUID = Field(description="The request of the match.")

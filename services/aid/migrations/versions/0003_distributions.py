@@ -27,10 +27,27 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 
 def upgrade() -> None:
     run_sql(IDEMPOTENCY_DDL)
+    _beneficiaries_vulnerable()
+    _item_rules_and_stock()
+    _issues_and_daily_totals()
+    _support_requests()
+    _support_offers_and_matches()
+
+
+def _beneficiaries_vulnerable() -> None:
+    """Beneficiaries learn whether they are vulnerable, and are found by household."""
     run_sql(
         """
         ALTER TABLE beneficiaries ADD COLUMN vulnerable boolean NOT NULL DEFAULT false;
         CREATE INDEX beneficiaries_household ON beneficiaries (arrival_id);
+        """
+    )
+
+
+def _item_rules_and_stock() -> None:
+    """The rules of each item, the stock at each site and its movements."""
+    run_sql(
+        """
         CREATE TABLE item_rules (
             item text PRIMARY KEY,
             per text NOT NULL,
@@ -68,6 +85,14 @@ def upgrade() -> None:
             PRIMARY KEY (stream_id, version)
         );
         CREATE INDEX stock_movements_site_item ON stock_movements (site_id, item, occurred_at);
+        """
+    )
+
+
+def _issues_and_daily_totals() -> None:
+    """What was issued to whom, and each day's totals per site and item."""
+    run_sql(
+        """
         CREATE TABLE issues (
             issue_id uuid PRIMARY KEY,
             person_id uuid NOT NULL,
@@ -95,6 +120,14 @@ def upgrade() -> None:
             written_off integer NOT NULL DEFAULT 0,
             PRIMARY KEY (day, site_id, item)
         );
+        """
+    )
+
+
+def _support_requests() -> None:
+    """Requests for onward travel and job search."""
+    run_sql(
+        """
         CREATE TABLE support_requests (
             request_id uuid PRIMARY KEY,
             person_id uuid NOT NULL,
@@ -117,6 +150,14 @@ def upgrade() -> None:
         CREATE INDEX support_requests_open ON support_requests (kind, requested_at)
             WHERE status = 'open';
         CREATE INDEX support_requests_person ON support_requests (person_id);
+        """
+    )
+
+
+def _support_offers_and_matches() -> None:
+    """Partners' offers and the matches between requests and offers."""
+    run_sql(
+        """
         CREATE TABLE support_offers (
             offer_id uuid PRIMARY KEY,
             kind text NOT NULL,

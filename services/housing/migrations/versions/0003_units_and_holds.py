@@ -14,6 +14,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    _shelters_and_units()
+    _placements()
+
+
+def _shelters_and_units() -> None:
+    """The bed-only placements and shelters dropped; shelters again, with the units that hold
+    their places."""
     run_sql(
         """
         DROP TABLE placements;
@@ -44,6 +51,14 @@ def upgrade() -> None:
             CHECK (held >= 0 AND occupied >= 0 AND held + occupied <= places)
         );
         CREATE INDEX units_by_shelter ON units (shelter_id);
+        """
+    )
+
+
+def _placements() -> None:
+    """Placements by person, one person per place, and their history."""
+    run_sql(
+        """
         CREATE TABLE placements (
             person_id uuid PRIMARY KEY,
             arrival_id uuid,

@@ -1,0 +1,153 @@
+"""Support for the way forward, the partner's side: an offer (a ride, tickets, a job) owns its
+places; a match accepted takes one, a match withdrawn gives it back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from services.aid.events import OfferDetailsRecorded
+from shared.decision import Decider, DomainError
+from shared.schemas.aid import (
+    OfferKind,
+    OfferPlaceReleased,
+    OfferPlaceTaken,
+    OfferPublished,
+    OfferWithdrawn,
+)
+from shared.schemas.base import DomainEvent
+
+
+@dataclass(frozen=True)
+class OfferDetails:
+    partner: str
+    title: str
+    description: str | None = None
+    contact: str | None = None
+    available_until: date | None = None
+
+
+@dataclass(frozen=True)
+class PublishOffer:
+    offer_id: UUID
+    kind: OfferKind
+    country: str | None
+    city: str | None
+    profession: str | None
+    skills: tuple[str, ...]
+    languages: tuple[str, ...]
+    places: int
+    details: OfferDetails
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class TakePlace:
+    offer_id: UUID
+    match_id: UUID
+    request_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ReleasePlace:
+    offer_id: UUID
+    match_id: UUID
+    request_id: UUID
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class WithdrawOffer:
+    offer_id: UUID
+    actor: str
+    now: datetime
+
+
+OfferCommand = PublishOffer | TakePlace | ReleasePlace | WithdrawOffer
+
+
+@dataclass(frozen=True)
+class Offer:
+    status: Literal["new", "open", "withdrawn"] = "new"
+    places: int = 0
+    holders: frozenset[UUID] = frozenset()
+
+
+def decide_offer(command: OfferCommand, state: Offer) -> list[DomainEvent]:
+    if isinstance(command, PublishOffer):
+        return _publish(command, state)
+    if state.status == "new":
+        raise DomainError(f"there is no offer {command.offer_id}")
+    stamp: dict[str, Any] = {
+        "actor": command.actor,
+        "occurred_at": command.now,
+        "offer_id": command.offer_id,
+    }
+    if isinstance(command, WithdrawOffer):
+        return [] if state.status == "withdrawn" else [OfferWithdrawn(**stamp)]
+    ids: dict[str, Any] = {"match_id": command.match_id, "request_id": command.request_id}
+    if isinstance(command, ReleasePlace):
+        return [OfferPlaceReleased(**stamp, **ids)] if command.match_id in state.holders else []
+    if command.match_id in state.holders:
+        return []
+    if state.status == "withdrawn":
+        raise DomainError("the offer was withdrawn")
+    if len(state.holders) >= state.places:
+        raise DomainError(f"all {state.places} place(s) of the offer are taken")
+    return [OfferPlaceTaken(**stamp, **ids)]
+
+
+def _publish(command: PublishOffer, state: Offer) -> list[DomainEvent]:
+    if state.status != "new":
+        return []
+    travel = command.kind in (OfferKind.RIDE, OfferKind.TICKET)
+    if travel and command.country is None:
+        raise DomainError("a ride or ticket needs its destination country")
+    if not travel and command.profession is None and not command.skills:
+        raise DomainError("a job needs a profession or skills to be matched on")
+    details = command.details
+    return [
+        OfferPublished(
+            actor=command.actor,
+            occurred_at=command.now,
+            offer_id=command.offer_id,
+            kind=command.kind,
+            country=command.country,
+            profession=command.profession,
+            skills=command.skills,
+            languages=command.languages,
+            places=command.places,
+        ),
+        OfferDetailsRecorded(
+            actor=command.actor,
+            occurred_at=command.now,
+            offer_id=command.offer_id,
+            city=command.city,
+            partner=details.partner,
+            title=details.title,
+            description=details.description,
+            contact=details.contact,
+            available_until=details.available_until,
+        ),
+    ]
+
+
+def evolve_offer(state: Offer, event: DomainEvent) -> Offer:
+    if isinstance(event, OfferPublished):
+        return Offer("open", event.places, frozenset())
+    if isinstance(event, OfferWithdrawn):
+        return replace(state, status="withdrawn")
+    if isinstance(event, OfferPlaceTaken):
+        return replace(state, holders=state.holders | {event.match_id})
+    if isinstance(event, OfferPlaceReleased):
+        return replace(state, holders=state.holders - {event.match_id})
+    return state
+
+
+support_offer: Decider[OfferCommand, Offer] = Decider(Offer(), decide_offer, evolve_offer)
