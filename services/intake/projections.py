@@ -43,6 +43,11 @@ CASE_COLUMNS = (
     "crossing_point", "registered_at", "correlation_id",
 )  # fmt: skip
 INDEX_COLUMNS = ("person_id", "kind", "value", "key_version")
+#: what an erasure deletes of a person, in this order: the details first, as a correction and a
+#: rewrap batch (rotation.py) take them, so the delete waits for a batch holding them and the
+#: index is deleted once the batch committed. Index first, the delete would look before the
+#: batch's new entries existed, wait on its old ones, and leave the new ones to an erased person
+ERASED_ROWS = ("person_details", "person_index")
 _INDEX_INSERT = f"INSERT INTO person_index ({', '.join(INDEX_COLUMNS)}) VALUES ($1, $2, $3, $4)"
 CONSENT_COLUMNS = ("person_id", "purpose", "partner_id", "given", "changed_at")
 
@@ -168,11 +173,7 @@ def projector(vault: Vault, registration: SetProjector) -> Projector:
                 event.duplicate_person_id, event.kept_person_id,
             )  # fmt: skip
         elif isinstance(event, PersonErased):
-            # the details first, as a correction and a rewrap batch take them: deleting them
-            # waits for a batch that holds them, and the index is deleted after it committed.
-            # Index first, the delete would look before the batch's new entries were there,
-            # wait for its old ones, and leave the new ones to an erased person
-            for table in ("person_details", "person_index"):
+            for table in ERASED_ROWS:
                 await conn.execute(f"DELETE FROM {table} WHERE person_id = $1", event.person_id)
             await conn.execute(
                 "DELETE FROM duplicate_flags WHERE $1 IN (person_id, candidate_person_id)",
