@@ -34,6 +34,7 @@ from opentelemetry.trace import SpanKind
 from shared.dead_letters import DeadLetters
 from shared.decider import in_transaction
 from shared.eventstore import Causation
+from shared.inbox import Entry, record_batch, record_one
 from shared.kafka_records import is_utf8, parse_leniently, text_headers, text_key, undecoded
 from shared.message_checks import InvalidMessage, check_message
 from shared.metrics import ServiceMetrics
@@ -79,6 +80,11 @@ class IncomingEvent:
 
 
 Handler = Callable[[asyncpg.Connection, IncomingEvent], Awaitable[None]]
+
+
+def _entry(delivery: Delivery) -> Entry:
+    record = delivery.record
+    return delivery.incoming.event_id, delivery.incoming.topic, record.partition, record.offset
 
 
 def parse_incoming(topic: str, body: bytes, headers: dict[str, Any]) -> IncomingEvent:
@@ -198,9 +204,10 @@ class IdempotentConsumer:
         """Every event of the batch in one transaction; on failure, each one on its own."""
 
         async def handle_all(conn: asyncpg.Connection) -> int:
+            firsts = await record_batch(conn, [_entry(delivery) for delivery in deliveries])
             skipped = 0
-            for delivery in deliveries:
-                skipped += not await self._handle_once(conn, delivery)
+            for delivery, first_time in zip(deliveries, firsts, strict=True):
+                skipped += not await self._handle_recorded(conn, delivery, first_time)
             return skipped
 
         try:
@@ -245,21 +252,17 @@ class IdempotentConsumer:
 
     async def _handle_once(self, conn: asyncpg.Connection, delivery: Delivery) -> bool:
         """Record the event in the inbox and handle it; False if it was there already."""
-        incoming, record = delivery.incoming, delivery.record
+        first_time = await record_one(conn, _entry(delivery))
+        return await self._handle_recorded(conn, delivery, first_time)
+
+    async def _handle_recorded(
+        self, conn: asyncpg.Connection, delivery: Delivery, first_time: bool
+    ) -> bool:
+        """Handle an event the inbox has just recorded, unless it had it already."""
         with self._processing_span(delivery):
-            first_time = await conn.fetchval(
-                """
-                INSERT INTO inbox (event_id, topic, kafka_partition, kafka_offset)
-                VALUES ($1, $2, $3, $4) ON CONFLICT (event_id) DO NOTHING RETURNING true
-                """,
-                incoming.event_id,
-                incoming.topic,
-                record.partition,
-                record.offset,
-            )
             if not first_time and self._dedupe:
                 return False
-            await self._handler(conn, incoming)
+            await self._handler(conn, delivery.incoming)
             return True
 
     def _processing_span(self, delivery: Delivery) -> Any:

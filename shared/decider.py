@@ -99,3 +99,11 @@ async def in_transaction(
                 raise error if isinstance(error, Conflict) else Conflict(str(error)) from error
             await asyncio.sleep(random.uniform(0, min(0.5, 0.005 * 2**attempt)))
     raise AssertionError("unreachable")
+
+
+async def lock_streams(conn: asyncpg.Connection, *stream_ids: str) -> None:
+    """Serialise writers that append to several of the same streams, always in one order, so
+    two of them never wait on each other's appends (a deadlock, not a retried conflict). The
+    locks are held until the transaction ends."""
+    for stream_id in sorted(set(stream_ids)):
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", stream_id)

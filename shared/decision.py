@@ -22,6 +22,13 @@ State = TypeVar("State")
 class DomainError(Exception):
     """A command refused by a rule of the domain; the message says which rule and why."""
 
+    @property
+    def final(self) -> bool:
+        """Whether the refusal is a decision, kept with the request's Idempotency-Key so that
+        a retry is refused alike. A refusal that only waits for news from another service
+        (aid has not heard of the person yet) says False: a retry with the key decides again."""
+        return True
+
 
 @dataclass(frozen=True)
 class Decider(Generic[Command, State]):

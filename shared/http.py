@@ -5,10 +5,8 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import FastAPI, Header, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,15 +16,7 @@ from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from starlette.exceptions import HTTPException
 
 from shared.eventstore import Conflict
-from shared.idempotency import (
-    MAX_KEY_LENGTH,
-    ClaimingWork,
-    Fingerprints,
-    KeyReusedWithOtherRequest,
-    StoredAnswer,
-    ids_in,
-    run_once,
-)
+from shared.idempotency import MAX_KEY_LENGTH
 from shared.openapi import KEY_HELP, SCHEME, document_problems
 from shared.openapi import PROBLEM_JSON as PROBLEM_JSON  # where the services import it from
 
@@ -63,11 +53,17 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def stored_answer(status_code: int, content: Any) -> JSONResponse:
+#: the header that marks an answer given before to the same Idempotency-Key (and body)
+REPLAYED = "Idempotent-Replayed"
+
+
+def stored_answer(status_code: int, content: Any, *, replayed: bool = False) -> JSONResponse:
     """A POST's answer, first or replayed: a refusal kept with its key (a 422, or the 410 of a
-    request whose person was erased) leaves as problem details, as the OpenAPI says."""
+    request whose person was erased) leaves as problem details, as the OpenAPI says; a replay
+    says so in its ``Idempotent-Replayed`` header."""
     media_type = PROBLEM_JSON if status_code >= 400 else "application/json"
-    return JSONResponse(content, status_code=status_code, media_type=media_type)
+    headers = {REPLAYED: "true"} if replayed else None
+    return JSONResponse(content, status_code=status_code, media_type=media_type, headers=headers)
 
 
 def json_pointer(location: tuple[int | str, ...]) -> str:
@@ -143,7 +139,7 @@ def admit_browser_origins(app: FastAPI, origins: list[str]) -> None:
     app.add_middleware(
         CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
         allow_headers=["X-API-Key", "Idempotency-Key", "Content-Type", "Accept-Language"],
-        max_age=600,
+        expose_headers=[REPLAYED], max_age=600,
     )  # fmt: skip
 
 
@@ -209,39 +205,7 @@ IdempotencyKeyHeader = Annotated[
         min_length=1,
         max_length=MAX_KEY_LENGTH,
         description="A key of your choice per request; a retry with the same key and body "
-        "returns the first answer and changes nothing.",
+        "returns the first answer (a success or a refusal, marked Idempotent-Replayed: true) "
+        "and changes nothing; the same key with another body is a 409.",
     ),
 ]
-
-Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
-#: or work that claims its key in its own statements (shared.idempotency.ClaimingWork)
-AnyWork = Work | ClaimingWork
-
-
-async def once_per_key(
-    pool: asyncpg.Pool,
-    client_id: str,
-    key: str,
-    request: Request,
-    body: BaseModel | None,
-    work: AnyWork,
-) -> StoredAnswer:
-    """Run a POST's work once per (client, key): a retry gets the first answer; the same key
-    with another body is a 409 that says what to do. The request's fingerprint is keyed with
-    the service's secret (``request.app.state.runtime.fingerprints``), and the ids in its path,
-    body and answer are kept with it, so an erasure finds it."""
-    fingerprints: Fingerprints = request.app.state.runtime.fingerprints
-    sent = body.model_dump(mode="json") if body else None
-    fingerprint = fingerprints.of(client_id, request.method, request.url.path, sent)
-    try:
-        return await run_once(
-            pool, client_id, key, fingerprint, work,
-            lambda answer: ids_in(request.url.path, sent, answer),
-        )  # fmt: skip
-    except KeyReusedWithOtherRequest as error:
-        raise Problem(
-            409,
-            "Idempotency-Key reused",
-            f"The key {str(error)!r} was already used for a different request body. "
-            "Use a new key for a new request; resend the same body to retry.",
-        ) from error

@@ -257,3 +257,26 @@ async def run_once(
         return StoredAnswer(status_code, response, replayed=False)
 
     return await in_transaction(pool, attempt)
+
+
+async def record_answer(
+    pool: asyncpg.Pool,
+    client_id: str,
+    key: str,
+    fingerprint: str,
+    status_code: int,
+    response: Any,
+    carried: Collection[UUID] = (),
+) -> StoredAnswer:
+    """Keep an answer decided outside the key's transaction (a refusal, whose work was rolled
+    back) as the key's answer, in a transaction of its own. A concurrent request with the same
+    key may have claimed it meanwhile: then its answer stands, and is returned."""
+
+    async def attempt(conn: asyncpg.Connection) -> StoredAnswer:
+        stored = await claim(conn, client_id, key, fingerprint)
+        if stored is not None:
+            return stored
+        await remember(conn, client_id, key, status_code, response, carried)
+        return StoredAnswer(status_code, response, replayed=False)
+
+    return await in_transaction(pool, attempt)

@@ -1,7 +1,7 @@
 """The outbox relay: publishes committed events to Kafka, in order, never losing one.
 
-It reads the events table (which is the outbox) past its checkpoint, only below the oldest
-transaction still running, so an event whose position was drawn early but committed late is not
+It reads the events table (the outbox) past its checkpoint, below the oldest running transaction
+of its database (shared.outbox_horizon): an event committed late under an early position is never
 skipped. It sends with the idempotent producer (acks=all), waits for every acknowledgement, then
 moves the checkpoint: at-least-once to Kafka; consumers deduplicate on the event id.
 """
@@ -26,6 +26,7 @@ from opentelemetry.trace import SpanKind
 from shared.event_headers import Headers, append_headers, event_headers
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.metrics import ServiceMetrics
+from shared.outbox_horizon import HORIZON, first_held_back, horizon_passed
 from shared.record_batches import RecordBatches
 from shared.telemetry import context_from_carrier
 from shared.topics import physical
@@ -37,14 +38,14 @@ ORIGIN = "0"  # the checkpoint before any transaction
 #: failures the relay outlives: it waits and tries again, the checkpoint unmoved
 RETRYABLE = (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
-_PENDING = """
+_PENDING = f"""
 SELECT transaction_id::text AS transaction_id, global_position, stream_id, version, event_id,
        event_type, schema_version, topic, data::text AS data, metadata::text AS metadata,
        recorded_at
 FROM events
 WHERE topic IS NOT NULL
   AND (transaction_id, global_position) > ($1::text::xid8, $2)
-  AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+  AND transaction_id < ({HORIZON})
 ORDER BY events.transaction_id, events.global_position
 LIMIT $3
 """
@@ -107,6 +108,7 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._own: asyncpg.Connection | None = None
+        self._held_back: str | None = None  # the first event's transaction a turn left behind
 
     async def run(self) -> None:
         """Publish until cancelled; woken by NOTIFY, with a poll as the safety net."""
@@ -123,9 +125,12 @@ class OutboxRelay:
                     continue
                 if published < self._batch_size * self._pages_per_turn:
                     # not wait_for: on 3.11 it may swallow a cancellation that meets a NOTIFY
-                    with contextlib.suppress(TimeoutError):
+                    with contextlib.suppress(TimeoutError, *RETRYABLE):
                         async with asyncio.timeout(self._idle_poll):
-                            await self._wakeup.wait()
+                            if self._held_back is None or self._own is None:
+                                await self._wakeup.wait()
+                            else:  # held back by an older transaction: shared.outbox_horizon
+                                await horizon_passed(self._own, self._held_back, self._wakeup)
 
     @contextlib.asynccontextmanager
     async def started(self) -> AsyncIterator[None]:
@@ -180,6 +185,7 @@ class OutboxRelay:
         out. That transaction only reads: a transaction id would hold back its own horizon."""
         assert self._producer is not None, "publish inside started()"
         own = await self._connect()
+        self._held_back = None
         async with self._pool.acquire() as conn, conn.transaction():
             # the lock, not a row lock, serialises relays: a row lock would give this
             # transaction an id before its snapshot and hold back its own horizon
@@ -197,6 +203,7 @@ class OutboxRelay:
                     while len(unconfirmed) > 1:
                         published += await self._confirm(own, unconfirmed.pop(0))
                     if len(rows) < self._batch_size:
+                        self._held_back = await first_held_back(conn, after)
                         break
                 while unconfirmed:
                     published += await self._confirm(own, unconfirmed.pop(0))

@@ -73,6 +73,9 @@ class RecordBatches:
 
     async def _send_one(self, topic: str, partition: int) -> None:
         batch = self._open.pop((topic, partition))
+        # closed, it goes at once: an open one lingers (linger_ms) for messages that never come,
+        # since a page's batch is complete when sent
+        batch.close()
         self._deliveries.append(await self._producer.send_batch(batch, topic, partition=partition))
 
     async def send(self) -> asyncio.Future[list[object]]:

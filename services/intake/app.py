@@ -21,6 +21,7 @@ from services.intake.domain.person import (
     person,
 )
 from services.intake.partners import Partner
+from services.intake.person_queries import merged_records, sealed_details
 from services.intake.requests import (
     ArrivalAccepted,
     ArrivalRequest,
@@ -38,7 +39,10 @@ from shared.idempotency import Claim, StoredAnswer, forget_requests_carrying
 from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
 
 
-class InvalidCorrection(DomainError):
+class InvalidCorrection(ValueError):
+    """The corrected value fails the person's field checks: the request is invalid, nothing was
+    decided (so, unlike a refusal, it is not kept with the request's Idempotency-Key)."""
+
     def __init__(self, error: ValidationError) -> None:
         super().__init__("; ".join(issue["msg"] for issue in error.errors(include_url=False)))
         self.errors = error.errors(include_url=False)
@@ -163,21 +167,15 @@ async def correct_details(
     correction: Correction,
     now: datetime,
 ) -> int:
-    row = await conn.fetchrow(
-        """
-        SELECT d.sealed, c.arrival_date FROM person_details d JOIN cases c USING (arrival_id)
-        WHERE d.person_id = $1
-        """,
-        person_id,
-    )
-    payload = await vault.open(conn, person_id, row["sealed"]) if row else None
-    if row is None or payload is None:
+    found = await sealed_details(conn, person_id)
+    payload = await vault.open(conn, person_id, found.sealed) if found else None
+    if found is None or payload is None:
         raise DomainError("this person's details are erased or unknown; nothing to correct")
     current = details_of(payload).model_dump(mode="json")
     old = current.get(correction.field)
     try:
         corrected = NewPerson.model_validate({**current, correction.field: correction.value})
-        if issues := born_after_arrival(corrected.birth_date, row["arrival_date"], ("birth_date",)):
+        if issues := born_after_arrival(corrected.birth_date, found.arrival_date, ("birth_date",)):
             raise ValidationError.from_exception_data("NewPerson", issues)
     except ValidationError as error:
         raise InvalidCorrection(error) from error
@@ -194,7 +192,7 @@ async def correct_details(
             "partner_reference": payload.get("partner_reference"),
         },
     )
-    facts = coarse(corrected, person_id, row["arrival_date"])
+    facts = coarse(corrected, person_id, found.arrival_date)
     facts = facts.model_copy(update={"relation": corrected.relation})
     command = CorrectDetails(person_id, correction.field, sealed, facts, partner.actor, now)
     return len(await execute(conn, store, person, str(person_id), command, Causation.new()))
@@ -226,24 +224,6 @@ async def undo_merge(
 ) -> int:
     command = UndoMerge(duplicate, "operator", now)
     return len(await execute(conn, store, person, str(duplicate), command, Causation.new()))
-
-
-async def merged_records(conn: asyncpg.Connection, person_id: UUID) -> list[UUID]:
-    """The records merged into a person, and into those, and so on: they go with the person's
-    erasure (a merge undone unlinks its record again)."""
-    rows = await conn.fetch(
-        """
-        WITH RECURSIVE merged (person_id) AS (
-            SELECT person_id FROM case_members WHERE merged_into = $1 AND status <> 'active'
-            UNION
-            SELECT c.person_id FROM case_members c JOIN merged m ON c.merged_into = m.person_id
-            WHERE c.status <> 'active'
-        )
-        SELECT person_id FROM merged ORDER BY person_id
-        """,
-        person_id,
-    )
-    return [row["person_id"] for row in rows]
 
 
 async def erase(

@@ -100,6 +100,10 @@ async def create_partner(
 OPERATOR = Partner("operator", "Coordination centre", frozenset({Scope.OPERATOR}))
 
 
+async def partner_exists(conn: asyncpg.Connection, partner_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM partners WHERE partner_id = $1", partner_id))
+
+
 async def authenticate(
     conn: asyncpg.Connection, api_key: str | None, operator_key: SecretStr
 ) -> Partner:

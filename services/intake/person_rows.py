@@ -98,6 +98,10 @@ def fold_details(recorded: Recorded, rows: Rows) -> list[Change]:
     they are indexed by: the latest, even of a correction without a row (as it ran live)."""
     event = recorded.event
     if isinstance(event, PersonErased):
+        # the details first, as a correction and a key rotation's rewrap batch take them: the
+        # live delete waits for a batch that holds them, and deletes the index once that batch
+        # committed. Index first, it would look before the batch's new entries existed and
+        # leave them to an erased person
         return [Delete(DETAILS, event.person_id), Delete(INDEX, event.person_id)]
     if not isinstance(event, PersonalDetailsRecorded | PersonalDetailsCorrected):
         return []

@@ -83,8 +83,10 @@ async def _rewrap_batch(conn: asyncpg.Connection, vault: Vault, people: list[UUI
     A person erased meanwhile has no key any more and is skipped."""
     async with conn.transaction():
         # details, then keys: the order an erasure takes them in (its projection deletes the
-        # details, then the key is destroyed). The details are locked before they are read, so
-        # a correction being projected is wholly before this batch or wholly after it
+        # details, then the index, then the key is destroyed). The details are locked before
+        # they are read, so a correction or an erasure being projected is wholly before this
+        # batch or wholly after it: either touches a person's index only once it holds their
+        # details, and so never misses the entries a batch writes
         details = await conn.fetch(
             "SELECT person_id, sealed FROM person_details WHERE person_id = ANY($1::uuid[]) "
             "ORDER BY person_id FOR UPDATE",

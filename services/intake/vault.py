@@ -174,7 +174,9 @@ class Vault:
         """A keyed hash of a normalised value: equal values match, nothing can be read back.
         Under the current version unless another is named (a lookup tries every version)."""
         key = self._index_keys[self.current if version is None else version]
-        return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+        # the one-shot digest: the same hash, without an hmac object per value (search and
+        # every accepted person hash several values each)
+        return hmac.digest(key, f"{kind}:{value}".encode(), "sha256").hex()
 
 
 def keys_written(rows: Sequence[KeyRow]) -> Write:

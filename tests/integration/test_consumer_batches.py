@@ -169,3 +169,46 @@ async def test_a_polls_events_share_one_transaction_and_a_poison_one_is_parked_a
 async def _dead_letters(bootstrap: str, topic: str, expected: int) -> list[Any] | None:
     records = await read_topic(bootstrap, topic)
     return records if len(records) >= expected else None
+
+
+async def test_events_redelivered_within_one_poll_or_after_one_are_handled_once_in_a_batch(
+    stack: Stack, namespace: str, databases: dict[str, str]
+) -> None:
+    """A batch records its events in the inbox in one statement: an event met before, or twice
+    in the same poll (a page the relay sent again), is handled once all the same."""
+    bootstrap = stack.kafka_bootstrap_servers
+    topic = f"{namespace}.{TOPIC}"
+    await ensure_topics(
+        bootstrap, [topic, f"{namespace}.batches.deadletter.v1"], partitions=1, replication=1
+    )
+    pool = await asyncpg.create_pool(databases["aid"], min_size=1, max_size=4)
+    assert pool is not None
+    await pool.execute(SCHEMA_DDL)
+    await pool.execute("CREATE TABLE handled (person_id uuid NOT NULL)")
+    try:
+        before = [(str(uuid4()), departure()[1]) for _ in range(10)]
+        await produce_all(bootstrap, topic, before)
+        async with consuming(bootstrap, pool, Handled(), namespace):
+            await eventually(lambda: _handled(pool, 10), what="the first 10 departures handled")
+        fresh = [(str(uuid4()), departure()[1]) for _ in range(10)]
+        twice = [message for message in fresh for _ in range(2)]
+        await produce_all(bootstrap, topic, before[:5] + twice)
+        async with consuming(bootstrap, pool, Handled(), namespace) as consumer:
+            await eventually(lambda: _handled(pool, 20), what="the 10 new departures handled")
+            await eventually(
+                lambda: _skipped(consumer, 15), what="the 15 redelivered messages skipped"
+            )
+            assert consumer.batches_split == 0
+        times = await pool.fetch("SELECT count(*) AS times FROM handled GROUP BY person_id")
+        assert [row["times"] for row in times] == [1] * 20
+        assert await pool.fetchval("SELECT count(*) FROM inbox") == 20
+    finally:
+        await pool.close()
+
+
+async def _handled(pool: asyncpg.Pool, expected: int) -> bool:
+    return int(await pool.fetchval("SELECT count(*) FROM handled")) >= expected
+
+
+async def _skipped(consumer: IdempotentConsumer, expected: int) -> bool:
+    return consumer.skipped_duplicates >= expected

@@ -12,9 +12,11 @@ import glob
 import os
 import subprocess
 import sys
+from collections.abc import Iterator, Mapping
 from typing import Any
 from uuid import UUID, uuid4
 
+import asyncpg
 import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -217,6 +219,67 @@ async def test_a_rewrap_beside_erasures_and_corrections_leaves_everyone_right(
         for index, renamed in enumerate(corrected):
             found = await search_persons(conn, new_only, CORRECTED[index], None, 5)
             assert [hit["person_id"] for hit in found] == [renamed]
+
+
+class PausedVault(Vault):
+    """A vault whose rewrap stops where a batch has deleted its people's old index entries
+    and not yet written the new ones, until the test lets it go on."""
+
+    def __init__(self, master: MasterKeys) -> None:
+        super().__init__(master)
+        self.reached, self.go = asyncio.Event(), asyncio.Event()
+
+    async def open_each(
+        self, conn: asyncpg.Connection, sealed: Mapping[UUID, str]
+    ) -> Iterator[tuple[UUID, Any]]:
+        self.reached.set()
+        await self.go.wait()
+        return await super().open_each(conn, sealed)
+
+
+async def test_an_erasure_that_waits_on_a_rewrap_batch_leaves_no_index_entry_of_the_person(
+    services: RunningServices,
+) -> None:
+    erased, kept = await register(services, person(given=ERASED_NAME), person(given="Другой"))
+    pool = services.pool("intake")
+    paused = PausedVault(
+        MasterKeys({1: base64.b64decode(OLD_KEY), 2: base64.b64decode(NEW_KEY)}, 2)
+    )
+    rewrap = asyncio.create_task(rewrap_keys(pool, paused))
+    await asyncio.wait_for(paused.reached.wait(), 30)  # the batch holds both people
+    erasing = services.intake.post(
+        f"/v1/persons/{erased}/erasure", json={"reason": "asked"},
+        headers={**OPERATOR, "Idempotency-Key": str(uuid4())},
+    )  # fmt: skip
+    erasure = asyncio.create_task(erasing)
+    await _until_someone_waits_on_a_lock(pool)  # the erasure, on a row the batch holds
+    paused.go.set()
+    await rewrap
+    answer = await erasure
+    assert answer.status_code == 200, answer.text
+
+    async with pool.acquire() as conn:
+        left = await conn.fetch(
+            "SELECT person_id, key_version FROM person_index WHERE person_id = $1", UUID(erased)
+        )
+        assert left == []
+        assert await conn.fetchval(
+            "SELECT count(*) FROM person_index WHERE person_id = $1 AND key_version = 2",
+            UUID(kept),
+        ) > 0  # fmt: skip
+
+
+async def _until_someone_waits_on_a_lock(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        for _ in range(600):
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.05)
+    raise AssertionError("the erasure never waited on the rewrap batch's rows")
 
 
 def partner_headers(services: RunningServices) -> dict[str, str]:

@@ -260,3 +260,73 @@ async def test_the_relay_stops_when_cancelled_while_appends_keep_notifying_it(
         flood.cancel()
         await asyncio.gather(flood, return_exceptions=True)
         await notifier.close()
+
+
+async def append_and_notify(pool: asyncpg.Pool, stream_id: str) -> None:
+    """An append as the event store makes it: its own transaction id, a NOTIFY at commit."""
+    async with pool.acquire() as conn, conn.transaction():
+        await insert_event(conn, stream_id)
+        await conn.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+
+async def insert_event(conn: asyncpg.Connection, stream_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO events (stream_id, version, event_id, event_type, schema_version, topic,"
+        " data, metadata) VALUES ($1, 1, $2, 'ShelterOpened', 2, $3,"
+        " jsonb_build_object('stream', $1::text, 'version', 1), '{}')",
+        stream_id,
+        uuid4(),
+        TOPIC,
+    )
+
+
+async def on_topic_within(
+    stack: Stack, namespace: str, expected: list[Any], seconds: float
+) -> None:
+    async def there() -> bool:  # partition by partition: the streams' order between them varies
+        return sorted(await published(stack, namespace)) == sorted(expected)
+
+    await eventually(there, timeout=seconds, what=f"{expected} on the topic")
+
+
+async def test_a_transaction_open_in_another_database_does_not_hold_the_relay_back(
+    pool: asyncpg.Pool, stack: Stack, namespace: str, databases: dict[str, str]
+) -> None:
+    """Transaction ids are the server's: the oldest one running may be another database's
+    (another service's, a test's), and it must not keep this database's events unsent."""
+    other = await asyncpg.connect(databases["aid"])
+    relay = OutboxRelay(pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace)
+    relaying = asyncio.create_task(relay.run())
+    try:
+        await other.execute("BEGIN")
+        await other.fetchval("SELECT pg_current_xact_id()")  # an id, older than the append's
+        await append_and_notify(pool, "here")
+        await on_topic_within(stack, namespace, [("here", 1)], 15)
+        assert await other.fetchval("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+    finally:
+        relaying.cancel()
+        await asyncio.gather(relaying, return_exceptions=True)
+        await other.close()
+
+
+async def test_an_event_held_back_by_an_older_silent_transaction_goes_out_when_it_ends(
+    pool: asyncpg.Pool, stack: Stack, namespace: str
+) -> None:
+    """The older transaction drew its position first and commits last, without a NOTIFY (a
+    write with no event for a topic would do the same). The later append must wait for it, and
+    both go out when it ends, in position order, not at the idle poll (a minute here)."""
+    relay = OutboxRelay(
+        pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace, idle_poll_seconds=60
+    )
+    relaying = asyncio.create_task(relay.run())
+    try:
+        async with pool.acquire() as older:
+            async with older.transaction():
+                await insert_event(older, "early")
+                await append_and_notify(pool, "late")
+                await asyncio.sleep(1.0)
+                assert await published(stack, namespace) == []  # "early" would be skipped
+            await on_topic_within(stack, namespace, [("early", 1), ("late", 1)], 15)
+    finally:
+        relaying.cancel()
+        await asyncio.gather(relaying, return_exceptions=True)

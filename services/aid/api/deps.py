@@ -1,8 +1,7 @@
 """What every aid route needs: who calls (the operator, or a distribution site), the pool, the
-store, and the one way to run a POST once per Idempotency-Key. A refusal by a rule is an answer
-too: it is remembered with the key, so a retry of a refused request is refused the same way and
-never issues by surprise; only "aid does not know this person yet" is not remembered, as it
-passes by itself.
+store, and aid's words for a refusal; a POST runs once per Idempotency-Key through
+shared/idempotent_post.py, whose rule keeps a refusal with its key (only "aid does not know this
+person, or their consent, yet" is decided again: ``Refused.final``).
 
 Two kinds of key: the operator key (the coordination centre) may do everything; a site's key
 (AID_SITE_API_KEYS) may issue aid at its own site, find a person by their slip code and read
@@ -19,19 +18,17 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.aid.domain.rules import Refused, Rule
+from services.aid.domain.rules import Refused
 from shared.decision import DomainError
 from shared.eventstore import EventStore
 from shared.http import (
     ApiKeyHeader,
     IdempotencyKeyHeader,
     Problem,
-    Work,
     keys_match,
-    once_per_key,
     require_operator,
-    stored_answer,
 )
+from shared.idempotent_post import IdempotentPost, Work
 
 #: problem type of a request refused by a rule of the domain
 REFUSED = "urn:resettle:problem:aid:refused"
@@ -107,28 +104,12 @@ def refusal(error: DomainError) -> dict[str, Any]:
     return body
 
 
+#: a refusal names its rule and when it passes (``refusal``)
+POST_ONCE = IdempotentPost(refusal)
+
+
 async def answer(
     request: Request, key: str, body: BaseModel | None, work: Work, actor: str = "operator"
 ) -> JSONResponse:
-    """Run a POST's work once per (caller, key), in one transaction; map refusals to problem
-    details. Keys are kept per caller: one site must never be given another's answer."""
-
-    async def decided(conn: asyncpg.Connection) -> tuple[int, Any]:
-        try:
-            async with conn.transaction():  # a savepoint: a refusal leaves no event behind
-                return await work(conn)
-        except Refused as error:
-            problem = refusal(error)
-            if error.rule in (Rule.NOT_REGISTERED, Rule.NO_CONSENT):
-                # aid may learn of the person (or of their consent) any second: a retry with
-                # this key decides again
-                raise Problem(
-                    422, problem["title"], problem["detail"], kind=REFUSED, rule=problem["rule"],
-                    next_eligible_at=None,
-                ) from error  # fmt: skip
-            return 422, problem
-        except DomainError as error:
-            return 422, refusal(error)
-
-    outcome = await once_per_key(pool_of(request), actor, key, request, body, decided)
-    return stored_answer(outcome.status_code, outcome.response)
+    """Run a POST's work once per (caller, key): a site is never given another's answer."""
+    return await POST_ONCE.answer(request, actor, key, body, work)

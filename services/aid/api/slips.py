@@ -12,6 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 
 from services.aid.api.deps import SiteOrOperator, pool_of
+from services.aid.slip_queries import beneficiaries_between
 from shared.http import Problem
 
 #: the counter's own key (a site key) finds the person it serves, as it reads their entitlements
@@ -38,13 +39,9 @@ async def get_slip(code: str, request: Request, _: SiteOrOperator) -> dict[str, 
     """The person a slip code names (their pseudonymous id), if aid knows them."""
     low, high = id_range(code)
     async with pool_of(request).acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT person_id FROM beneficiaries WHERE person_id BETWEEN $1 AND $2 LIMIT 2",
-            low,
-            high,
-        )
-    if not rows:
+        found = await beneficiaries_between(conn, low, high)
+    if not found:
         raise Problem(404, "Unknown code", f"No person with the code {code}; check the slip.")
-    if len(rows) > 1:
+    if len(found) > 1:
         raise Problem(409, "Ambiguous code", "Two people share this code: scan the slip's QR.")
-    return {"person_id": str(rows[0]["person_id"])}
+    return {"person_id": str(found[0])}

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import asyncpg
 
-from services.aid.app.erased import erased_among
 from services.aid.app.erasure import forget_beneficiary
 from services.aid.app.support import withdraw_requests_of
 from services.aid.domain.beneficiary import (
@@ -23,6 +22,7 @@ from services.aid.domain.beneficiary import (
     UpdateBeneficiaryFacts,
     beneficiary,
 )
+from services.aid.erased_persons import erased_among
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
 from shared.schemas.intake import (

@@ -30,7 +30,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.aid.app.streams import load, lock_streams
+from services.aid.app.streams import load
 from services.aid.domain.beneficiary import beneficiary
 from services.aid.domain.distribution import recipient_decision, stock_decision
 from services.aid.domain.household import household
@@ -43,7 +43,7 @@ from services.aid.domain.stock import (
     WriteOff,
     stock,
 )
-from shared.decider import execute, load_state
+from shared.decider import execute, load_state, lock_streams
 from shared.decision import Decider
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.aid import (

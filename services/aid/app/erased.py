@@ -8,12 +8,11 @@ request for them is refused.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
+from services.aid.erased_persons import erased_among
 from shared.decision import DomainError
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import MergeUndone, PersonsMerged
@@ -23,13 +22,6 @@ class PersonWasErased(DomainError):
     """A command about a person erased: nothing is recorded of them any more."""
 
 
-async def remember_erased(conn: asyncpg.Connection, person_id: UUID, at: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO erased_persons (person_id, erased_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        person_id, at,
-    )  # fmt: skip
-
-
 def person_of(event: DomainEvent) -> UUID | None:
     """The one person an event is about; None for an arrival, which names several
     (registering skips its erased members), or an event about nobody."""
@@ -37,13 +29,6 @@ def person_of(event: DomainEvent) -> UUID | None:
         return event.duplicate_person_id
     person = getattr(event, "person_id", None)
     return person if isinstance(person, UUID) else None
-
-
-async def erased_among(conn: asyncpg.Connection, person_ids: Collection[UUID]) -> set[UUID]:
-    rows = await conn.fetch(
-        "SELECT person_id FROM erased_persons WHERE person_id = ANY($1::uuid[])", list(person_ids)
-    )
-    return {row["person_id"] for row in rows}
 
 
 async def about_an_erased_person(conn: asyncpg.Connection, event: DomainEvent) -> bool:

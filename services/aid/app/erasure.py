@@ -16,10 +16,10 @@ from uuid import UUID
 
 import asyncpg
 
-from services.aid.app.erased import remember_erased
 from services.aid.app.support import withdraw_requests_of
 from services.aid.domain.beneficiary import beneficiary
 from services.aid.domain.beneficiary_commands import ForgetBeneficiary
+from services.aid.erased_persons import remember_erased
 from services.aid.request_details import forget_person
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore

@@ -20,10 +20,3 @@ async def load(
     """The state of a stream that is read, not appended to, by the decision at hand."""
     state, _ = await load_state(conn, store, decider, stream_id)
     return state
-
-
-async def lock_streams(conn: asyncpg.Connection, *stream_ids: str) -> None:
-    """Serialise writers that append to several of the same streams, always in one order, so
-    two of them never wait on each other's appends (a deadlock, not a retried conflict)."""
-    for stream_id in sorted(set(stream_ids)):
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", stream_id)

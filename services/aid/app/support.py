@@ -8,7 +8,6 @@ order of their ids, then to the offer: every writer waits in the same order, non
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -42,6 +41,14 @@ from services.aid.domain.support_request import (
     WithdrawMatch,
     WithdrawRequest,
     support_request,
+)
+from services.aid.matching_queries import (
+    MatchOf,
+    open_matches_of_offer,
+    open_offers,
+    open_requests,
+    open_requests_of,
+    proposed_match,
 )
 from services.aid.request_details import keep_request_details
 from shared.decider import execute
@@ -83,11 +90,8 @@ async def request_support(
         frozenset(details.skills), frozenset(details.languages), frozenset(details.work_countries),
         details.remote_ok,
     )  # fmt: skip
-    rows = await conn.fetch(
-        "SELECT * FROM support_offers WHERE status = 'open' ORDER BY published_at, offer_id"
-    )
     proposals = []
-    for offer, basis in offers_for(profile, [_offer_profile(row) for row in rows]):
+    for offer, basis in offers_for(profile, await open_offers(conn)):
         proposals.append(await _propose(conn, store, request_id, offer.offer_id, basis, now))
     return request_id, proposals
 
@@ -115,10 +119,7 @@ async def publish_offer(
     profile = OfferProfile(
         offer_id, kind, country, city, profession, frozenset(skills), frozenset(languages)
     )
-    rows = await conn.fetch(
-        "SELECT * FROM support_requests WHERE status = 'open' ORDER BY requested_at, request_id"
-    )
-    chosen = requests_for(profile, [_request_profile(row) for row in rows])
+    chosen = requests_for(profile, await open_requests(conn))
     proposals = []
     for request, basis in sorted(chosen, key=lambda pair: pair[0].request_id):
         proposals.append(await _propose(conn, store, request.request_id, offer_id, basis, now))
@@ -144,13 +145,11 @@ async def _propose(
     }
 
 
-async def _match(conn: asyncpg.Connection, match_id: UUID) -> asyncpg.Record:
-    row = await conn.fetchrow(
-        "SELECT request_id, offer_id FROM support_matches WHERE match_id = $1", match_id
-    )
-    if row is None:
+async def _match(conn: asyncpg.Connection, match_id: UUID) -> MatchOf:
+    match = await proposed_match(conn, match_id)
+    if match is None:
         raise UnknownMatch(f"no match {match_id} was proposed")
-    return row
+    return match
 
 
 async def accept_match(
@@ -158,19 +157,19 @@ async def accept_match(
 ) -> None:
     """The person and the partner agree: the request is matched and holds one of the offer's
     places (refused when none is left)."""
-    row, causation = await _match(conn, match_id), Causation.new()
-    accept = AcceptMatch(row["request_id"], match_id, ACTOR, now)
-    await execute(conn, store, support_request, str(row["request_id"]), accept, causation)
-    take = TakePlace(row["offer_id"], match_id, row["request_id"], ACTOR, now)
-    await execute(conn, store, support_offer, str(row["offer_id"]), take, causation)
+    match, causation = await _match(conn, match_id), Causation.new()
+    accept = AcceptMatch(match.request_id, match_id, ACTOR, now)
+    await execute(conn, store, support_request, str(match.request_id), accept, causation)
+    take = TakePlace(match.offer_id, match_id, match.request_id, ACTOR, now)
+    await execute(conn, store, support_offer, str(match.offer_id), take, causation)
 
 
 async def complete_match(
     conn: asyncpg.Connection, store: EventStore, match_id: UUID, now: datetime
 ) -> None:
-    row = await _match(conn, match_id)
-    command = CompleteMatch(row["request_id"], match_id, ACTOR, now)
-    await execute(conn, store, support_request, str(row["request_id"]), command, Causation.new())
+    match = await _match(conn, match_id)
+    command = CompleteMatch(match.request_id, match_id, ACTOR, now)
+    await execute(conn, store, support_request, str(match.request_id), command, Causation.new())
 
 
 async def withdraw_match(
@@ -180,11 +179,11 @@ async def withdraw_match(
     reason: MatchWithdrawalReason,
     now: datetime,
 ) -> None:
-    row, causation = await _match(conn, match_id), Causation.new()
-    command = WithdrawMatch(row["request_id"], match_id, reason, ACTOR, now)
-    await execute(conn, store, support_request, str(row["request_id"]), command, causation)
-    release = ReleasePlace(row["offer_id"], match_id, row["request_id"], ACTOR, now)
-    await execute(conn, store, support_offer, str(row["offer_id"]), release, causation)
+    match, causation = await _match(conn, match_id), Causation.new()
+    command = WithdrawMatch(match.request_id, match_id, reason, ACTOR, now)
+    await execute(conn, store, support_request, str(match.request_id), command, causation)
+    release = ReleasePlace(match.offer_id, match_id, match.request_id, ACTOR, now)
+    await execute(conn, store, support_offer, str(match.offer_id), release, causation)
 
 
 async def withdraw_request(
@@ -235,16 +234,12 @@ async def withdraw_offer(
     causation = Causation.new()
     if (await load(conn, store, support_offer, str(offer_id))).status == "new":
         raise DomainError(f"there is no offer {offer_id}")
-    open_matches = await conn.fetch(
-        "SELECT match_id, request_id FROM support_matches "
-        "WHERE offer_id = $1 AND status IN ('proposed', 'accepted') ORDER BY request_id",
-        offer_id,
-    )
-    for row in open_matches:
-        command = WithdrawMatch(row["request_id"], row["match_id"], "offer_withdrawn", ACTOR, now)
-        await execute(conn, store, support_request, str(row["request_id"]), command, causation)
-    for row in open_matches:
-        release = ReleasePlace(offer_id, row["match_id"], row["request_id"], ACTOR, now)
+    open_matches = await open_matches_of_offer(conn, offer_id)
+    for match in open_matches:
+        command = WithdrawMatch(match.request_id, match.match_id, "offer_withdrawn", ACTOR, now)
+        await execute(conn, store, support_request, str(match.request_id), command, causation)
+    for match in open_matches:
+        release = ReleasePlace(offer_id, match.match_id, match.request_id, ACTOR, now)
         await execute(conn, store, support_offer, str(offer_id), release, causation)
     await execute(
         conn, store, support_offer, str(offer_id), WithdrawOffer(offer_id, ACTOR, now), causation
@@ -260,34 +255,7 @@ async def withdraw_requests_of(
     now: datetime,
 ) -> None:
     """A person who left, or was merged away, no longer needs their open requests."""
-    rows = await conn.fetch(
-        "SELECT request_id FROM support_requests "
-        "WHERE person_id = $1 AND status IN ('open', 'matched') ORDER BY request_id",
-        person_id,
-    )
     withdrawn: list[MatchWithdrawn] = []
-    for row in rows:
-        withdrawn += await _withdraw(
-            conn, store, row["request_id"], reason, SERVICE, now, causation
-        )
+    for request_id in await open_requests_of(conn, person_id):
+        withdrawn += await _withdraw(conn, store, request_id, reason, SERVICE, now, causation)
     await _release(conn, store, withdrawn, SERVICE, now, causation)
-
-
-def _offer_profile(row: asyncpg.Record) -> OfferProfile:
-    return OfferProfile(
-        row["offer_id"], OfferKind(row["kind"]), row["country"], row["city"], row["profession"],
-        frozenset(row["skills"]), frozenset(row["languages"]),
-    )  # fmt: skip
-
-
-def _request_profile(row: asyncpg.Record) -> RequestProfile:
-    fields: dict[str, Any] = {
-        "destination_country": row["destination_country"],
-        "destination_city": row["destination_city"],
-        "profession": row["profession"],
-        "skills": frozenset(row["skills"]),
-        "languages": frozenset(row["languages"]),
-        "work_countries": frozenset(row["work_countries"]),
-        "remote_ok": row["remote_ok"],
-    }
-    return RequestProfile(row["request_id"], SupportKind(row["kind"]), **fields)

@@ -92,6 +92,12 @@ class Refused(DomainError):
         self.rule = rule
         self.next_eligible_at = next_eligible_at
 
+    @property
+    def final(self) -> bool:
+        # aid learns of a person, and of their consent, from intake's topic any second: such a
+        # refusal is not a decision, and a retry with the same key decides again
+        return self.rule not in (Rule.NOT_REGISTERED, Rule.NO_CONSENT)
+
 
 @dataclass(frozen=True)
 class Issue:

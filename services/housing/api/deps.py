@@ -1,9 +1,10 @@
-"""What every housing route needs."""
+"""What every housing route needs: who calls (the operator, or a shelter partner's staff), the
+pool, the store, the holds; a POST runs once per Idempotency-Key through
+shared/idempotent_post.py."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
@@ -11,17 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.housing.placing import Holds
-from shared.decision import DomainError
 from shared.eventstore import EventStore
-from shared.http import (
-    ApiKeyHeader,
-    IdempotencyKeyHeader,
-    Problem,
-    keys_match,
-    once_per_key,
-    require_operator,
-    stored_answer,
-)
+from shared.http import ApiKeyHeader, IdempotencyKeyHeader, Problem, keys_match, require_operator
+from shared.idempotent_post import IdempotentPost, Work
 
 
 def operator_only(request: Request, api_key: ApiKeyHeader = None) -> None:
@@ -63,17 +56,12 @@ def holds_of(request: Request) -> Holds:
 IdempotencyKey = IdempotencyKeyHeader
 
 
+POST_ONCE = IdempotentPost()
+
+
 async def answer(
-    request: Request,
-    key: str,
-    body: BaseModel | None,
-    work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]],
-    actor: str = "operator",
+    request: Request, key: str, body: BaseModel | None, work: Work, actor: str = "operator"
 ) -> JSONResponse:
-    """Run a POST once per (actor, key) and map refusals to problem details. Keys are kept
-    per actor: a key shared with another shelter's staff must not replay their answer."""
-    try:
-        outcome = await once_per_key(pool_of(request), actor, key, request, body, work)
-    except DomainError as error:
-        raise Problem(422, "Refused", str(error)) from error
-    return stored_answer(outcome.status_code, outcome.response)
+    """Run a POST once per (actor, key). Keys are kept per actor: a key shared with another
+    shelter's staff must not replay their answer."""
+    return await POST_ONCE.answer(request, actor, key, body, work)

@@ -13,18 +13,11 @@ from fastapi import APIRouter, Request
 
 from services.housing.api.deps import StaffActor, pool_of
 from services.housing.api.placements import _runs_it
+from services.housing.placement_queries import at_the_desk
 from services.housing.queries import shelter_view
 from shared.http import Problem
 
 router = APIRouter(prefix="/v1", tags=["placements"])
-
-_PEOPLE = """
-SELECT p.person_id, p.status, u.name AS unit, p.bed_number, p.hold_until, p.checked_in_at,
-       p.checked_in_at + make_interval(days => s.max_nights) AS stay_ends
-FROM placements p JOIN units u USING (unit_id) JOIN shelters s ON s.shelter_id = p.shelter_id
-WHERE p.shelter_id = $1 AND p.status IN ('held', 'checked_in')
-ORDER BY p.hold_until NULLS LAST, p.checked_in_at, u.name, p.bed_number
-"""
 
 
 def _person(row: asyncpg.Record) -> dict[str, Any]:
@@ -45,7 +38,7 @@ async def get_desk(shelter_id: UUID, request: Request, actor: StaffActor) -> dic
     async with pool_of(request).acquire() as conn:
         await _runs_it(conn, actor, shelter_id)
         view = await shelter_view(conn, shelter_id)
-        rows = await conn.fetch(_PEOPLE, shelter_id)
+        rows = await at_the_desk(conn, shelter_id)
     if view is None:
         raise Problem(404, "No such shelter", f"No shelter {shelter_id} is run by you.")
     end_of_today = datetime.combine(datetime.now(UTC).date() + timedelta(days=1),

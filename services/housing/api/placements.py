@@ -23,6 +23,12 @@ from services.housing.api.deps import (
 )
 from services.housing.domain.shelter import CheckOut
 from services.housing.domain.waitlist_order import position_on_waitlist, waitlist_order
+from services.housing.placement_queries import (
+    due_out,
+    known_placement,
+    placement_history,
+    runner_of,
+)
 from services.housing.queries import waiting_people
 from shared.http import Problem, RequestBody
 
@@ -69,11 +75,7 @@ def _placement(row: asyncpg.Record) -> dict[str, Any]:
 async def get_placement(person_id: UUID, request: Request) -> dict[str, Any]:
     """Where a person sleeps (held or checked in), or their place on the waitlist."""
     async with pool_of(request).acquire() as conn:
-        # a forgotten person (consent to housing withdrawn) looks as if never known; one who
-        # departed before keeps only that
-        row = await conn.fetchrow(
-            "SELECT * FROM placements WHERE person_id = $1 AND status <> 'forgotten'", person_id
-        )
+        row = await known_placement(conn, person_id)
         waiting = await waiting_people(conn) if row and row["status"] == "waiting" else []
     position = position_on_waitlist(person_id, waiting)
     if row is None:
@@ -85,16 +87,7 @@ async def get_placement(person_id: UUID, request: Request) -> dict[str, Any]:
 async def get_history(person_id: UUID, request: Request) -> list[dict[str, Any]]:
     """A person's placement history, oldest first."""
     async with pool_of(request).acquire() as conn:
-        rows = await conn.fetch(
-            """
-            SELECT h.at, h.what, h.shelter_id, h.unit_id, h.bed_number,
-                   coalesce(n.reason, h.reason) AS reason
-            FROM placement_history h LEFT JOIN move_notes n
-                 ON h.what = 'moved' AND n.person_id = h.person_id AND n.position = h.position
-            WHERE h.person_id = $1 ORDER BY h.position, h.what
-            """,
-            person_id,
-        )
+        rows = await placement_history(conn, person_id)
     return [
         {"at": row["at"].isoformat(), "what": row["what"],
          "shelter_id": str(row["shelter_id"]) if row["shelter_id"] else None,
@@ -131,16 +124,7 @@ async def get_due_out(
     day = on or datetime.now(UTC).date()
     end_of_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC)
     async with pool_of(request).acquire() as conn:
-        rows = await conn.fetch(
-            """
-            SELECT p.*, s.max_nights, s.name AS shelter_name FROM placements p
-            JOIN shelters s USING (shelter_id)
-            WHERE p.status = 'checked_in' AND s.max_nights IS NOT NULL
-              AND p.checked_in_at + make_interval(days => s.max_nights) <= $1
-            ORDER BY p.checked_in_at
-            """,
-            end_of_day,
-        )
+        rows = await due_out(conn, end_of_day)
     return [{**_placement(row), "shelter": row["shelter_name"],
              "max_nights": row["max_nights"]} for row in rows]  # fmt: skip
 
@@ -152,9 +136,7 @@ async def _runs_it(conn: asyncpg.Connection, actor: str, shelter_id: UUID) -> No
     """Staff act only in shelters their partner runs; others' answer 404, as if absent."""
     if actor == "operator":
         return
-    runner = await conn.fetchval(
-        "SELECT contact_partner_id FROM shelters WHERE shelter_id = $1", shelter_id
-    )
+    runner = await runner_of(conn, shelter_id)
     if runner is None or f"partner:{runner}" != actor:
         raise Problem(404, "No such shelter", f"No shelter {shelter_id} is run by you.")
 

@@ -33,6 +33,7 @@ from services.housing.domain.shelter import (
     shelter,
 )
 from services.housing.events import UnitName
+from services.housing.placement_queries import shelter_code_taken, shelter_ids
 from services.housing.queries import occupants_at, shelter_view
 from shared.http import Problem, RequestBody
 from shared.schemas.base import LanguageCode, PartnerId
@@ -144,7 +145,7 @@ def _code_problem(status: int, pointer: str, code: str | None, holder: str) -> P
 
 
 async def _refuse_taken_shelter_code(conn: asyncpg.Connection, code: str | None) -> None:
-    if code is not None and await conn.fetchval("SELECT 1 FROM shelters WHERE code = $1", code):
+    if code is not None and await shelter_code_taken(conn, code):
         raise _code_problem(409, "#/code", code, "another shelter")
 
 
@@ -267,8 +268,8 @@ async def post_withdrawal(shelter_id: UUID, request: Request, key: IdempotencyKe
 async def list_shelters(request: Request) -> list[dict[str, Any]]:
     """Every shelter with free, held and occupied places, per unit."""
     async with pool_of(request).acquire() as conn:
-        ids = await conn.fetch("SELECT shelter_id FROM shelters ORDER BY opened_at, shelter_id")
-        return [await shelter_view(conn, row["shelter_id"]) for row in ids]  # type: ignore[misc]
+        ids = await shelter_ids(conn)
+        return [await shelter_view(conn, shelter_id) for shelter_id in ids]  # type: ignore[misc]
 
 
 @router.get("/shelters/{shelter_id}")

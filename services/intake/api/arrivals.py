@@ -110,7 +110,7 @@ async def post_batch(body: BatchRequest, request: Request, partner: CurrentPartn
             except Problem as problem:
                 errors = problem.extra.get("errors") or [{"detail": problem.detail}]
                 return {**result, "status": "rejected", "errors": errors}
-        if outcome.status_code >= 400:  # its person was erased since: nothing is kept of it
+        if outcome.status_code >= 400:  # a refusal kept with the key, or its person erased since
             return {
                 **result,
                 "status": "rejected",

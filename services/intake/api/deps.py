@@ -1,5 +1,5 @@
-"""What every intake route needs: the caller, the pool, the store, the vault, and the one way
-to run a POST idempotently."""
+"""What every intake route needs: the caller, the pool, the store, the vault; a POST runs once
+per (partner, Idempotency-Key) through shared/idempotent_post.py."""
 
 from __future__ import annotations
 
@@ -15,17 +15,10 @@ from services.intake.app import InvalidCorrection
 from services.intake.devices import device_partner
 from services.intake.partners import Partner, Scope, authenticate
 from services.intake.vault import Vault
-from shared.decision import DomainError
 from shared.eventstore import EventStore
-from shared.http import (
-    AnyWork,
-    ApiKeyHeader,
-    IdempotencyKeyHeader,
-    Problem,
-    once_per_key,
-    stored_answer,
-)
+from shared.http import ApiKeyHeader, IdempotencyKeyHeader, Problem, stored_answer
 from shared.idempotency import StoredAnswer
+from shared.idempotent_post import AnyWork, IdempotentPost
 
 
 def pool_of(request: Request) -> asyncpg.Pool:
@@ -62,14 +55,16 @@ def operator(partner: Annotated[Partner, Depends(current_partner)]) -> Partner:
 CurrentPartner = Annotated[Partner, Depends(current_partner)]
 Operator = Annotated[Partner, Depends(operator)]
 IdempotencyKey = IdempotencyKeyHeader
+POST_ONCE = IdempotentPost()
 
 
 async def once(
     request: Request, partner: Partner, key: str, body: BaseModel | None, work: AnyWork
 ) -> StoredAnswer:
-    """Run a POST's work once per (caller, key); map refusals to problem details."""
+    """Run a POST's work once per (caller, key); an invalid correction is a 422 naming the
+    field, not kept with the key (nothing was decided)."""
     try:
-        return await once_per_key(pool_of(request), partner.partner_id, key, request, body, work)
+        return await POST_ONCE.once(request, partner.partner_id, key, body, work)
     except InvalidCorrection as error:
         raise Problem(
             422,
@@ -83,12 +78,10 @@ async def once(
                 for issue in error.errors
             ],
         ) from error
-    except DomainError as error:
-        raise Problem(422, "Refused", str(error)) from error
 
 
 async def answer(
     request: Request, partner: Partner, key: str, body: BaseModel | None, work: AnyWork
 ) -> JSONResponse:
     outcome = await once(request, partner, key, body, work)
-    return stored_answer(outcome.status_code, outcome.response)
+    return stored_answer(outcome.status_code, outcome.response, replayed=outcome.replayed)

@@ -62,6 +62,9 @@ async def _register(
     content = json.dumps(arrival.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     key = "import-" + vault_of(request).blind("import-arrival", content)[:48]
     outcome = await once(request, partner, key, arrival, _registration(request, partner, arrival))
+    if outcome.status_code >= 400:  # a refusal kept with the key, or its person erased since
+        problem = outcome.response
+        raise Problem(outcome.status_code, problem["title"], problem["detail"])
     return ("already_known" if outcome.replayed else "created"), outcome.response
 
 

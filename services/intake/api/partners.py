@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from services.intake.api.deps import IdempotencyKey, Operator, answer
-from services.intake.partners import Scope, create_partner, revoke, rotate_key
+from services.intake.partners import Scope, create_partner, partner_exists, revoke, rotate_key
 from services.intake.requests import NewPartner
 from shared.http import Problem
 
@@ -26,9 +26,7 @@ async def post_partner(
     """Register a partner organisation; the answer holds its API key, once."""
 
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        exists = await conn.fetchval("SELECT true FROM partners WHERE partner_id = $1",
-                                     body.partner_id)  # fmt: skip
-        if exists:
+        if await partner_exists(conn, body.partner_id):
             raise Problem(409, "Partner exists", f"{body.partner_id!r} exists; rotate its key.")
         api_key = await create_partner(
             conn, body.partner_id, body.name, {Scope(scope) for scope in body.scopes}

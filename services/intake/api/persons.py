@@ -41,7 +41,8 @@ from services.intake.requests import (
     PersonSearch,
 )
 from services.intake.statistics import as_hxl_csv
-from shared.http import Problem, Work
+from shared.http import Problem
+from shared.idempotent_post import Work
 
 router = APIRouter(prefix="/v1", tags=["persons"])
 

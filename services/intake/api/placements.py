@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 
 from services.intake.api.deps import CurrentPartner, pool_of
+from services.intake.case_queries import registered_by
 from services.intake.partners import Scope
 from services.intake.placements import placement_of_arrival
 from shared.http import Problem
@@ -23,11 +24,7 @@ async def get_placement(arrival_id: UUID, request: Request, partner: CurrentPart
     decided for everyone."""
     partner.require(Scope.READ_OWN_CASES)
     async with pool_of(request).acquire() as conn:
-        own = await conn.fetchval(
-            "SELECT true FROM cases WHERE arrival_id = $1 AND ($2 OR partner_id = $3)",
-            arrival_id, partner.is_operator, partner.partner_id,
-        )  # fmt: skip
-        if not own:
+        if not await registered_by(conn, partner, arrival_id):
             raise Problem(404, "No such case", f"No case {arrival_id} is registered by you.")
         people: list[dict[str, Any]] = await placement_of_arrival(conn, arrival_id)
     complete = all(person["status"] != "pending" for person in people)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 
 from services.intake.api.deps import CurrentPartner, pool_of
 from services.intake.api.languages import language_of
+from services.intake.case_queries import members_of_own_case
 from services.intake.catalogue import text
 from services.intake.devices import qr_svg
 from services.intake.partners import Scope
@@ -31,15 +32,11 @@ async def get_slip(arrival_id: UUID, request: Request, partner: CurrentPartner) 
     """Each person's slip code and QR code, with the slip's words in the request's language."""
     partner.require(Scope.READ_OWN_CASES)
     async with pool_of(request).acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT m.person_id FROM case_members m JOIN cases c USING (arrival_id) "
-            "WHERE m.arrival_id = $1 AND ($2 OR c.partner_id = $3) ORDER BY m.person_id",
-            arrival_id, partner.is_operator, partner.partner_id,
-        )  # fmt: skip
-    if not rows:
+        person_ids = await members_of_own_case(conn, partner, arrival_id)
+    if not person_ids:
         raise Problem(404, "No such case", f"No case {arrival_id} is registered by you.")
     language = language_of(request)
-    codes = [(str(row["person_id"]), slip_code(row["person_id"])) for row in rows]
+    codes = [(str(person_id), slip_code(person_id)) for person_id in person_ids]
     people: list[dict[str, Any]] = [
         {"person_id": person_id, "code": code, "qr_svg": qr_svg(code)} for person_id, code in codes
     ]
