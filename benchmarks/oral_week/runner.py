@@ -53,13 +53,14 @@ from benchmarks.oral_week.generator import (
     OralWeek,
     PlannedArrival,
 )
+from benchmarks.oral_week.watch import DayMeter, Lag
 from demo.processes import SERVICES, ServiceProcess, launch
-from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 OPERATOR_KEY = "oral-week-operator-key"
 #: the end-to-end target of issue #9 for 100,000 people, and its stretch
 TARGET_S, STRETCH_S = 600.0, 300.0
 RETRIES = 5
+WAITLIST_LENGTH = "SELECT count(*) FROM placements WHERE status = 'waiting'"
 
 
 @dataclass
@@ -221,46 +222,6 @@ def memory_and_cpu(pid: int) -> dict[str, float | None]:
     return {"peak_rss_mib": peak, "cpu_s": process_cpu(pid)}
 
 
-# ---------------------------------------------------------------------------- catching up
-
-PUBLISHED = "SELECT count(*) FROM events WHERE topic = $1"
-CONSUMED = "SELECT count(*) FROM inbox WHERE topic = $1"
-#: (consumer, producer, topic): what each consumer must have handled
-FEEDS = (
-    ("housing", "intake", INTAKE_EVENTS),
-    ("aid", "intake", INTAKE_EVENTS),
-    ("aid", "housing", HOUSING_EVENTS),
-)
-
-
-async def lag(stack: Stack, consumers: tuple[str, ...]) -> dict[str, int]:
-    """Events published on a topic the consumer has not handled yet (its inbox vs the
-    producer's events table, which is also the outbox)."""
-    behind = {}
-    for consumer, producer, topic in FEEDS:
-        if consumer in consumers:
-            published = await stack.monitors[producer].fetchval(PUBLISHED, topic)
-            consumed = await stack.monitors[consumer].fetchval(CONSUMED, topic)
-            behind[f"{consumer}<-{producer}"] = published - consumed
-    return behind
-
-
-async def caught_up(stack: Stack, consumers: tuple[str, ...], patience: float) -> float:
-    """Seconds until ``consumers`` handled everything published so far; raises after
-    ``patience`` seconds without progress (a stuck or dead-lettering consumer)."""
-    start = last_progress = time.perf_counter()
-    previous: dict[str, int] | None = None
-    while True:
-        behind = await lag(stack, consumers)
-        if not any(behind.values()):
-            return time.perf_counter() - start
-        if behind != previous:
-            previous, last_progress = behind, time.perf_counter()
-        elif time.perf_counter() - last_progress > patience:
-            raise RuntimeError(f"consumers made no progress for {patience:.0f}s: {behind}")
-        await asyncio.sleep(0.1)
-
-
 # ---------------------------------------------------------------------------- the week
 
 
@@ -307,6 +268,8 @@ class Week:
         self.ledger = api.ledger
         self.timings: dict[str, float] = defaultdict(float)
         self.catch_up_s: list[float] = []
+        self.lag = Lag(stack.monitors)
+        self.days: list[dict[str, Any]] = []
 
     async def timed(self, what: str, step: Awaitable[Any]) -> Any:
         start = time.perf_counter()
@@ -316,32 +279,41 @@ class Week:
             self.timings[what] += time.perf_counter() - start
 
     async def play(self) -> None:
+        meter = DayMeter(self.stack.pids, list(self.stack.databases.values()))
         for plan in self.week.days():
-            started = time.perf_counter()
-            # yesterday's departures free places that housing offers to the waitlist: let it
-            # finish before an operator opens shelters, which draw on the same waitlist
-            self.catch_up_s.append(
-                await self.timed("waiting", caught_up(self.stack, ("housing",), self.args.patience))
-            )
-            await self.timed("shelters", self.open_shelters(plan.shelters))
-            await self.timed("donations", self.donate(plan.donations, plan.offers))
-            await self.timed("arrivals", self.arrive(plan.day))
-            self.catch_up_s.append(
-                await self.timed("waiting", caught_up(self.stack, ("housing",), self.args.patience))
-            )
-            await self.timed("check_ins", self.check_in(plan.day))
-            self.catch_up_s.append(
-                await self.timed("waiting", caught_up(self.stack, ("aid",), self.args.patience))
-            )
-            await self.timed("support_requests", self.ask_for_support(plan.day))
-            await self.timed("distributions", self.distribute(plan.day))
-            await self.timed("departures", self.depart(plan.day))
+            meter.start(self.timings, self.ledger.requests)
+            await self.play_day(plan)
+            waiting = await self.stack.monitors["housing"].fetchval(WAITLIST_LENGTH)
+            figures = meter.finish(
+                plan.day, self.timings, self.ledger.requests, date=str(plan.date),
+                people_planned=plan.people, people_so_far=len(self.ledger.people),
+                waitlist=waiting,
+            )  # fmt: skip
+            self.days.append(figures)
             print(
                 f"day {plan.day} ({plan.date}): {plan.people} people planned, "
-                f"{len(self.ledger.people)} accepted so far, "
-                f"{time.perf_counter() - started:.1f}s",
+                f"{len(self.ledger.people)} accepted so far, {figures['wall_s']:.1f}s "
+                f"(load {figures['loadavg_1m']:.1f})",
                 file=sys.stderr,
             )
+
+    async def play_day(self, plan: Any) -> None:
+        # yesterday's departures free places that housing offers to the waitlist: let it
+        # finish before an operator opens shelters, which draw on the same waitlist
+        await self.wait_for(("housing",))
+        await self.timed("shelters", self.open_shelters(plan.shelters))
+        await self.timed("donations", self.donate(plan.donations, plan.offers))
+        await self.timed("arrivals", self.arrive(plan.day))
+        await self.wait_for(("housing",))
+        await self.timed("check_ins", self.check_in(plan.day))
+        await self.wait_for(("aid",))
+        await self.timed("support_requests", self.ask_for_support(plan.day))
+        await self.timed("distributions", self.distribute(plan.day))
+        await self.timed("departures", self.depart(plan.day))
+
+    async def wait_for(self, consumers: tuple[str, ...]) -> None:
+        waited = self.lag.caught_up(consumers, self.args.patience)
+        self.catch_up_s.append(await self.timed("waiting", waited))
 
     # -- shelters, donations, offers
 
@@ -712,7 +684,7 @@ async def run(args: Any) -> dict[str, Any]:
         start = time.perf_counter()
         try:
             await played.play()
-            final_wait = await caught_up(stack, ("housing", "aid"), args.patience)
+            final_wait = await played.lag.caught_up(("housing", "aid"), args.patience)
             wall_s = time.perf_counter() - start
             resources = {name: memory_and_cpu(pid) for name, pid in stack.pids.items()}
             for name, figures in resources.items():
@@ -747,6 +719,7 @@ async def run(args: Any) -> dict[str, Any]:
             },
             wall_s=wall_s,
             phase_s=dict(played.timings),
+            days=played.days,
             final_catch_up_s=final_wait,
             accepted={
                 "arrivals": len(ledger.arrivals),
@@ -847,6 +820,16 @@ def print_table(result: dict[str, Any], write: Callable[[str], None] = print) ->
         longest = streams[0] if streams else {"stream_id": "-", "events": 0}
         rows.append(
             (f"{name}: longest stream", f"{longest['events']} events ({longest['stream_id']})")
+        )
+    for day in result.get("days", []):
+        rows.append(
+            (
+                f"day {day['day']}: s (people so far, load)",
+                f"{day['wall_s']:.1f} ({day['people_so_far']}, {day['loadavg_1m']:.1f}); "
+                + ", ".join(f"{k} {v:.0f}" for k, v in day["phase_s"].items() if v >= 0.5)
+                + "; CPU-s "
+                + ", ".join(f"{k} {v:.0f}" for k, v in day["cpu_s"].items()),
+            )
         )
     rows.append(("time by phase (s)", ", ".join(
         f"{k} {v:.1f}" for k, v in result["phase_s"].items())))  # fmt: skip

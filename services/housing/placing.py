@@ -28,12 +28,13 @@ from services.housing.domain.shelter import (
     shelter,
 )
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
-from services.housing.domain.waitlist_order import waiting_parties
+from services.housing.domain.waitlist_order import WaitingParty, first_parties
 from services.housing.queries import (
+    head_of_waitlist,
     lock_waiting_party,
     statuses_of,
     units_with_free_places,
-    waiting_people,
+    waiting_together,
     where_they_stand,
 )
 from shared.decider import execute
@@ -133,6 +134,20 @@ async def _place_party(
     return False
 
 
+async def first_waiting_parties(conn: asyncpg.Connection, count: int) -> list[WaitingParty]:
+    """The first ``count`` parties of the waitlist, in its order, read from its head: more of
+    it only when the first people make fewer parties (groups that keep together)."""
+    people = count
+    while True:
+        head = await head_of_waitlist(conn, people)
+        groups = {person.arrival_id for person in head if person.keep_together}
+        together = await waiting_together(conn, groups) if groups else []
+        found = first_parties(head, together)
+        if len(found) >= count or len(head) < people:
+            return found[:count]
+        people *= 4
+
+
 async def offer_free_places(
     conn: asyncpg.Connection,
     store: EventStore,
@@ -142,14 +157,20 @@ async def offer_free_places(
     now: datetime,
 ) -> int:
     """Hold freed places for the first fitting waiting parties, in the waitlist's order;
-    returns how many people got a hold."""
+    returns how many people got a hold. Only parties that fit what is free are locked and
+    asked for, and the offering stops once the shelter is full."""
     given = 0
-    for party in waiting_parties(await waiting_people(conn))[:WAITLIST_SCAN]:
-        people, arrival_id = party.person_ids, party.arrival_id
+    free = await units_with_free_places(conn, shelter_id)
+    if not free:
+        return 0
+    for party in await first_waiting_parties(conn, WAITLIST_SCAN):
+        people, arrival_id, needs = party.person_ids, party.arrival_id, party.requirements
+        if not rank_shelters(free, len(people), needs, now.date(), 1):
+            continue  # what is free does not fit them: the next may fit
         await lock_waiting_party(conn, arrival_id)
         if not all_still_waiting(people, await statuses_of(conn, people)):
             continue  # another transaction placed them while this one waited for the lock
-        needs, until = party.requirements, now + holds.waitlist
+        until = now + holds.waitlist
         placed = await _place_party(
             conn, store, arrival_id, people, needs, causation, now, until, only=shelter_id
         )
@@ -158,4 +179,7 @@ async def offer_free_places(
             for person in people:
                 leave = LeaveWaitlist(arrival_id, person, "placed", ACTOR, now)
                 await execute(conn, store, waitlist, str(arrival_id), leave, causation)
+            free = await units_with_free_places(conn, shelter_id)
+            if not free:
+                break
     return given

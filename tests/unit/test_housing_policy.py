@@ -26,6 +26,7 @@ from services.housing.domain.person import (
 from services.housing.domain.ranking import UnitsOnOffer, rank_shelters
 from services.housing.domain.waitlist_order import (
     WaitingPerson,
+    first_parties,
     position_on_waitlist,
     waiting_parties,
     waitlist_order,
@@ -261,3 +262,37 @@ def test_everyone_waiting_is_in_exactly_one_party_and_the_more_urgent_parties_co
         members = [person for person in people if person.person_id in party.person_ids]
         assert {person.arrival_id for person in members} == {party.arrival_id}
         assert len(members) == 1 or all(person.keep_together for person in members)
+
+
+def arrivals_waitlisted_at_once(
+    shapes: list[tuple[int, int, bool, bool]],
+) -> list[WaitingPerson]:
+    """People waitlisted arrival by arrival, each arrival at once: (size, hour, priority,
+    keep together) per arrival."""
+    people = []
+    for size, hour, priority, together in shapes:
+        arrival, since = uuid4(), NOW + timedelta(hours=hour)
+        people += [waiting(arrival, since, priority, together) for _ in range(size)]
+    return people
+
+
+arrivals_st = st.lists(
+    st.tuples(st.integers(1, 4), st.integers(0, 2), st.booleans(), st.booleans()), max_size=12
+)
+
+
+@settings(max_examples=300, deadline=None)
+@hypothesis_given(shapes=arrivals_st, data=st.data())
+def test_the_parties_of_the_people_at_the_head_of_the_waitlist_are_its_first_parties(
+    shapes: list[tuple[int, int, bool, bool]], data: st.DataObject
+) -> None:
+    people = arrivals_waitlisted_at_once(shapes)
+    ordered = waitlist_order(people)
+    head = ordered[: data.draw(st.integers(0, len(ordered)), label="head")]
+    groups = {person.arrival_id for person in head if person.keep_together}
+    together = [p for p in people if p.keep_together and p.arrival_id in groups]
+
+    found = first_parties(head, together)
+
+    assert found == waiting_parties(people)[: len(found)]
+    assert {person.person_id for person in head} <= {p for party in found for p in party.person_ids}

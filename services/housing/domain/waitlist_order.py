@@ -63,6 +63,26 @@ def waiting_parties(people: Iterable[WaitingPerson]) -> list[WaitingParty]:
     return sorted(parties, key=lambda p: (not p.priority, p.since, p.arrival_id, p.person_ids))
 
 
+def first_parties(
+    head: Sequence[WaitingPerson], together: Iterable[WaitingPerson]
+) -> list[WaitingParty]:
+    """The first parties of the waitlist, from the people at its head (``head``, the first
+    in waitlist_order) and whoever waits to be placed together with one of them
+    (``together``): the parties that have someone at the head, in waiting_parties' order.
+    A party's people were waitlisted at once, so they wait as long and as urgently as it does
+    and side by side: the parties of the first n people are the first parties, and freeing a
+    place reads the head of the waitlist, not all of it. (A group whose people were waitlisted
+    apart, one of them restored by an undone merge, is still offered places whole, once one
+    of its people reaches the head.)"""
+    at_head = {person.person_id for person in head}
+    everyone = {person.person_id: person for person in (*head, *together)}
+    return [
+        party
+        for party in waiting_parties(everyone.values())
+        if not at_head.isdisjoint(party.person_ids)
+    ]
+
+
 def _party(members: Sequence[WaitingPerson]) -> WaitingParty:
     needs = Requirements(
         accessible=any(member.needs_accessible for member in members),

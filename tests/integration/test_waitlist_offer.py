@@ -1,0 +1,136 @@
+"""A freed place is offered from the head of the waitlist, and only the head is read.
+
+In the Oral week sixty thousand people waited at the end, and every place freed (a departure,
+an expired hold, a shelter opening) read all of them into housing to pick the first few: the
+days grew slower as the waitlist grew. Offering now reads the first parties through the
+waiting index, with the rest of a group at the head that keeps together.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+import pytest
+
+from services.housing import placing
+from services.housing.placing import place_arrival
+from services.housing.queries import _HEAD, _TOGETHER
+from shared.decider import in_transaction
+from shared.eventstore import Causation
+from shared.schemas.intake import (
+    AgeBand,
+    ArrivalRegistered,
+    ArrivingMember,
+    NeedCode,
+    Relation,
+    Sex,
+)
+from tests.conftest import OPERATOR_KEY, RunningServices
+
+pytestmark = pytest.mark.integration
+OPERATOR = {"X-API-Key": OPERATOR_KEY}
+
+
+@pytest.fixture
+def service_names() -> tuple[str, ...]:
+    return ("intake", "housing")
+
+
+def arriving(size: int, keep_together: bool, needs: tuple[NeedCode, ...] = ()) -> ArrivalRegistered:
+    members = tuple(
+        ArrivingMember(person_id=uuid4(), age_band=AgeBand.ADULT, sex=Sex.FEMALE,
+                       relation=Relation.SELF if n == 0 else Relation.FRIEND, needs=needs)
+        for n in range(size)
+    )  # fmt: skip
+    return ArrivalRegistered(
+        actor="partner:tt", occurred_at=datetime.now(UTC), arrival_id=uuid4(), partner_id="tt",
+        members=members, keep_together=keep_together, arrival_date=date(2022, 9, 24),
+        crossing_point="syrym",
+    )  # fmt: skip
+
+
+async def waitlisted(services: RunningServices, *arrivals: ArrivalRegistered) -> None:
+    """Housing takes the arrivals in, one after the other; with no shelter open, all wait."""
+    app = services.apps["housing"]
+    for event in arrivals:
+        await in_transaction(
+            services.pool("housing"),
+            lambda conn, event=event: place_arrival(  # type: ignore[misc]
+                conn, app.state.store, app.state.holds, event, Causation.new(), datetime.now(UTC)
+            ),
+        )
+
+
+def index_reads(plan: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:
+    """(node type, index, condition) of every node of a JSON plan that reads a table or an
+    index."""
+    found = []
+    if "Relation Name" in plan or "Index Name" in plan:
+        found.append((plan["Node Type"], plan.get("Index Name"), plan.get("Index Cond")))
+    for inner in plan.get("Plans", ()):
+        found.extend(index_reads(inner))
+    return found
+
+
+async def test_a_freed_place_goes_to_the_head_of_a_long_waitlist_reading_only_its_head(
+    services: RunningServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(placing, "WAITLIST_SCAN", 2)  # parties looked at per freed place
+    group = arriving(3, keep_together=True)
+    singles = [arriving(1, keep_together=False) for _ in range(40)]
+    pregnant = arriving(1, keep_together=False, needs=(NeedCode.PREGNANT,))
+    await waitlisted(services, group, *singles, pregnant)
+    read: list[int] = []  # rows of placements each statement read
+    original = asyncpg.Connection.fetch
+
+    async def fetch(conn: asyncpg.Connection, query: str, *args: Any, **kw: Any) -> Any:
+        rows = await original(conn, query, *args, **kw)
+        read.extend([len(rows)] if "FROM placements" in query else [])
+        return rows
+
+    monkeypatch.setattr(asyncpg.Connection, "fetch", fetch)
+    body = {"name": "Flat", "kind": "gym", "district": "Oral", "beds": 4}
+    opened = await services.housing.post(
+        "/v1/shelters", json=body, headers={**OPERATOR, "Idempotency-Key": str(uuid4())}
+    )
+    monkeypatch.undo()
+    assert opened.status_code == 201, opened.text
+    async with services.pool("housing").acquire() as conn:
+        status = dict(await conn.fetch("SELECT person_id, status FROM placements"))
+
+    def of(event: ArrivalRegistered) -> list[str]:
+        return [status[member.person_id] for member in event.members]
+
+    # the vulnerable first, then the group that came first, whole; four beds, so nobody else
+    assert of(pregnant) == ["held"]
+    assert of(group) == ["held"] * 3
+    assert [s for single in singles for s in of(single)] == ["waiting"] * 40
+    assert sum(read) < 44 // 2, f"read {read} rows of a waitlist of 44 for four places"
+
+
+@pytest.mark.parametrize(
+    ("statement", "argument", "index"),
+    [(_HEAD, 200, "placements_waiting"), (_TOGETHER, [uuid4()], "placements_waiting_by_arrival")],
+)
+async def test_the_head_of_the_waitlist_is_read_through_indexes_on_a_fresh_database(
+    services: RunningServices, statement: str, argument: int | list[UUID], index: str
+) -> None:
+    async with services.pool("housing").acquire() as conn, conn.transaction():
+        # the plan a connection keeps once it stops planning per call: the generic one
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        kind = "integer" if isinstance(argument, int) else "uuid[]"
+        value = await conn.fetchval(f"SELECT quote_nullable($1::{kind})", argument)
+        await conn.execute(f"PREPARE head ({kind}) AS {statement}")
+        plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE head({value})")
+        await conn.execute("DEALLOCATE head")
+    read = index_reads(json.loads(plan)[0]["Plan"])
+
+    # every read of placements goes through the index, and by its key (not all of the
+    # waiting index with a filter)
+    assert [node for node in read if node[0] == "Seq Scan"] == [], read
+    keyed = [node for node in read if node[1] == index and node[2]]
+    assert keyed, read
