@@ -281,11 +281,11 @@ class Week:
     async def play(self) -> None:
         meter = DayMeter(self.stack.pids, list(self.stack.databases.values()))
         for plan in self.week.days():
-            meter.start(self.timings, self.ledger.requests)
+            meter.start(self.timings, self.answered())
             await self.play_day(plan)
             waiting = await self.stack.monitors["housing"].fetchval(WAITLIST_LENGTH)
             figures = meter.finish(
-                plan.day, self.timings, self.ledger.requests, date=str(plan.date),
+                plan.day, self.timings, self.answered(), date=str(plan.date),
                 people_planned=plan.people, people_so_far=len(self.ledger.people),
                 waitlist=waiting,
             )  # fmt: skip
@@ -296,6 +296,11 @@ class Week:
                 f"(load {figures['loadavg_1m']:.1f})",
                 file=sys.stderr,
             )
+
+    def answered(self) -> Counter[str]:
+        """Requests accepted and refused (by rule) so far, by kind."""
+        refused = Counter({f"refused {kind}": n for kind, n in self.ledger.refusals.items()})
+        return self.ledger.requests + refused
 
     async def play_day(self, plan: Any) -> None:
         # yesterday's departures free places that housing offers to the waitlist: let it
