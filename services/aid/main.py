@@ -18,9 +18,9 @@ from services.aid.app.beneficiaries import (
     record_resident,
     register_arrival,
 )
-from services.aid.app.erased import about_an_erased_person
 from services.aid.app.erasure import erase_person
 from services.aid.domain.residency import StayEnded, why_stay_ended
+from services.aid.erased_persons import erased_among
 from services.aid.events import AID_EVENT_TYPES
 from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
@@ -149,7 +149,7 @@ def routes(store: EventStore) -> EventRouter:
 
 def handler(store: EventStore) -> Handler:
     """Aid's routes, but nothing about a person erased before is taken in."""
-    return unless_erased(routes(store), about_an_erased_person)
+    return unless_erased(routes(store), erased_among)
 
 
 def create_app(settings: AidSettings | None = None) -> FastAPI:

@@ -16,11 +16,12 @@ from services.housing import board
 from services.housing.api import routers
 from services.housing.app import expire_holds, release_person
 from services.housing.consent import forget_person, take_in
-from services.housing.erasure import about_an_erased_person, erase_person
+from services.housing.erasure import erase_person
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
 from services.housing.placing import Holds, place_arrival
 from services.housing.projections import project
+from services.housing.queries import erased_among
 from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings
 from shared.consumer import Handler, IncomingEvent
@@ -115,7 +116,7 @@ def routes(store: EventStore, holds: Holds) -> EventRouter:
 
 def handler(store: EventStore, holds: Holds) -> Handler:
     """Housing's routes, but nothing about a person erased before is taken in."""
-    return unless_erased(routes(store, holds), about_an_erased_person)
+    return unless_erased(routes(store, holds), erased_among)
 
 
 def create_app(settings: HousingSettings | None = None) -> FastAPI:

@@ -35,7 +35,7 @@ from services.housing.domain.shelter import (
 from services.housing.events import UnitName
 from services.housing.placement_queries import shelter_code_taken, shelter_ids
 from services.housing.queries import occupants_at, shelter_view
-from shared.http import Problem, RequestBody
+from shared.http import Problem, RequestBody, examples
 from shared.schemas.base import LanguageCode, PartnerId
 from shared.schemas.shelters import PlaceCode, ShelterKind, Unit, UnitAttribute
 
@@ -62,20 +62,14 @@ class UnitRequest(RequestBody):
 
 
 class OpenShelterRequest(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"name": "Atameken summer camp", "code": "atameken", "kind": "camp_dormitory",
-                 "district": "Zachagansk",
-                 "units": [{"name": "Dormitory 3", "code": "dorm-3", "places": 12,
-                            "attributes": []},
-                           {"name": "Family house", "code": "family-house", "places": 4,
-                            "attributes": ["family_room", "accessible"]}]},
-                {"name": "Cinema Arman", "kind": "cinema", "district": "Centre", "beds": 200,
-                 "max_nights": 2},
-            ]
-        },
+    model_config = examples(
+        {"name": "Atameken summer camp", "code": "atameken", "kind": "camp_dormitory",
+         "district": "Zachagansk",
+         "units": [{"name": "Dormitory 3", "code": "dorm-3", "places": 12, "attributes": []},
+                   {"name": "Family house", "code": "family-house", "places": 4,
+                    "attributes": ["family_room", "accessible"]}]},
+        {"name": "Cinema Arman", "kind": "cinema", "district": "Centre", "beds": 200,
+         "max_nights": 2},
     )  # fmt: skip
 
     name: str = Field(min_length=1, max_length=200)
