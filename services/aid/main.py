@@ -178,8 +178,7 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = AidSettings()
-    serve(create_app(settings), settings)
+    serve(create_app, AidSettings())
 
 
 if __name__ == "__main__":

@@ -168,8 +168,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = HousingSettings()
-    serve(create_app(settings), settings)
+    serve(create_app, HousingSettings())
 
 
 if __name__ == "__main__":

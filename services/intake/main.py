@@ -86,8 +86,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = IntakeSettings()
-    serve(create_app(settings), settings)
+    serve(create_app, IntakeSettings())
 
 
 if __name__ == "__main__":

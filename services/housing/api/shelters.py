@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from services.housing import app
 from services.housing.api.deps import (
@@ -43,8 +43,6 @@ router = APIRouter(prefix="/v1", dependencies=OperatorOnly, tags=["shelters"])
 
 
 class UnitRequest(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     name: str = Field(min_length=1, max_length=200)
     places: int = Field(ge=1, le=10_000)
     attributes: list[UnitAttribute] = Field(default_factory=list, max_length=5)
@@ -106,8 +104,6 @@ class OpenShelterRequest(RequestBody):
 
 
 class HostOfferRequest(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     partner_id: PartnerId = Field(description="The host network.")
     district: str = Field(min_length=1, max_length=200)
     places: int = Field(ge=1, le=50)
@@ -118,14 +114,10 @@ class HostOfferRequest(RequestBody):
 
 
 class CapacityRequest(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     places: int = Field(ge=0, le=10_000)
 
 
 class StatusRequest(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     status: Literal["closed", "open"]
 
 
