@@ -12,16 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar, TypeVarTuple
 from uuid import UUID
 
 import asyncpg
 
 from shared.consumer import Handler, IncomingEvent
+from shared.eventstore import Causation
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import MergeUndone, PersonErased, PersonsMerged
 
 E = TypeVar("E", bound=DomainEvent)
+Given = TypeVarTuple("Given")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,20 @@ def on(
     ``handle`` to take that type: the route is made here, outside the router's call, so that
     nothing around it can widen the type to Any."""
     return Route(event_type, handle)
+
+
+def reaction(
+    use_case: Callable[[asyncpg.Connection, *Given, E, Causation, datetime], Awaitable[object]],
+    *given: *Given,
+) -> Callable[[asyncpg.Connection, E, IncomingEvent], Awaitable[None]]:
+    """A route's handler that runs ``use_case(conn, *given, event, causation, now)``: a service's
+    use case for an event of another, given what it needs (its store, ...), what caused it
+    (the incoming event, which the events it appends name) and the time it is taken in."""
+
+    async def handle(conn: asyncpg.Connection, event: E, incoming: IncomingEvent) -> None:
+        await use_case(conn, *given, event, incoming.causation(), datetime.now(UTC))
+
+    return handle
 
 
 class EventRouter:

@@ -27,7 +27,7 @@ from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
-from shared.event_router import EventRouter, on, unless_erased
+from shared.event_router import EventRouter, on, reaction, unless_erased
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -50,27 +50,9 @@ def event_store() -> EventStore:
 
 @dataclass(frozen=True)
 class Reactions:
-    """Aid's use case for each event of another service, with what it takes from the event."""
+    """Aid's use cases for other services' events that take only some facts of the event."""
 
     store: EventStore
-
-    async def erase(
-        self, conn: Connection, event: intake.PersonErased, incoming: IncomingEvent
-    ) -> None:
-        await erase_person(conn, self.store, event, incoming.causation(), datetime.now(UTC))
-
-    async def register(
-        self,
-        conn: Connection,
-        event: intake.ArrivalRegistered | intake.MergeUndone,
-        incoming: IncomingEvent,
-    ) -> None:
-        await register_arrival(conn, self.store, event, incoming.causation(), datetime.now(UTC))
-
-    async def correct(
-        self, conn: Connection, event: intake.PersonFactsCorrected, incoming: IncomingEvent
-    ) -> None:
-        await correct_facts(conn, self.store, event, incoming.causation(), datetime.now(UTC))
 
     async def held(
         self, conn: Connection, event: housing.BedAssigned, incoming: IncomingEvent
@@ -109,23 +91,15 @@ class Reactions:
             datetime.now(UTC),
         )  # fmt: skip
 
-    async def consent(
-        self,
-        conn: Connection,
-        event: intake.ConsentGiven | intake.ConsentWithdrawn,
-        incoming: IncomingEvent,
-    ) -> None:
-        await consent_changed(conn, self.store, event, incoming.causation(), datetime.now(UTC))
-
 
 def routes(store: EventStore) -> EventRouter:
     """What aid does with each type of intake's and housing's events, in one table."""
     react = Reactions(store)
     return EventRouter(
-        on(intake.PersonErased, react.erase),
-        on(intake.ArrivalRegistered, react.register),
-        on(intake.MergeUndone, react.register),
-        on(intake.PersonFactsCorrected, react.correct),
+        on(intake.PersonErased, reaction(erase_person, store)),
+        on(intake.ArrivalRegistered, reaction(register_arrival, store)),
+        on(intake.MergeUndone, reaction(register_arrival, store)),
+        on(intake.PersonFactsCorrected, reaction(correct_facts, store)),
         on(housing.BedAssigned, react.held),
         on(housing.PersonCheckedIn, react.checked_in),
         on(housing.PersonCheckedOut, react.leave),
@@ -134,8 +108,8 @@ def routes(store: EventStore) -> EventRouter:
         on(housing.PlaceFreedOnConsentWithdrawal, react.leave),
         on(intake.PersonDeparted, react.depart),
         on(intake.PersonsMerged, react.merge),
-        on(intake.ConsentGiven, react.consent),
-        on(intake.ConsentWithdrawn, react.consent),
+        on(intake.ConsentGiven, reaction(consent_changed, store)),
+        on(intake.ConsentWithdrawn, reaction(consent_changed, store)),
         # shelters, host offers, units, the waitlist: where a person sleeps is all aid needs;
         # housing forgetting a person follows intake's withdrawal, which aid takes itself
         ignored=(
