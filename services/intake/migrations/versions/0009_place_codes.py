@@ -9,8 +9,6 @@ from shared.migrations import run_sql
 
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
