@@ -27,4 +27,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    run_sql("DROP TABLE unit_codes; DROP TABLE shelter_codes;")
+    # one statement per line end: the two DROPs on one line went as one prepared statement,
+    # which asyncpg refuses, so this downgrade never ran before it was written so
+    run_sql(
+        """
+        DROP TABLE unit_codes;
+        DROP TABLE shelter_codes;
+        """
+    )
