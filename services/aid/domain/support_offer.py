@@ -9,7 +9,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from services.aid.events import OfferDetailsRecorded
-from shared.decision import Decider, DomainError
+from shared.decision import Decider, DomainError, Stamp, stamp
 from shared.schemas.aid import (
     OfferKind,
     OfferPlaceReleased,
@@ -79,31 +79,38 @@ class Offer:
     holders: frozenset[UUID] = frozenset()
 
 
-def decide_offer(command: OfferCommand, state: Offer) -> list[DomainEvent]:
-    if isinstance(command, PublishOffer):
-        return _publish(command, state)
+class OfferStamp(Stamp):
+    """What every event of an offer's stream records first: who, when, which offer."""
+
+    offer_id: UUID
+
+
+def require_published(state: Offer, offer_id: UUID) -> None:
+    """Only a published offer takes a place, gives one back or is withdrawn."""
     if state.status == "new":
-        raise DomainError(f"there is no offer {command.offer_id}")
-    stamp: dict[str, Any] = {
-        "actor": command.actor,
-        "occurred_at": command.now,
-        "offer_id": command.offer_id,
-    }
+        raise DomainError(f"there is no offer {offer_id}")
+
+
+def decide_offer(command: OfferCommand, state: Offer) -> list[DomainEvent]:
+    at: OfferStamp = {**stamp(command), "offer_id": command.offer_id}
+    if isinstance(command, PublishOffer):
+        return _publish(command, state, at)
+    require_published(state, command.offer_id)
     if isinstance(command, WithdrawOffer):
-        return [] if state.status == "withdrawn" else [OfferWithdrawn(**stamp)]
+        return [] if state.status == "withdrawn" else [OfferWithdrawn(**at)]
     ids: dict[str, Any] = {"match_id": command.match_id, "request_id": command.request_id}
     if isinstance(command, ReleasePlace):
-        return [OfferPlaceReleased(**stamp, **ids)] if command.match_id in state.holders else []
+        return [OfferPlaceReleased(**at, **ids)] if command.match_id in state.holders else []
     if command.match_id in state.holders:
         return []
     if state.status == "withdrawn":
         raise DomainError("the offer was withdrawn")
     if len(state.holders) >= state.places:
         raise DomainError(f"all {state.places} place(s) of the offer are taken")
-    return [OfferPlaceTaken(**stamp, **ids)]
+    return [OfferPlaceTaken(**at, **ids)]
 
 
-def _publish(command: PublishOffer, state: Offer) -> list[DomainEvent]:
+def _publish(command: PublishOffer, state: Offer, at: OfferStamp) -> list[DomainEvent]:
     if state.status != "new":
         return []
     travel = command.kind in (OfferKind.RIDE, OfferKind.TICKET)
@@ -114,9 +121,7 @@ def _publish(command: PublishOffer, state: Offer) -> list[DomainEvent]:
     details = command.details
     return [
         OfferPublished(
-            actor=command.actor,
-            occurred_at=command.now,
-            offer_id=command.offer_id,
+            **at,
             kind=command.kind,
             country=command.country,
             profession=command.profession,
@@ -125,9 +130,7 @@ def _publish(command: PublishOffer, state: Offer) -> list[DomainEvent]:
             places=command.places,
         ),
         OfferDetailsRecorded(
-            actor=command.actor,
-            occurred_at=command.now,
-            offer_id=command.offer_id,
+            **at,
             city=command.city,
             partner=details.partner,
             title=details.title,
