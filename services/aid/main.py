@@ -72,21 +72,13 @@ class Reactions:
     ) -> None:
         await correct_facts(conn, self.store, event, incoming.causation(), datetime.now(UTC))
 
-    async def held(
-        self, conn: Connection, event: housing.BedAssigned, incoming: IncomingEvent
+    async def housed(
+        self,
+        conn: Connection,
+        event: housing.BedAssigned | housing.PersonCheckedIn,
+        incoming: IncomingEvent,
     ) -> None:
-        await record_resident(
-            conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
-            datetime.now(UTC), checked_in=False,
-        )  # fmt: skip
-
-    async def checked_in(
-        self, conn: Connection, event: housing.PersonCheckedIn, incoming: IncomingEvent
-    ) -> None:
-        await record_resident(
-            conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
-            datetime.now(UTC), checked_in=True,
-        )  # fmt: skip
+        await record_resident(conn, self.store, event, incoming.causation(), datetime.now(UTC))
 
     async def leave(self, conn: Connection, event: StayEnded, incoming: IncomingEvent) -> None:
         await end_residency(
@@ -126,8 +118,8 @@ def routes(store: EventStore) -> EventRouter:
         on(intake.ArrivalRegistered, react.register),
         on(intake.MergeUndone, react.register),
         on(intake.PersonFactsCorrected, react.correct),
-        on(housing.BedAssigned, react.held),
-        on(housing.PersonCheckedIn, react.checked_in),
+        on(housing.BedAssigned, react.housed),
+        on(housing.PersonCheckedIn, react.housed),
         on(housing.PersonCheckedOut, react.leave),
         on(housing.BedReleased, react.leave),
         on(housing.HoldExpired, react.leave),

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from services.aid.domain.rules import Refused
 from shared.decision import DomainError
@@ -82,6 +82,12 @@ def pool_of(request: Request) -> asyncpg.Pool:
 def store_of(request: Request) -> EventStore:
     store: EventStore = request.app.state.store
     return store
+
+
+def body_config(*examples: dict[str, Any]) -> ConfigDict:
+    """A request body's settings: an unknown field is refused (422), and ``examples`` show in
+    the OpenAPI document."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
 
 
 IdempotencyKey = IdempotencyKeyHeader

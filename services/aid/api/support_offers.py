@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, pool_of, store_of
+from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, body_config, pool_of, store_of
 from services.aid.api.stock import REFUSALS, TEXT_PATTERN
 from services.aid.api.support_requests import City
 from services.aid.app import support
@@ -43,15 +43,10 @@ class _OfferBase(BaseModel):
 
 
 class TravelOffer(_OfferBase):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"kind": "ride", "partner": "Volunteer drivers of Oral",
-                 "title": "Minivan to Tbilisi, leaving Saturday morning",
-                 "country": "GE", "city": "Tbilisi", "places": 6, "languages": ["ru"]}
-            ]
-        },
+    model_config = body_config(
+        {"kind": "ride", "partner": "Volunteer drivers of Oral",
+         "title": "Minivan to Tbilisi, leaving Saturday morning",
+         "country": "GE", "city": "Tbilisi", "places": 6, "languages": ["ru"]}
     )  # fmt: skip
 
     kind: Literal["ride", "ticket"]
@@ -60,15 +55,10 @@ class TravelOffer(_OfferBase):
 
 
 class WorkOffer(_OfferBase):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"kind": "job", "partner": "Oral IT hub", "title": "Backend developer",
-                 "profession": "software_developer", "skills": ["python"], "country": "KZ",
-                 "city": "Oral", "languages": ["ru", "en"]}
-            ]
-        },
+    model_config = body_config(
+        {"kind": "job", "partner": "Oral IT hub", "title": "Backend developer",
+         "profession": "software_developer", "skills": ["python"], "country": "KZ",
+         "city": "Oral", "languages": ["ru", "en"]}
     )  # fmt: skip
 
     kind: Literal["job", "remote_work"]

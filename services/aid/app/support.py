@@ -177,8 +177,9 @@ async def withdraw_match(
     conn: asyncpg.Connection,
     store: EventStore,
     match_id: UUID,
-    reason: MatchWithdrawalReason,
     now: datetime,
+    *,
+    reason: MatchWithdrawalReason,
 ) -> None:
     match, causation = await _match(conn, match_id), Causation.new()
     command = WithdrawMatch(match.request_id, match_id, reason, ACTOR, now)

@@ -3,7 +3,7 @@ places; a match accepted takes one, a match withdrawn gives it back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
@@ -22,6 +22,9 @@ from shared.schemas.base import DomainEvent
 
 @dataclass(frozen=True)
 class OfferDetails:
+    """What the partner says of the offer, kept in aid's store and never published: recorded
+    whole in OfferDetailsRecorded, whose fields carry these names."""
+
     partner: str
     title: str
     description: str | None = None
@@ -45,7 +48,9 @@ class PublishOffer:
 
 
 @dataclass(frozen=True)
-class TakePlace:
+class _MatchPlace:
+    """What the offer is told of a match that holds one of its places."""
+
     offer_id: UUID
     match_id: UUID
     request_id: UUID
@@ -54,12 +59,13 @@ class TakePlace:
 
 
 @dataclass(frozen=True)
-class ReleasePlace:
-    offer_id: UUID
-    match_id: UUID
-    request_id: UUID
-    actor: str
-    now: datetime
+class TakePlace(_MatchPlace):
+    """The match was accepted: it takes a place (refused when none is left)."""
+
+
+@dataclass(frozen=True)
+class ReleasePlace(_MatchPlace):
+    """The match was withdrawn: the place it held, if any, is free again."""
 
 
 @dataclass(frozen=True)
@@ -118,7 +124,6 @@ def _publish(command: PublishOffer, state: Offer, at: OfferStamp) -> list[Domain
         raise DomainError("a ride or ticket needs its destination country")
     if not travel and command.profession is None and not command.skills:
         raise DomainError("a job needs a profession or skills to be matched on")
-    details = command.details
     return [
         OfferPublished(
             **at,
@@ -129,15 +134,7 @@ def _publish(command: PublishOffer, state: Offer, at: OfferStamp) -> list[Domain
             languages=command.languages,
             places=command.places,
         ),
-        OfferDetailsRecorded(
-            **at,
-            city=command.city,
-            partner=details.partner,
-            title=details.title,
-            description=details.description,
-            contact=details.contact,
-            available_until=details.available_until,
-        ),
+        OfferDetailsRecorded(**at, city=command.city, **asdict(command.details)),
     ]
 
 
