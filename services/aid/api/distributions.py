@@ -16,14 +16,13 @@ from services.aid.api.deps import (
     IdempotencyKey,
     SiteOrOperator,
     answer,
-    body_config,
     pool_of,
     store_of,
 )
 from services.aid.api.stock import REFUSALS, Site
 from services.aid.app import distributions
 from services.aid.queries import entitlements
-from shared.http import Problem
+from shared.http import Problem, examples
 from shared.schemas.aid import AidItem
 
 #: the operator, and each distribution site for itself (deps.SITE_MAY)
@@ -31,7 +30,7 @@ router = APIRouter(prefix="/v1", tags=["distributions"])
 
 
 class DistributionRequest(BaseModel):
-    model_config = body_config(
+    model_config = examples(
         {"person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11", "item": "food_parcel",
          "site_id": "atameken-camp", "quantity": 1}
     )  # fmt: skip

@@ -12,14 +12,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, body_config, pool_of, store_of
+from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, pool_of, store_of
 from services.aid.api.stock import REFUSALS, TEXT_PATTERN
 from services.aid.api.support_requests import City
 from services.aid.app import support
 from services.aid.domain.support_offer import OfferDetails
 from services.aid.events import Country, Language, Tag
 from services.aid.support_queries import offer_exists, offers
-from shared.http import Problem
+from shared.http import Problem, examples
 from shared.schemas.aid import OfferKind
 
 router = APIRouter(prefix="/v1", dependencies=OPERATOR, tags=["support"])
@@ -43,7 +43,7 @@ class _OfferBase(BaseModel):
 
 
 class TravelOffer(_OfferBase):
-    model_config = body_config(
+    model_config = examples(
         {"kind": "ride", "partner": "Volunteer drivers of Oral",
          "title": "Minivan to Tbilisi, leaving Saturday morning",
          "country": "GE", "city": "Tbilisi", "places": 6, "languages": ["ru"]}
@@ -55,7 +55,7 @@ class TravelOffer(_OfferBase):
 
 
 class WorkOffer(_OfferBase):
-    model_config = body_config(
+    model_config = examples(
         {"kind": "job", "partner": "Oral IT hub", "title": "Backend developer",
          "profession": "software_developer", "skills": ["python"], "country": "KZ",
          "city": "Oral", "languages": ["ru", "en"]}
