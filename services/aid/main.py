@@ -54,22 +54,6 @@ class Reactions:
 
     store: EventStore
 
-    async def held(
-        self, conn: Connection, event: housing.BedAssigned, incoming: IncomingEvent
-    ) -> None:
-        await record_resident(
-            conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
-            datetime.now(UTC), checked_in=False,
-        )  # fmt: skip
-
-    async def checked_in(
-        self, conn: Connection, event: housing.PersonCheckedIn, incoming: IncomingEvent
-    ) -> None:
-        await record_resident(
-            conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
-            datetime.now(UTC), checked_in=True,
-        )  # fmt: skip
-
     async def leave(self, conn: Connection, event: StayEnded, incoming: IncomingEvent) -> None:
         await end_residency(
             conn, self.store, event.person_id, event.shelter_id, why_stay_ended(event),
@@ -100,8 +84,8 @@ def routes(store: EventStore) -> EventRouter:
         on(intake.ArrivalRegistered, reaction(register_arrival, store)),
         on(intake.MergeUndone, reaction(register_arrival, store)),
         on(intake.PersonFactsCorrected, reaction(correct_facts, store)),
-        on(housing.BedAssigned, react.held),
-        on(housing.PersonCheckedIn, react.checked_in),
+        on(housing.BedAssigned, reaction(record_resident, store)),
+        on(housing.PersonCheckedIn, reaction(record_resident, store)),
         on(housing.PersonCheckedOut, react.leave),
         on(housing.BedReleased, react.leave),
         on(housing.HoldExpired, react.leave),
