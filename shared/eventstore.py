@@ -141,11 +141,13 @@ class EventStore:
         *,
         publish: bool = True,
         alongside: Sequence[Write] = (),
+        project: bool = True,
     ) -> list[RecordedEvent]:
         """Append to several streams at once, each ``(stream_id, expected_version, events)``,
         and run the ``alongside`` writes, in one statement inside the caller's transaction: an
         arrival and its people cost one round trip. Raises ConcurrencyConflict if a stream
-        moved on."""
+        moved on. ``project=False``: the ``alongside`` writes project these events already
+        (the caller folded them), so the projectors are not run for them."""
         pending = pending_events(appends)
         if not pending and not alongside:
             return []
@@ -183,8 +185,8 @@ class EventStore:
             for row in (by_id[event_id],)
         ]  # fmt: skip
         for one, its in zip(recorded, handled, strict=True):
-            for project in () if its else self.projectors:
-                await project(conn, one)
+            for projector in () if its or not project else self.projectors:
+                await projector(conn, one)
         return recorded
 
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
