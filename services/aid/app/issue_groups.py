@@ -102,12 +102,17 @@ async def issue_group(
     """Decide ``requests`` (one stock's, distinct keys) in order, in the caller's transaction;
     their outcomes, and the states of the streams appended to (to cache once committed)."""
     first = requests[0]
-    await lock_streams(conn, first.stock_id)  # donations and other processes queue here too
     outcomes: dict[int, Outcome] = await _earlier_answers(conn, requests)
     deciding = [i for i in range(len(requests)) if i not in outcomes]
     if not deciding:
         return [outcomes[i] for i in range(len(requests))], []
     rules, group = await _load(conn, store, first, [requests[i] for i in deciding])
+    # the people were read before the stock's queue, as one issue did (their appends check
+    # them); the stock is read in it, after the groups ahead committed, and donations and other
+    # processes queue here too
+    await lock_streams(conn, first.stock_id)
+    group.states.update(await load_states(conn, store, {first.stock_id: stock}))
+    group.deciders[first.stock_id] = stock
     for i in deciding:
         outcomes[i] = _decide(group, rules, requests[i], refusal)
     appends = group.appends(first.stock_id)
@@ -189,8 +194,8 @@ def _let_go(claim: Claim) -> Write:
 async def _load(
     conn: asyncpg.Connection, store: EventStore, first: IssueRequest, deciding: list[IssueRequest]
 ) -> tuple[ItemRules, _Group]:
-    """The item's rules, the stock, the people and, for a household item, their households."""
-    wanted: dict[str, Decider[Any, Any]] = {first.item.value: item_rules, first.stock_id: stock}
+    """The item's rules, the people and, for a household item, their households."""
+    wanted: dict[str, Decider[Any, Any]] = {first.item.value: item_rules}
     wanted.update((str(request.person_id), beneficiary) for request in deciding)
     states = await load_states(conn, store, wanted)
     rules = rules_in_force(first.item, states[first.item.value][0])

@@ -27,6 +27,9 @@ from shared.idempotency import StoredAnswer
 
 #: the most issues one transaction decides: enough for every counter of a large site at once
 GROUP_MOST = 64
+#: transactions of one stock at once: one holding its queue, the next getting ready (its keys
+#: claimed and its people read) to take it the moment the first commits
+AT_ONCE = 2
 
 _Waiting = tuple[IssueRequest, "asyncio.Future[Outcome]"]
 
@@ -37,7 +40,7 @@ class StockQueues:
     def __init__(self, pool: asyncpg.Pool, store: EventStore, refusal: Refusal) -> None:
         self.pool, self.store, self.refusal = pool, store, refusal
         self._waiting: dict[str, list[_Waiting]] = {}
-        self._drains: dict[str, asyncio.Task[None]] = {}
+        self._drains: dict[str, list[asyncio.Task[None]]] = {}
 
     async def issue(self, request: IssueRequest) -> StoredAnswer:
         """The request's answer, once the group that decided it committed. Raises
@@ -45,18 +48,16 @@ class StockQueues:
         answered: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         waiting = self._waiting.setdefault(request.stock_id, [])
         waiting.append((request, answered))
-        if len(waiting) == 1 and not self._draining(request.stock_id):
-            self._drains[request.stock_id] = asyncio.create_task(self._drain(request.stock_id))
+        drains = [d for d in self._drains.get(request.stock_id, []) if not d.done()]
+        if len(drains) < AT_ONCE:
+            # a drain ends, with no pause, when it finds nothing waiting: one that is done
+            # takes no more requests
+            drains.append(asyncio.create_task(self._drain(request.stock_id)))
+        self._drains[request.stock_id] = drains
         outcome = await answered
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
-
-    def _draining(self, stock_id: str) -> bool:
-        # a drain ends, with no pause, when it finds nothing waiting: one that is done takes
-        # no more requests
-        drain = self._drains.get(stock_id)
-        return drain is not None and not drain.done()
 
     async def _drain(self, stock_id: str) -> None:
         while waiting := self._waiting.get(stock_id):
