@@ -14,7 +14,7 @@ ratio is full ÷ empty, and at most 1.3 means the cost does not grow with the da
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import httpx
@@ -46,7 +46,7 @@ async def _once_a_day(aid: Child) -> None:
     async with httpx.AsyncClient(base_url=aid.process.url, timeout=30) as client:
         answer = await client.post(
             f"/v1/items/{ITEM}/rules",
-            headers={"X-API-Key": OPERATOR_KEY},
+            headers={"X-API-Key": OPERATOR_KEY, "Idempotency-Key": f"bench-{uuid4()}"},
             json={"per": "person", "max_per_day": 1, "min_interval_hours": 0,
                   "residents_only": False, "vulnerable_first": False, "total_cap": None,
                   "low_stock_level": 0},
