@@ -25,6 +25,7 @@ outside them from losing an update between the read and the write.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, cast
 
 import asyncpg
@@ -143,6 +144,7 @@ def _tuples(width: int, count: int, *, braces: bool = False) -> str:
     )
 
 
+@cache
 def _select(table: Table, count: int) -> str:
     """A table's rows by ``count`` primary keys, locked."""
     key = table.columns[: table.key]
@@ -152,6 +154,7 @@ def _select(table: Table, count: int) -> str:
     )
 
 
+@cache
 def _collected(count: int) -> str:
     """Which of ``count`` collectors (day, site, item, person) collected that item there that
     day; found by the person (index issues_collector), whose issues are few, however many people
@@ -164,23 +167,31 @@ def _collected(count: int) -> str:
 
 def _upsert(table: Table, rows: list[Row]) -> Write:
     """Rows inserted, or replacing those of their keys (the columns they do not own stay)."""
+    records = [(table.record or tuple)(row) for row in rows]
+    return Write(_upsert_sql(table, len(rows)), tuple(v for record in records for v in record))
+
+
+@cache
+def _upsert_sql(table: Table, count: int) -> str:
     columns, key = table.columns, table.columns[: table.key]
     updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[table.key :])
-    records = [(table.record or tuple)(row) for row in rows]
-    return Write(
+    return (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES {_tuples(len(columns), len(rows), braces=True)} "
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
-        tuple(value for record in records for value in record),
+        f"VALUES {_tuples(len(columns), count, braces=True)} "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     )
 
 
 def _delete(table: Table, keys: list[tuple[Any, ...]]) -> Write:
+    return Write(_delete_sql(table, len(keys)), tuple(_flat(keys)))
+
+
+@cache
+def _delete_sql(table: Table, count: int) -> str:
     key = table.columns[: table.key]
-    return Write(
+    return (
         f"DELETE FROM {table.name} "
-        f"WHERE ({', '.join(key)}) IN ({_tuples(table.key, len(keys), braces=True)})",
-        tuple(_flat(keys)),
+        f"WHERE ({', '.join(key)}) IN ({_tuples(table.key, count, braces=True)})"
     )
 
 

@@ -33,7 +33,6 @@ from services.aid.domain.rules import ItemRules, item_rules, rules_in_force
 from services.aid.domain.stock import stock
 from services.aid.projections import projection_writes
 from shared.appending import StreamAppend, pending_events
-from shared.decider import lock_streams
 from shared.decision import Decider, DomainError
 from shared.eventstore import Causation, EventStore
 from shared.idempotency import Claim, KeyReusedWithOtherRequest, StoredAnswer
@@ -106,11 +105,10 @@ async def issue_group(
     deciding = [i for i in range(len(requests)) if i not in outcomes]
     if not deciding:
         return [outcomes[i] for i in range(len(requests))], []
+    # the people are read as the group enters the stock's queue (their appends check them);
+    # the stock is read in it, after the groups ahead committed (donations and other processes
+    # queue here too)
     rules, group = await _load(conn, store, first, [requests[i] for i in deciding])
-    # the people were read before the stock's queue, as one issue did (their appends check
-    # them); the stock is read in it, after the groups ahead committed, and donations and other
-    # processes queue here too
-    await lock_streams(conn, first.stock_id)
     group.states.update(await load_states(conn, store, {first.stock_id: stock}))
     group.deciders[first.stock_id] = stock
     for i in deciding:
@@ -197,7 +195,7 @@ async def _load(
     """The item's rules, the people and, for a household item, their households."""
     wanted: dict[str, Decider[Any, Any]] = {first.item.value: item_rules}
     wanted.update((str(request.person_id), beneficiary) for request in deciding)
-    states = await load_states(conn, store, wanted)
+    states = await load_states(conn, store, wanted, queue=first.stock_id)
     rules = rules_in_force(first.item, states[first.item.value][0])
     if rules.per is IssuedPer.HOUSEHOLD:
         households = {
@@ -211,19 +209,31 @@ async def _load(
 
 
 async def load_states(
-    conn: asyncpg.Connection, store: EventStore, wanted: dict[str, Decider[Any, Any]]
+    conn: asyncpg.Connection,
+    store: EventStore,
+    wanted: dict[str, Decider[Any, Any]],
+    queue: str | None = None,
 ) -> States:
     """Several streams' states and versions in one read: each cached fold (if any) plus its
     events since, as ``shared.decider.load_state`` reads one. Read before this transaction
-    appends anything, so every event read is committed and its fold may be cached."""
+    appends anything, so every event read is committed and its fold may be cached.
+
+    ``queue``: a stream whose queue (``shared.decider.lock_streams``) the same statement
+    enters, saving a round trip; what it reads is as it was before the wait."""
     cached = {stream: store.states.get((id(d), stream)) for stream, d in wanted.items()}
     states: States = {
         stream: (entry[1], entry[0]) if entry else (wanted[stream].initial_state, 0)
         for stream, entry in cached.items()
     }
-    rows = await conn.fetch(_SINCE, list(states), [version for _, version in states.values()])
+    versions = [version for _, version in states.values()]
+    if queue is None:
+        rows = await conn.fetch(_SINCE, list(states), versions)
+    else:
+        rows = await conn.fetch(_SINCE_QUEUED, list(states), versions, queue)
     newer: dict[str, list[tuple[int, DomainEvent]]] = {}
     for row in rows:
+        if row["stream_id"] is None:  # the queue's own row
+            continue
         event = load_event(row["event_type"], row["data"], store.event_types)
         newer.setdefault(row["stream_id"], []).append((row["version"], event))
     for stream, events in newer.items():
@@ -238,5 +248,17 @@ _SINCE = """
 SELECT e.stream_id, e.version, e.event_type, e.data::text AS data
 FROM unnest($1::text[], $2::int[]) AS s(stream_id, after)
 JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
+ORDER BY e.stream_id, e.version
+"""
+
+# the queue is entered as the statement starts: its one row is the left side of the join, so
+# it is taken however few events there are (that row comes back alone, with no stream)
+_SINCE_QUEUED = """
+WITH queued AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($3, 0)))
+SELECT e.stream_id, e.version, e.event_type, e.data::text AS data
+FROM queued LEFT JOIN (
+    unnest($1::text[], $2::int[]) AS s(stream_id, after)
+    JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
+) ON true
 ORDER BY e.stream_id, e.version
 """
