@@ -86,9 +86,16 @@ async def test_ten_counters_at_two_sites_give_each_stock_exactly_and_nobody_a_se
             )
             assert (left, draws, people_counted) == (0, units, units)  # never below zero
         per_person = await conn.fetch("SELECT person_id, count(*) AS n FROM issues GROUP BY 1")
+        # each issue keeps its own journey: its two events share a correlation id, no other's
+        journeys = await conn.fetch(
+            "SELECT data->>'issue_id' AS issue, array_agg(DISTINCT metadata->>'correlation_id')"
+            " AS ids FROM events WHERE event_type IN ('AidIssued', 'StockIssued') GROUP BY 1"
+        )
         answered = await conn.fetchval(
             "SELECT count(*) FROM idempotency_keys WHERE response->>'outcome' = 'issued'"
         )
     assert {row["person_id"] for row in per_person} == set(people_issued)
     assert max(row["n"] for row in per_person) == 1
     assert answered == len(people_issued)  # a retry got the first answer, not a second meal
+    assert len(journeys) == len(people_issued) and all(len(j["ids"]) == 1 for j in journeys)
+    assert len({j["ids"][0] for j in journeys}) == len(journeys)

@@ -16,6 +16,7 @@ from services.aid.api.stock import REFUSALS, Site
 from services.aid.app.issue_groups import IssueRequest
 from services.aid.app.stock_queues import StockQueues
 from services.aid.queries import entitlements
+from shared.eventstore import Causation, event_metadata
 from shared.http import Problem, stored_answer
 from shared.idempotency import Claim, Fingerprints, KeyReusedWithOtherRequest, ids_in
 from shared.idempotent_post import key_reused
@@ -71,7 +72,7 @@ async def post_distribution(
 
     issue = IssueRequest(
         _claim(request, caller.actor, key, body), body.person_id, body.item, body.quantity,
-        body.site_id, caller.actor, datetime.now(UTC),
+        body.site_id, caller.actor, datetime.now(UTC), event_metadata(Causation.new()),
     )  # fmt: skip
     try:
         outcome = await stock_queues(request).issue(issue)

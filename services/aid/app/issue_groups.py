@@ -62,6 +62,9 @@ class IssueRequest:
     site_id: str
     actor: str
     now: datetime
+    #: what its events record of why they were appended: its own correlation and trace
+    #: (shared.eventstore.event_metadata, made in the request's context)
+    metadata: dict[str, Any]
 
     @property
     def stock_id(self) -> str:
@@ -76,20 +79,29 @@ class _Group:
     deciders: dict[str, Decider[Any, Any]]
     started: dict[str, int] = field(default_factory=dict)
     appended: dict[str, list[DomainEvent]] = field(default_factory=dict)
+    metadata: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     writes: list[Write] = field(default_factory=list)
 
-    def take(self, stream_id: str, events: list[DomainEvent]) -> None:
+    def take(self, stream_id: str, events: list[DomainEvent], metadata: dict[str, Any]) -> None:
         state, version = self.states[stream_id]
         self.started.setdefault(stream_id, version)
         self.appended.setdefault(stream_id, []).extend(events)
+        self.metadata.setdefault(stream_id, []).extend(metadata for _ in events)
         evolved = reduce(self.deciders[stream_id].evolve, events, state)
         self.states[stream_id] = (evolved, version + len(events))
 
     def appends(self, stock_id: str) -> list[StreamAppend]:
         """Recipients' streams in id order (two groups at two sites append the same people in
         one order: one waits for the other rather than both for each other), the stock last."""
+        return [(s, self.started[s], self.appended[s]) for s in self._order(stock_id)]
+
+    def each(self, stock_id: str) -> list[dict[str, Any]]:
+        """Every event's metadata, in the order of ``appends``."""
+        return [one for s in self._order(stock_id) for one in self.metadata[s]]
+
+    def _order(self, stock_id: str) -> list[str]:
         order = [*sorted(s for s in self.appended if s != stock_id), stock_id]
-        return [(s, self.started[s], self.appended[s]) for s in order if s in self.appended]
+        return [s for s in order if s in self.appended]
 
 
 async def issue_group(
@@ -116,8 +128,9 @@ async def issue_group(
     appends = group.appends(first.stock_id)
     projected = await projection_writes(conn, pending_events(appends))
     await store.append_streams(
-        conn, appends, Causation.new(), alongside=projected + group.writes, project=False
-    )
+        conn, appends, Causation.new(), alongside=projected + group.writes, project=False,
+        each=group.each(first.stock_id),
+    )  # fmt: skip
     folded = [
         (group.deciders[stream], stream, group.states[stream][1], group.states[stream][0])
         for stream, _, _ in appends
@@ -149,8 +162,8 @@ def _decide(group: _Group, rules: ItemRules, request: IssueRequest, refusal: Ref
             claim.answer(problem["status"], problem) if error.final else _let_go(claim)
         )
         return StoredAnswer(problem["status"], problem, replayed=False)
-    group.take(stream, recipient_events)
-    group.take(request.stock_id, stock_events)
+    group.take(stream, recipient_events, request.metadata)
+    group.take(request.stock_id, stock_events, request.metadata)
     household_id = person.household_id if rules.per is IssuedPer.HOUSEHOLD else None
     answer = Issued(
         issue_id, request.person_id, household_id, request.item, request.quantity,
