@@ -31,6 +31,7 @@ from services.aid.domain.distribution import recipient_decision, stock_decision
 from services.aid.domain.household import household
 from services.aid.domain.rules import ItemRules, item_rules, rules_in_force
 from services.aid.domain.stock import stock
+from services.aid.issue_queries import States, claim_keys, let_go, load_states
 from services.aid.projections import projection_writes
 from shared.appending import StreamAppend, pending_events
 from shared.decision import Decider, DomainError
@@ -38,15 +39,12 @@ from shared.eventstore import Causation, EventStore
 from shared.idempotency import Claim, KeyReusedWithOtherRequest, StoredAnswer
 from shared.schemas.aid import AidItem, IssuedPer, stock_id_of
 from shared.schemas.base import DomainEvent
-from shared.schemas.registry import load_event
-from shared.statement import Write, compose
+from shared.statement import Write
 
 #: a refusal as the answer's body (problem details, ``status`` its code)
 Refusal = Callable[[DomainError], dict[str, Any]]
 #: what a request is answered: its answer, or the error of its key
 Outcome = StoredAnswer | KeyReusedWithOtherRequest
-#: a stream's folded state and version, by stream id
-States = dict[str, tuple[Any, int]]
 #: a stream's state the group left, to cache once committed: (decider, stream, version, state)
 Folded = tuple[Decider[Any, Any], str, int, Any]
 
@@ -82,7 +80,7 @@ class _Group:
     metadata: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     writes: list[Write] = field(default_factory=list)
 
-    def take(self, stream_id: str, events: list[DomainEvent], metadata: dict[str, Any]) -> None:
+    def take(self, stream_id: str, events: Sequence[DomainEvent], metadata: dict[str, Any]) -> None:
         state, version = self.states[stream_id]
         self.started.setdefault(stream_id, version)
         self.appended.setdefault(stream_id, []).extend(events)
@@ -159,7 +157,7 @@ def _decide(group: _Group, rules: ItemRules, request: IssueRequest, refusal: Ref
         problem = refusal(error)
         claim = request.claim
         group.writes.append(
-            claim.answer(problem["status"], problem) if error.final else _let_go(claim)
+            claim.answer(problem["status"], problem) if error.final else let_go(claim)
         )
         return StoredAnswer(problem["status"], problem, replayed=False)
     group.take(stream, recipient_events, request.metadata)
@@ -178,12 +176,7 @@ async def _earlier_answers(
 ) -> dict[int, Outcome]:
     """Claim every key in one statement; the answers of those claimed before (or their
     errors), by the request's place in the group."""
-    claims = [(f"claim_{i}", request.claim.write()) for i, request in enumerate(requests)]
-    found = " UNION ALL ".join(
-        f"SELECT {i} AS request FROM {name}" for i, (name, _) in enumerate(claims)
-    )
-    sql, args = compose(claims, Write(found))
-    claimed = {row["request"] for row in await conn.fetch(sql, *args)}
+    claimed = await claim_keys(conn, [request.claim for request in requests])
     earlier: dict[int, Outcome] = {}
     for i, request in enumerate(requests):
         if i not in claimed:
@@ -192,14 +185,6 @@ async def _earlier_answers(
             except KeyReusedWithOtherRequest as error:
                 earlier[i] = error
     return earlier
-
-
-def _let_go(claim: Claim) -> Write:
-    """A key whose refusal was no decision: released, so that a retry decides again."""
-    return Write(
-        "DELETE FROM idempotency_keys WHERE client_id = {0} AND idempotency_key = {1}",
-        (claim.client_id, claim.key),
-    )
 
 
 async def _load(
@@ -219,59 +204,3 @@ async def _load(
         states.update(await load_states(conn, store, households))
         wanted.update(households)
     return rules, _Group(states, wanted)
-
-
-async def load_states(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    wanted: dict[str, Decider[Any, Any]],
-    queue: str | None = None,
-) -> States:
-    """Several streams' states and versions in one read: each cached fold (if any) plus its
-    events since, as ``shared.decider.load_state`` reads one. Read before this transaction
-    appends anything, so every event read is committed and its fold may be cached.
-
-    ``queue``: a stream whose queue (``shared.decider.lock_streams``) the same statement
-    enters, saving a round trip; what it reads is as it was before the wait."""
-    cached = {stream: store.states.get((id(d), stream)) for stream, d in wanted.items()}
-    states: States = {
-        stream: (entry[1], entry[0]) if entry else (wanted[stream].initial_state, 0)
-        for stream, entry in cached.items()
-    }
-    versions = [version for _, version in states.values()]
-    if queue is None:
-        rows = await conn.fetch(_SINCE, list(states), versions)
-    else:
-        rows = await conn.fetch(_SINCE_QUEUED, list(states), versions, queue)
-    newer: dict[str, list[tuple[int, DomainEvent]]] = {}
-    for row in rows:
-        if row["stream_id"] is None:  # the queue's own row
-            continue
-        event = load_event(row["event_type"], row["data"], store.event_types)
-        newer.setdefault(row["stream_id"], []).append((row["version"], event))
-    for stream, events in newer.items():
-        decider = wanted[stream]
-        state = reduce(decider.evolve, (event for _, event in events), states[stream][0])
-        states[stream] = (state, events[-1][0])
-        store.states.put((id(decider), stream), events[-1][0], state)
-    return states
-
-
-_SINCE = """
-SELECT e.stream_id, e.version, e.event_type, e.data::text AS data
-FROM unnest($1::text[], $2::int[]) AS s(stream_id, after)
-JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
-ORDER BY e.stream_id, e.version
-"""
-
-# the queue is entered as the statement starts: its one row is the left side of the join, so
-# it is taken however few events there are (that row comes back alone, with no stream)
-_SINCE_QUEUED = """
-WITH queued AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($3, 0)))
-SELECT e.stream_id, e.version, e.event_type, e.data::text AS data
-FROM queued LEFT JOIN (
-    unnest($1::text[], $2::int[]) AS s(stream_id, after)
-    JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
-) ON true
-ORDER BY e.stream_id, e.version
-"""
