@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.aid.api.deps import IdempotencyKey, SiteOrOperator, pool_of, refusal, store_of
 from services.aid.api.stock import REFUSALS, Site
@@ -17,7 +17,7 @@ from services.aid.app.issue_groups import IssueRequest
 from services.aid.app.stock_queues import StockQueues
 from services.aid.queries import entitlements
 from shared.eventstore import Causation, event_metadata
-from shared.http import Problem, stored_answer
+from shared.http import Problem, examples, stored_answer
 from shared.idempotency import Claim, Fingerprints, KeyReusedWithOtherRequest, ids_in
 from shared.idempotent_post import key_reused
 from shared.schemas.aid import AidItem
@@ -27,14 +27,9 @@ router = APIRouter(prefix="/v1", tags=["distributions"])
 
 
 class DistributionRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11", "item": "food_parcel",
-                 "site_id": "atameken-camp", "quantity": 1}
-            ]
-        },
+    model_config = examples(
+        {"person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11", "item": "food_parcel",
+         "site_id": "atameken-camp", "quantity": 1}
     )  # fmt: skip
 
     person_id: UUID = Field(description="The person at the counter (pseudonymous id).")
