@@ -144,13 +144,18 @@ def _tuples(width: int, count: int, *, braces: bool = False) -> str:
     )
 
 
+def _by_keys(table: Table, count: int, *, braces: bool = False) -> str:
+    """The condition that picks ``count`` rows of a table by their primary keys."""
+    key = table.columns[: table.key]
+    return f"({', '.join(key)}) IN ({_tuples(table.key, count, braces=braces)})"
+
+
 @cache
 def _select(table: Table, count: int) -> str:
     """A table's rows by ``count`` primary keys, locked."""
-    key = table.columns[: table.key]
     return (
         f"SELECT {', '.join(table.columns)} FROM {table.name} "
-        f"WHERE ({', '.join(key)}) IN ({_tuples(table.key, count)}) FOR UPDATE"
+        f"WHERE {_by_keys(table, count)} FOR UPDATE"
     )
 
 
@@ -188,11 +193,7 @@ def _delete(table: Table, keys: list[tuple[Any, ...]]) -> Write:
 
 @cache
 def _delete_sql(table: Table, count: int) -> str:
-    key = table.columns[: table.key]
-    return (
-        f"DELETE FROM {table.name} "
-        f"WHERE ({', '.join(key)}) IN ({_tuples(table.key, count, braces=True)})"
-    )
+    return f"DELETE FROM {table.name} WHERE {_by_keys(table, count, braces=True)}"
 
 
 _DONE = Write("SELECT 1")
