@@ -58,7 +58,11 @@ async def revision_of(database_url: str) -> str:
 
 
 #: the revisions with a real downgrade (the rest refuse theirs)
-UNDONE = [("intake", "0009", "0008"), ("housing", "0008", "0007")]
+UNDONE = [
+    ("intake", "0009", "0008"),
+    ("housing", "0008", "0007"),
+    ("housing", "0009", "0008"),
+]
 
 
 @pytest.mark.parametrize(("service", "revision", "before"), UNDONE)
@@ -89,7 +93,7 @@ async def test_going_back_past_an_irreversible_revision_is_refused_and_changes_n
     undone = {undone_before for name, _, undone_before in UNDONE if name == service}
     config = migrations(service, url)
     if undone:  # first the revisions that can go back, then the one that refuses
-        await asyncio.to_thread(command.downgrade, config, undone.pop())
+        await asyncio.to_thread(command.downgrade, config, min(undone))
     with pytest.raises(NotImplementedError, match="restore from a backup"):
         await asyncio.to_thread(command.downgrade, config, "base")
     await asyncio.to_thread(upgrade, url, SERVICES / service / "migrations")
