@@ -295,8 +295,11 @@ class OralWeek:
                 "places": rng.randint(*HOST_HOME_PLACES),
                 "attributes": attributes,
                 "languages": ["ru", "kk"] if rng.random() < 0.5 else ["ru"],
-                "available_from": FIRST_DAY.isoformat(),
-                "available_until": (FIRST_DAY + timedelta(days=30)).isoformat(),
+                # the services keep wall-clock time (as for the donations' expiry): a home on
+                # offer for the real week's dates would be out of its period today and take
+                # nobody, and every placement read its free places again
+                "available_from": date.today().isoformat(),
+                "available_until": (date.today() + timedelta(days=30)).isoformat(),
             }
             # hosts come forward through the week as the news spreads
             opens_on = min(DAYS - 1, number * DAYS // homes)

@@ -123,7 +123,7 @@ async def _place_party(
     hold_until: datetime,
     only: UUID | None = None,
 ) -> bool:
-    units = await units_with_free_places(conn, only)
+    units = await units_with_free_places(conn, now.date(), only)
     for candidate in rank_shelters(units, len(people), needs, now.date(), CANDIDATES):
         command = AssignPlaces(candidate, arrival_id, people, needs, hold_until, ACTOR, now)
         try:
@@ -160,7 +160,7 @@ async def offer_free_places(
     returns how many people got a hold. Only parties that fit what is free are locked and
     asked for, and the offering stops once the shelter is full."""
     given = 0
-    free = await units_with_free_places(conn, shelter_id)
+    free = await units_with_free_places(conn, now.date(), shelter_id)
     if not free:
         return 0
     for party in await first_waiting_parties(conn, WAITLIST_SCAN):
@@ -179,7 +179,7 @@ async def offer_free_places(
             for person in people:
                 leave = LeaveWaitlist(arrival_id, person, "placed", ACTOR, now)
                 await execute(conn, store, waitlist, str(arrival_id), leave, causation)
-            free = await units_with_free_places(conn, shelter_id)
+            free = await units_with_free_places(conn, now.date(), shelter_id)
             if not free:
                 break
     return given

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -74,11 +74,14 @@ async def where_they_stand(
 
 
 async def units_with_free_places(
-    conn: asyncpg.Connection, only: UUID | None = None
+    conn: asyncpg.Connection, day: date, only: UUID | None = None
 ) -> list[UnitsOnOffer]:
-    """The units with a free place (of shelter ``only``, if given), summed per shelter and
-    kind of unit (the same attributes), with the shelter's status and the period a host's home
-    is on offer. A shelter of a hundred plain dormitories is one row."""
+    """The units with a free place in shelters open on ``day`` (of shelter ``only``, if
+    given), summed per shelter and kind of unit (the same attributes), with the shelter's
+    status and the period a host's home is on offer. A shelter of a hundred plain dormitories
+    is one row. Shelters that take nobody that day (closed, a home offered for other days) are
+    left out here already, or every placement would read their free places again
+    (domain/ranking.py applies the same rule to what is read)."""
     rows = await conn.fetch(
         """
         SELECT u.shelter_id, s.status, s.available_from, s.available_until, u.attributes,
@@ -86,9 +89,12 @@ async def units_with_free_places(
                max(u.places - u.held - u.occupied) AS most_in_one_unit
         FROM units u JOIN shelters s USING (shelter_id)
         WHERE u.places - u.held - u.occupied > 0 AND ($1::uuid IS NULL OR s.shelter_id = $1)
+          AND s.status = 'open'
+          AND (s.available_from IS NULL OR $2::date BETWEEN s.available_from AND s.available_until)
         GROUP BY u.shelter_id, s.status, s.available_from, s.available_until, u.attributes
         """,
         only,
+        day,
     )
     return [
         UnitsOnOffer(

@@ -9,7 +9,7 @@ waiting index, with the rest of a group at the head that keeps together.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -18,7 +18,7 @@ import pytest
 
 from services.housing import placing
 from services.housing.placing import place_arrival
-from services.housing.queries import _HEAD, _TOGETHER
+from services.housing.queries import _HEAD, _TOGETHER, units_with_free_places
 from shared.decider import in_transaction
 from shared.eventstore import Causation
 from shared.schemas.intake import (
@@ -134,3 +134,38 @@ async def test_the_head_of_the_waitlist_is_read_through_indexes_on_a_fresh_datab
     assert [node for node in read if node[0] == "Seq Scan"] == [], read
     keyed = [node for node in read if node[1] == index and node[2]]
     assert keyed, read
+
+
+async def test_a_placement_reads_only_shelters_that_take_people_that_day(
+    services: RunningServices,
+) -> None:
+    # homes offered for other days, and offers not verified yet, keep free places that nobody
+    # may take today: a placement must not read them again and again (the Oral week's homes
+    # were offered for September 2022 and every one of 46,000 arrivals read all of them)
+    today = datetime.now(UTC).date()
+    offers = {}
+    for label, first in (("later", today + timedelta(days=3)), ("now", today)):
+        body = {"partner_id": "host-network", "district": "Derkul", "places": 2,
+                "available_from": first.isoformat(),
+                "available_until": (first + timedelta(days=14)).isoformat()}  # fmt: skip
+        answer = await services.housing.post(
+            "/v1/host-offers", json=body, headers={**OPERATOR, "Idempotency-Key": str(uuid4())}
+        )
+        assert answer.status_code == 201, answer.text
+        offers[label] = UUID(answer.json()["shelter_id"])
+        verified = await services.housing.post(
+            f"/v1/host-offers/{offers[label]}/verification",
+            headers={**OPERATOR, "Idempotency-Key": str(uuid4())},
+        )
+        assert verified.status_code == 200, verified.text
+    unverified = await services.housing.post(
+        "/v1/host-offers", json={**body, "district": "Centre"},
+        headers={**OPERATOR, "Idempotency-Key": str(uuid4())},
+    )  # fmt: skip
+    assert unverified.status_code == 201, unverified.text
+    async with services.pool("housing").acquire() as conn:
+        found = await units_with_free_places(conn, today)
+        in_three_days = await units_with_free_places(conn, today + timedelta(days=3))
+
+    assert [offer.shelter_id for offer in found] == [offers["now"]]
+    assert sorted(offer.shelter_id for offer in in_three_days) == sorted(offers.values())
