@@ -4,6 +4,7 @@ of each one found; one round trip for a group as for one person."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
@@ -13,7 +14,7 @@ import asyncpg
 from services.intake.partners import Partner
 from services.intake.requests import ArrivalRequest
 from services.intake.search import lookup_entries
-from services.intake.vault import Vault
+from services.intake.vault import IndexEntries, Vault
 from shared.idempotency import Claim
 from shared.statement import Write, compose
 
@@ -86,12 +87,18 @@ class Admission:
 
 
 async def admit(
-    conn: asyncpg.Connection, vault: Vault, partner: Partner, request: ArrivalRequest, claim: Claim
+    conn: asyncpg.Connection,
+    vault: Vault,
+    partner: Partner,
+    request: ArrivalRequest,
+    claim: Claim,
+    indexed: Sequence[IndexEntries],
 ) -> Admission:
+    """``indexed``: each member's blind index entries under the current master key version."""
     entries = [
         (index, kind, value)
-        for index, details in enumerate(request.members)
-        for kind, value in lookup_entries(vault, details)
+        for index, (details, current) in enumerate(zip(request.members, indexed, strict=True))
+        for kind, value in lookup_entries(vault, details, current)
         if kind != "name"
     ]
     found = Write(

@@ -59,10 +59,21 @@ def index_entries(
     return list(dict.fromkeys(entries))
 
 
-def lookup_entries(vault: Vault, person: NewPerson) -> list[tuple[str, str]]:
+def lookup_entries(
+    vault: Vault, person: NewPerson, current: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
     """What to look a person up by: their entries under every configured master key version,
-    since people not yet rewrapped (rewrap-keys) are still indexed under an older one."""
-    return [entry for version in vault.versions for entry in index_entries(vault, person, version)]
+    since people not yet rewrapped (rewrap-keys) are still indexed under an older one.
+    ``current``: their entries under the current version, when the caller made them already."""
+    return [
+        entry
+        for version in vault.versions
+        for entry in (
+            current
+            if current is not None and version == vault.current
+            else index_entries(vault, person, version)
+        )
+    ]
 
 
 def details_of(payload: Any) -> NewPerson:

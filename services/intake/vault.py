@@ -36,6 +36,9 @@ NONCE_BYTES = 12
 #: same transaction, and this spares it reading back the key just written (ids are fresh uuids)
 FRESH_KEYS_KEPT = 4096
 
+#: (kind, blind hash) entries of a person's blind index
+IndexEntries = list[tuple[str, str]]
+
 
 #: a person's key as stored: (person_id, wrapped_key, key_version)
 KeyRow = tuple[UUID, bytes, int]
@@ -72,6 +75,9 @@ class Vault:
             for version, key in master.keys.items()
         }
         self._fresh: dict[UUID, AESGCM] = {}
+        # the index entries of new people's sealed details (seal_new), for the registration's
+        # projection to write without opening and hashing the same details again
+        self._fresh_index: dict[UUID, tuple[str, IndexEntries]] = {}
 
     @classmethod
     def from_base64(cls, encoded: str) -> Vault:
@@ -110,11 +116,30 @@ class Vault:
         self._fresh[person_id] = AESGCM(key)
         return self._fresh[person_id], (person_id, self.wrap(person_id, key), self.current)
 
-    def seal_new(self, person_id: UUID, payload: Any) -> tuple[str, KeyRow]:
+    def seal_new(
+        self, person_id: UUID, payload: Any, index: IndexEntries | None = None
+    ) -> tuple[str, KeyRow]:
         """Seal a new person's first payload under a new key, writing nothing: the key's row is
-        the caller's to write (:func:`keys_written`) in the transaction that records them."""
+        the caller's to write (:func:`keys_written`) in the transaction that records them.
+        ``index``: the payload's blind index entries under the current version, if the caller
+        made them already; :meth:`fresh_index` gives them back once."""
         key, key_row = self._new_key(person_id)
-        return _sealed(key, person_id, payload), key_row
+        sealed = _sealed(key, person_id, payload)
+        if index is not None:
+            if len(self._fresh_index) >= FRESH_KEYS_KEPT:  # rolled back before it was written
+                self._fresh_index.pop(next(iter(self._fresh_index)))
+            self._fresh_index[person_id] = (sealed, index)
+        return sealed, key_row
+
+    def fresh_index(self, person_id: UUID, sealed: str) -> IndexEntries | None:
+        """The index entries given with these sealed details by :meth:`seal_new`, once (their
+        fresh key goes too: nothing else opens a new person in the append that records them);
+        None for any other details."""
+        found = self._fresh_index.pop(person_id, None)
+        if found is None or found[0] != sealed:
+            return None
+        self._fresh.pop(person_id, None)
+        return found[1]
 
     def wrap(self, person_id: UUID, key: bytes) -> bytes:
         """A person's data key wrapped under the current master key version."""
@@ -165,6 +190,7 @@ class Vault:
 
     async def destroy_key(self, conn: asyncpg.Connection, person_id: UUID) -> bool:
         self._fresh.pop(person_id, None)
+        self._fresh_index.pop(person_id, None)
         deleted = await conn.fetchval(
             "DELETE FROM person_keys WHERE person_id = $1 RETURNING true", person_id
         )
