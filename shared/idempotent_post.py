@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from shared.decision import DomainError
-from shared.http import Problem, stored_answer
+from shared.http import Problem, pool_of, stored_answer
 from shared.idempotency import (
     ClaimingWork,
     Fingerprints,
@@ -63,7 +63,7 @@ class IdempotentPost:
         Keys are kept per client: one client is never given another's answer. The request's
         fingerprint is keyed with the service's secret, and the ids in its path, body and
         answer are kept with it, so an erasure finds it."""
-        pool: asyncpg.Pool = request.app.state.runtime.pool
+        pool = pool_of(request)
         fingerprints: Fingerprints = request.app.state.runtime.fingerprints
         sent = body.model_dump(mode="json") if body else None
         fingerprint = fingerprints.of(client_id, request.method, request.url.path, sent)

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.schemas.base import LanguageCode, PartnerId, PersonEvent, TopicEvent
 
@@ -226,6 +226,7 @@ class PersonErased(PersonEvent):
     person_id: UUID = Field(description="Pseudonymous id of the person erased (the stream).")
 
 
+#: every message on ``intake.events.v2`` is one of these (shared/schemas/registry.py)
 IntakeEventTypes = (
     ArrivalRegistered
     | ConsentGiven
@@ -236,8 +237,3 @@ IntakeEventTypes = (
     | MergeUndone
     | PersonErased
 )
-
-IntakeEvent = Annotated[IntakeEventTypes, Field(discriminator="type")]
-"""Every message on ``intake.events.v2`` parses as this union."""
-
-intake_event_adapter: TypeAdapter[IntakeEventTypes] = TypeAdapter(IntakeEvent)

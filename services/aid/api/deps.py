@@ -13,14 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.aid.domain.rules import Refused
 from shared.decision import DomainError
-from shared.eventstore import EventStore
 from shared.http import (
     ApiKeyHeader,
     IdempotencyKeyHeader,
@@ -28,6 +26,8 @@ from shared.http import (
     keys_match,
     require_operator,
 )
+from shared.http import pool_of as pool_of  # the routes take the pool and store from here
+from shared.http import store_of as store_of
 from shared.idempotent_post import IdempotentPost, Work
 
 #: problem type of a request refused by a rule of the domain
@@ -72,16 +72,6 @@ def operator_only(request: Request, api_key: ApiKeyHeader = None) -> None:
             f"This route needs the operator key (X-API-Key). The key of site "
             f"{caller.site_id!r} may only call {SITE_MAY}.",
         )
-
-
-def pool_of(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.runtime.pool
-    return pool
-
-
-def store_of(request: Request) -> EventStore:
-    store: EventStore = request.app.state.store
-    return store
 
 
 IdempotencyKey = IdempotencyKeyHeader

@@ -10,13 +10,19 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from services.aid.api.deps import IdempotencyKey, SiteOrOperator, answer, pool_of, store_of
+from services.aid.api.deps import (
+    IdempotencyKey,
+    SiteOrOperator,
+    answer,
+    pool_of,
+    store_of,
+)
 from services.aid.api.stock import REFUSALS, Site
 from services.aid.app import distributions
 from services.aid.queries import entitlements
-from shared.http import Problem
+from shared.http import Problem, examples
 from shared.schemas.aid import AidItem
 
 #: the operator, and each distribution site for itself (deps.SITE_MAY)
@@ -24,14 +30,9 @@ router = APIRouter(prefix="/v1", tags=["distributions"])
 
 
 class DistributionRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11", "item": "food_parcel",
-                 "site_id": "atameken-camp", "quantity": 1}
-            ]
-        },
+    model_config = examples(
+        {"person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11", "item": "food_parcel",
+         "site_id": "atameken-camp", "quantity": 1}
     )  # fmt: skip
 
     person_id: UUID = Field(description="The person at the counter (pseudonymous id).")
