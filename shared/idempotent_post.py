@@ -49,6 +49,16 @@ def refused(error: DomainError) -> dict[str, Any]:
     return {"type": "about:blank", "title": "Refused", "status": 422, "detail": str(error)}
 
 
+def key_reused(error: KeyReusedWithOtherRequest) -> Problem:
+    """The 409 of a key sent again with another request."""
+    return Problem(
+        409,
+        "Idempotency-Key reused",
+        f"The key {str(error)!r} was already used for a different request body. "
+        "Use a new key for a new request; resend the same body to retry.",
+    )
+
+
 @dataclass(frozen=True)
 class IdempotentPost:
     """Runs a POST's work once per (client, Idempotency-Key) in the service's pool
@@ -83,12 +93,7 @@ class IdempotentPost:
                     carried(problem),
                 )  # fmt: skip
         except KeyReusedWithOtherRequest as error:
-            raise Problem(
-                409,
-                "Idempotency-Key reused",
-                f"The key {str(error)!r} was already used for a different request body. "
-                "Use a new key for a new request; resend the same body to retry.",
-            ) from error
+            raise key_reused(error) from error
 
     async def answer(
         self, request: Request, client_id: str, key: str, body: BaseModel | None, work: AnyWork

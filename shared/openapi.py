@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 PROBLEM_JSON = "application/problem+json"
 SCHEME = "ApiKey"
@@ -156,15 +155,8 @@ def document_problems(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = declare_problems(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    openapi_version=app.openapi_version,
-                    description=app.description,
-                    routes=app.routes,
-                )
-            )
+            # FastAPI's own document (with every setting of the app), then ours on top
+            app.openapi_schema = declare_problems(FastAPI.openapi(app))
         return app.openapi_schema
 
     replace: Callable[[], dict[str, Any]] = openapi

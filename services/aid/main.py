@@ -60,20 +60,13 @@ class Reactions:
             incoming.causation(), datetime.now(UTC),
         )  # fmt: skip
 
-    async def depart(
-        self, conn: Connection, event: intake.PersonDeparted, incoming: IncomingEvent
+    async def gone(
+        self, conn: Connection, event: intake.PersonGone, incoming: IncomingEvent
     ) -> None:
+        person_id, reason = intake.person_gone(event)
         await close_entitlements(
-            conn, self.store, event.person_id, "departed", incoming.causation(), datetime.now(UTC)
+            conn, self.store, person_id, reason, incoming.causation(), datetime.now(UTC)
         )
-
-    async def merge(
-        self, conn: Connection, event: intake.PersonsMerged, incoming: IncomingEvent
-    ) -> None:
-        await close_entitlements(
-            conn, self.store, event.duplicate_person_id, "merged", incoming.causation(),
-            datetime.now(UTC),
-        )  # fmt: skip
 
 
 def routes(store: EventStore) -> EventRouter:
@@ -90,8 +83,8 @@ def routes(store: EventStore) -> EventRouter:
         on(housing.BedReleased, react.leave),
         on(housing.HoldExpired, react.leave),
         on(housing.PlaceFreedOnConsentWithdrawal, react.leave),
-        on(intake.PersonDeparted, react.depart),
-        on(intake.PersonsMerged, react.merge),
+        on(intake.PersonDeparted, react.gone),
+        on(intake.PersonsMerged, react.gone),
         on(intake.ConsentGiven, reaction(consent_changed, store)),
         on(intake.ConsentWithdrawn, reaction(consent_changed, store)),
         # shelters, host offers, units, the waitlist: where a person sleeps is all aid needs;

@@ -54,20 +54,13 @@ class Reactions:
     store: EventStore
     holds: Holds
 
-    async def depart(
-        self, conn: Connection, event: intake.PersonDeparted, incoming: IncomingEvent
+    async def gone(
+        self, conn: Connection, event: intake.PersonGone, incoming: IncomingEvent
     ) -> None:
+        person_id, reason = intake.person_gone(event)
         await release_person(
-            conn, self.store, self.holds, event.person_id, "departed", incoming.causation(),
+            conn, self.store, self.holds, person_id, reason, incoming.causation(),
             datetime.now(UTC),
-        )  # fmt: skip
-
-    async def merge(
-        self, conn: Connection, event: intake.PersonsMerged, incoming: IncomingEvent
-    ) -> None:
-        await release_person(
-            conn, self.store, self.holds, event.duplicate_person_id, "merged",
-            incoming.causation(), datetime.now(UTC),
         )  # fmt: skip
 
 
@@ -78,8 +71,8 @@ def routes(store: EventStore, holds: Holds) -> EventRouter:
         on(intake.PersonErased, reaction(erase_person, store, holds)),
         on(intake.ArrivalRegistered, reaction(place_arrival, store, holds)),
         on(intake.MergeUndone, reaction(place_arrival, store, holds)),
-        on(intake.PersonDeparted, react.depart),
-        on(intake.PersonsMerged, react.merge),
+        on(intake.PersonDeparted, react.gone),
+        on(intake.PersonsMerged, react.gone),
         on(intake.ConsentGiven, reaction(take_in, store, holds)),
         on(intake.ConsentWithdrawn, reaction(forget_person, store, holds)),
         # age band and needs corrected after placing: a placement is not redone for them

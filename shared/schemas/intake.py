@@ -193,6 +193,18 @@ class PersonsMerged(TopicEvent):
     kept_person_id: UUID = Field(description="The record that stands for the person.")
 
 
+#: an event after which housing and aid stop serving a person (or a duplicate record of one)
+PersonGone = PersonDeparted | PersonsMerged
+
+
+def person_gone(event: PersonGone) -> tuple[UUID, Literal["departed", "merged"]]:
+    """Whom housing and aid stop serving after this event, and why: the person who departed, or
+    the duplicate record of a merge (the kept record stays)."""
+    if isinstance(event, PersonDeparted):
+        return event.person_id, "departed"
+    return event.duplicate_person_id, "merged"
+
+
 class MergeUndone(TopicEvent):
     """A merge was a mistake: the duplicate is a person of their own again."""
 

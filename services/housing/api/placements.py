@@ -166,7 +166,7 @@ async def post_check_out(
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         await _runs_it(conn, actor, shelter_id)
         command = CheckOut(shelter_id, body.person_id, body.reason, actor, datetime.now(UTC))
-        count = await app.check_out(conn, store_of(request), holds_of(request), command)
+        count = await app.change_shelter(conn, store_of(request), holds_of(request), command)
         return 200, {"changed": count > 0}
 
     return await answer(request, key, body, work, actor)
