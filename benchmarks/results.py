@@ -47,12 +47,13 @@ TARGETS: dict[str, Target] = {
     "append_c32_vs_r4": Target(3.0, 5.0),
     "append_vs_r3": Target(0.5, 0.7),
     "outbox_relay": Target(0.6, 0.8),
-    "rebuild_vs_r2": Target(0.25, 0.40),
+    "rebuild_vs_r2": Target(0.30, 0.40),  # issue #18: the rebuild keeps its COPY speed
     "tracing_on_vs_off": Target(0.85, 0.93),
     "accept_to_visible_p99_at_50pct": Target(50.0, 25.0, "<=", "value", "ms"),
     "oral_week_end_to_end": Target(600.0, 300.0, "<=", "value", "s"),
     "placement_cost_90_vs_10pct": Target(1.3, 1.1, "<="),
     "check_in_cost_90_vs_10pct": Target(1.3, 1.1, "<="),
+    "distribution_cost_90_vs_10pct": Target(1.3, 1.1, "<="),
 }
 
 #: every row of the table, in order; a measure not run shows as "not run"
@@ -78,6 +79,7 @@ ROWS: tuple[str, ...] = (
     "check_in_cost_90_vs_10pct",
     "distributions_c2_vs_c1",
     "distributions_c10_vs_c1",
+    "distribution_cost_90_vs_10pct",
 )
 ORAL_WEEK = "oral_week_end_to_end"
 

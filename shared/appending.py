@@ -58,6 +58,19 @@ ORDER BY e.ord
 RETURNING event_id, global_position, version, recorded_at, topic
 """
 
+#: the same, each event with its own metadata (the decisions of several requests at once)
+_APPEND_EACH = """
+INSERT INTO events (stream_id, version, event_id, event_type, schema_version, topic, data,
+                    metadata)
+SELECT e.stream_id, e.version, e.event_id, e.event_type, e.schema_version, e.topic, e.data,
+       e.metadata
+FROM unnest({1}::text[], {2}::int[], {3}::uuid[], {4}::text[], {5}::int[], {6}::jsonb[],
+            {7}::text[], {0}::jsonb[]) WITH ORDINALITY
+     AS e(stream_id, version, event_id, event_type, schema_version, data, topic, metadata, ord)
+ORDER BY e.ord
+RETURNING event_id, global_position, version, recorded_at, topic
+"""
+
 # the NOTIFY that wakes the relay rides in the same statement; Postgres folds repeated
 # notifications of one transaction
 _APPENDED = """
@@ -71,17 +84,20 @@ def append_statement(
     pending: Sequence[PendingEvent],
     event_ids: Sequence[UUID],
     topics: Sequence[str | None],
-    metadata: dict[str, Any],
+    metadata: dict[str, Any] | Sequence[dict[str, Any]],
     projected: Sequence[Write],
     alongside: Sequence[Write],
 ) -> tuple[str, list[Any]]:
-    """The one statement of an append: its SQL and arguments."""
+    """The one statement of an append: its SQL and arguments. ``metadata``: of every event,
+    or of each (a sequence, in the order of ``pending``)."""
     from shared.eventstore import NOTIFY_CHANNEL
 
+    each = not isinstance(metadata, dict)
     appended = Write(
-        _APPEND,
+        _APPEND_EACH if each else _APPEND,
         (
-            json.dumps(metadata), [stream for stream, _, _ in pending],
+            [json.dumps(one) for one in metadata] if each else json.dumps(metadata),
+            [stream for stream, _, _ in pending],
             [version for _, version, _ in pending], list(event_ids),
             [event.event_type for _, _, event in pending],
             [event.version_of_schema for _, _, event in pending],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.asgi import HttpMiddleware
 from shared.http import problem_response
 
 #: a batch of 1,000 arrivals is about 1-2 MB; anything far larger is refused before it is read
@@ -14,18 +15,15 @@ class _TooLarge(Exception):
     pass
 
 
-class BodySizeLimit:
+class BodySizeLimit(HttpMiddleware):
     """Refuse a request body over ``max_bytes`` with 413 before it costs memory: by its declared
     Content-Length, or while it streams in when none is declared."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, receive, send)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import reduce
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypedDict, TypeVar
 
 from shared.schemas.base import DomainEvent
 
@@ -40,3 +41,23 @@ class Decider(Generic[Command, State]):
 
     def fold(self, events: Sequence[DomainEvent]) -> State:
         return reduce(self.evolve, events, self.initial_state)
+
+
+class Asked(Protocol):
+    """A command, as far as its events care: who asked, and when."""
+
+    @property
+    def actor(self) -> str: ...
+    @property
+    def now(self) -> datetime: ...
+
+
+class Stamp(TypedDict):
+    """What every event records of the command behind it (DomainEvent's first two fields)."""
+
+    actor: str
+    occurred_at: datetime
+
+
+def stamp(command: Asked) -> Stamp:
+    return {"actor": command.actor, "occurred_at": command.now}

@@ -10,17 +10,21 @@ did; what the consumer cannot parse never gets here, it is dead-lettered first.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar, TypeVarTuple
+from uuid import UUID
 
 import asyncpg
 
 from shared.consumer import Handler, IncomingEvent
+from shared.eventstore import Causation
 from shared.schemas.base import DomainEvent
-from shared.schemas.intake import PersonErased
+from shared.schemas.intake import MergeUndone, PersonErased, PersonsMerged
 
 E = TypeVar("E", bound=DomainEvent)
+Given = TypeVarTuple("Given")
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,20 @@ def on(
     ``handle`` to take that type: the route is made here, outside the router's call, so that
     nothing around it can widen the type to Any."""
     return Route(event_type, handle)
+
+
+def reaction(
+    use_case: Callable[[asyncpg.Connection, *Given, E, Causation, datetime], Awaitable[object]],
+    *given: *Given,
+) -> Callable[[asyncpg.Connection, E, IncomingEvent], Awaitable[None]]:
+    """A route's handler that runs ``use_case(conn, *given, event, causation, now)``: a service's
+    use case for an event of another, given what it needs (its store, ...), what caused it
+    (the incoming event, which the events it appends name) and the time it is taken in."""
+
+    async def handle(conn: asyncpg.Connection, event: E, incoming: IncomingEvent) -> None:
+        await use_case(conn, *given, event, incoming.causation(), datetime.now(UTC))
+
+    return handle
 
 
 class EventRouter:
@@ -65,17 +83,32 @@ class EventRouter:
             await route.handle(conn, incoming.event, incoming)
 
 
-def unless_erased(
-    route: Handler,
-    about_an_erased_person: Callable[[asyncpg.Connection, DomainEvent], Awaitable[bool]],
-) -> Handler:
-    """``route``, but nothing about a person erased before is taken in: an event that names
-    one person whom ``about_an_erased_person`` finds erased is passed over. The erasure itself
+def person_of(event: DomainEvent) -> UUID | None:
+    """The one person an event is about; None for an arrival, which names several (a service
+    skips its erased members where it takes the arrival in), or an event about nobody."""
+    if isinstance(event, PersonsMerged | MergeUndone):
+        return event.duplicate_person_id
+    person = getattr(event, "person_id", None)
+    return person if isinstance(person, UUID) else None
+
+
+#: of these persons, those the service knows were erased
+ErasedAmong = Callable[[asyncpg.Connection, Sequence[UUID]], Awaitable[set[UUID]]]
+
+
+def unless_erased(route: Handler, erased_among: ErasedAmong) -> Handler:
+    """``route``, but nothing about a person erased before is taken in: an event about one
+    person (``person_of``) whom ``erased_among`` finds erased is passed over. The erasure itself
     always is taken in (a second one finds the person erased and must still reach its handler)."""
 
     async def on_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
         event = incoming.event
-        if not isinstance(event, PersonErased) and await about_an_erased_person(conn, event):
+        person = person_of(event)
+        if (
+            not isinstance(event, PersonErased)
+            and person is not None
+            and await erased_among(conn, [person])
+        ):
             return
         await route(conn, incoming)
 

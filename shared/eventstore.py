@@ -141,21 +141,22 @@ class EventStore:
         *,
         publish: bool = True,
         alongside: Sequence[Write] = (),
+        project: bool = True,
+        each: Sequence[dict[str, Any]] | None = None,
     ) -> list[RecordedEvent]:
         """Append to several streams at once, each ``(stream_id, expected_version, events)``,
         and run the ``alongside`` writes, in one statement inside the caller's transaction: an
         arrival and its people cost one round trip. Raises ConcurrencyConflict if a stream
-        moved on."""
+        moved on. ``project=False``: the ``alongside`` writes project these events already
+        (the caller folded them), so the projectors are not run for them. ``each``: every
+        event's own metadata (``event_metadata``), in the order of the appends' events, when
+        one append holds the decisions of several requests; else every event has
+        ``causation``'s and the current trace's."""
         pending = pending_events(appends)
         if not pending and not alongside:
             return []
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)  # the trace that caused these events, for the relay to continue
-        metadata = {
-            "correlation_id": causation.correlation_id,
-            "causation_id": causation.causation_id,
-            **carrier,
-        }
+        metadata = event_metadata(causation)
+        metadatas = list(each) if each is not None else [metadata] * len(pending)
         # only shared contracts leave the service; a service's internal events never do
         topics = [
             self.topic if publish and event.event_type in PUBLIC_EVENT_TYPES else None
@@ -166,7 +167,10 @@ class EventStore:
         handled = [setwise is not None and setwise.handles(event) for _, _, event in pending]
         mine = [event for (_, _, event), its in zip(pending, handled, strict=True) if its]
         projected = await setwise.writes(conn, mine, causation) if setwise and mine else []
-        sql, args = append_statement(pending, event_ids, topics, metadata, projected, alongside)
+        sql, args = append_statement(
+            pending, event_ids, topics, metadata if each is None else metadatas, projected,
+            alongside,
+        )  # fmt: skip
         try:
             rows = await conn.fetch(sql, *args)
         except asyncpg.UniqueViolationError as error:
@@ -177,14 +181,14 @@ class EventStore:
         by_id = {row["event_id"]: row for row in rows}  # RETURNING promises no order
         recorded = [
             RecordedEvent(row["global_position"], stream_id, row["version"], event_id, event,
-                          topic, metadata, row["recorded_at"])
-            for event_id, (stream_id, _, event), topic in zip(
-                event_ids, pending, topics, strict=True)
+                          topic, its_metadata, row["recorded_at"])
+            for event_id, (stream_id, _, event), topic, its_metadata in zip(
+                event_ids, pending, topics, metadatas, strict=True)
             for row in (by_id[event_id],)
         ]  # fmt: skip
         for one, its in zip(recorded, handled, strict=True):
-            for project in () if its else self.projectors:
-                await project(conn, one)
+            for projector in () if its or not project else self.projectors:
+                await projector(conn, one)
         return recorded
 
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
@@ -233,6 +237,18 @@ class EventStore:
             _to_recorded(row, self.event_types, {"correlation_id": row["correlation_id"]})
             for row in rows
         ]
+
+
+def event_metadata(causation: Causation) -> dict[str, Any]:
+    """What an event records of why it was appended: its causation, and the trace that caused
+    it (of the current context), for the relay to continue."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return {
+        "correlation_id": causation.correlation_id,
+        "causation_id": causation.causation_id,
+        **carrier,
+    }
 
 
 _REPLAY = """

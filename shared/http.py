@@ -1,4 +1,5 @@
-"""HTTP conventions shared by the services: RFC 9457 problem details, and the operator key."""
+"""HTTP conventions shared by the services: RFC 9457 problem details, the operator key, and
+what a route takes from its service's app (the pool, the store)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 import re
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import FastAPI, Header, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -15,9 +17,9 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from starlette.exceptions import HTTPException
 
-from shared.eventstore import Conflict
+from shared.eventstore import Conflict, EventStore
 from shared.idempotency import MAX_KEY_LENGTH
-from shared.openapi import KEY_HELP, SCHEME, document_problems
+from shared.openapi import KEY_HELP, REPLAYED, SCHEME, document_problems
 from shared.openapi import PROBLEM_JSON as PROBLEM_JSON  # where the services import it from
 
 log = logging.getLogger(__name__)
@@ -51,10 +53,6 @@ def problem_response(
     body = {"type": kind, "title": title, "status": status, "detail": detail, **extra}
     headers = {"WWW-Authenticate": "ApiKey"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-#: the header that marks an answer given before to the same Idempotency-Key (and body)
-REPLAYED = "Idempotent-Replayed"
 
 
 def stored_answer(status_code: int, content: Any, *, replayed: bool = False) -> JSONResponse:
@@ -143,6 +141,18 @@ def admit_browser_origins(app: FastAPI, origins: list[str]) -> None:
     )  # fmt: skip
 
 
+def pool_of(request: Request) -> asyncpg.Pool:
+    """The pool of the service answering ``request`` (its ``ServiceRuntime``)."""
+    pool: asyncpg.Pool = request.app.state.runtime.pool
+    return pool
+
+
+def store_of(request: Request) -> EventStore:
+    """The event store the service's main module wired into its app."""
+    store: EventStore = request.app.state.store
+    return store
+
+
 def keys_match(given: str, expected: SecretStr) -> bool:
     return hmac.compare_digest(given.encode(), expected.get_secret_value().encode())
 
@@ -196,6 +206,12 @@ class RequestBody(BaseModel):
     def no_nul_characters(cls, data: Any) -> Any:
         _refuse_unstorable_text(data)
         return data
+
+
+def examples(*bodies: dict[str, Any]) -> ConfigDict:
+    """A request body's ``model_config`` that shows ``bodies`` as its examples in the OpenAPI
+    document (and, as in every RequestBody, refuses unknown fields)."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(bodies)})
 
 
 IdempotencyKeyHeader = Annotated[

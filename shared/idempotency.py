@@ -26,32 +26,6 @@ import asyncpg
 from shared.decider import in_transaction
 from shared.statement import Write, numbered
 
-SCHEMA_DDL = """
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    client_id text NOT NULL,
-    idempotency_key text NOT NULL,
-    request_hash text NOT NULL,
-    status_code integer,
-    response jsonb,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (client_id, idempotency_key)
-);
-"""
-
-#: the ids a request carried, and fingerprints that may be absent: an erasure neutralises a
-#: record by dropping its fingerprint and answer. Records from before carry the ids found in
-#: their answers, and lose their unkeyed fingerprints (a retry then gets the first answer
-#: whatever its body, as a neutralised record does)
-CARRIED_IDS_DDL = """
-ALTER TABLE idempotency_keys ALTER COLUMN request_hash DROP NOT NULL;
-ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS carried_ids uuid[] NOT NULL DEFAULT '{}';
-UPDATE idempotency_keys SET request_hash = NULL, carried_ids = ARRAY(
-    SELECT DISTINCT found[1]::uuid FROM regexp_matches(
-        coalesce(response::text, ''),
-        '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})', 'g') AS found);
-CREATE INDEX IF NOT EXISTS idempotency_keys_carried ON idempotency_keys USING gin (carried_ids);
-"""
-
 MAX_KEY_LENGTH = 200
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from shared.decision import DomainError
-from shared.http import Problem, stored_answer
+from shared.http import Problem, pool_of, stored_answer
 from shared.idempotency import (
     ClaimingWork,
     Fingerprints,
@@ -49,6 +49,16 @@ def refused(error: DomainError) -> dict[str, Any]:
     return {"type": "about:blank", "title": "Refused", "status": 422, "detail": str(error)}
 
 
+def key_reused(error: KeyReusedWithOtherRequest) -> Problem:
+    """The 409 of a key sent again with another request."""
+    return Problem(
+        409,
+        "Idempotency-Key reused",
+        f"The key {str(error)!r} was already used for a different request body. "
+        "Use a new key for a new request; resend the same body to retry.",
+    )
+
+
 @dataclass(frozen=True)
 class IdempotentPost:
     """Runs a POST's work once per (client, Idempotency-Key) in the service's pool
@@ -63,7 +73,7 @@ class IdempotentPost:
         Keys are kept per client: one client is never given another's answer. The request's
         fingerprint is keyed with the service's secret, and the ids in its path, body and
         answer are kept with it, so an erasure finds it."""
-        pool: asyncpg.Pool = request.app.state.runtime.pool
+        pool = pool_of(request)
         fingerprints: Fingerprints = request.app.state.runtime.fingerprints
         sent = body.model_dump(mode="json") if body else None
         fingerprint = fingerprints.of(client_id, request.method, request.url.path, sent)
@@ -83,12 +93,7 @@ class IdempotentPost:
                     carried(problem),
                 )  # fmt: skip
         except KeyReusedWithOtherRequest as error:
-            raise Problem(
-                409,
-                "Idempotency-Key reused",
-                f"The key {str(error)!r} was already used for a different request body. "
-                "Use a new key for a new request; resend the same body to retry.",
-            ) from error
+            raise key_reused(error) from error
 
     async def answer(
         self, request: Request, client_id: str, key: str, body: BaseModel | None, work: AnyWork

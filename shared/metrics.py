@@ -30,7 +30,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shared.asgi import HttpMiddleware
 from shared.topics import logical, physical
 
 log = logging.getLogger(__name__)
@@ -95,23 +97,17 @@ class ServiceMetrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
-        self.consumer_processed = Counter(
+        self.consumer_processed = self._by_topic(
             "consumer_messages_processed",
             "Messages the consumer handled (first time or skipped as duplicates), by topic",
-            ["topic"],
-            registry=self.registry,
         )
-        self.consumer_dead_lettered = Counter(
+        self.consumer_dead_lettered = self._by_topic(
             "consumer_dead_lettered",
             "Messages the consumer sent to its dead-letter topic, by original topic",
-            ["topic"],
-            registry=self.registry,
         )
-        self.relay_published = Counter(
+        self.relay_published = self._by_topic(
             "outbox_relay_published_events",
             "Events the outbox relay published to Kafka (acknowledged), by topic",
-            ["topic"],
-            registry=self.registry,
         )
         self.gauges: list[DomainGauge] = []
         self._snapshot = _Snapshot()
@@ -126,6 +122,10 @@ class ServiceMetrics:
         self.consumed_topics: Sequence[str] = ()
         self.has_outbox = False
         self.pool_provider: Callable[[], asyncpg.Pool] | None = None
+
+    def _by_topic(self, name: str, documentation: str) -> Counter:
+        """A counter of messages labelled by their topic, in this service's registry."""
+        return Counter(name, documentation, ["topic"], registry=self.registry)
 
     def register_gauge(self, gauge: DomainGauge) -> None:
         self.gauges.append(gauge)
@@ -256,17 +256,14 @@ class ServiceMetrics:
         self._snapshot = _Snapshot()
 
 
-class HttpMetricsMiddleware:
+class HttpMetricsMiddleware(HttpMiddleware):
     """Times every HTTP request; labels it by route template (never a raw path with ids)."""
 
-    def __init__(self, app: Any, metrics: ServiceMetrics) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        super().__init__(app)
         self.metrics = metrics
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

@@ -1,10 +1,10 @@
 """Schema migrations with Alembic: one migration history per service database.
 
 Each service keeps its revisions in ``services/<name>/migrations``; its ``env.py`` calls
-:func:`run_alembic_env`. A revision is a frozen file: it holds the DDL it ran (the event
-store's tables as ``shared.eventstore_tables.SCHEMA_DDL`` read when the first revision was
-written), never an import of the live DDL; a change to a table is a new revision
-(tests/unit/test_migrations_frozen.py).
+:func:`run_alembic_env`. A revision is a frozen file: it holds the DDL it ran, or calls the
+released steps that several revisions run (``shared.schema_steps``, themselves frozen), never
+an import of the live DDL; a change to a table is a new revision
+(tests/unit/test_migrations_frozen.py, tests/unit/test_schema_steps.py).
 """
 
 from __future__ import annotations

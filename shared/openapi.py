@@ -7,7 +7,9 @@ shared/http.py and the middlewares answer them: a key (401, 403, 429), parameter
 (422), a body (400 unreadable, 413 too large), a path id or a body naming records (404), an
 ``Idempotency-Key`` (409 reused for another body, 410 a retry whose person was erased since,
 503 when one record is too contended).
-Routes may declare more with :func:`problem_responses`.
+Routes may declare more with :func:`problem_responses`. An operation that takes an
+``Idempotency-Key`` declares the ``Idempotent-Replayed`` header on the answers a retry may get
+again: its successes, its refusal (422) and the 410 of a request whose person was erased.
 """
 
 from __future__ import annotations
@@ -16,12 +18,21 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 PROBLEM_JSON = "application/problem+json"
 SCHEME = "ApiKey"
 KEY_HELP = "A partner's key, or the coordination centre's operator key."
 PROBLEM_REF = "#/components/schemas/Problem"
+
+#: the header that marks an answer given before to the same Idempotency-Key (and body)
+REPLAYED = "Idempotent-Replayed"
+REPLAYED_HEADER: dict[str, Any] = {
+    "description": "Present, as true, when this is the answer first given to the same "
+    "Idempotency-Key and body: the retry changed nothing. Absent from a first answer.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+#: the answers a key keeps for its retries, beside every success (shared/idempotent_post.py)
+KEPT_REFUSALS = (410, 422)
 
 #: RFC 9457 §3, with the ``errors`` list our 422 answers carry
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -105,6 +116,17 @@ def implied_statuses(operation: dict[str, Any], path: str) -> set[int]:
     return statuses
 
 
+def _takes_a_key(operation: dict[str, Any]) -> bool:
+    return any(p["name"] == "Idempotency-Key" for p in operation.get("parameters", []))
+
+
+def _declare_replays(responses: dict[str, Any]) -> None:
+    """The answers a retry with the same key may get again say they may be marked replayed."""
+    for code, response in responses.items():
+        if code.startswith("2") or code in {str(status) for status in KEPT_REFUSALS}:
+            response.setdefault("headers", {})[REPLAYED] = REPLAYED_HEADER
+
+
 def declare_problems(document: dict[str, Any]) -> dict[str, Any]:
     """Rewrite ``document`` in place: every error response as problem details."""
     document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
@@ -119,6 +141,8 @@ def declare_problems(document: dict[str, Any]) -> dict[str, Any]:
                 responses[str(status)] = problem_response(status)
                 if declared and status != 422:  # a route's own words for its refusal
                     responses[str(status)]["description"] = declared
+            if _takes_a_key(operation):
+                _declare_replays(responses)
     schemas = document["components"]["schemas"]
     # FastAPI's own 422 shape is never sent: our handler answers problem details instead
     for unused in ("HTTPValidationError", "ValidationError"):
@@ -131,15 +155,8 @@ def document_problems(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = declare_problems(
-                get_openapi(
-                    title=app.title,
-                    version=app.version,
-                    openapi_version=app.openapi_version,
-                    description=app.description,
-                    routes=app.routes,
-                )
-            )
+            # FastAPI's own document (with every setting of the app), then ours on top
+            app.openapi_schema = declare_problems(FastAPI.openapi(app))
         return app.openapi_schema
 
     replace: Callable[[], dict[str, Any]] = openapi

@@ -58,6 +58,7 @@ from prometheus_client import CollectorRegistry, Counter
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.asgi import HttpMiddleware
 from shared.http import Problem, keys_match, problem_response
 from shared.settings import ServiceSettings
 
@@ -116,7 +117,7 @@ def charge(request: Request, cost: int) -> None:
         )
 
 
-class RateLimit:
+class RateLimit(HttpMiddleware):
     """ASGI middleware: refuse a client over its limit with 429 before any work is done."""
 
     def __init__(
@@ -127,7 +128,7 @@ class RateLimit:
         registry: CollectorRegistry | None = None,
         unlimited_paths: Collection[str] = UNLIMITED_PATHS,
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.settings = settings
         self.unlimited_paths = unlimited_paths
         self.limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
@@ -141,10 +142,10 @@ class RateLimit:
             registry=registry,
         )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.unlimited_paths:
-            await self.app(scope, receive, send)
-            return
+    def passes_over(self, scope: Scope) -> bool:
+        return super().passes_over(scope) or scope["path"] in self.unlimited_paths
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         api_key = _header(scope, b"x-api-key")
         if api_key and keys_match(api_key, self.settings.operator_api_key):
             await self.app(scope, receive, send)

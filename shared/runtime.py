@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 import uvicorn
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 # how long each step of a shutdown may take before the next one goes on without it
 STOP_STEP_SECONDS = 10.0
 
+S = TypeVar("S", bound=ServiceSettings)
 LoopName = Literal["uvloop", "asyncio"]
 HttpName = Literal["httptools", "h11"]
 
@@ -264,8 +265,10 @@ def server_choice(installed: Callable[[str], bool] = _installed) -> tuple[LoopNa
     return loop, http
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run one service process (blocking) with JSON logs and tracing configured."""
+def serve(create_app: Callable[[S], FastAPI], settings: S) -> None:
+    """Run one service process (blocking): its app made from ``settings``, with JSON logs and
+    tracing configured."""
+    app = create_app(settings)
     configure_logging()
     configure_tracing(app.state.runtime.name)
     if settings.trace_database_statements:

@@ -12,120 +12,24 @@ stock holds more than every round asks, so every answer must be a 201.
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from uuid import UUID, uuid4
 
 import asyncpg
-import httpx
-from aiokafka import AIOKafkaProducer
 
+from benchmarks.cases.aid_load import Counters, make_known, stock_up
+from benchmarks.cases.distribution_cost import case_distribution_cost, people_needed
 from benchmarks.children import Child
-from benchmarks.loadgen import closed_loop, request_bytes
+from benchmarks.loadgen import closed_loop
 from benchmarks.meters import CpuMeter, per_thousand, summed
 from benchmarks.results import ratio_measure
 from benchmarks.run import Run, interleaved, log, profiled
-from shared.schemas.intake import AgeBand, ArrivalRegistered, ArrivingMember, Relation, Sex
-from shared.topics import INTAKE_EVENTS, physical
 
-OPERATOR_KEY = "operator-dev-key"
-SITE, ITEM, UNIT = "bench-camp", "hot_meal", "portion"
 COUNTERS = (1, 2, 10)
-GROUP = 50  # the largest arrival intake's contract takes
-
-
-async def make_known(
-    child: Child, bootstrap: str, count: int, monitor: asyncpg.Connection
-) -> list[UUID]:
-    """``count`` people aid learns of from intake's topic, as intake's relay would publish
-    them; returns once aid's consumer has registered them all."""
-    people = [uuid4() for _ in range(count)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True)
-    await producer.start()
-    try:
-        for first in range(0, count, GROUP):
-            members = tuple(
-                ArrivingMember(person_id=person, age_band=AgeBand.ADULT, sex=Sex.MALE,
-                               relation=Relation.FRIEND)
-                for person in people[first : first + GROUP]
-            )  # fmt: skip
-            event = ArrivalRegistered(
-                actor="partner:bench", occurred_at=datetime.now(UTC), arrival_id=uuid4(),
-                partner_id="bench", members=members, keep_together=False,
-                arrival_date=date(2022, 9, 24), crossing_point="syrym",
-            )  # fmt: skip
-            headers = [
-                ("ce_specversion", b"1.0"), ("ce_id", str(uuid4()).encode()),
-                ("ce_type", b"ArrivalRegistered.v2"), ("ce_source", b"/services/intake"),
-                ("ce_subject", event.stream_id.encode()),
-                ("correlation_id", str(uuid4()).encode()), ("content-type", b"application/json"),
-            ]  # fmt: skip
-            await producer.send_and_wait(
-                physical(INTAKE_EVENTS, child.namespace or ""),
-                event.model_dump_json().encode(),
-                key=event.stream_id.encode(),
-                headers=headers,
-            )
-    finally:
-        await producer.stop()
-    await _wait_for(monitor, "SELECT count(*) FROM beneficiaries", count, "aid to know everyone")
-    return people
-
-
-async def _wait_for(monitor: asyncpg.Connection, sql: str, count: int, what: str) -> None:
-    deadline = time.perf_counter() + 180
-    while int(await monitor.fetchval(sql)) < count:
-        if time.perf_counter() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
-async def stock_up(child: Child, units: int) -> None:
-    """Enough hot meals at the site for every round (a donation takes at most 100,000)."""
-    expires = (date.today() + timedelta(days=20)).isoformat()
-    async with httpx.AsyncClient(base_url=child.process.url, timeout=30) as client:
-        while units > 0:
-            quantity = min(units, 100_000)
-            answer = await client.post(
-                "/v1/donations",
-                headers={"X-API-Key": OPERATOR_KEY, "Idempotency-Key": f"bench-{uuid4()}"},
-                json={"site_id": SITE, "item": ITEM, "quantity": quantity, "unit": UNIT,
-                      "donor_kind": "ngo", "expires_on": expires},
-            )  # fmt: skip
-            if answer.status_code != 201:
-                raise RuntimeError(f"a donation: {answer.status_code} {answer.text[:500]}")
-            units -= quantity
 
 
 #: event rows written by transactions that then lost a race and started again: each such row
 #: drew a position from the identity and left a gap (no request of the case is refused)
 LOST = "SELECT coalesce(max(global_position), 0) - count(*) FROM events"
-
-
-class Counters:
-    """Distributions to people not served yet, one person per request, from ``people``."""
-
-    def __init__(self, child: Child, people: list[UUID]) -> None:
-        self.child, self.people, self.used = child, people, 0
-
-    def requests(self, count: int) -> list[bytes]:
-        host = f"127.0.0.1:{self.child.port}"
-        chosen = self.people[self.used : self.used + count]
-        if len(chosen) < count:
-            raise RuntimeError("the case made too few people for its rounds")
-        self.used += count
-        return [
-            request_bytes(
-                "POST", "/v1/distributions", host,
-                {"X-API-Key": OPERATOR_KEY, "Idempotency-Key": f"bench-{uuid4()}",
-                 "Content-Type": "application/json"},
-                json.dumps({"person_id": str(person), "item": ITEM, "site_id": SITE}).encode(),
-            )
-            for person in chosen
-        ]  # fmt: skip
 
 
 @dataclass
@@ -166,7 +70,9 @@ async def one_level(
 
 async def case_distributions(run: Run) -> None:
     per_round = run.args.distributions_per_round
-    needed = per_round * len(COUNTERS) * run.args.rounds
+    needed = max(
+        per_round * len(COUNTERS) * run.args.rounds, people_needed(per_round, run.args.rounds)
+    )
     aid = await run.service("aid", "distributions")
     assert aid.url is not None
     monitor = await run.monitor(aid.url)
@@ -207,3 +113,4 @@ async def case_distributions(run: Run) -> None:
                 },
             )
         )
+    await case_distribution_cost(run, aid, monitor, people)

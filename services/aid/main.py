@@ -18,16 +18,16 @@ from services.aid.app.beneficiaries import (
     record_resident,
     register_arrival,
 )
-from services.aid.app.erased import about_an_erased_person
 from services.aid.app.erasure import erase_person
 from services.aid.domain.residency import StayEnded, why_stay_ended
+from services.aid.erased_persons import erased_among
 from services.aid.events import AID_EVENT_TYPES
 from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
 from shared.consumer import Handler, IncomingEvent
-from shared.event_router import EventRouter, on, unless_erased
+from shared.event_router import EventRouter, on, reaction, unless_erased
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -50,43 +50,9 @@ def event_store() -> EventStore:
 
 @dataclass(frozen=True)
 class Reactions:
-    """Aid's use case for each event of another service, with what it takes from the event."""
+    """Aid's use cases for other services' events that take only some facts of the event."""
 
     store: EventStore
-
-    async def erase(
-        self, conn: Connection, event: intake.PersonErased, incoming: IncomingEvent
-    ) -> None:
-        await erase_person(conn, self.store, event, incoming.causation(), datetime.now(UTC))
-
-    async def register(
-        self,
-        conn: Connection,
-        event: intake.ArrivalRegistered | intake.MergeUndone,
-        incoming: IncomingEvent,
-    ) -> None:
-        await register_arrival(conn, self.store, event, incoming.causation(), datetime.now(UTC))
-
-    async def correct(
-        self, conn: Connection, event: intake.PersonFactsCorrected, incoming: IncomingEvent
-    ) -> None:
-        await correct_facts(conn, self.store, event, incoming.causation(), datetime.now(UTC))
-
-    async def held(
-        self, conn: Connection, event: housing.BedAssigned, incoming: IncomingEvent
-    ) -> None:
-        await record_resident(
-            conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
-            datetime.now(UTC), checked_in=False,
-        )  # fmt: skip
-
-    async def checked_in(
-        self, conn: Connection, event: housing.PersonCheckedIn, incoming: IncomingEvent
-    ) -> None:
-        await record_resident(
-            conn, self.store, event.person_id, event.shelter_id, incoming.causation(),
-            datetime.now(UTC), checked_in=True,
-        )  # fmt: skip
 
     async def leave(self, conn: Connection, event: StayEnded, incoming: IncomingEvent) -> None:
         await end_residency(
@@ -94,48 +60,33 @@ class Reactions:
             incoming.causation(), datetime.now(UTC),
         )  # fmt: skip
 
-    async def depart(
-        self, conn: Connection, event: intake.PersonDeparted, incoming: IncomingEvent
+    async def gone(
+        self, conn: Connection, event: intake.PersonGone, incoming: IncomingEvent
     ) -> None:
+        person_id, reason = intake.person_gone(event)
         await close_entitlements(
-            conn, self.store, event.person_id, "departed", incoming.causation(), datetime.now(UTC)
+            conn, self.store, person_id, reason, incoming.causation(), datetime.now(UTC)
         )
-
-    async def merge(
-        self, conn: Connection, event: intake.PersonsMerged, incoming: IncomingEvent
-    ) -> None:
-        await close_entitlements(
-            conn, self.store, event.duplicate_person_id, "merged", incoming.causation(),
-            datetime.now(UTC),
-        )  # fmt: skip
-
-    async def consent(
-        self,
-        conn: Connection,
-        event: intake.ConsentGiven | intake.ConsentWithdrawn,
-        incoming: IncomingEvent,
-    ) -> None:
-        await consent_changed(conn, self.store, event, incoming.causation(), datetime.now(UTC))
 
 
 def routes(store: EventStore) -> EventRouter:
     """What aid does with each type of intake's and housing's events, in one table."""
     react = Reactions(store)
     return EventRouter(
-        on(intake.PersonErased, react.erase),
-        on(intake.ArrivalRegistered, react.register),
-        on(intake.MergeUndone, react.register),
-        on(intake.PersonFactsCorrected, react.correct),
-        on(housing.BedAssigned, react.held),
-        on(housing.PersonCheckedIn, react.checked_in),
+        on(intake.PersonErased, reaction(erase_person, store)),
+        on(intake.ArrivalRegistered, reaction(register_arrival, store)),
+        on(intake.MergeUndone, reaction(register_arrival, store)),
+        on(intake.PersonFactsCorrected, reaction(correct_facts, store)),
+        on(housing.BedAssigned, reaction(record_resident, store)),
+        on(housing.PersonCheckedIn, reaction(record_resident, store)),
         on(housing.PersonCheckedOut, react.leave),
         on(housing.BedReleased, react.leave),
         on(housing.HoldExpired, react.leave),
         on(housing.PlaceFreedOnConsentWithdrawal, react.leave),
-        on(intake.PersonDeparted, react.depart),
-        on(intake.PersonsMerged, react.merge),
-        on(intake.ConsentGiven, react.consent),
-        on(intake.ConsentWithdrawn, react.consent),
+        on(intake.PersonDeparted, react.gone),
+        on(intake.PersonsMerged, react.gone),
+        on(intake.ConsentGiven, reaction(consent_changed, store)),
+        on(intake.ConsentWithdrawn, reaction(consent_changed, store)),
         # shelters, host offers, units, the waitlist: where a person sleeps is all aid needs;
         # housing forgetting a person follows intake's withdrawal, which aid takes itself
         ignored=(
@@ -149,7 +100,7 @@ def routes(store: EventStore) -> EventRouter:
 
 def handler(store: EventStore) -> Handler:
     """Aid's routes, but nothing about a person erased before is taken in."""
-    return unless_erased(routes(store), about_an_erased_person)
+    return unless_erased(routes(store), erased_among)
 
 
 def create_app(settings: AidSettings | None = None) -> FastAPI:
@@ -178,8 +129,7 @@ def create_app(settings: AidSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = AidSettings()
-    serve(create_app(settings), settings)
+    serve(create_app, AidSettings())
 
 
 if __name__ == "__main__":

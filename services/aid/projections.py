@@ -7,8 +7,14 @@
 - support_requests, support_offers, support_matches: the way forward.
 
 What each row becomes is the one fold of its table (services/aid/read_models), which the
-rebuild uses too: this module only loads the rows a fold reads and writes the rows it returns.
-Every value comes from an event, never from the clock, so a rebuild gives the same rows.
+rebuild uses too: this module only loads the rows the folds read and writes the rows they
+return. Every value comes from an event, never from the clock, so a rebuild gives the same rows.
+
+The events of one append are projected together (``projection_writes``): the rows they read
+are loaded once, table by table, the folds run over them in the events' order in memory, and
+each table's final rows are written by one statement, which may ride in the append's own
+(``EventStore.append_streams(..., project=False, alongside=...)``): a group of distributions
+costs the same few round trips as one.
 
 The rows are read FOR UPDATE: each is written only by the events of one stream (a person, a
 stock, a request, an offer), or under the stock's queue (a day's totals, services/aid/app/
@@ -18,7 +24,8 @@ outside them from losing an update between the read and the write.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
+from functools import cache
 from typing import Any, cast
 
 import asyncpg
@@ -26,98 +33,167 @@ import asyncpg
 from services.aid.read_models.folds import changes, reads
 from services.aid.read_models.rows import TABLES, Collector, Gone, Issue, R, Read, Row, Table
 from services.aid.request_details import FILL_READ_MODEL
+from shared.appending import PendingEvent
 from shared.eventstore import RecordedEvent
 from shared.schemas.aid import SupportRequested
+from shared.statement import Write, compose
 
 READ_MODEL_TABLES = tuple(table.name for table in TABLES.values())
 
+Key = tuple[type[Any], tuple[Any, ...]]
+
 
 async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
-    event = recorded.event
-    rows = await _load(conn, reads(event))
-    for change in changes(event, recorded.version, rows):
-        if isinstance(change, Gone):
-            await conn.execute(_DELETE[change.row], *change.key)
-        else:
-            table = TABLES[type(change)]
-            await conn.execute(_UPSERT[table.row], *(table.record or tuple)(change))
-    if isinstance(event, SupportRequested):
+    """The per-event projector of aid's store: one event's rows, written in one statement."""
+    writes = await projection_writes(conn, [(recorded.stream_id, recorded.version, recorded.event)])
+    if writes:
+        sql, args = compose([(f"w{i}", write) for i, write in enumerate(writes)], _DONE)
+        await conn.execute(sql, *args)
+    if isinstance(recorded.event, SupportRequested):
         # the details were kept just before, outside the events (services/aid/request_details)
-        await conn.execute(FILL_READ_MODEL, event.request_id)
+        await conn.execute(FILL_READ_MODEL, recorded.event.request_id)
 
 
-class _Loaded:
-    """The rows the folds of one event read, as they were; a row they did not ask for is an
-    error here (rather than read as missing, which the rebuild would not)."""
+async def projection_writes(
+    conn: asyncpg.Connection, pending: Sequence[PendingEvent]
+) -> list[Write]:
+    """The writes that project ``pending`` (stream, version, event), folded in this order:
+    each table's rows as the last of them leaves them. A SupportRequested's details are not
+    among them (``project`` copies them after its row is written)."""
+    folding = await _load(conn, [read for _, _, event in pending for read in reads(event)])
+    for _, version, event in pending:
+        folding.apply(changes(event, version, folding))
+    return folding.writes()
 
-    def __init__(
-        self, rows: dict[tuple[type[Any], tuple[Any, ...]], Row | None], seen: dict[Collector, bool]
-    ) -> None:
+
+class _Folding:
+    """The rows the folds of some events read, as loaded and then as each event leaves them;
+    a row no fold declared it reads is an error here (rather than read as missing, which the
+    rebuild would not)."""
+
+    def __init__(self, rows: dict[Key, Row | None], seen: dict[Collector, bool]) -> None:
         self.rows, self.seen = rows, seen
+        self.written: dict[Key, Row | Gone] = {}
+        self.collectors: set[Collector] = set()
 
     def get(self, row: type[R], key: tuple[Any, ...]) -> R | None:
+        written = self.written.get((row, key))
+        if written is not None:
+            return None if isinstance(written, Gone) else cast("R", written)
         return cast("R | None", self.rows[row, key])
 
     def collected(self, collector: Collector) -> bool:
-        return self.seen[collector]
+        return collector in self.collectors or self.seen[collector]
+
+    def apply(self, folded: Sequence[Row | Gone]) -> None:
+        for change in folded:
+            if isinstance(change, Gone):
+                self.written[change.row, change.key] = change
+                continue
+            self.written[type(change), change[: TABLES[type(change)].key]] = change
+            if isinstance(change, Issue):
+                self.collectors.add(
+                    Collector(change.day, change.site_id, change.item, change.person_id)
+                )
+
+    def writes(self) -> list[Write]:
+        upserts: dict[type[Row], list[Row]] = {}
+        gone: dict[type[Row], list[tuple[Any, ...]]] = {}
+        for (row_type, key), change in self.written.items():
+            if isinstance(change, Gone):
+                gone.setdefault(row_type, []).append(key)
+            else:
+                upserts.setdefault(row_type, []).append(change)
+        return [_delete(TABLES[row], keys) for row, keys in gone.items()] + [
+            _upsert(TABLES[row], rows) for row, rows in upserts.items()
+        ]
 
 
-async def _load(conn: asyncpg.Connection, wanted: list[Read]) -> _Loaded:
-    keys: dict[type[Row], list[tuple[Any, ...]]] = defaultdict(list)
-    seen: dict[Collector, bool] = {}
+async def _load(conn: asyncpg.Connection, wanted: list[Read]) -> _Folding:
+    keys: dict[type[Row], dict[tuple[Any, ...], None]] = {}
+    collectors: dict[Collector, None] = {}
     for read in wanted:
         if isinstance(read, Collector):
-            seen[read] = bool(await conn.fetchval(_COLLECTED, *read))
+            collectors[read] = None
         else:
-            keys[read[0]].append(read[1])
-    rows: dict[tuple[type[Any], tuple[Any, ...]], Row | None] = {}
+            keys.setdefault(read[0], {})[read[1]] = None
+    seen = dict.fromkeys(collectors, False)
+    if collectors:
+        found = await conn.fetch(_collected(len(collectors)), *_flat(list(collectors)))
+        seen.update((Collector(*record), True) for record in found)
+    rows: dict[Key, Row | None] = {}
     for row_type, table_keys in keys.items():
         table = TABLES[row_type]
         rows.update(((row_type, key), None) for key in table_keys)
-        for record in await conn.fetch(_select(table, len(table_keys)), *_flat(table_keys)):
+        for record in await conn.fetch(_select(table, len(table_keys)), *_flat(list(table_keys))):
             row = (table.from_record or row_type._make)(record)
             rows[row_type, tuple(row[: table.key])] = row
-    return _Loaded(rows, seen)
+    return _Folding(rows, seen)
 
 
-def _flat(keys: list[tuple[Any, ...]]) -> list[Any]:
+def _flat(keys: Sequence[tuple[Any, ...]]) -> list[Any]:
     return [value for key in keys for value in key]
 
 
+def _tuples(width: int, count: int, *, braces: bool = False) -> str:
+    """``($1, $2), ($3, $4)`` for ``count`` keys of ``width`` values; ``({0}, {1}), ...`` for a
+    Write, whose arguments compose numbers."""
+    marks = [f"{{{i}}}" if braces else f"${i + 1}" for i in range(width * count)]
+    return ", ".join(
+        "(" + ", ".join(marks[i * width : (i + 1) * width]) + ")" for i in range(count)
+    )
+
+
+def _by_keys(table: Table, count: int, *, braces: bool = False) -> str:
+    """The condition that picks ``count`` rows of a table by their primary keys."""
+    key = table.columns[: table.key]
+    return f"({', '.join(key)}) IN ({_tuples(table.key, count, braces=braces)})"
+
+
+@cache
 def _select(table: Table, count: int) -> str:
     """A table's rows by ``count`` primary keys, locked."""
-    key = table.columns[: table.key]
-    values = ", ".join(
-        "(" + ", ".join(f"${i * table.key + j + 1}" for j in range(table.key)) + ")"
-        for i in range(count)
-    )
     return (
         f"SELECT {', '.join(table.columns)} FROM {table.name} "
-        f"WHERE ({', '.join(key)}) IN ({values}) FOR UPDATE"
+        f"WHERE {_by_keys(table, count)} FOR UPDATE"
     )
 
 
-def _upsert(table: Table) -> str:
-    """A row inserted, or replacing the one of its key (the columns it does not own stay)."""
+@cache
+def _collected(count: int) -> str:
+    """Which of ``count`` collectors (day, site, item, person) collected that item there that
+    day; found by the person (index issues_collector), whose issues are few, however many people
+    the site served that day."""
+    return (
+        f"SELECT DISTINCT day, site_id, item, person_id FROM {TABLES[Issue].name} "
+        f"WHERE (day, site_id, item, person_id) IN ({_tuples(4, count)})"
+    )
+
+
+def _upsert(table: Table, rows: list[Row]) -> Write:
+    """Rows inserted, or replacing those of their keys (the columns they do not own stay)."""
+    records = [(table.record or tuple)(row) for row in rows]
+    return Write(_upsert_sql(table, len(rows)), tuple(v for record in records for v in record))
+
+
+@cache
+def _upsert_sql(table: Table, count: int) -> str:
     columns, key = table.columns, table.columns[: table.key]
-    placeholders = ", ".join(f"${i + 1}" for i in range(len(columns)))
     updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[table.key :])
     return (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({placeholders}) "
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES {_tuples(len(columns), count, braces=True)} "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     )
 
 
-def _delete(table: Table) -> str:
-    key = table.columns[: table.key]
-    placeholders = ", ".join(f"${i + 1}" for i in range(table.key))
-    return f"DELETE FROM {table.name} WHERE ({', '.join(key)}) = ({placeholders})"
+def _delete(table: Table, keys: list[tuple[Any, ...]]) -> Write:
+    return Write(_delete_sql(table, len(keys)), tuple(_flat(keys)))
 
 
-_UPSERT = {row: _upsert(table) for row, table in TABLES.items()}
-_DELETE = {row: _delete(table) for row, table in TABLES.items()}
-_ISSUES = TABLES[Issue].name
-_COLLECTED = (
-    f"SELECT EXISTS (SELECT 1 FROM {_ISSUES} "
-    "WHERE day = $1 AND site_id = $2 AND item = $3 AND person_id = $4)"
-)
+@cache
+def _delete_sql(table: Table, count: int) -> str:
+    return f"DELETE FROM {table.name} WHERE {_by_keys(table, count, braces=True)}"
+
+
+_DONE = Write("SELECT 1")

@@ -4,11 +4,26 @@ matches, partners' offers, and the matches between them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+#: what an answer shows of a request, an offer, a match, in this order (an offer's row holds
+#: more: when it was withdrawn)
+REQUEST_COLUMNS = """
+    request_id, person_id, kind, status, destination_country, destination_city, documents_held,
+    wanted_on, profession, skills, languages, work_countries, remote_ok, note, requested_at,
+    closed_at, withdrawn_reason
+"""
+OFFER_COLUMNS = """
+    offer_id, kind, status, country, city, profession, skills, languages, places, places_taken,
+    partner, title, description, contact, available_until, published_at
+"""
+MATCH_COLUMNS = """
+    match_id, request_id, offer_id, basis, status, proposed_at, updated_at, withdrawn_reason
+"""
 
 
 async def support_requests(
@@ -16,15 +31,12 @@ async def support_requests(
 ) -> list[dict[str, Any]]:
     """Requests in any of ``statuses`` (of one kind, if given), oldest first, with their
     matches."""
-    rows = await conn.fetch(
-        """
-        SELECT * FROM support_requests WHERE status = ANY($1)
-        AND ($2::text IS NULL OR kind = $2) ORDER BY requested_at, request_id LIMIT $3
-        """,
-        list(statuses), kind, limit,
-    )  # fmt: skip
+    rows = await _by_status(
+        conn, "support_requests", REQUEST_COLUMNS, "requested_at, request_id", statuses, kind, limit
+    )
     matches = await conn.fetch(
-        "SELECT * FROM support_matches WHERE request_id = ANY($1) ORDER BY proposed_at",
+        f"SELECT {MATCH_COLUMNS} FROM support_matches WHERE request_id = ANY($1) "
+        "ORDER BY proposed_at",
         [row["request_id"] for row in rows],
     )
     return [
@@ -35,11 +47,14 @@ async def support_requests(
 
 async def support_request(conn: asyncpg.Connection, request_id: UUID) -> dict[str, Any] | None:
     """One request with its matches, or None if no such request was made."""
-    row = await conn.fetchrow("SELECT * FROM support_requests WHERE request_id = $1", request_id)
+    row = await conn.fetchrow(
+        f"SELECT {REQUEST_COLUMNS} FROM support_requests WHERE request_id = $1", request_id
+    )
     if row is None:
         return None
     matches = await conn.fetch(
-        "SELECT * FROM support_matches WHERE request_id = $1 ORDER BY proposed_at", request_id
+        f"SELECT {MATCH_COLUMNS} FROM support_matches WHERE request_id = $1 ORDER BY proposed_at",
+        request_id,
     )
     return request_json(row, list(matches))
 
@@ -48,14 +63,31 @@ async def offers(
     conn: asyncpg.Connection, statuses: Sequence[str], kind: str | None, limit: int
 ) -> list[dict[str, Any]]:
     """Offers in any of ``statuses`` (of one kind, if given), oldest first."""
-    rows = await conn.fetch(
-        """
-        SELECT * FROM support_offers WHERE status = ANY($1)
-        AND ($2::text IS NULL OR kind = $2) ORDER BY published_at, offer_id LIMIT $3
+    rows = await _by_status(
+        conn, "support_offers", OFFER_COLUMNS, "published_at, offer_id", statuses, kind, limit
+    )
+    return [as_json(row) for row in rows]
+
+
+async def _by_status(
+    conn: asyncpg.Connection,
+    table: str,
+    columns: str,
+    oldest_first: str,
+    statuses: Sequence[str],
+    kind: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """The rows of a support table in any of ``statuses`` (of one kind, if given), oldest
+    first (``oldest_first`` names the columns that order them)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT {columns} FROM {table} WHERE status = ANY($1)
+        AND ($2::text IS NULL OR kind = $2) ORDER BY {oldest_first} LIMIT $3
         """,
         list(statuses), kind, limit,
     )  # fmt: skip
-    return [offer_json(row) for row in rows]
+    return rows
 
 
 async def offer_exists(conn: asyncpg.Connection, offer_id: UUID) -> bool:
@@ -67,74 +99,33 @@ async def matches(
 ) -> list[dict[str, Any]]:
     """Matches in any of ``statuses``, oldest first."""
     rows = await conn.fetch(
-        "SELECT * FROM support_matches WHERE status = ANY($1) "
+        f"SELECT {MATCH_COLUMNS} FROM support_matches WHERE status = ANY($1) "
         "ORDER BY proposed_at, match_id LIMIT $2",
         list(statuses), limit,
     )  # fmt: skip
-    return [match_json(row) for row in rows]
+    return [as_json(row) for row in rows]
 
 
 async def match(conn: asyncpg.Connection, match_id: UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow("SELECT * FROM support_matches WHERE match_id = $1", match_id)
-    return None if row is None else match_json(row)
+    row = await conn.fetchrow(
+        f"SELECT {MATCH_COLUMNS} FROM support_matches WHERE match_id = $1", match_id
+    )
+    return None if row is None else as_json(row)
 
 
 def request_json(row: asyncpg.Record, matches: list[asyncpg.Record]) -> dict[str, Any]:
-    return {
-        "request_id": str(row["request_id"]),
-        "person_id": str(row["person_id"]),
-        "kind": row["kind"],
-        "status": row["status"],
-        "destination_country": row["destination_country"],
-        "destination_city": row["destination_city"],
-        "documents_held": list(row["documents_held"]),
-        "wanted_on": _iso(row["wanted_on"]),
-        "profession": row["profession"],
-        "skills": list(row["skills"]),
-        "languages": list(row["languages"]),
-        "work_countries": list(row["work_countries"]),
-        "remote_ok": row["remote_ok"],
-        "note": row["note"],
-        "requested_at": row["requested_at"].isoformat(),
-        "closed_at": _iso(row["closed_at"]),
-        "withdrawn_reason": row["withdrawn_reason"],
-        "matches": [match_json(match) for match in matches],
-    }
+    return {**as_json(row), "matches": [as_json(match) for match in matches]}
 
 
-def offer_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "offer_id": str(row["offer_id"]),
-        "kind": row["kind"],
-        "status": row["status"],
-        "country": row["country"],
-        "city": row["city"],
-        "profession": row["profession"],
-        "skills": list(row["skills"]),
-        "languages": list(row["languages"]),
-        "places": row["places"],
-        "places_taken": row["places_taken"],
-        "partner": row["partner"],
-        "title": row["title"],
-        "description": row["description"],
-        "contact": row["contact"],
-        "available_until": _iso(row["available_until"]),
-        "published_at": row["published_at"].isoformat(),
-    }
+def as_json(row: asyncpg.Record) -> dict[str, Any]:
+    """A row as the API shows it: ids as text, dates and times in ISO 8601, the rest (text,
+    numbers, lists of text, null) as stored."""
+    return {column: _json_value(value) for column, value in row.items()}
 
 
-def match_json(row: asyncpg.Record) -> dict[str, Any]:
-    return {
-        "match_id": str(row["match_id"]),
-        "request_id": str(row["request_id"]),
-        "offer_id": str(row["offer_id"]),
-        "basis": row["basis"],
-        "status": row["status"],
-        "proposed_at": row["proposed_at"].isoformat(),
-        "updated_at": row["updated_at"].isoformat(),
-        "withdrawn_reason": row["withdrawn_reason"],
-    }
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
+def _json_value(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, date):  # a datetime is a date too
+        return value.isoformat()
+    return value

@@ -17,7 +17,6 @@ from services.housing.domain.person import HOST_WITHDREW, may_move, on_leaving
 from services.housing.domain.shelter import (
     AssignPlaces,
     CheckIn,
-    CheckOut,
     ExpireHolds,
     OfferHostPlace,
     OpenShelter,
@@ -86,8 +85,8 @@ async def change_shelter(
     holds: Holds,
     command: ShelterCommand,
 ) -> int:
-    """Verify or withdraw a host offer, add a unit, change capacity, close or reopen; then
-    pass on whatever places that freed or opened."""
+    """Verify or withdraw a host offer, add a unit, change capacity, close or reopen, check a
+    person out; then pass on whatever places that freed or opened."""
     causation = Causation.new()
     recorded = await decide_on_shelter(conn, store, command, causation)
     if isinstance(command, WithdrawHostOffer):
@@ -150,15 +149,6 @@ async def check_in(
 ) -> int:
     command = CheckIn(shelter_id, person_id, actor, now)
     return len(await decide_on_shelter(conn, store, command, Causation.new()))
-
-
-async def check_out(
-    conn: asyncpg.Connection, store: EventStore, holds: Holds, command: CheckOut
-) -> int:
-    causation = Causation.new()
-    recorded = await decide_on_shelter(conn, store, command, causation)
-    await offer_free_places(conn, store, holds, command.shelter_id, causation, command.now)
-    return len(recorded)
 
 
 async def move_person(

@@ -10,17 +10,14 @@ consent, departure or merge naming them changes nothing."""
 from __future__ import annotations
 
 from datetime import datetime
-from uuid import UUID
 
 import asyncpg
 
 from services.housing.consent import release_and_forget
 from services.housing.notes import forget_person
 from services.housing.placing import Holds
-from services.housing.queries import erased_among
 from shared.eventstore import Causation, EventStore
-from shared.schemas.base import DomainEvent
-from shared.schemas.intake import MergeUndone, PersonErased, PersonsMerged
+from shared.schemas.intake import PersonErased
 
 
 async def erase_person(
@@ -37,18 +34,3 @@ async def erase_person(
     )  # fmt: skip
     await release_and_forget(conn, store, holds, erased.person_id, None, causation, now)
     await forget_person(conn, erased.person_id)
-
-
-def person_of(event: DomainEvent) -> UUID | None:
-    """The one person an event is about; None for an arrival, which names several (placing
-    skips its erased members), or an event about nobody."""
-    if isinstance(event, PersonsMerged | MergeUndone):
-        return event.duplicate_person_id
-    person = getattr(event, "person_id", None)
-    return person if isinstance(person, UUID) else None
-
-
-async def about_an_erased_person(conn: asyncpg.Connection, event: DomainEvent) -> bool:
-    """Whether the event is about one person, erased: housing ignores it."""
-    person = person_of(event)
-    return person is not None and bool(await erased_among(conn, [person]))

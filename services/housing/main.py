@@ -16,16 +16,17 @@ from services.housing import board
 from services.housing.api import routers
 from services.housing.app import expire_holds, release_person
 from services.housing.consent import forget_person, take_in
-from services.housing.erasure import about_an_erased_person, erase_person
+from services.housing.erasure import erase_person
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
 from services.housing.placing import Holds, place_arrival
 from services.housing.projections import project
+from services.housing.queries import erased_among
 from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings
 from shared.consumer import Handler, IncomingEvent
 from shared.decider import in_transaction
-from shared.event_router import EventRouter, on, unless_erased
+from shared.event_router import EventRouter, on, reaction, unless_erased
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
@@ -48,66 +49,32 @@ def event_store() -> EventStore:
 
 @dataclass(frozen=True)
 class Reactions:
-    """Housing's use case for each of intake's events, with what it takes from the event."""
+    """Housing's use cases for intake's events that take only some facts of the event."""
 
     store: EventStore
     holds: Holds
 
-    async def erase(
-        self, conn: Connection, event: intake.PersonErased, incoming: IncomingEvent
+    async def gone(
+        self, conn: Connection, event: intake.PersonGone, incoming: IncomingEvent
     ) -> None:
-        now = datetime.now(UTC)
-        await erase_person(conn, self.store, self.holds, event, incoming.causation(), now)
-
-    async def place(
-        self,
-        conn: Connection,
-        event: intake.ArrivalRegistered | intake.MergeUndone,
-        incoming: IncomingEvent,
-    ) -> None:
-        now = datetime.now(UTC)
-        await place_arrival(conn, self.store, self.holds, event, incoming.causation(), now)
-
-    async def depart(
-        self, conn: Connection, event: intake.PersonDeparted, incoming: IncomingEvent
-    ) -> None:
+        person_id, reason = intake.person_gone(event)
         await release_person(
-            conn, self.store, self.holds, event.person_id, "departed", incoming.causation(),
+            conn, self.store, self.holds, person_id, reason, incoming.causation(),
             datetime.now(UTC),
         )  # fmt: skip
-
-    async def merge(
-        self, conn: Connection, event: intake.PersonsMerged, incoming: IncomingEvent
-    ) -> None:
-        await release_person(
-            conn, self.store, self.holds, event.duplicate_person_id, "merged",
-            incoming.causation(), datetime.now(UTC),
-        )  # fmt: skip
-
-    async def consent_given(
-        self, conn: Connection, event: intake.ConsentGiven, incoming: IncomingEvent
-    ) -> None:
-        now = datetime.now(UTC)
-        await take_in(conn, self.store, self.holds, event, incoming.causation(), now)
-
-    async def consent_withdrawn(
-        self, conn: Connection, event: intake.ConsentWithdrawn, incoming: IncomingEvent
-    ) -> None:
-        now = datetime.now(UTC)
-        await forget_person(conn, self.store, self.holds, event, incoming.causation(), now)
 
 
 def routes(store: EventStore, holds: Holds) -> EventRouter:
     """What housing does with each type of intake's events, in one table."""
     react = Reactions(store, holds)
     return EventRouter(
-        on(intake.PersonErased, react.erase),
-        on(intake.ArrivalRegistered, react.place),
-        on(intake.MergeUndone, react.place),
-        on(intake.PersonDeparted, react.depart),
-        on(intake.PersonsMerged, react.merge),
-        on(intake.ConsentGiven, react.consent_given),
-        on(intake.ConsentWithdrawn, react.consent_withdrawn),
+        on(intake.PersonErased, reaction(erase_person, store, holds)),
+        on(intake.ArrivalRegistered, reaction(place_arrival, store, holds)),
+        on(intake.MergeUndone, reaction(place_arrival, store, holds)),
+        on(intake.PersonDeparted, react.gone),
+        on(intake.PersonsMerged, react.gone),
+        on(intake.ConsentGiven, reaction(take_in, store, holds)),
+        on(intake.ConsentWithdrawn, reaction(forget_person, store, holds)),
         # age band and needs corrected after placing: a placement is not redone for them
         ignored=(intake.PersonFactsCorrected,),
     )
@@ -115,7 +82,7 @@ def routes(store: EventStore, holds: Holds) -> EventRouter:
 
 def handler(store: EventStore, holds: Holds) -> Handler:
     """Housing's routes, but nothing about a person erased before is taken in."""
-    return unless_erased(routes(store, holds), about_an_erased_person)
+    return unless_erased(routes(store, holds), erased_among)
 
 
 def create_app(settings: HousingSettings | None = None) -> FastAPI:
@@ -167,8 +134,7 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = HousingSettings()
-    serve(create_app(settings), settings)
+    serve(create_app, HousingSettings())
 
 
 if __name__ == "__main__":

@@ -7,25 +7,20 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from services.intake.request_fields import MAX_VALUE_DEPTH, PartnerId, Reason, Text
-from shared.http import RequestBody
+from shared.http import RequestBody, examples
 from shared.schemas.intake import ConsentPurpose, DepartureReason
 
 
 class ConsentChange(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "purpose": "sharing_with_partner",
-                    "partner_id": "host-network-oral",
-                    "given": True,
-                }
-            ]
-        },
+    model_config = examples(
+        {
+            "purpose": "sharing_with_partner",
+            "partner_id": "host-network-oral",
+            "given": True,
+        }
     )
 
     purpose: ConsentPurpose
@@ -40,13 +35,8 @@ CorrectableField = Literal[
 
 
 class Correction(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"field": "family_name", "value": "Смирнова", "reason": "misread at the border"}
-            ]
-        },
+    model_config = examples(
+        {"field": "family_name", "value": "Смирнова", "reason": "misread at the border"}
     )
 
     field: CorrectableField
@@ -73,25 +63,18 @@ class Correction(RequestBody):
 
 
 class Departure(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"reason": "moved_on_to_another_country"}]}
-    )
+    model_config = examples({"reason": "moved_on_to_another_country"})
 
     reason: DepartureReason
 
 
 class MergeRequest(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "duplicate_person_id": "0b8e0b57-4c56-4bd1-9a55-3b1c2a3b1d10",
-                    "kept_person_id": "5d1c8f2e-94a4-4d7f-8d0a-1f8f0f2b7c11",
-                    "reason": "same passport, registered twice",
-                }
-            ]
-        },
+    model_config = examples(
+        {
+            "duplicate_person_id": "0b8e0b57-4c56-4bd1-9a55-3b1c2a3b1d10",
+            "kept_person_id": "5d1c8f2e-94a4-4d7f-8d0a-1f8f0f2b7c11",
+            "reason": "same passport, registered twice",
+        }
     )
 
     duplicate_person_id: UUID
@@ -103,7 +86,7 @@ class Erasure(RequestBody):
     """An erasure. Its reason, if given, is not kept anywhere: free text about a person would
     outlive the erasure (record the reason in your own case file if you need it)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
+    model_config = examples({})
 
     reason: Reason | None = None
 
@@ -116,17 +99,12 @@ def _partner_scopes() -> list[ScopeName]:
 
 
 class NewPartner(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "partner_id": "welcome-point-syrym",
-                    "name": "Welcome point at Syrym",
-                    "scopes": ["arrivals:write", "cases:read"],
-                }
-            ]
-        },
+    model_config = examples(
+        {
+            "partner_id": "welcome-point-syrym",
+            "name": "Welcome point at Syrym",
+            "scopes": ["arrivals:write", "cases:read"],
+        }
     )
 
     partner_id: PartnerId
@@ -135,10 +113,7 @@ class NewPartner(RequestBody):
 
 
 class PersonSearch(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"name": "Смирнова Мария", "document": "75 0000000"}]},
-    )
+    model_config = examples({"name": "Смирнова Мария", "document": "75 0000000"})
 
     name: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         default=None, description="Words of a name, in any script; every word must match."

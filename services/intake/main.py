@@ -53,7 +53,7 @@ def event_store(vault: Vault) -> EventStore:
     registration = RegistrationRows(vault)
     return EventStore(
         topic=INTAKE_EVENTS,
-        projectors=(projector(vault, registration),),
+        projectors=(projector(vault),),
         set_projector=registration,
         event_types=INTAKE_EVENT_TYPES,
         rebuilder=partial(IntakeReadModels, vault),
@@ -86,8 +86,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    settings = IntakeSettings()
-    serve(create_app(settings), settings)
+    serve(create_app, IntakeSettings())
 
 
 if __name__ == "__main__":

@@ -19,9 +19,8 @@ import asyncpg
 
 from services.intake.case_rows import CASE_MODEL
 from services.intake.person_rows import CONSENT_MODEL, DETAILS_MODEL, FLAG_MODEL, INDEX
-from services.intake.search import details_of, index_entries
+from services.intake.search import index_entries, stored_details
 from services.intake.vault import Vault
-from shared.appending import SetProjector
 from shared.eventstore import Projector
 from shared.folds import Change, Put
 from shared.projection import FoldedProjection
@@ -41,16 +40,15 @@ def index_of(vault: Vault, person_id: UUID, payload: Any) -> list[tuple[UUID, st
     under the current master key version."""
     return [
         (person_id, kind, value, vault.current)
-        for kind, value in index_entries(vault, details_of(payload))
+        for kind, value in index_entries(vault, stored_details(payload))
     ]
 
 
-def projector(vault: Vault, registration: SetProjector) -> Projector:
+def projector(vault: Vault) -> Projector:
     """The projection of intake's events, one at a time, through the read models' folds; it
-    needs the vault to index sealed details. A registration's events are projected by
-    ``registration`` as they are appended (the same folds, set-based) and come here only in a
-    replay, folded like any other: ``registration`` is no longer used here, and stays in the
-    signature only until main.py's wiring drops it."""
+    needs the vault to index sealed details. A registration's events are projected by the
+    event store's set projector as they are appended (the same folds, set-based) and come here
+    only in a replay, folded like any other."""
 
     async def index(conn: asyncpg.Connection, changes: Sequence[Change]) -> None:
         for change in changes:

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
@@ -41,7 +40,7 @@ from services.intake.request_fields import (
     Reason,
     Text,
 )
-from shared.http import RequestBody
+from shared.http import RequestBody, examples
 from shared.schemas.intake import NeedCode, Relation, Sex
 
 # the requests about a registered person and the shared fields moved to their own modules;
@@ -87,8 +86,6 @@ class DocumentType(StrEnum):
 
 
 class Document(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     type: DocumentType
     number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)] | None = None
     issuing_country: CountryCode | None = Field(default=None, examples=["RU"])
@@ -107,8 +104,6 @@ class Difficulty(StrEnum):
 class WashingtonGroupShortSet(RequestBody):
     """The six Washington Group questions on functioning (optional, each may be skipped)."""
 
-    model_config = ConfigDict(extra="forbid")
-
     seeing: Difficulty | None = None
     hearing: Difficulty | None = None
     walking: Difficulty | None = None
@@ -124,8 +119,6 @@ class WashingtonGroupShortSet(RequestBody):
 
 class NewPerson(RequestBody):
     """One arriving person, as the partner met them."""
-
-    model_config = ConfigDict(extra="forbid")
 
     given_name: Text = Field(examples=["Алексей"], description="As written, any script.")
     family_name: Text = Field(examples=["Смирнов"])
@@ -201,7 +194,7 @@ def born_after_arrival(
 class ArrivalRequest(RequestBody):
     """One person, or a group travelling together, registered in one call."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = examples(_EXAMPLE)
 
     arrival_date: date
     crossing_point: Annotated[  # a code GET /v1/crossing-points lists
@@ -260,8 +253,6 @@ class ArrivalAccepted(BaseModel):
 
 
 class BatchItem(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     arrival: dict[str, Any] = Field(description="An arrival as POST /v1/arrivals takes it.")
 
@@ -269,11 +260,6 @@ class BatchItem(RequestBody):
 class BatchRequest(RequestBody):
     """Arrivals collected offline, each with its own idempotency key."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"items": [{"idempotency_key": "tablet-7-0001", "arrival": _EXAMPLE}]}]
-        },
-    )
+    model_config = examples({"items": [{"idempotency_key": "tablet-7-0001", "arrival": _EXAMPLE}]})
 
     items: list[BatchItem] = Field(min_length=1, max_length=1000)

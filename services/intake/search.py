@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from itertools import islice, product
-from typing import Any
+from typing import Any, Protocol
 
 from services.intake.requests import NewPerson
 from services.intake.transliteration import name_tokens, spellings, words
@@ -37,8 +40,62 @@ def name_terms(vault: Vault, name: str | None, version: int | None = None) -> li
     ]
 
 
+class IndexedDocument(Protocol):
+    @property
+    def number(self) -> str | None: ...
+
+
+class Indexed(Protocol):
+    """What the blind index reads of a person: a NewPerson, or StoredDetails."""
+
+    @property
+    def given_name(self) -> str: ...
+
+    @property
+    def family_name(self) -> str: ...
+
+    @property
+    def patronymic(self) -> str | None: ...
+
+    @property
+    def birth_date(self) -> date | None: ...
+
+    @property
+    def documents(self) -> Sequence[IndexedDocument]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    number: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDetails:
+    """The indexed fields of details as sealed: a NewPerson's JSON, validated when it was
+    accepted or corrected, so read as it is. Validating it again as a request cost a third
+    of the time a rebuild spends indexing each person."""
+
+    given_name: str
+    family_name: str
+    patronymic: str | None
+    birth_date: date | None
+    documents: tuple[StoredDocument, ...]
+
+
+def stored_details(payload: Any) -> StoredDetails:
+    """The details in a sealed payload (a registration, or a correction's snapshot), for the
+    blind index: :func:`details_of` without validating again."""
+    details = payload["details"]
+    born = details.get("birth_date")
+    return StoredDetails(
+        details["given_name"], details["family_name"], details.get("patronymic"),
+        None if born is None else date.fromisoformat(born),
+        tuple(StoredDocument(document.get("number")) for document in details.get("documents", ())),
+    )  # fmt: skip
+
+
 def index_entries(
-    vault: Vault, person: NewPerson, version: int | None = None
+    vault: Vault, person: Indexed, version: int | None = None
 ) -> list[tuple[str, str]]:
     """(kind, blind hash) rows for one person: name words, document numbers, name+birth date;
     under the current master key version unless another is named."""

@@ -11,10 +11,10 @@ networks type (a shelter's or a unit's name, its district) stays in housing
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, Field
 
 from shared.schemas.base import PartnerId, TopicEvent
 from shared.schemas.shelters import PlaceCode, Requirements, ShelterKind, Unit
@@ -201,6 +201,7 @@ class PersonForgotten(_ArrivalPersonEvent):
     type: Literal["PersonForgotten"] = "PersonForgotten"
 
 
+#: every message on ``housing.events.v2`` is one of these (shared/schemas/registry.py)
 HousingEventTypes = (
     ShelterOpened
     | HostOfferMade
@@ -220,8 +221,3 @@ HousingEventTypes = (
     | PlaceFreedOnConsentWithdrawal
     | PersonForgotten
 )
-
-HousingEvent = Annotated[HousingEventTypes, Field(discriminator="type")]
-"""Every message on ``housing.events.v2`` parses as this union."""
-
-housing_event_adapter: TypeAdapter[HousingEventTypes] = TypeAdapter(HousingEvent)

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.schemas.base import LanguageCode, PartnerId, PersonEvent, TopicEvent
 
@@ -193,6 +193,18 @@ class PersonsMerged(TopicEvent):
     kept_person_id: UUID = Field(description="The record that stands for the person.")
 
 
+#: an event after which housing and aid stop serving a person (or a duplicate record of one)
+PersonGone = PersonDeparted | PersonsMerged
+
+
+def person_gone(event: PersonGone) -> tuple[UUID, Literal["departed", "merged"]]:
+    """Whom housing and aid stop serving after this event, and why: the person who departed, or
+    the duplicate record of a merge (the kept record stays)."""
+    if isinstance(event, PersonDeparted):
+        return event.person_id, "departed"
+    return event.duplicate_person_id, "merged"
+
+
 class MergeUndone(TopicEvent):
     """A merge was a mistake: the duplicate is a person of their own again."""
 
@@ -226,6 +238,7 @@ class PersonErased(PersonEvent):
     person_id: UUID = Field(description="Pseudonymous id of the person erased (the stream).")
 
 
+#: every message on ``intake.events.v2`` is one of these (shared/schemas/registry.py)
 IntakeEventTypes = (
     ArrivalRegistered
     | ConsentGiven
@@ -236,8 +249,3 @@ IntakeEventTypes = (
     | MergeUndone
     | PersonErased
 )
-
-IntakeEvent = Annotated[IntakeEventTypes, Field(discriminator="type")]
-"""Every message on ``intake.events.v2`` parses as this union."""
-
-intake_event_adapter: TypeAdapter[IntakeEventTypes] = TypeAdapter(IntakeEvent)

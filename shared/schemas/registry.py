@@ -3,106 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 
-from shared.schemas.aid import (
-    AidEvent,
-    AidIssued,
-    BeneficiaryFactsUpdated,
-    BeneficiaryForgotten,
-    BeneficiaryRegistered,
-    DonationReceived,
-    EntitlementGranted,
-    EntitlementsClosed,
-    HouseholdAidIssued,
-    ItemRulesSet,
-    MatchAccepted,
-    MatchCompleted,
-    MatchProposed,
-    MatchWithdrawn,
-    OfferPlaceReleased,
-    OfferPlaceTaken,
-    OfferPublished,
-    OfferWithdrawn,
-    ResidencyEnded,
-    ResidentRecorded,
-    StockIssued,
-    StockTransferredIn,
-    StockTransferredOut,
-    StockWrittenOff,
-    SupportRequested,
-    SupportRequestWithdrawn,
-    aid_event_adapter,
-)
+from shared.schemas.aid import AidEventTypes
 from shared.schemas.base import DomainEvent
-from shared.schemas.housing import HousingEvent, HousingEventTypes, housing_event_adapter
-from shared.schemas.intake import (
-    ArrivalRegistered,
-    ConsentGiven,
-    ConsentWithdrawn,
-    IntakeEvent,
-    MergeUndone,
-    PersonDeparted,
-    PersonErased,
-    PersonFactsCorrected,
-    PersonsMerged,
-    intake_event_adapter,
-)
+from shared.schemas.housing import HousingEventTypes
+from shared.schemas.intake import IntakeEventTypes
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
 
-_HOUSING: tuple[type[DomainEvent], ...] = get_args(HousingEventTypes)
-
-_ALL: tuple[type[DomainEvent], ...] = (
-    *_HOUSING,
-    ArrivalRegistered,
-    ConsentGiven,
-    ConsentWithdrawn,
-    PersonFactsCorrected,
-    PersonDeparted,
-    PersonsMerged,
-    MergeUndone,
-    PersonErased,
-    ResidentRecorded,
-    EntitlementGranted,
-    EntitlementsClosed,
-    BeneficiaryRegistered,
-    BeneficiaryFactsUpdated,
-    ResidencyEnded,
-    BeneficiaryForgotten,
-    ItemRulesSet,
-    DonationReceived,
-    StockTransferredOut,
-    StockTransferredIn,
-    StockWrittenOff,
-    StockIssued,
-    AidIssued,
-    HouseholdAidIssued,
-    SupportRequested,
-    SupportRequestWithdrawn,
-    MatchProposed,
-    MatchAccepted,
-    MatchCompleted,
-    MatchWithdrawn,
-    OfferPublished,
-    OfferWithdrawn,
-    OfferPlaceTaken,
-    OfferPlaceReleased,
-)
-EVENT_TYPES: dict[str, type[DomainEvent]] = {model.__name__: model for model in _ALL}
-
-#: the event union of each topic (for documentation: AsyncAPI, JSON Schema)
-TOPIC_TYPES: dict[str, Any] = {
-    INTAKE_EVENTS: IntakeEvent,
-    HOUSING_EVENTS: HousingEvent,
-    AID_EVENTS: AidEvent,
+#: the union of the event types each topic carries, one per context's module
+_UNIONS: dict[str, Any] = {
+    INTAKE_EVENTS: IntakeEventTypes,
+    HOUSING_EVENTS: HousingEventTypes,
+    AID_EVENTS: AidEventTypes,
 }
-
+#: each topic's union, told apart by each event's ``type`` (documentation: AsyncAPI, JSON Schema)
+TOPIC_TYPES: dict[str, Any] = {
+    topic: Annotated[union, Field(discriminator="type")] for topic, union in _UNIONS.items()
+}
+#: every message on a topic parses as its union, in one call
 TOPIC_ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    INTAKE_EVENTS: intake_event_adapter,
-    HOUSING_EVENTS: housing_event_adapter,
-    AID_EVENTS: aid_event_adapter,
+    topic: TypeAdapter(union) for topic, union in TOPIC_TYPES.items()
+}
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    model.__name__: model for union in _UNIONS.values() for model in get_args(union)
 }
 
 

@@ -253,6 +253,43 @@ def test_a_volunteer_registers_offline_sends_once_checks_in_and_is_refused_a_sec
 CAMERA_ON = "document.querySelector('#counter-video').srcObject?.active === true"
 
 
+def test_an_arrival_refused_by_a_rule_goes_again_under_a_new_key_once_corrected(
+    field: dict[str, ServiceProcess],
+) -> None:
+    """Intake keeps a domain refusal with its key, so the corrected arrival must not reuse it
+    (intake would answer "key reused" for ever). Today's request checks catch the rules first,
+    so the refusal is intake's kept answer played by the network; the resend is real."""
+    device_key, shelter_id = world(field)
+    refusal = {"type": "about:blank", "title": "Refused", "status": 422,
+               "detail": "arrival_date 2022-09-24 is after today (2022-09-23)"}  # fmt: skip
+    keys: list[str] = []
+
+    def refuse_first(route: Route) -> None:
+        keys.append(route.request.headers["idempotency-key"])
+        if len(keys) == 1:
+            route.fulfill(status=422, json=refusal, content_type="application/problem+json")
+        else:
+            route.continue_()
+
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        phone = Phone.open(browser, f"{field['intake'].url}/app/")
+        phone.set_up(device_key, (shelter_id, STAFF[1]), (SITE, OPERATOR_KEY))
+        phone.context.route("**/v1/arrivals", refuse_first)
+        phone.register(SINGLES[1])
+        eventually(lambda: phone.statuses() == ["refused"], "the refusal shown")
+        assert "is after today" in phone.page.inner_text("#queue-list")
+
+        phone.page.locator("#queue-list li[data-status=refused] button").click()
+        phone.page.wait_for_selector("#screen-register:not([hidden])")
+        phone.page.click("#save-arrival")
+        eventually(lambda: phone.statuses() == ["accepted"], "the corrected arrival accepted")
+        browser.close()
+
+    assert len(keys) == 2 and keys[0] != keys[1], keys
+    assert arrivals_stored(field) == 1
+
+
 def slip_qr(field: dict[str, ServiceProcess], code: str) -> list[list[int]]:
     """The modules of the QR code on the arrival slip of the person with ``code``, checked to be
     the QR code of that code alone (nothing personal in it)."""

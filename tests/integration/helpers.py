@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import uuid4
 
 import asyncpg
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from shared.schemas.registry import TOPIC_ADAPTERS
 from tests.conftest import OPERATOR_KEY, RunningServices, eventually
 
 OPERATOR = {"X-API-Key": OPERATOR_KEY}
+#: typed into the names, districts and cities a topic test sends: none of it may be published
+CANARY = "Kanareyka"
 
 
 async def partitions_of(bootstrap: str, topic: str) -> list[int]:
@@ -71,6 +75,33 @@ async def produce(
         )
     finally:
         await producer.stop()
+
+
+async def published_codes_only(
+    bootstrap: str, namespace: str, topic: str, *, until: Callable[[list[Any]], bool], what: str
+) -> list[Any]:
+    """The records of ``topic`` once ``until`` holds for them, each checked to be an event of
+    the topic's contract that carries nothing of ``CANARY``: what people typed stays with the
+    service it was typed into."""
+
+    async def published() -> list[Any] | None:
+        records = await read_topic(bootstrap, f"{namespace}.{topic}")
+        return records if until(records) else None
+
+    records = await eventually(published, what=what)
+    for record in records:
+        TOPIC_ADAPTERS[topic].validate_json(record.value)
+        assert CANARY.encode() not in record.value, record.value
+    return records
+
+
+async def posted_to_housing(
+    services: RunningServices, path: str, body: dict[str, Any]
+) -> httpx.Response:
+    """An operator's POST to housing, with a fresh Idempotency-Key."""
+    return await services.housing.post(
+        path, json=body, headers={**OPERATOR, "Idempotency-Key": str(uuid4())}
+    )
 
 
 async def open_shelter(services: RunningServices, beds: int, name: str = "Atameken") -> str:

@@ -7,34 +7,24 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from typing import Any
-from uuid import uuid4
 
 import asyncpg
 import pytest
 
 from services.intake.partners import Scope, create_partner
-from shared.schemas.registry import TOPIC_ADAPTERS
 from shared.topics import AID_EVENTS, HOUSING_EVENTS
-from tests.conftest import OPERATOR_KEY, RunningServices, eventually
+from tests.conftest import RunningServices
 from tests.integration.aid_helpers import RunningAid, running_aid
-from tests.integration.helpers import read_topic
+from tests.integration.helpers import CANARY, OPERATOR, published_codes_only
+from tests.integration.helpers import posted_to_housing as posted
 from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
-
-OPERATOR = {"X-API-Key": OPERATOR_KEY}
-CANARY = "Kanareyka"  # in every typed text below
 
 
 @pytest.fixture
 def service_names() -> tuple[str, ...]:
     return ("intake", "housing")
-
-
-async def posted(services: RunningServices, path: str, body: dict[str, Any]) -> Any:
-    return await services.housing.post(
-        path, json=body, headers={**OPERATOR, "Idempotency-Key": str(uuid4())}
-    )
 
 
 OFFER = {"places": 2, "available_from": "2022-09-25", "available_until": "2022-10-25"}
@@ -88,14 +78,11 @@ async def test_a_shelters_names_and_district_are_shown_by_housing_and_never_publ
     assert sorted(unit["name"] for unit in view["units"]) == [f"{CANARY} annex", f"{CANARY} dorm"]
     bootstrap = services.apps["housing"].state.runtime.settings.kafka_bootstrap_servers
 
-    async def published() -> list[Any] | None:
-        records = await read_topic(bootstrap, f"{services.namespace}.{HOUSING_EVENTS}")
-        return records if len(records) >= 3 else None
-
-    records = await eventually(published, what="the shelter, the unit and the offer published")
-    for record in records:
-        TOPIC_ADAPTERS[HOUSING_EVENTS].validate_json(record.value)
-        assert CANARY.encode() not in record.value
+    records = await published_codes_only(
+        bootstrap, services.namespace, HOUSING_EVENTS,
+        until=lambda records: len(records) >= 3,
+        what="the shelter, the unit and the offer published",
+    )  # fmt: skip
     types = {json.loads(record.value)["type"] for record in records}
     assert {"ShelterOpened", "UnitAdded", "HostOfferMade"} <= types
     assert "ShelterDescribed" not in types
@@ -118,14 +105,11 @@ async def test_an_offers_city_is_matched_and_shown_by_aid_and_never_published(
     shown = (await aid.get("/v1/offers")).json()
     assert [offer["city"] for offer in shown] == [f"{CANARY}city"]
 
-    async def published() -> list[Any] | None:
-        records = await read_topic(aid.bootstrap, f"{aid.namespace}.{AID_EVENTS}")
-        return records if any(b"OfferPublished" in record.value for record in records) else None
-
-    records = await eventually(published, what="the offer published")
-    for record in records:
-        TOPIC_ADAPTERS[AID_EVENTS].validate_json(record.value)
-        assert CANARY.encode() not in record.value
+    await published_codes_only(
+        aid.bootstrap, aid.namespace, AID_EVENTS,
+        until=lambda records: any(b"OfferPublished" in record.value for record in records),
+        what="the offer published",
+    )  # fmt: skip
 
 
 async def test_a_partner_whose_id_is_not_a_code_cannot_be_registered(

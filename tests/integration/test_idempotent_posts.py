@@ -8,6 +8,7 @@ request pass if it were decided again; the retry must still be refused, as the f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ import httpx
 import pytest
 
 from shared.http import PROBLEM_JSON
+from shared.openapi import REPLAYED
 from tests.conftest import OPERATOR_KEY, RunningServices, eventually
 from tests.factories import arrival, person
 from tests.integration.helpers import open_shelter, placement_of
@@ -117,6 +119,16 @@ CASES: dict[str, Callable[[RunningServices], Awaitable[Case]]] = {
 }
 
 
+def _declared(openapi: dict[str, Any], path: str) -> dict[str, Any]:
+    """The POST operation of the path template that ``path`` fills in."""
+    [operation] = [
+        item["post"]
+        for template, item in openapi["paths"].items()
+        if "post" in item and re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path)
+    ]
+    return dict(operation)
+
+
 async def _recorded(services: RunningServices, service: str, types: tuple[str, ...]) -> int:
     async with services.pool(service).acquire() as conn:
         count = await conn.fetchval(
@@ -150,6 +162,10 @@ async def test_a_retried_post_gets_its_first_answer_a_refusal_as_much_as_a_succe
     assert (done_again.status_code, done_again.json()) == (done.status_code, done.json())
     assert done_again.headers["idempotent-replayed"] == "true"
     assert await _recorded(services, service, case.recorded) == recorded
+    openapi = services.apps[service].openapi()
+    for post, answer in ((case.refused, refused_again), (case.success, done_again)):
+        declared = _declared(openapi, post.path)["responses"][str(answer.status_code)]
+        assert REPLAYED in declared["headers"], post.path
 
 
 @pytest.mark.parametrize("service", list(CASES))

@@ -18,7 +18,6 @@ from shared.schemas.intake import (
     ArrivingMember,
     Relation,
     Sex,
-    intake_event_adapter,
 )
 from shared.schemas.registry import EVENT_TYPES, TOPIC_ADAPTERS
 from shared.topics import INTAKE_EVENTS, logical, physical
@@ -60,14 +59,14 @@ def test_events_are_frozen() -> None:
 
 def test_an_event_round_trips_through_its_topic_union() -> None:
     event = registered()
-    assert intake_event_adapter.validate_json(event.model_dump_json()) == event
+    assert TOPIC_ADAPTERS[INTAKE_EVENTS].validate_json(event.model_dump_json()) == event
 
 
 def test_an_unknown_field_is_refused_rather_than_ignored() -> None:
     data = json.loads(registered().model_dump_json())
     data["given_name"] = "Алексей"
     with pytest.raises(ValidationError, match="given_name"):
-        intake_event_adapter.validate_python(data)
+        TOPIC_ADAPTERS[INTAKE_EVENTS].validate_python(data)
 
 
 def test_every_event_type_names_its_stream_and_documents_every_field() -> None:

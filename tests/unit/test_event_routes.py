@@ -3,9 +3,10 @@ every type a subscribed topic carries has a handler or is ignored on purpose."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -15,7 +16,8 @@ from services.housing import main as housing
 from services.housing.placing import Holds
 from services.intake import main as intake
 from shared.consumer import IncomingEvent
-from shared.event_router import EventRouter, on
+from shared.event_router import EventRouter, on, person_of, reaction, unless_erased
+from shared.eventstore import Causation
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import BedReleased, HoldExpired, PlaceFreedOnConsentWithdrawal
 from shared.schemas.intake import DepartureReason, PersonDeparted, PersonErased, PersonsMerged
@@ -107,6 +109,49 @@ def test_a_type_routed_twice_or_both_handled_and_ignored_is_refused() -> None:
         EventRouter(on(PersonDeparted, nothing), on(PersonDeparted, nothing))
     with pytest.raises(ValueError, match="handled and ignored at once: PersonDeparted"):
         EventRouter(on(PersonDeparted, nothing), ignored=(PersonDeparted,))
+
+
+async def test_a_reaction_gives_its_use_case_what_it_needs_the_event_its_cause_and_now() -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    async def use_case(
+        conn: Any, store: str, holds: int, event: PersonDeparted, cause: Causation, now: datetime
+    ) -> None:
+        calls.append((conn, store, holds, event, cause, now))
+
+    event, arrived = departed(), incoming(departed())
+    await EventRouter(on(PersonDeparted, reaction(use_case, "store", 6)))("conn", arrived)
+    await reaction(use_case, "store", 6)("conn", event, arrived)
+
+    assert [call[:5] for call in calls] == [
+        ("conn", "store", 6, arrived.event, arrived.causation()),
+        ("conn", "store", 6, event, arrived.causation()),
+    ]
+    assert all(call[5].tzinfo is UTC for call in calls)
+
+
+async def test_nothing_about_one_person_erased_before_is_taken_in_but_their_erasure_is() -> None:
+    someone, erased_one = uuid4(), uuid4()
+    seen: list[DomainEvent] = []
+
+    async def record(conn: Any, incoming: IncomingEvent) -> None:
+        seen.append(incoming.event)
+
+    async def erased_among(conn: Any, person_ids: Sequence[UUID]) -> set[UUID]:
+        return {person for person in person_ids if person == erased_one}
+
+    handler = unless_erased(record, erased_among)
+    about_them = departed().model_copy(update={"person_id": erased_one})
+    merged_away = PersonsMerged(
+        actor="operator", occurred_at=NOW, duplicate_person_id=erased_one, kept_person_id=someone
+    )
+    erasure = PersonErased(actor="operator", occurred_at=NOW, person_id=erased_one)
+    about_someone = departed().model_copy(update={"person_id": someone})
+    for event in (about_them, merged_away, erasure, about_someone):
+        await handler(None, incoming(event))
+
+    assert seen == [erasure, about_someone]
+    assert person_of(merged_away) == erased_one and person_of(about_someone) == someone
 
 
 def test_aid_ends_a_residency_for_the_reason_housing_gave_or_the_one_its_event_means() -> None:

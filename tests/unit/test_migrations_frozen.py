@@ -1,4 +1,5 @@
-"""Migrations are frozen files: a revision holds the DDL it ran, never an import of the live
+"""Migrations are frozen files: a revision holds the DDL it ran, or calls a released step of
+shared.schema_steps (frozen too: tests/unit/test_schema_steps.py), never an import of the live
 DDL from the code, so that the migration history does not change when the code does."""
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import pytest
 from tests.stack import REPO
 
 REVISIONS = sorted(REPO.glob("services/*/migrations/versions/*.py"))
-#: what a revision may import: Alembic, SQLAlchemy, and the function that runs its SQL
+#: what a revision may import: Alembic, SQLAlchemy, the function that runs its SQL and the
+#: released schema steps
 ALLOWED = {
     "__future__": None,
     "alembic": None,
     "sqlalchemy": None,
     "shared.migrations": {"run_sql"},
+    "shared.schema_steps": None,
 }
 
 

@@ -10,7 +10,7 @@ import jsonschema_rs
 import pytest
 
 from shared.http import stored_answer
-from shared.openapi import PROBLEM_JSON, PROBLEM_SCHEMA
+from shared.openapi import PROBLEM_JSON, PROBLEM_SCHEMA, REPLAYED, REPLAYED_HEADER
 from tests.conftest import build_app
 
 SERVICES = ("intake", "housing", "aid")
@@ -66,6 +66,24 @@ def test_every_error_response_is_problem_details_with_an_example_that_fits(
             example = response["content"][PROBLEM_JSON]["example"]
             validator.validate(example)
             assert example["status"] == int(code)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_route_taking_an_idempotency_key_declares_the_replay_header_on_what_a_retry_gets_again(
+    service: str,
+) -> None:
+    keyed = 0
+    for method, path, operation in operations(document(service)):
+        parameters = {parameter["name"] for parameter in operation.get("parameters", [])}
+        takes_a_key = "Idempotency-Key" in parameters
+        keyed += takes_a_key
+        for code, response in operation["responses"].items():
+            kept = code.startswith("2") or code in ("410", "422")
+            declared = response.get("headers", {}).get(REPLAYED)
+            assert declared == (REPLAYED_HEADER if takes_a_key and kept else None), (
+                f"{method} {path} {code}"
+            )
+    assert keyed >= 5  # every service has its POSTs
 
 
 async def test_the_docs_page_is_served_with_the_document_it_authorises_against() -> None:

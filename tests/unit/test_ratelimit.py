@@ -290,6 +290,6 @@ def test_the_services_run_uvicorn_without_trusting_x_forwarded_for(
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: started.update(options))
     app = SimpleNamespace(state=SimpleNamespace(runtime=SimpleNamespace(name="intake")))
 
-    runtime.serve(app, Settings())  # type: ignore[arg-type]
+    runtime.serve(lambda settings: app, Settings())  # type: ignore[arg-type,return-value]
 
     assert started["proxy_headers"] is False  # the address is the TCP peer's

@@ -13,14 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.aid.domain.rules import Refused
 from shared.decision import DomainError
-from shared.eventstore import EventStore
 from shared.http import (
     ApiKeyHeader,
     IdempotencyKeyHeader,
@@ -28,6 +26,8 @@ from shared.http import (
     keys_match,
     require_operator,
 )
+from shared.http import pool_of as pool_of  # the routes take the pool and store from here
+from shared.http import store_of as store_of
 from shared.idempotent_post import IdempotentPost, Work
 
 #: problem type of a request refused by a rule of the domain
@@ -53,7 +53,9 @@ class Caller:
         return "operator" if self.site_id is None else f"site:{self.site_id}"
 
 
-def site_or_operator(request: Request, api_key: ApiKeyHeader = None) -> Caller:
+async def site_or_operator(request: Request, api_key: ApiKeyHeader = None) -> Caller:
+    # async, though it awaits nothing: FastAPI runs a plain def dependency in a worker thread,
+    # a hand-off that cost every counter's request more than the check itself
     settings = request.app.state.runtime.settings
     if api_key:
         for site_id, key in settings.site_api_keys.items():
@@ -63,8 +65,8 @@ def site_or_operator(request: Request, api_key: ApiKeyHeader = None) -> Caller:
     return Caller()
 
 
-def operator_only(request: Request, api_key: ApiKeyHeader = None) -> None:
-    caller = site_or_operator(request, api_key)
+async def operator_only(request: Request, api_key: ApiKeyHeader = None) -> None:
+    caller = await site_or_operator(request, api_key)
     if caller.site_id is not None:
         raise Problem(
             403,
@@ -72,16 +74,6 @@ def operator_only(request: Request, api_key: ApiKeyHeader = None) -> None:
             f"This route needs the operator key (X-API-Key). The key of site "
             f"{caller.site_id!r} may only call {SITE_MAY}.",
         )
-
-
-def pool_of(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.runtime.pool
-    return pool
-
-
-def store_of(request: Request) -> EventStore:
-    store: EventStore = request.app.state.store
-    return store
 
 
 IdempotencyKey = IdempotencyKeyHeader

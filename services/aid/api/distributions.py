@@ -7,16 +7,19 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from services.aid.api.deps import IdempotencyKey, SiteOrOperator, answer, pool_of, store_of
+from services.aid.api.deps import IdempotencyKey, SiteOrOperator, pool_of, refusal, store_of
 from services.aid.api.stock import REFUSALS, Site
-from services.aid.app import distributions
+from services.aid.app.issue_groups import IssueRequest
+from services.aid.app.stock_queues import StockQueues
 from services.aid.queries import entitlements
-from shared.http import Problem
+from shared.eventstore import Causation, event_metadata
+from shared.http import Problem, examples, stored_answer
+from shared.idempotency import Claim, Fingerprints, KeyReusedWithOtherRequest, ids_in
+from shared.idempotent_post import key_reused
 from shared.schemas.aid import AidItem
 
 #: the operator, and each distribution site for itself (deps.SITE_MAY)
@@ -24,14 +27,9 @@ router = APIRouter(prefix="/v1", tags=["distributions"])
 
 
 class DistributionRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11", "item": "food_parcel",
-                 "site_id": "atameken-camp", "quantity": 1}
-            ]
-        },
+    model_config = examples(
+        {"person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11", "item": "food_parcel",
+         "site_id": "atameken-camp", "quantity": 1}
     )  # fmt: skip
 
     person_id: UUID = Field(description="The person at the counter (pseudonymous id).")
@@ -67,14 +65,35 @@ async def post_distribution(
             errors=[{"pointer": "#/site_id", "detail": f"must be {caller.site_id!r}"}],
         )
 
-    async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
-        issued = await distributions.issue_aid(
-            conn, store_of(request), **body.model_dump(), now=datetime.now(UTC),
-            actor=caller.actor,
-        )  # fmt: skip
-        return 201, issued.as_json()
+    issue = IssueRequest(
+        _claim(request, caller.actor, key, body), body.person_id, body.item, body.quantity,
+        body.site_id, caller.actor, datetime.now(UTC), event_metadata(Causation.new()),
+    )  # fmt: skip
+    try:
+        outcome = await stock_queues(request).issue(issue)
+    except KeyReusedWithOtherRequest as error:
+        raise key_reused(error) from error
+    return stored_answer(outcome.status_code, outcome.response, replayed=outcome.replayed)
 
-    return await answer(request, key, body, work, caller.actor)
+
+def _claim(request: Request, client_id: str, key: str, body: DistributionRequest) -> Claim:
+    """The key's claim as shared.idempotent_post makes it: keyed per client, its fingerprint
+    under the service's secret, and the ids the request and its answer carry."""
+    sent = body.model_dump(mode="json")
+    path = request.url.path
+    fingerprints: Fingerprints = request.app.state.runtime.fingerprints
+    fingerprint = fingerprints.of(client_id, request.method, path, sent)
+    return Claim(client_id, key, fingerprint, lambda answer: ids_in(path, sent, answer))
+
+
+def stock_queues(request: Request) -> StockQueues:
+    """The process's queues of issues by stock, made at the first issue (the pool exists only
+    once the service started)."""
+    state = request.app.state
+    if not hasattr(state, "stock_queues"):
+        state.stock_queues = StockQueues(pool_of(request), store_of(request), refusal)
+    queues: StockQueues = state.stock_queues
+    return queues
 
 
 @router.get("/entitlements/{person_id}")

@@ -11,12 +11,13 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.aid.api.deps import OPERATOR, IdempotencyKey, answer, pool_of, store_of
 from services.aid.app import distributions
 from services.aid.domain.rules import DEFAULT_RULES
 from services.aid.queries import rules_by_item, rules_json, stock_levels, stock_movements
+from shared.http import examples
 from shared.schemas.aid import SITE_PATTERN, AidItem, DonorKind, IssuedPer, WriteOffReason
 
 router = APIRouter(prefix="/v1", dependencies=OPERATOR, tags=["stock"])
@@ -38,16 +39,11 @@ REFUSALS: dict[int | str, dict[str, Any]] = {
 
 
 class DonationRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"site_id": "atameken-camp", "item": "food_parcel", "quantity": 120,
-                 "unit": "parcel", "donor_kind": "business", "expires_on": "2022-10-20"},
-                {"site_id": "mosque-central", "item": "hygiene_kit", "quantity": 40,
-                 "unit": "kit", "donor_kind": "ngo"},
-            ]
-        },
+    model_config = examples(
+        {"site_id": "atameken-camp", "item": "food_parcel", "quantity": 120,
+         "unit": "parcel", "donor_kind": "business", "expires_on": "2022-10-20"},
+        {"site_id": "mosque-central", "item": "hygiene_kit", "quantity": 40,
+         "unit": "kit", "donor_kind": "ngo"},
     )  # fmt: skip
 
     site_id: Site
@@ -61,14 +57,9 @@ class DonationRequest(BaseModel):
 
 
 class TransferRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"item": "food_parcel", "quantity": 30, "from_site_id": "atameken-camp",
-                 "to_site_id": "gym-5"}
-            ]
-        },
+    model_config = examples(
+        {"item": "food_parcel", "quantity": 30, "from_site_id": "atameken-camp",
+         "to_site_id": "gym-5"}
     )  # fmt: skip
 
     item: AidItem
@@ -78,13 +69,8 @@ class TransferRequest(BaseModel):
 
 
 class WriteOffRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"site_id": "gym-5", "item": "food_parcel", "quantity": 4, "reason": "spoiled"}
-            ]
-        },
+    model_config = examples(
+        {"site_id": "gym-5", "item": "food_parcel", "quantity": 4, "reason": "spoiled"}
     )
 
     site_id: Site
@@ -94,15 +80,10 @@ class WriteOffRequest(BaseModel):
 
 
 class RulesRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"per": "household", "max_per_day": 1, "min_interval_hours": 168,
-                 "residents_only": False, "vulnerable_first": True, "total_cap": 2,
-                 "low_stock_level": 10}
-            ]
-        },
+    model_config = examples(
+        {"per": "household", "max_per_day": 1, "min_interval_hours": 168,
+         "residents_only": False, "vulnerable_first": True, "total_cap": 2,
+         "low_stock_level": 10}
     )  # fmt: skip
 
     per: IssuedPer

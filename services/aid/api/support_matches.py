@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from services.aid.api.stock import REFUSALS
 from services.aid.app import support
 from services.aid.domain.support_request import MatchWithdrawalReason
 from services.aid.support_queries import match, matches
+from shared.eventstore import EventStore
 from shared.http import Problem
 
 router = APIRouter(prefix="/v1", dependencies=OPERATOR, tags=["support"])
@@ -42,17 +44,21 @@ async def get_matches(
         return await matches(conn, wanted, limit)
 
 
+#: one step of a match, as the application takes it (accept, complete, withdraw)
+Step = Callable[[asyncpg.Connection, EventStore, UUID, datetime], Awaitable[None]]
+
+
 async def _match_step(
-    request: Request,
-    match_id: UUID,
-    key: str,
-    body: BaseModel | None,
-    step: Callable[[asyncpg.Connection], Awaitable[None]],
+    request: Request, match_id: UUID, key: str, step: Step, body: BaseModel | None = None
 ) -> JSONResponse:
+    """Take the step once per Idempotency-Key; the answer is the match as it stands after it
+    (404 for a match never proposed)."""
+    store, now = store_of(request), datetime.now(UTC)
+
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         if await match(conn, match_id) is None:
             raise Problem(404, "No such match", f"No match {match_id} was proposed.")
-        await step(conn)
+        await step(conn, store, match_id, now)
         return 200, await match(conn, match_id)
 
     return await answer(request, key, body, work)
@@ -61,21 +67,13 @@ async def _match_step(
 @router.post("/matches/{match_id}/acceptance", status_code=200, responses=REFUSALS)
 async def post_acceptance(match_id: UUID, request: Request, key: IdempotencyKey) -> JSONResponse:
     """The person and the partner agree: the match holds one of the offer's places."""
-    store, now = store_of(request), datetime.now(UTC)
-    return await _match_step(
-        request, match_id, key, None,
-        lambda conn: support.accept_match(conn, store, match_id, now),
-    )  # fmt: skip
+    return await _match_step(request, match_id, key, support.accept_match)
 
 
 @router.post("/matches/{match_id}/completion", status_code=200, responses=REFUSALS)
 async def post_completion(match_id: UUID, request: Request, key: IdempotencyKey) -> JSONResponse:
     """The ride was taken, the job started: the match and its request are done."""
-    store, now = store_of(request), datetime.now(UTC)
-    return await _match_step(
-        request, match_id, key, None,
-        lambda conn: support.complete_match(conn, store, match_id, now),
-    )  # fmt: skip
+    return await _match_step(request, match_id, key, support.complete_match)
 
 
 @router.post("/matches/{match_id}/withdrawal", status_code=200, responses=REFUSALS)
@@ -83,8 +81,5 @@ async def post_match_withdrawal(
     match_id: UUID, body: MatchWithdrawal, request: Request, key: IdempotencyKey
 ) -> JSONResponse:
     """The match will not go ahead (declined, or other); its place, if held, is free again."""
-    store, now = store_of(request), datetime.now(UTC)
-    return await _match_step(
-        request, match_id, key, body,
-        lambda conn: support.withdraw_match(conn, store, match_id, body.reason, now),
-    )  # fmt: skip
+    withdraw = partial(support.withdraw_match, reason=body.reason)
+    return await _match_step(request, match_id, key, withdraw, body)

@@ -19,7 +19,7 @@ from services.aid.app import support
 from services.aid.domain.support_offer import OfferDetails
 from services.aid.events import Country, Language, Tag
 from services.aid.support_queries import offer_exists, offers
-from shared.http import Problem
+from shared.http import Problem, examples
 from shared.schemas.aid import OfferKind
 
 router = APIRouter(prefix="/v1", dependencies=OPERATOR, tags=["support"])
@@ -43,15 +43,10 @@ class _OfferBase(BaseModel):
 
 
 class TravelOffer(_OfferBase):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"kind": "ride", "partner": "Volunteer drivers of Oral",
-                 "title": "Minivan to Tbilisi, leaving Saturday morning",
-                 "country": "GE", "city": "Tbilisi", "places": 6, "languages": ["ru"]}
-            ]
-        },
+    model_config = examples(
+        {"kind": "ride", "partner": "Volunteer drivers of Oral",
+         "title": "Minivan to Tbilisi, leaving Saturday morning",
+         "country": "GE", "city": "Tbilisi", "places": 6, "languages": ["ru"]}
     )  # fmt: skip
 
     kind: Literal["ride", "ticket"]
@@ -60,15 +55,10 @@ class TravelOffer(_OfferBase):
 
 
 class WorkOffer(_OfferBase):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"kind": "job", "partner": "Oral IT hub", "title": "Backend developer",
-                 "profession": "software_developer", "skills": ["python"], "country": "KZ",
-                 "city": "Oral", "languages": ["ru", "en"]}
-            ]
-        },
+    model_config = examples(
+        {"kind": "job", "partner": "Oral IT hub", "title": "Backend developer",
+         "profession": "software_developer", "skills": ["python"], "country": "KZ",
+         "city": "Oral", "languages": ["ru", "en"]}
     )  # fmt: skip
 
     kind: Literal["job", "remote_work"]

@@ -19,7 +19,7 @@ from services.aid.app import support
 from services.aid.domain.support_request import RequestDetails, WithdrawalReason
 from services.aid.events import Country, DocumentHeld, Language, Tag
 from services.aid.support_queries import support_request, support_requests
-from shared.http import Problem
+from shared.http import Problem, examples
 from shared.schemas.aid import SupportKind
 
 router = APIRouter(prefix="/v1", dependencies=OPERATOR, tags=["support"])
@@ -30,15 +30,10 @@ City = Annotated[str, Field(min_length=1, max_length=100, pattern=TEXT_PATTERN)]
 
 
 class OnwardTravelRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"kind": "onward_travel", "person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11",
-                 "destination_country": "GE", "destination_city": "Tbilisi",
-                 "documents_held": ["internal_passport"], "wanted_on": "2022-10-01"}
-            ]
-        },
+    model_config = examples(
+        {"kind": "onward_travel", "person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11",
+         "destination_country": "GE", "destination_city": "Tbilisi",
+         "documents_held": ["internal_passport"], "wanted_on": "2022-10-01"}
     )  # fmt: skip
 
     kind: Literal["onward_travel"]
@@ -59,15 +54,10 @@ class OnwardTravelRequest(BaseModel):
 
 
 class JobSearchRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"kind": "job_search", "person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11",
-                 "profession": "software_developer", "skills": ["python", "postgresql"],
-                 "languages": ["ru", "en"], "work_countries": ["KZ"], "remote_ok": True}
-            ]
-        },
+    model_config = examples(
+        {"kind": "job_search", "person_id": "7d1c3f9e-3b1a-4c55-9e43-2f4b8f0f6a11",
+         "profession": "software_developer", "skills": ["python", "postgresql"],
+         "languages": ["ru", "en"], "work_countries": ["KZ"], "remote_ok": True}
     )  # fmt: skip
 
     kind: Literal["job_search"]

@@ -25,6 +25,7 @@ from services.aid.domain.beneficiary import (
 from services.aid.erased_persons import erased_among
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
+from shared.schemas.housing import BedAssigned, PersonCheckedIn
 from shared.schemas.intake import (
     ArrivalRegistered,
     ConsentGiven,
@@ -35,6 +36,13 @@ from shared.schemas.intake import (
 )
 
 ACTOR = "service:aid"
+
+
+async def _decide_on_person(
+    conn: asyncpg.Connection, store: EventStore, command: BeneficiaryCommand, causation: Causation
+) -> None:
+    """Every command about a person is decided on that person's own stream."""
+    await execute(conn, store, beneficiary, str(command.person_id), command, causation)
 
 
 async def register_arrival(
@@ -58,7 +66,7 @@ async def register_arrival(
             if agreed
             else ForgetBeneficiary(member.person_id, ACTOR, now, on_arrival=True)
         )
-        await execute(conn, store, beneficiary, str(member.person_id), command, causation)
+        await _decide_on_person(conn, store, command, causation)
 
 
 async def consent_changed(
@@ -81,7 +89,7 @@ async def consent_changed(
         member = change.member
         command = RegisterBeneficiary(person_id, change.arrival_id, member.age_band,
                                       member.needs, ACTOR, now, on_consent=True)  # fmt: skip
-        await execute(conn, store, beneficiary, str(person_id), command, causation)
+        await _decide_on_person(conn, store, command, causation)
 
 
 async def correct_facts(
@@ -94,23 +102,21 @@ async def correct_facts(
     command = UpdateBeneficiaryFacts(
         corrected.person_id, corrected.age_band, corrected.needs, ACTOR, now
     )
-    await execute(conn, store, beneficiary, str(corrected.person_id), command, causation)
+    await _decide_on_person(conn, store, command, causation)
 
 
 async def record_resident(
     conn: asyncpg.Connection,
     store: EventStore,
-    person_id: UUID,
-    shelter_id: UUID,
+    stay: BedAssigned | PersonCheckedIn,
     causation: Causation,
     now: datetime,
-    *,
-    checked_in: bool,
 ) -> None:
     """A bed held for the person (entitled to food from the first night), or their check-in
     (a resident, for resident-only items)."""
-    command = RecordResident(person_id, shelter_id, ACTOR, now, checked_in)
-    await execute(conn, store, beneficiary, str(person_id), command, causation)
+    checked_in = isinstance(stay, PersonCheckedIn)
+    command = RecordResident(stay.person_id, stay.shelter_id, ACTOR, now, checked_in)
+    await _decide_on_person(conn, store, command, causation)
 
 
 async def end_residency(
@@ -123,7 +129,7 @@ async def end_residency(
     now: datetime,
 ) -> None:
     command = EndResidency(person_id, shelter_id, reason, ACTOR, now)
-    await execute(conn, store, beneficiary, str(person_id), command, causation)
+    await _decide_on_person(conn, store, command, causation)
 
 
 async def close_entitlements(
@@ -136,5 +142,5 @@ async def close_entitlements(
 ) -> None:
     """The person left, or was a duplicate: nothing more is issued, open requests end."""
     command = CloseEntitlements(person_id, reason, ACTOR, now)
-    await execute(conn, store, beneficiary, str(person_id), command, causation)
+    await _decide_on_person(conn, store, command, causation)
     await withdraw_requests_of(conn, store, person_id, reason, causation, now)

@@ -14,27 +14,10 @@ import asyncpg
 
 from services.aid.erased_persons import erased_among
 from shared.decision import DomainError
-from shared.schemas.base import DomainEvent
-from shared.schemas.intake import MergeUndone, PersonsMerged
 
 
 class PersonWasErased(DomainError):
     """A command about a person erased: nothing is recorded of them any more."""
-
-
-def person_of(event: DomainEvent) -> UUID | None:
-    """The one person an event is about; None for an arrival, which names several
-    (registering skips its erased members), or an event about nobody."""
-    if isinstance(event, PersonsMerged | MergeUndone):
-        return event.duplicate_person_id
-    person = getattr(event, "person_id", None)
-    return person if isinstance(person, UUID) else None
-
-
-async def about_an_erased_person(conn: asyncpg.Connection, event: DomainEvent) -> bool:
-    """Whether the event is about one person, erased: aid ignores it."""
-    person = person_of(event)
-    return person is not None and bool(await erased_among(conn, [person]))
 
 
 async def refuse_if_erased(conn: asyncpg.Connection, person_id: UUID) -> None:

@@ -28,6 +28,7 @@ from services.aid.domain.support_offer import (
     ReleasePlace,
     TakePlace,
     WithdrawOffer,
+    require_published,
     support_offer,
 )
 from services.aid.domain.support_request import (
@@ -176,8 +177,9 @@ async def withdraw_match(
     conn: asyncpg.Connection,
     store: EventStore,
     match_id: UUID,
-    reason: MatchWithdrawalReason,
     now: datetime,
+    *,
+    reason: MatchWithdrawalReason,
 ) -> None:
     match, causation = await _match(conn, match_id), Causation.new()
     command = WithdrawMatch(match.request_id, match_id, reason, ACTOR, now)
@@ -232,8 +234,7 @@ async def withdraw_offer(
 ) -> None:
     """The offer ends; its open matches are withdrawn, and their requests wait again."""
     causation = Causation.new()
-    if (await load(conn, store, support_offer, str(offer_id))).status == "new":
-        raise DomainError(f"there is no offer {offer_id}")
+    require_published(await load(conn, store, support_offer, str(offer_id)), offer_id)
     open_matches = await open_matches_of_offer(conn, offer_id)
     for match in open_matches:
         command = WithdrawMatch(match.request_id, match.match_id, "offer_withdrawn", ACTOR, now)

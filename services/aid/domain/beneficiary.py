@@ -21,8 +21,9 @@ from services.aid.domain.beneficiary_commands import (
     RegisterBeneficiary,
     UpdateBeneficiaryFacts,
 )
-from services.aid.domain.rules import Issue, Recipient, check_limits, check_recipient
-from shared.decision import Decider, DomainError
+from services.aid.domain.issue import check_issue, handed_out, with_issue
+from services.aid.domain.rules import Issue, Recipient
+from shared.decision import Decider, Stamp, stamp
 from shared.schemas.aid import (
     AidIssued,
     AidItem,
@@ -31,7 +32,6 @@ from shared.schemas.aid import (
     BeneficiaryRegistered,
     EntitlementGranted,
     EntitlementsClosed,
-    IssuedPer,
     ResidencyEnded,
     ResidentRecorded,
 )
@@ -99,8 +99,17 @@ class Beneficiary:
         )
 
 
+class PersonStamp(Stamp):
+    """What every event of the person's stream records first: who asked, when, about whom."""
+
+    person_id: UUID
+
+
+def person_stamp(command: BeneficiaryCommand) -> PersonStamp:
+    return {"actor": command.actor, "occurred_at": command.now, "person_id": command.person_id}
+
+
 def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]:
-    actor, now = command.actor, command.now
     if isinstance(command, ForgetBeneficiary):
         return _forget(command, state)
     if isinstance(command, RegisterBeneficiary):
@@ -116,11 +125,7 @@ def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]
             return []  # a check-out from a place they no longer hold (moved since)
         return [
             ResidencyEnded(
-                actor=actor,
-                occurred_at=now,
-                person_id=command.person_id,
-                shelter_id=command.shelter_id,
-                reason=command.reason,
+                **person_stamp(command), shelter_id=command.shelter_id, reason=command.reason
             )
         ]
     if isinstance(command, CloseEntitlements):
@@ -128,16 +133,11 @@ def decide(command: BeneficiaryCommand, state: Beneficiary) -> list[DomainEvent]
             return []
         # recorded even for a person aid has not heard of yet: a departure overtaking the
         # arrival must still stop every later issue
-        return [
-            EntitlementsClosed(
-                actor=actor, occurred_at=now, person_id=command.person_id, reason=command.reason
-            )
-        ]
+        return [EntitlementsClosed(**person_stamp(command), reason=command.reason)]
     return _issue(command, state)
 
 
 def _register(command: RegisterBeneficiary, state: Beneficiary) -> list[DomainEvent]:
-    actor, now = command.actor, command.now
     if state.forgotten and not command.on_consent:
         return []  # the withdrawal overtook the arrival that still carried the consent
     vulnerable = is_vulnerable(command.age_band, command.needs)
@@ -150,9 +150,7 @@ def _register(command: RegisterBeneficiary, state: Beneficiary) -> list[DomainEv
         return []
     return [
         BeneficiaryRegistered(
-            actor=actor,
-            occurred_at=now,
-            person_id=command.person_id,
+            **person_stamp(command),
             household_id=command.household_id,
             age_band=command.age_band,
             vulnerable=vulnerable,
@@ -161,17 +159,12 @@ def _register(command: RegisterBeneficiary, state: Beneficiary) -> list[DomainEv
 
 
 def _update_facts(command: UpdateBeneficiaryFacts, state: Beneficiary) -> list[DomainEvent]:
-    actor, now = command.actor, command.now
     vulnerable = is_vulnerable(command.age_band, command.needs)
     if (state.age_band, state.vulnerable) == (command.age_band, vulnerable):
         return []
     return [
         BeneficiaryFactsUpdated(
-            actor=actor,
-            occurred_at=now,
-            person_id=command.person_id,
-            age_band=command.age_band,
-            vulnerable=vulnerable,
+            **person_stamp(command), age_band=command.age_band, vulnerable=vulnerable
         )
     ]
 
@@ -181,8 +174,7 @@ def _forget(command: ForgetBeneficiary, state: Beneficiary) -> list[DomainEvent]
         return []
     if command.on_arrival and state.registered:
         return []  # a consent given later overtook the arrival that did not carry it
-    return [BeneficiaryForgotten(actor=command.actor, occurred_at=command.now,
-                                 person_id=command.person_id)]  # fmt: skip
+    return [BeneficiaryForgotten(**person_stamp(command))]
 
 
 def _record_resident(command: RecordResident, state: Beneficiary) -> list[DomainEvent]:
@@ -194,23 +186,12 @@ def _record_resident(command: RecordResident, state: Beneficiary) -> list[Domain
         and (state.checked_in or not command.checked_in)
     ):
         return []  # already known to live there, as far as this report tells
+    at = person_stamp(command)
     events: list[DomainEvent] = [
-        ResidentRecorded(
-            actor=command.actor,
-            occurred_at=command.now,
-            person_id=command.person_id,
-            shelter_id=command.shelter_id,
-            checked_in=command.checked_in,
-        )
+        ResidentRecorded(**at, shelter_id=command.shelter_id, checked_in=command.checked_in)
     ]
     events.extend(
-        EntitlementGranted(
-            actor=command.actor,
-            occurred_at=command.now,
-            person_id=command.person_id,
-            item=item,
-            per_day=per_day,
-        )
+        EntitlementGranted(**at, item=item, per_day=per_day)
         for item, per_day in RESIDENT_ENTITLEMENTS
         if item not in state.entitled_to
     )
@@ -218,24 +199,8 @@ def _record_resident(command: RecordResident, state: Beneficiary) -> list[Domain
 
 
 def _issue(command: IssueAid, state: Beneficiary) -> list[DomainEvent]:
-    if command.rules.per is not IssuedPer.PERSON:
-        raise DomainError(f"{command.item.value} is issued per household, not per person")
-    if command.quantity < 1:
-        raise DomainError("the quantity must be at least 1")
-    check_recipient(command.rules, state.recipient)
-    history = state.issued.get(command.item, ())
-    check_limits(command.rules, history, command.quantity, command.now, "the person")
-    return [
-        AidIssued(
-            actor=command.actor,
-            occurred_at=command.now,
-            person_id=command.person_id,
-            issue_id=command.issue_id,
-            item=command.item,
-            quantity=command.quantity,
-            site_id=command.site_id,
-        )
-    ]
+    check_issue(command, state.recipient, state.issued)
+    return [AidIssued(**stamp(command), **handed_out(command))]
 
 
 def evolve(state: Beneficiary, event: DomainEvent) -> Beneficiary:
@@ -268,9 +233,7 @@ def evolve(state: Beneficiary, event: DomainEvent) -> Beneficiary:
     if isinstance(event, EntitlementsClosed):
         return replace(state, shelter_id=None, entitled_to=frozenset(), closed=event.reason)
     if isinstance(event, AidIssued):
-        earlier = state.issued.get(event.item, ())
-        issued = {**state.issued, event.item: (*earlier, Issue(event.occurred_at, event.quantity))}
-        return replace(state, issued=MappingProxyType(issued))
+        return replace(state, issued=with_issue(state.issued, event))
     return state
 
 

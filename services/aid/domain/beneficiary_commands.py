@@ -1,7 +1,8 @@
 """What may be asked of aid about one person: register them as a beneficiary (or forget them),
 update their coarse facts, record where they live and when they leave, close their
-entitlements, issue them a per-person item. Plain data; the rules that answer them are in
-``services.aid.domain.beneficiary``."""
+entitlements, issue them a per-person item, or a per-household item for their household. Plain
+data; the rules that answer them are in ``services.aid.domain.beneficiary`` (and, for the
+household's items, ``services.aid.domain.household``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Literal
 from uuid import UUID
 
 from services.aid.domain.item_rules import ItemRules
+from services.aid.domain.rules import Recipient
 from shared.schemas.aid import AidItem
 from shared.schemas.intake import AgeBand, NeedCode
 
@@ -86,6 +88,25 @@ class IssueAid:
     quantity: int
     site_id: str
     rules: ItemRules
+    actor: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class IssueHouseholdAid:
+    """Hand ``quantity`` of a per-household item to ``person_id`` for their household.
+
+    ``recipient`` is what the person's own stream says of them (read, not appended: a check-out
+    racing the issue changes nothing a household item depends on)."""
+
+    household_id: UUID
+    issue_id: UUID
+    person_id: UUID
+    item: AidItem
+    quantity: int
+    site_id: str
+    rules: ItemRules
+    recipient: Recipient
     actor: str
     now: datetime
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
-from shared.decision import Decider
+from shared.decision import Decider, stamp
 from shared.schemas.aid import AidItem, CountingUnit, IssuedPer, ItemRulesSet
 from shared.schemas.base import DomainEvent
 
@@ -90,8 +90,7 @@ def decide_item_rules(command: SetItemRules, state: ItemRulesState) -> list[Doma
         return []
     return [
         ItemRulesSet(
-            actor=command.actor,
-            occurred_at=command.now,
+            **stamp(command),
             item=rules.item,
             per=rules.per,
             max_per_day=rules.max_per_day,

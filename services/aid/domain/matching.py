@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from shared.schemas.aid import MatchBasis, OfferKind, SupportKind
@@ -37,6 +38,9 @@ class OfferProfile:
     skills: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset()
 
+
+#: what is proposed: offers to a request, or requests to an offer
+Profile = TypeVar("Profile", RequestProfile, OfferProfile)
 
 TRAVEL_OFFERS = frozenset({OfferKind.RIDE, OfferKind.TICKET})
 WORK_OFFERS = frozenset({OfferKind.JOB, OfferKind.REMOTE_WORK})
@@ -80,15 +84,21 @@ def offers_for(
     request: RequestProfile, offers: Iterable[OfferProfile]
 ) -> list[tuple[OfferProfile, MatchBasis]]:
     """The best-fitting offers for a request, best first (ties: in the order given)."""
-    fitting = [(offer, found) for offer in offers if (found := fit(request, offer))]
-    fitting.sort(key=lambda pair: -pair[1][1])
-    return [(offer, basis) for offer, (basis, _) in fitting[:MAX_PROPOSALS]]
+    return _best((offer, fit(request, offer)) for offer in offers)
 
 
 def requests_for(
     offer: OfferProfile, requests: Iterable[RequestProfile]
 ) -> list[tuple[RequestProfile, MatchBasis]]:
     """The requests an offer fits best, best first (ties: in the order given)."""
-    fitting = [(request, found) for request in requests if (found := fit(request, offer))]
+    return _best((request, fit(request, offer)) for request in requests)
+
+
+def _best(
+    candidates: Iterable[tuple[Profile, tuple[MatchBasis, int] | None]],
+) -> list[tuple[Profile, MatchBasis]]:
+    """The candidates that fit, the best MAX_PROPOSALS of them, best first; the sort is stable,
+    so ties keep the order given."""
+    fitting = [(candidate, found) for candidate, found in candidates if found]
     fitting.sort(key=lambda pair: -pair[1][1])
-    return [(request, basis) for request, (basis, _) in fitting[:MAX_PROPOSALS]]
+    return [(candidate, basis) for candidate, (basis, _) in fitting[:MAX_PROPOSALS]]

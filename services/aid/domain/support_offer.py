@@ -3,13 +3,13 @@ places; a match accepted takes one, a match withdrawn gives it back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from services.aid.events import OfferDetailsRecorded
-from shared.decision import Decider, DomainError
+from shared.decision import Decider, DomainError, Stamp, stamp
 from shared.schemas.aid import (
     OfferKind,
     OfferPlaceReleased,
@@ -22,6 +22,9 @@ from shared.schemas.base import DomainEvent
 
 @dataclass(frozen=True)
 class OfferDetails:
+    """What the partner says of the offer, kept in aid's store and never published: recorded
+    whole in OfferDetailsRecorded, whose fields carry these names."""
+
     partner: str
     title: str
     description: str | None = None
@@ -45,7 +48,9 @@ class PublishOffer:
 
 
 @dataclass(frozen=True)
-class TakePlace:
+class _MatchPlace:
+    """What the offer is told of a match that holds one of its places."""
+
     offer_id: UUID
     match_id: UUID
     request_id: UUID
@@ -54,12 +59,13 @@ class TakePlace:
 
 
 @dataclass(frozen=True)
-class ReleasePlace:
-    offer_id: UUID
-    match_id: UUID
-    request_id: UUID
-    actor: str
-    now: datetime
+class TakePlace(_MatchPlace):
+    """The match was accepted: it takes a place (refused when none is left)."""
+
+
+@dataclass(frozen=True)
+class ReleasePlace(_MatchPlace):
+    """The match was withdrawn: the place it held, if any, is free again."""
 
 
 @dataclass(frozen=True)
@@ -79,31 +85,38 @@ class Offer:
     holders: frozenset[UUID] = frozenset()
 
 
-def decide_offer(command: OfferCommand, state: Offer) -> list[DomainEvent]:
-    if isinstance(command, PublishOffer):
-        return _publish(command, state)
+class OfferStamp(Stamp):
+    """What every event of an offer's stream records first: who, when, which offer."""
+
+    offer_id: UUID
+
+
+def require_published(state: Offer, offer_id: UUID) -> None:
+    """Only a published offer takes a place, gives one back or is withdrawn."""
     if state.status == "new":
-        raise DomainError(f"there is no offer {command.offer_id}")
-    stamp: dict[str, Any] = {
-        "actor": command.actor,
-        "occurred_at": command.now,
-        "offer_id": command.offer_id,
-    }
+        raise DomainError(f"there is no offer {offer_id}")
+
+
+def decide_offer(command: OfferCommand, state: Offer) -> list[DomainEvent]:
+    at: OfferStamp = {**stamp(command), "offer_id": command.offer_id}
+    if isinstance(command, PublishOffer):
+        return _publish(command, state, at)
+    require_published(state, command.offer_id)
     if isinstance(command, WithdrawOffer):
-        return [] if state.status == "withdrawn" else [OfferWithdrawn(**stamp)]
+        return [] if state.status == "withdrawn" else [OfferWithdrawn(**at)]
     ids: dict[str, Any] = {"match_id": command.match_id, "request_id": command.request_id}
     if isinstance(command, ReleasePlace):
-        return [OfferPlaceReleased(**stamp, **ids)] if command.match_id in state.holders else []
+        return [OfferPlaceReleased(**at, **ids)] if command.match_id in state.holders else []
     if command.match_id in state.holders:
         return []
     if state.status == "withdrawn":
         raise DomainError("the offer was withdrawn")
     if len(state.holders) >= state.places:
         raise DomainError(f"all {state.places} place(s) of the offer are taken")
-    return [OfferPlaceTaken(**stamp, **ids)]
+    return [OfferPlaceTaken(**at, **ids)]
 
 
-def _publish(command: PublishOffer, state: Offer) -> list[DomainEvent]:
+def _publish(command: PublishOffer, state: Offer, at: OfferStamp) -> list[DomainEvent]:
     if state.status != "new":
         return []
     travel = command.kind in (OfferKind.RIDE, OfferKind.TICKET)
@@ -111,12 +124,9 @@ def _publish(command: PublishOffer, state: Offer) -> list[DomainEvent]:
         raise DomainError("a ride or ticket needs its destination country")
     if not travel and command.profession is None and not command.skills:
         raise DomainError("a job needs a profession or skills to be matched on")
-    details = command.details
     return [
         OfferPublished(
-            actor=command.actor,
-            occurred_at=command.now,
-            offer_id=command.offer_id,
+            **at,
             kind=command.kind,
             country=command.country,
             profession=command.profession,
@@ -124,17 +134,7 @@ def _publish(command: PublishOffer, state: Offer) -> list[DomainEvent]:
             languages=command.languages,
             places=command.places,
         ),
-        OfferDetailsRecorded(
-            actor=command.actor,
-            occurred_at=command.now,
-            offer_id=command.offer_id,
-            city=command.city,
-            partner=details.partner,
-            title=details.title,
-            description=details.description,
-            contact=details.contact,
-            available_until=details.available_until,
-        ),
+        OfferDetailsRecorded(**at, city=command.city, **asdict(command.details)),
     ]
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from services.aid.domain.rules import Recipient, Refused, Rule
 from services.aid.events import DocumentHeld
-from shared.decision import Decider, DomainError
+from shared.decision import Decider, DomainError, Stamp, stamp
 from shared.schemas.aid import (
     MatchAccepted,
     MatchBasis,
@@ -131,22 +131,24 @@ class RequestClosed(DomainError):
     pass
 
 
+class RequestStamp(Stamp):
+    """What every event of a request's stream records first: who, when, which request."""
+
+    request_id: UUID
+
+
 def decide_request(command: RequestCommand, state: SupportRequest) -> list[DomainEvent]:
+    at: RequestStamp = {**stamp(command), "request_id": command.request_id}
     if isinstance(command, RequestSupport):
-        return _request(command, state)
+        return _request(command, state, at)
     if state.status == "new":
         raise DomainError(f"there is no support request {command.request_id}")
-    stamp: dict[str, Any] = {
-        "actor": command.actor,
-        "occurred_at": command.now,
-        "request_id": command.request_id,
-    }
     if isinstance(command, ProposeMatch):
         if state.status != "open" or command.match_id in state.matches:
             return []
         return [
             MatchProposed(
-                **stamp, match_id=command.match_id, offer_id=command.offer_id, basis=command.basis
+                **at, match_id=command.match_id, offer_id=command.offer_id, basis=command.basis
             )
         ]
     if isinstance(command, WithdrawRequest):
@@ -155,8 +157,8 @@ def decide_request(command: RequestCommand, state: SupportRequest) -> list[Domai
         _require_open(state)
         assert state.person_id is not None
         return [
-            *_withdraw_open_matches(state, stamp, "request_withdrawn", keep=None),
-            SupportRequestWithdrawn(**stamp, person_id=state.person_id, reason=command.reason),
+            *_withdraw_open_matches(state, at, "request_withdrawn", keep=None),
+            SupportRequestWithdrawn(**at, person_id=state.person_id, reason=command.reason),
         ]
     match = state.match(command.match_id)
     ids: dict[str, Any] = {"match_id": command.match_id, "offer_id": match.offer_id}
@@ -165,7 +167,7 @@ def decide_request(command: RequestCommand, state: SupportRequest) -> list[Domai
             return []
         if match.status == "done":
             raise DomainError("the match is done; it cannot be withdrawn any more")
-        return [MatchWithdrawn(**stamp, **ids, reason=command.reason)]
+        return [MatchWithdrawn(**at, **ids, reason=command.reason)]
     if isinstance(command, AcceptMatch):
         if match.status == "accepted":
             return []
@@ -174,18 +176,18 @@ def decide_request(command: RequestCommand, state: SupportRequest) -> list[Domai
             raise DomainError(f"the match is {match.status}; only a proposed match is accepted")
         if any(other.status == "accepted" for other in state.matches.values()):
             raise DomainError("another match of this request is accepted; withdraw it first")
-        return [MatchAccepted(**stamp, **ids)]
+        return [MatchAccepted(**at, **ids)]
     if match.status == "done":
         return []
     if match.status != "accepted":
         raise DomainError(f"the match is {match.status}; accept it before it is done")
     return [
-        MatchCompleted(**stamp, **ids),
-        *_withdraw_open_matches(state, stamp, "request_done", keep=command.match_id),
+        MatchCompleted(**at, **ids),
+        *_withdraw_open_matches(state, at, "request_done", keep=command.match_id),
     ]
 
 
-def _request(command: RequestSupport, state: SupportRequest) -> list[DomainEvent]:
+def _request(command: RequestSupport, state: SupportRequest, at: RequestStamp) -> list[DomainEvent]:
     if state.status != "new":
         return []
     if not command.requester.agreed:
@@ -199,9 +201,7 @@ def _request(command: RequestSupport, state: SupportRequest) -> list[DomainEvent
         raise DomainError("onward travel needs a destination country")
     return [
         SupportRequested(
-            actor=command.actor,
-            occurred_at=command.now,
-            request_id=command.request_id,
+            **at,
             person_id=command.person_id,
             kind=command.kind,
             destination_country=command.destination_country if travel else None,
@@ -215,10 +215,10 @@ def _require_open(state: SupportRequest) -> None:
 
 
 def _withdraw_open_matches(
-    state: SupportRequest, stamp: dict[str, Any], reason: MatchWithdrawalReason, keep: UUID | None
+    state: SupportRequest, at: RequestStamp, reason: MatchWithdrawalReason, keep: UUID | None
 ) -> list[DomainEvent]:
     return [
-        MatchWithdrawn(**stamp, match_id=match_id, offer_id=match.offer_id, reason=reason)
+        MatchWithdrawn(**at, match_id=match_id, offer_id=match.offer_id, reason=reason)
         for match_id, match in state.matches.items()
         if match.status in OPEN_MATCH and match_id != keep
     ]

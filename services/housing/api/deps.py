@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.housing.placing import Holds
-from shared.eventstore import EventStore
 from shared.http import ApiKeyHeader, IdempotencyKeyHeader, Problem, keys_match, require_operator
+from shared.http import pool_of as pool_of  # the routes take the pool and store from here
+from shared.http import store_of as store_of
 from shared.idempotent_post import IdempotentPost, Work
 
 
@@ -36,16 +36,6 @@ async def staff_or_operator(request: Request, api_key: ApiKeyHeader = None) -> s
 
 
 StaffActor = Annotated[str, Depends(staff_or_operator)]
-
-
-def pool_of(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.runtime.pool
-    return pool
-
-
-def store_of(request: Request) -> EventStore:
-    store: EventStore = request.app.state.store
-    return store
 
 
 def holds_of(request: Request) -> Holds:

@@ -9,7 +9,7 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from services.housing import app
 from services.housing.api.deps import (
@@ -36,8 +36,6 @@ router = APIRouter(prefix="/v1", dependencies=OperatorOnly, tags=["placements"])
 
 
 class PersonRef(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     person_id: UUID
 
 
@@ -46,8 +44,6 @@ class CheckOutRequest(PersonRef):
 
 
 class MoveRequest(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     to_shelter_id: UUID
     reason: str = Field(min_length=3, max_length=500)
 
@@ -170,7 +166,7 @@ async def post_check_out(
     async def work(conn: asyncpg.Connection) -> tuple[int, Any]:
         await _runs_it(conn, actor, shelter_id)
         command = CheckOut(shelter_id, body.person_id, body.reason, actor, datetime.now(UTC))
-        count = await app.check_out(conn, store_of(request), holds_of(request), command)
+        count = await app.change_shelter(conn, store_of(request), holds_of(request), command)
         return 200, {"changed": count > 0}
 
     return await answer(request, key, body, work, actor)

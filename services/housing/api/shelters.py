@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 import asyncpg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from services.housing import app
 from services.housing.api.deps import (
@@ -35,7 +35,7 @@ from services.housing.domain.shelter import (
 from services.housing.events import UnitName
 from services.housing.placement_queries import shelter_code_taken, shelter_ids
 from services.housing.queries import occupants_at, shelter_view
-from shared.http import Problem, RequestBody
+from shared.http import Problem, RequestBody, examples
 from shared.schemas.base import LanguageCode, PartnerId
 from shared.schemas.shelters import PlaceCode, ShelterKind, Unit, UnitAttribute
 
@@ -43,8 +43,6 @@ router = APIRouter(prefix="/v1", dependencies=OperatorOnly, tags=["shelters"])
 
 
 class UnitRequest(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     name: str = Field(min_length=1, max_length=200)
     places: int = Field(ge=1, le=10_000)
     attributes: list[UnitAttribute] = Field(default_factory=list, max_length=5)
@@ -62,20 +60,14 @@ class UnitRequest(RequestBody):
 
 
 class OpenShelterRequest(RequestBody):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"name": "Atameken summer camp", "code": "atameken", "kind": "camp_dormitory",
-                 "district": "Zachagansk",
-                 "units": [{"name": "Dormitory 3", "code": "dorm-3", "places": 12,
-                            "attributes": []},
-                           {"name": "Family house", "code": "family-house", "places": 4,
-                            "attributes": ["family_room", "accessible"]}]},
-                {"name": "Cinema Arman", "kind": "cinema", "district": "Centre", "beds": 200,
-                 "max_nights": 2},
-            ]
-        },
+    model_config = examples(
+        {"name": "Atameken summer camp", "code": "atameken", "kind": "camp_dormitory",
+         "district": "Zachagansk",
+         "units": [{"name": "Dormitory 3", "code": "dorm-3", "places": 12, "attributes": []},
+                   {"name": "Family house", "code": "family-house", "places": 4,
+                    "attributes": ["family_room", "accessible"]}]},
+        {"name": "Cinema Arman", "kind": "cinema", "district": "Centre", "beds": 200,
+         "max_nights": 2},
     )  # fmt: skip
 
     name: str = Field(min_length=1, max_length=200)
@@ -112,8 +104,6 @@ class OpenShelterRequest(RequestBody):
 
 
 class HostOfferRequest(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     partner_id: PartnerId = Field(description="The host network.")
     district: str = Field(min_length=1, max_length=200)
     places: int = Field(ge=1, le=50)
@@ -124,14 +114,10 @@ class HostOfferRequest(RequestBody):
 
 
 class CapacityRequest(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     places: int = Field(ge=0, le=10_000)
 
 
 class StatusRequest(RequestBody):
-    model_config = ConfigDict(extra="forbid")
-
     status: Literal["closed", "open"]
 
 

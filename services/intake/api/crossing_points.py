@@ -7,12 +7,12 @@ from typing import Any
 import asyncpg
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from services.intake import crossing_points
 from services.intake.api.deps import CurrentPartner, IdempotencyKey, Operator, answer, pool_of
 from services.intake.requests import Text
-from shared.http import Problem, RequestBody
+from shared.http import Problem, RequestBody, examples
 from shared.schemas.intake import CrossingPointCode
 
 router = APIRouter(prefix="/v1/crossing-points", tags=["crossing points"])
@@ -21,10 +21,7 @@ router = APIRouter(prefix="/v1/crossing-points", tags=["crossing points"])
 class NewCrossingPoint(RequestBody):
     """A border crossing point arrivals may name, added by the coordination centre."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"code": "syrym", "name": "Syrym (Mashtakovo)"}]},
-    )
+    model_config = examples({"code": "syrym", "name": "Syrym (Mashtakovo)"})
 
     code: CrossingPointCode = Field(
         description="What arrivals name and intake.events.v2 carries: lowercase letters, digits "

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import asyncpg
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
@@ -15,20 +14,11 @@ from services.intake.app import InvalidCorrection
 from services.intake.devices import device_partner
 from services.intake.partners import Partner, Scope, authenticate
 from services.intake.vault import Vault
-from shared.eventstore import EventStore
 from shared.http import ApiKeyHeader, IdempotencyKeyHeader, Problem, stored_answer
+from shared.http import pool_of as pool_of  # the routes take the pool and store from here
+from shared.http import store_of as store_of
 from shared.idempotency import StoredAnswer
 from shared.idempotent_post import AnyWork, IdempotentPost
-
-
-def pool_of(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.runtime.pool
-    return pool
-
-
-def store_of(request: Request) -> EventStore:
-    store: EventStore = request.app.state.store
-    return store
 
 
 def vault_of(request: Request) -> Vault:

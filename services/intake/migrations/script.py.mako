@@ -9,8 +9,7 @@ from alembic import op
 
 revision = ${repr(up_revision)}
 down_revision = ${repr(down_revision)}
-branch_labels = None
-depends_on = None
+## branch_labels and depends_on are left out: Alembic takes them as None when absent
 
 
 def upgrade() -> None:

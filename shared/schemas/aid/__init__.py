@@ -11,10 +11,6 @@ from __future__ import annotations
 
 # One module per part of aid's domain; this package re-exports every name so that importers
 # keep ``from shared.schemas.aid import ...`` and the topic's union stays in one place.
-from typing import Annotated
-
-from pydantic import Field, TypeAdapter
-
 from shared.schemas.aid.beneficiaries import (
     BeneficiaryFactsUpdated,
     BeneficiaryForgotten,
@@ -65,6 +61,7 @@ from shared.schemas.aid.support import (
     SupportRequestWithdrawn,
 )
 
+#: every message on ``aid.events.v2`` is one of these (shared/schemas/registry.py)
 AidEventTypes = (
     ResidentRecorded
     | EntitlementGranted
@@ -93,17 +90,11 @@ AidEventTypes = (
     | OfferPlaceReleased
 )
 
-AidEvent = Annotated[AidEventTypes, Field(discriminator="type")]
-"""Every message on ``aid.events.v2`` parses as this union."""
-
-aid_event_adapter: TypeAdapter[AidEventTypes] = TypeAdapter(AidEvent)
-
 __all__ = [
     "COUNTRY_PATTERN",
     "SITE_PATTERN",
     "STOCK_ID_PATTERN",
     "TAG_PATTERN",
-    "AidEvent",
     "AidEventTypes",
     "AidIssued",
     "AidItem",
@@ -139,6 +130,5 @@ __all__ = [
     "SupportRequestWithdrawn",
     "SupportRequested",
     "WriteOffReason",
-    "aid_event_adapter",
     "stock_id_of",
 ]

@@ -4,29 +4,14 @@ Revision ID: 0003
 """
 
 from shared.migrations import run_sql
+from shared.schema_steps import idempotency_keys_v1
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
-
-#: the idempotency keys of POSTs, as this revision created them: a frozen copy, never an
-#: import of the live DDL, so this revision stays what it was whatever the code becomes
-IDEMPOTENCY_DDL = """
-CREATE TABLE IF NOT EXISTS idempotency_keys (
-    client_id text NOT NULL,
-    idempotency_key text NOT NULL,
-    request_hash text NOT NULL,
-    status_code integer,
-    response jsonb,
-    created_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (client_id, idempotency_key)
-);
-"""
 
 
 def upgrade() -> None:
-    run_sql(IDEMPOTENCY_DDL)
+    run_sql(idempotency_keys_v1())
     _beneficiaries_vulnerable()
     _item_rules_and_stock()
     _issues_and_daily_totals()

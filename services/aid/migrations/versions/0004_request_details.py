@@ -10,28 +10,15 @@ Revision ID: 0004
 """
 
 from shared.migrations import run_sql
+from shared.schema_steps import idempotency_keys_v2
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
-
-#: the ids each stored request carried, as this revision added them: a frozen copy, never
-#: an import of the live DDL, so this revision stays what it was whatever the code becomes
-CARRIED_IDS_DDL = r"""
-ALTER TABLE idempotency_keys ALTER COLUMN request_hash DROP NOT NULL;
-ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS carried_ids uuid[] NOT NULL DEFAULT '{}';
-UPDATE idempotency_keys SET request_hash = NULL, carried_ids = ARRAY(
-    SELECT DISTINCT found[1]::uuid FROM regexp_matches(
-        coalesce(response::text, ''),
-        '([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})', 'g') AS found);
-CREATE INDEX IF NOT EXISTS idempotency_keys_carried ON idempotency_keys USING gin (carried_ids);
-"""
 
 
 def upgrade() -> None:
     run_sql(
-        CARRIED_IDS_DDL
+        idempotency_keys_v2()
         + """
         CREATE TABLE support_request_details (
             request_id uuid PRIMARY KEY,

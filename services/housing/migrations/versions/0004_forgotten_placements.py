@@ -8,8 +8,6 @@ from shared.migrations import run_sql
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

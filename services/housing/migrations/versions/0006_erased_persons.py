@@ -6,22 +6,14 @@ Revision ID: 0006
 """
 
 from shared.migrations import run_sql
+from shared.schema_steps import erased_persons_v1
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
-    run_sql(
-        """
-        CREATE TABLE erased_persons (
-            person_id uuid PRIMARY KEY,
-            erased_at timestamptz NOT NULL
-        );
-        """
-    )
+    run_sql(erased_persons_v1())
 
 
 def downgrade() -> None:

@@ -11,43 +11,21 @@ waitlist's reason is a code. The stored events move to v2 here, once:
 - languages keep only ISO 639-1 codes (a unit's were not checked before);
 - each waitlist reason becomes its code, in the events and in the read models.
 
-Every published event type starts v2 at schema_version 2 (so ``ce_type`` names the v2
-shape, e.g. ``ArrivalRegistered.v2``). The relay starts again from the first event (its
-checkpoint goes) and publishes the whole history on v2; consumers that read v1 skip what they
-already handled by the event id (their inbox). Nothing is published on v1 any more.
+Then the stored events move to the v2 topic as every service's do
+(``shared.schema_steps.events_v2_topic``).
 
 Revision ID: 0007
 """
 
 from shared.migrations import run_sql
+from shared.schema_steps import (
+    events_v2_actors_checked,
+    events_v2_partner_ids_checked,
+    events_v2_topic,
+)
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
-
-#: the forms the v2 topics accept, as this revision wrote them (a frozen copy)
-ACTOR = (
-    "^(operator|service:(intake|housing|aid)"
-    "|partner:[a-z0-9][a-z0-9-]{1,62}"
-    "(/device:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?"
-    "|site:[a-z0-9][a-z0-9-]{0,62})$"
-)
-PARTNER_ID = "^[a-z0-9][a-z0-9-]{1,62}$"
-
-
-def refuse_if(condition: str, what: str) -> str:
-    """Stop the migration (nothing of it kept) when a published event would not read as v2:
-    the service would fail on it later, far from the cause."""
-    return (
-        "DO $check$ BEGIN IF EXISTS (SELECT 1 FROM events WHERE topic IS NOT NULL AND ("
-        + condition
-        + ")) THEN RAISE EXCEPTION 'stored events hold "
-        + what
-        + " of no form the v2 topics accept (see docs/subscribers.md); correct them, then "
-        "migrate again'; END IF; END $check$;\n"
-    )
-
 
 #: the sentences housing wrote as a waitlist reason, and their codes
 REASON_CODE = """CASE
@@ -113,18 +91,13 @@ def upgrade() -> None:
             WHERE status = 'waiting' AND reason IS NOT NULL;
         UPDATE placement_history SET reason = {REASON_CODE.format("reason")}
             WHERE what = 'waitlisted' AND reason IS NOT NULL;
-
-        UPDATE events SET topic = 'housing.events.v2', schema_version = 2,
-            data = data || jsonb_build_object('schema_version', 2)
-        WHERE topic = 'housing.events.v1';
-        DELETE FROM outbox_checkpoint;
         """
-        + refuse_if("data ->> 'actor' !~ '" + ACTOR + "'", "an actor")
-        + refuse_if(
-            "coalesce(data ->> 'partner_id', data ->> 'contact_partner_id', 'p1') !~ '"
-            + PARTNER_ID
-            + "'",
-            "a partner id",
+    )
+    run_sql(
+        events_v2_topic("housing")
+        + events_v2_actors_checked()
+        + events_v2_partner_ids_checked(
+            "coalesce(data ->> 'partner_id', data ->> 'contact_partner_id', 'p1')"
         )
     )
 

@@ -11,8 +11,6 @@ from shared.migrations import run_sql
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -167,7 +167,7 @@ function slipCard(slip) {
 }
 
 async function addRefusal(item, record) {
-  const { problem, body, idempotencyKey } = await queue.opened(record);
+  const { problem, body } = await queue.opened(record);
   const reasons = document.createElement("ul");
   for (const reason of reasonsOf(problem)) {
     const line = document.createElement("li");
@@ -179,7 +179,7 @@ async function addRefusal(item, record) {
   fix.className = "secondary";
   fix.textContent = t("queue.fix");
   fix.addEventListener("click", () => {
-    session.fixing = { id: record.id, idempotencyKey };
+    session.fixing = { id: record.id };
     fill(body);
     location.hash = "#register";
   });

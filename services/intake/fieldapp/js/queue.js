@@ -13,8 +13,11 @@ export async function all() {
 const put = (record) => stored("queue", "readwrite", (s) => s.put(record));
 
 export async function save(body, previous = null) {
-  // a fixed refusal keeps its key: intake remembered nothing for a refused request
-  const idempotencyKey = previous ? previous.idempotencyKey : crypto.randomUUID();
+  // A fixed refusal goes with a new key. Intake keeps a domain refusal with its key (a retry
+  // of the same body gets the same refusal), so the fixed body under the old key would be
+  // refused as "key reused" forever. A new key cannot double anything: the refused request
+  // was answered, and it created nothing.
+  const idempotencyKey = crypto.randomUUID();
   const record = {
     status: "waiting", saved: new Date().toISOString(), members: body.members.length,
     sealed: await seal({ idempotencyKey, body }),

@@ -9,8 +9,6 @@ from shared.migrations import run_sql
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

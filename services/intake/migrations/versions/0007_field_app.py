@@ -9,8 +9,6 @@ from shared.migrations import run_sql
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -10,44 +10,23 @@ code and nothing else. The stored events move to v2 here, once:
   MD5, name the text as typed, added by 'migration'), so the place stays countable and the
   text stays in intake's own table, off the topic.
 
-Every published event type starts v2 at schema_version 2 (so ``ce_type`` names the v2
-shape, e.g. ``ArrivalRegistered.v2``). The relay starts again from the first event (its
-checkpoint goes) and publishes the whole history on v2; consumers that read v1 skip what they
-already handled by the event id (their inbox). Nothing is published on v1 any more. Intake
-no longer keeps shelter and unit names: housing.events.v2 carries none. A new partner's id must
-be of the form the topics accept (partner ids registered before are not checked again).
+Then the stored events move to the v2 topic as every service's do
+(``shared.schema_steps.events_v2_topic``). Intake no longer keeps shelter and unit names:
+housing.events.v2 carries none. A new partner's id must be of the form the topics accept
+(partner ids registered before are not checked again).
 
 Revision ID: 0008
 """
 
 from shared.migrations import run_sql
+from shared.schema_steps import (
+    events_v2_actors_checked,
+    events_v2_partner_ids_checked,
+    events_v2_topic,
+)
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
-
-#: the forms the v2 topics accept, as this revision wrote them (a frozen copy)
-ACTOR = (
-    "^(operator|service:(intake|housing|aid)"
-    "|partner:[a-z0-9][a-z0-9-]{1,62}"
-    "(/device:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})?"
-    "|site:[a-z0-9][a-z0-9-]{0,62})$"
-)
-PARTNER_ID = "^[a-z0-9][a-z0-9-]{1,62}$"
-
-
-def refuse_if(condition: str, what: str) -> str:
-    """Stop the migration (nothing of it kept) when a published event would not read as v2:
-    the service would fail on it later, far from the cause."""
-    return (
-        "DO $check$ BEGIN IF EXISTS (SELECT 1 FROM events WHERE topic IS NOT NULL AND ("
-        + condition
-        + ")) THEN RAISE EXCEPTION 'stored events hold "
-        + what
-        + " of no form the v2 topics accept (see docs/subscribers.md); correct them, then "
-        "migrate again'; END IF; END $check$;\n"
-    )
 
 
 def upgrade() -> None:
@@ -73,18 +52,17 @@ def upgrade() -> None:
         WHERE e.event_type = 'ArrivalRegistered';
         UPDATE cases c SET crossing_point = l.code
             FROM legacy_crossing_points l WHERE c.crossing_point = l.typed;
-
-        UPDATE events SET topic = 'intake.events.v2', schema_version = 2,
-            data = data || jsonb_build_object('schema_version', 2)
-        WHERE topic = 'intake.events.v1';
-        DELETE FROM outbox_checkpoint;
-        ALTER TABLE partners ADD CONSTRAINT partner_id_is_a_code
+        """
+    )
+    run_sql(
+        events_v2_topic("intake")
+        + """ALTER TABLE partners ADD CONSTRAINT partner_id_is_a_code
             CHECK (partner_id ~ '^[a-z0-9][a-z0-9-]{1,62}$') NOT VALID;
         DROP TABLE shelter_names;
         DROP TABLE unit_names;
         """
-        + refuse_if("data ->> 'actor' !~ '" + ACTOR + "'", "an actor")
-        + refuse_if("coalesce(data ->> 'partner_id', 'p1') !~ '" + PARTNER_ID + "'", "a partner id")
+        + events_v2_actors_checked()
+        + events_v2_partner_ids_checked("coalesce(data ->> 'partner_id', 'p1')")
     )
 
 

@@ -9,8 +9,6 @@ from shared.migrations import run_sql
 
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
@@ -29,4 +27,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    run_sql("DROP TABLE unit_codes; DROP TABLE shelter_codes;")
+    # one statement per line end: the two DROPs on one line went as one prepared statement,
+    # which asyncpg refuses, so this downgrade never ran before it was written so
+    run_sql(
+        """
+        DROP TABLE unit_codes;
+        DROP TABLE shelter_codes;
+        """
+    )
