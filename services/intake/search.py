@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import islice, product
-from typing import Any, Protocol
+from typing import Any
 
 from services.intake.requests import NewPerson
 from services.intake.transliteration import name_tokens, spellings, words
@@ -40,30 +39,6 @@ def name_terms(vault: Vault, name: str | None, version: int | None = None) -> li
     ]
 
 
-class IndexedDocument(Protocol):
-    @property
-    def number(self) -> str | None: ...
-
-
-class Indexed(Protocol):
-    """What the blind index reads of a person: a NewPerson, or StoredDetails."""
-
-    @property
-    def given_name(self) -> str: ...
-
-    @property
-    def family_name(self) -> str: ...
-
-    @property
-    def patronymic(self) -> str | None: ...
-
-    @property
-    def birth_date(self) -> date | None: ...
-
-    @property
-    def documents(self) -> Sequence[IndexedDocument]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class StoredDocument:
     number: str | None
@@ -82,6 +57,14 @@ class StoredDetails:
     documents: tuple[StoredDocument, ...]
 
 
+def indexed(person: NewPerson) -> StoredDetails:
+    """The indexed fields of a request's person, as :func:`stored_details` reads them sealed."""
+    return StoredDetails(
+        person.given_name, person.family_name, person.patronymic, person.birth_date,
+        tuple(StoredDocument(document.number) for document in person.documents),
+    )  # fmt: skip
+
+
 def stored_details(payload: Any) -> StoredDetails:
     """The details in a sealed payload (a registration, or a correction's snapshot), for the
     blind index: :func:`details_of` without validating again."""
@@ -95,7 +78,7 @@ def stored_details(payload: Any) -> StoredDetails:
 
 
 def index_entries(
-    vault: Vault, person: Indexed, version: int | None = None
+    vault: Vault, person: StoredDetails, version: int | None = None
 ) -> list[tuple[str, str]]:
     """(kind, blind hash) rows for one person: name words, document numbers, name+birth date;
     under the current master key version unless another is named."""
@@ -128,7 +111,7 @@ def lookup_entries(
         for entry in (
             current
             if current is not None and version == vault.current
-            else index_entries(vault, person, version)
+            else index_entries(vault, indexed(person), version)
         )
     ]
 
