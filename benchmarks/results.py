@@ -47,7 +47,7 @@ TARGETS: dict[str, Target] = {
     "append_c32_vs_r4": Target(3.0, 5.0),
     "append_vs_r3": Target(0.5, 0.7),
     "outbox_relay": Target(0.6, 0.8),
-    "rebuild_vs_r2": Target(0.25, 0.40),
+    "rebuild_vs_r2": Target(0.30, 0.40),  # issue #18: the rebuild keeps its COPY speed
     "tracing_on_vs_off": Target(0.85, 0.93),
     "accept_to_visible_p99_at_50pct": Target(50.0, 25.0, "<=", "value", "ms"),
     "oral_week_end_to_end": Target(600.0, 300.0, "<=", "value", "s"),

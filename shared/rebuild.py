@@ -13,8 +13,10 @@ its projectors, as they ran live.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterator,
     Awaitable,
     Callable,
@@ -23,7 +25,7 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from contextlib import contextmanager
+from contextlib import aclosing, contextmanager, suppress
 from dataclasses import fields
 from operator import attrgetter
 from typing import Any
@@ -61,7 +63,7 @@ async def rebuild_read_models(
             pages = _pages(conn, store.read_all, total, progress, batch_size)
             return await _through_projectors(conn, store, pages)
         with _cyclic_collector_paused():  # until the fold and its rows are gone again
-            pages = _pages(conn, store.replay, total, progress, batch_size)
+            pages = _pages(conn, store.replay, total, progress, batch_size, read_ahead=True)
             return await _folded(conn, store.rebuilder(), pages)
 
 
@@ -105,16 +107,37 @@ class FoldedReadModels:
 
 
 async def _pages(
-    conn: asyncpg.Connection, read: Read, total: int, progress: Progress | None, batch_size: int
-) -> AsyncIterator[list[RecordedEvent]]:
-    """All events in position order, a page at a time; progress once a page is through."""
+    conn: asyncpg.Connection,
+    read: Read,
+    total: int,
+    progress: Progress | None,
+    batch_size: int,
+    *,
+    read_ahead: bool = False,
+) -> AsyncGenerator[list[RecordedEvent], None]:
+    """All events in position order, a page at a time; progress once a page is through.
+
+    ``read_ahead`` (for a consumer that leaves the connection alone): the next page is asked
+    for before this one is handed on, so that Postgres reads it (and renders its JSON, a third
+    of a rebuild's work there) while this process folds the page before."""
     position, done = 0, 0
-    while events := await read(conn, position, batch_size):
-        yield events
-        position = events[-1].global_position
-        done += len(events)
-        if progress:
-            progress(done, total)
+    reading: asyncio.Future[list[RecordedEvent]] | None = None
+    try:
+        while events := await (reading or read(conn, position, batch_size)):
+            position = events[-1].global_position
+            reading = None
+            if read_ahead:
+                reading = asyncio.ensure_future(read(conn, position, batch_size))
+                await asyncio.sleep(0)  # the read sends its query
+            yield events
+            done += len(events)
+            if progress:
+                progress(done, total)
+    finally:
+        if reading is not None and not reading.done():  # the fold failed: no query left open
+            reading.cancel()
+            with suppress(asyncio.CancelledError):
+                await reading
 
 
 async def _through_projectors(
@@ -130,15 +153,25 @@ async def _through_projectors(
 
 
 async def _folded(
-    conn: asyncpg.Connection, fold: ReadModelFold, pages: AsyncIterator[list[RecordedEvent]]
+    conn: asyncpg.Connection,
+    fold: ReadModelFold,
+    pages: AsyncGenerator[list[RecordedEvent], None],
 ) -> int:
     replayed = 0
-    async for events in pages:
-        for recorded in events:
-            fold.apply(recorded)
-        replayed += len(events)
+    async with aclosing(pages):  # a fold that fails leaves no read ahead on the connection
+        async for events in pages:
+            for start in range(0, len(events), _FOLDED_BETWEEN_READS):
+                for recorded in events[start : start + _FOLDED_BETWEEN_READS]:
+                    fold.apply(recorded)
+                await asyncio.sleep(0)  # takes in what the next page's read sent meanwhile
+            replayed += len(events)
     await fold.write(conn)
     return replayed
+
+
+#: events folded before the next page's rows that have arrived are taken in: Postgres sends
+#: a page only as fast as they are, so it waits on a socket buffer full of them
+_FOLDED_BETWEEN_READS = 500
 
 
 @contextmanager

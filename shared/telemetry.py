@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -17,6 +17,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import Span
 from opentelemetry.util._importlib_metadata import entry_points
 
@@ -31,10 +32,22 @@ def configure_tracing(service_name: str) -> TracerProvider | None:
     """
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return None
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
-    for exporter in _exporters_from_environment():
-        provider.add_span_processor(BatchSpanProcessor(exporter))
+    provider = tracer_provider(service_name, list(_exporters_from_environment()))
     trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer_provider(service_name: str, exporters: Sequence[SpanExporter]) -> TracerProvider:
+    """A service's tracer provider, exporting to ``exporters``. With none, nobody reads a span:
+    none is recorded (no attributes, events or ends to keep), while trace and span ids are
+    still made for the logs and carried on to the services downstream; with one,
+    OTEL_TRACES_SAMPLER decides (parent-based by default)."""
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": service_name}),
+        sampler=None if exporters else ALWAYS_OFF,
+    )
+    for exporter in exporters:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
 
 

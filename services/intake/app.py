@@ -30,7 +30,7 @@ from services.intake.requests import (
     NewPerson,
     born_after_arrival,
 )
-from services.intake.search import details_of
+from services.intake.search import details_of, index_entries, indexed
 from services.intake.vault import Vault, keys_written
 from shared.decider import execute
 from shared.decision import DomainError
@@ -80,7 +80,9 @@ async def register_arrival(
     person's details sealed. Four round trips in one transaction, whatever the group's size:
     BEGIN; the key's claim with every lookup (admission.py); every event, read-model row, key
     and the answer to remember; COMMIT."""
-    admission = await admit(conn, vault, partner, request, claim)
+    # each person's blind index, hashed once: looked up here, written with the registration
+    indexed_members = [index_entries(vault, indexed(details)) for details in request.members]
+    admission = await admit(conn, vault, partner, request, claim, indexed_members)
     if not admission.claimed:
         return await claim.earlier_answer(conn)
     if not admission.listed:  # checked once per key, not on a retry: codes are never removed
@@ -102,7 +104,9 @@ async def register_arrival(
         consents=tuple(ConsentPurpose(purpose) for purpose in dict.fromkeys(request.consents)),
     )
     # new streams: decided on their initial states, and the append refuses if one existed
-    appends, keys, flagged = people_of(vault, partner, request, arrival_id, members, admission, now)
+    appends, keys, flagged = people_of(
+        vault, partner, request, arrival_id, members, admission, now, indexed_members
+    )
     appends.insert(0, (str(arrival_id), 0, arrival.decide(command, arrival.initial_state)))
     causation = Causation.new()
     answer = ArrivalAccepted(

@@ -4,6 +4,7 @@ appends them all in one statement)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from services.intake.admission import Admission
 from services.intake.domain.person import RecordDetails, person
 from services.intake.partners import Partner
 from services.intake.requests import ArrivalRequest
-from services.intake.vault import KeyRow, Vault
+from services.intake.vault import IndexEntries, KeyRow, Vault
 from shared.appending import StreamAppend
 from shared.schemas.intake import ArrivingMember, ConsentPurpose
 
@@ -24,16 +25,20 @@ def people_of(
     members: tuple[ArrivingMember, ...],
     admission: Admission,
     now: datetime,
+    indexed: Sequence[IndexEntries],
 ) -> tuple[list[StreamAppend], list[KeyRow], list[dict[str, str]]]:
     """Each person's stream (details sealed under a new key, consents, duplicates), the keys,
-    and the possible duplicates the partner may be told of."""
+    and the possible duplicates the partner may be told of. ``indexed``: each person's blind
+    index entries, handed to the vault with their sealed details (Vault.fresh_index)."""
     appends: list[StreamAppend] = []
     consents = tuple((ConsentPurpose(purpose), None) for purpose in request.consents) + tuple(
         (ConsentPurpose.SHARING_WITH_PARTNER, other) for other in request.share_with_partners
     )
     flagged: list[dict[str, str]] = []
     keys: list[KeyRow] = []
-    for index, (details, member) in enumerate(zip(request.members, members, strict=True)):
+    for index, (details, member, entries) in enumerate(
+        zip(request.members, members, indexed, strict=True)
+    ):
         payload = {
             "details": details.model_dump(mode="json"),
             "partner_reference": request.partner_reference,
@@ -47,7 +52,7 @@ def people_of(
             for found in duplicates
             if found.readable
         )  # fmt: skip
-        sealed, key = vault.seal_new(member.person_id, payload)
+        sealed, key = vault.seal_new(member.person_id, payload, entries)
         keys.append(key)
         record = RecordDetails(
             person_id=member.person_id,

@@ -19,7 +19,7 @@ import asyncpg
 
 from services.intake.case_rows import CASE_MODEL
 from services.intake.person_rows import CONSENT_MODEL, DETAILS_MODEL, FLAG_MODEL, INDEX
-from services.intake.search import details_of, index_entries
+from services.intake.search import index_entries, stored_details
 from services.intake.vault import Vault
 from shared.eventstore import Projector
 from shared.folds import Change, Put
@@ -40,7 +40,7 @@ def index_of(vault: Vault, person_id: UUID, payload: Any) -> list[tuple[UUID, st
     under the current master key version."""
     return [
         (person_id, kind, value, vault.current)
-        for kind, value in index_entries(vault, details_of(payload))
+        for kind, value in index_entries(vault, stored_details(payload))
     ]
 
 

@@ -9,6 +9,7 @@ and their key is gone, so nothing of them is indexed again.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import asyncpg
 
@@ -23,18 +24,19 @@ class IntakeReadModels(FoldedReadModels):
     sealed details."""
 
     def __init__(self, vault: Vault) -> None:
-        super().__init__(READ_MODELS, {INDEX.name: self._index})
+        # a function of the vault, not a method: a bound method would make the fold a cycle,
+        # which only the cyclic collector frees, walking every row the fold held
+        super().__init__(READ_MODELS, {INDEX.name: partial(_index, vault)})
         self.vault = vault
 
-    async def _index(self, conn: asyncpg.Connection, sources: Iterable[IndexSource]) -> None:
-        # each person's details are opened only as COPY reaches them, and dropped once
-        # indexed: no plaintext piles up in memory
-        opened = await self.vault.open_each(
-            conn, {source.person_id: source.sealed for source in sources}
-        )
-        await conn.copy_records_to_table(
-            INDEX.name,
-            records=(row for person_id, payload in opened
-                     for row in index_of(self.vault, person_id, payload)),
-            columns=INDEX_COLUMNS,
-        )  # fmt: skip
+
+async def _index(vault: Vault, conn: asyncpg.Connection, sources: Iterable[IndexSource]) -> None:
+    # each person's details are opened only as COPY reaches them, and dropped once indexed: no
+    # plaintext piles up in memory
+    opened = await vault.open_each(conn, {source.person_id: source.sealed for source in sources})
+    await conn.copy_records_to_table(
+        INDEX.name,
+        records=(row for person_id, payload in opened
+                 for row in index_of(vault, person_id, payload)),
+        columns=INDEX_COLUMNS,
+    )  # fmt: skip

@@ -113,6 +113,11 @@ class RegistrationRows:
     ) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = []
         for source in sources:
+            made = self.vault.fresh_index(source.person_id, source.sealed)
+            if made is not None:  # hashed once, when the registration was admitted
+                version = self.vault.current
+                rows.extend((source.person_id, kind, value, version) for kind, value in made)
+                continue
             payload = await self.vault.open(conn, source.person_id, source.sealed)
             if payload is not None:  # erased since: nothing to index, ever again
                 rows.extend(index_of(self.vault, source.person_id, payload))

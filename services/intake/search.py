@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import date
 from itertools import islice, product
 from typing import Any
 
@@ -37,8 +39,46 @@ def name_terms(vault: Vault, name: str | None, version: int | None = None) -> li
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    number: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDetails:
+    """The indexed fields of details as sealed: a NewPerson's JSON, validated when it was
+    accepted or corrected, so read as it is. Validating it again as a request cost a third
+    of the time a rebuild spends indexing each person."""
+
+    given_name: str
+    family_name: str
+    patronymic: str | None
+    birth_date: date | None
+    documents: tuple[StoredDocument, ...]
+
+
+def indexed(person: NewPerson) -> StoredDetails:
+    """The indexed fields of a request's person, as :func:`stored_details` reads them sealed."""
+    return StoredDetails(
+        person.given_name, person.family_name, person.patronymic, person.birth_date,
+        tuple(StoredDocument(document.number) for document in person.documents),
+    )  # fmt: skip
+
+
+def stored_details(payload: Any) -> StoredDetails:
+    """The details in a sealed payload (a registration, or a correction's snapshot), for the
+    blind index: :func:`details_of` without validating again."""
+    details = payload["details"]
+    born = details.get("birth_date")
+    return StoredDetails(
+        details["given_name"], details["family_name"], details.get("patronymic"),
+        None if born is None else date.fromisoformat(born),
+        tuple(StoredDocument(document.get("number")) for document in details.get("documents", ())),
+    )  # fmt: skip
+
+
 def index_entries(
-    vault: Vault, person: NewPerson, version: int | None = None
+    vault: Vault, person: StoredDetails, version: int | None = None
 ) -> list[tuple[str, str]]:
     """(kind, blind hash) rows for one person: name words, document numbers, name+birth date;
     under the current master key version unless another is named."""
@@ -59,10 +99,21 @@ def index_entries(
     return list(dict.fromkeys(entries))
 
 
-def lookup_entries(vault: Vault, person: NewPerson) -> list[tuple[str, str]]:
+def lookup_entries(
+    vault: Vault, person: NewPerson, current: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
     """What to look a person up by: their entries under every configured master key version,
-    since people not yet rewrapped (rewrap-keys) are still indexed under an older one."""
-    return [entry for version in vault.versions for entry in index_entries(vault, person, version)]
+    since people not yet rewrapped (rewrap-keys) are still indexed under an older one.
+    ``current``: their entries under the current version, when the caller made them already."""
+    return [
+        entry
+        for version in vault.versions
+        for entry in (
+            current
+            if current is not None and version == vault.current
+            else index_entries(vault, indexed(person), version)
+        )
+    ]
 
 
 def details_of(payload: Any) -> NewPerson:

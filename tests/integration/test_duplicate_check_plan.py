@@ -84,3 +84,43 @@ async def test_the_duplicate_check_on_a_fresh_database_probes_the_index_instead_
 
     assert ("Index Scan", "person_index") in read, read
     assert [scan for scan in read if scan[0] == "Seq Scan"] == [], read
+
+
+#: calls Postgres plans a prepared statement for before it may keep the generic plan
+CUSTOM_PLANS_FIRST = 5
+
+
+async def test_the_admission_is_planned_once_per_connection_not_again_for_every_arrival(
+    services: RunningServices,
+) -> None:
+    # groups of one to four people: keys of every count, as a day of arrivals brings them
+    headers = {"X-API-Key": services.partner_key}
+    for index in range(24):
+        members = [known(f"Анна{chr(0x430 + index)}{size}") for size in range(1 + index % 4)]
+        answer = await services.intake.post(
+            "/v1/arrivals",
+            json=arrival(*members),
+            headers={**headers, "Idempotency-Key": str(index)},
+        )
+        assert answer.status_code == 201, answer.text
+
+    pool = services.pool("intake")
+    # every connection but the relay's own, which it keeps
+    connections = [await pool.acquire(timeout=30) for _ in range(pool.get_max_size() - 1)]
+    try:
+        plans = [
+            row
+            for conn in connections
+            for row in await conn.fetch(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE 'WITH claimed AS (%person_index%'"
+            )
+        ]
+    finally:
+        for conn in connections:
+            await pool.release(conn)
+
+    assert plans, "the admission ran on the connections of the pool"
+    # planned for its first calls on each connection, then its generic plan is kept
+    assert all(row["custom_plans"] <= CUSTOM_PLANS_FIRST for row in plans), plans
+    assert sum(row["generic_plans"] + row["custom_plans"] for row in plans) >= 24, plans

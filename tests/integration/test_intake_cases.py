@@ -5,6 +5,7 @@ the rows built live; on the real stack."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 from uuid import uuid4
 
@@ -13,6 +14,7 @@ import pytest
 
 from services.intake.events import INTAKE_EVENT_TYPES
 from services.intake.projections import READ_MODEL_TABLES
+from shared.eventstore import RecordedEvent
 from shared.rebuild import rebuild_read_models
 from tests.conftest import OPERATOR_KEY, RunningServices, eventually
 from tests.factories import arrival, group_of_friends, person
@@ -409,6 +411,36 @@ async def test_the_read_models_rebuild_to_exactly_the_rows_built_live(
 
     assert store.rebuilder is not None  # folded in memory and copied, not replayed one by one
     assert replayed == events
+    assert await read_models(pool, READ_MODEL_TABLES) == live
+
+
+class _FoldThatFails:
+    """A rebuild's fold with a bug: it fails on the third event it is given."""
+
+    def __init__(self) -> None:
+        self.folded = 0
+
+    def apply(self, recorded: RecordedEvent) -> None:
+        self.folded += 1
+        if self.folded == 3:
+            raise RuntimeError("a bug in a fold")
+
+    async def write(self, conn: asyncpg.Connection) -> None:
+        raise AssertionError("a failed fold is never written")
+
+
+async def test_a_rebuild_whose_fold_fails_raises_that_error_and_changes_nothing(
+    services: RunningServices,
+) -> None:
+    await register(services, arrival(person(), person(given="Мария", relation="spouse")))
+    pool = services.pool("intake")
+    live = await read_models(pool, READ_MODEL_TABLES)
+    store = replace(services.apps["intake"].state.store, rebuilder=_FoldThatFails)
+
+    # pages of two: the next page is being read when the fold fails
+    with pytest.raises(RuntimeError, match="a bug in a fold"):
+        await rebuild_read_models(pool, store, READ_MODEL_TABLES, batch_size=2)
+
     assert await read_models(pool, READ_MODEL_TABLES) == live
 
 
