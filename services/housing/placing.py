@@ -5,7 +5,8 @@ give the facts."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import aclosing
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -47,6 +48,8 @@ ACTOR = "service:housing"
 CANDIDATES = 10
 #: waiting parties looked at when places free up, per shelter and occasion
 WAITLIST_SCAN = 200
+#: people of the waitlist's head read first when places free up (then four times more)
+FIRST_LOOK = 16
 
 
 class Holds:
@@ -134,17 +137,27 @@ async def _place_party(
     return False
 
 
-async def first_waiting_parties(conn: asyncpg.Connection, count: int) -> list[WaitingParty]:
-    """The first ``count`` parties of the waitlist, in its order, read from its head: more of
-    it only when the first people make fewer parties (groups that keep together)."""
-    people = count
+async def waiting_parties(conn: asyncpg.Connection, most: int) -> AsyncIterator[WaitingParty]:
+    """The waitlist's parties in its order, at most ``most``, read from its head a few people
+    at first and four times more each time the caller wants more (groups that keep together
+    come whole). A freed place usually goes to one of the first parties: reading the first
+    two hundred parties for every place freed was most of housing's work once the town was
+    full. Parties placed meanwhile drop out of the head; one already given is not again."""
+    given: set[tuple[UUID, tuple[UUID, ...]]] = set()
+    people = min(FIRST_LOOK, most)
     while True:
         head = await head_of_waitlist(conn, people)
         groups = {person.arrival_id for person in head if person.keep_together}
         together = await waiting_together(conn, groups) if groups else []
-        found = first_parties(head, together)
-        if len(found) >= count or len(head) < people:
-            return found[:count]
+        for party in first_parties(head, together):
+            if (party.arrival_id, party.person_ids) in given:
+                continue
+            given.add((party.arrival_id, party.person_ids))
+            yield party
+            if len(given) >= most:
+                return
+        if len(head) < people:
+            return
         people *= 4
 
 
@@ -163,23 +176,24 @@ async def offer_free_places(
     free = await units_with_free_places(conn, now.date(), shelter_id)
     if not free:
         return 0
-    for party in await first_waiting_parties(conn, WAITLIST_SCAN):
-        people, arrival_id, needs = party.person_ids, party.arrival_id, party.requirements
-        if not rank_shelters(free, len(people), needs, now.date(), 1):
-            continue  # what is free does not fit them: the next may fit
-        await lock_waiting_party(conn, arrival_id)
-        if not all_still_waiting(people, await statuses_of(conn, people)):
-            continue  # another transaction placed them while this one waited for the lock
-        until = now + holds.waitlist
-        placed = await _place_party(
-            conn, store, arrival_id, people, needs, causation, now, until, only=shelter_id
-        )
-        if placed:
-            given += len(people)
-            for person in people:
-                leave = LeaveWaitlist(arrival_id, person, "placed", ACTOR, now)
-                await execute(conn, store, waitlist, str(arrival_id), leave, causation)
-            free = await units_with_free_places(conn, now.date(), shelter_id)
-            if not free:
-                break
+    async with aclosing(waiting_parties(conn, WAITLIST_SCAN)) as parties:
+        async for party in parties:
+            people, arrival_id, needs = party.person_ids, party.arrival_id, party.requirements
+            if not rank_shelters(free, len(people), needs, now.date(), 1):
+                continue  # what is free does not fit them: the next may fit
+            await lock_waiting_party(conn, arrival_id)
+            if not all_still_waiting(people, await statuses_of(conn, people)):
+                continue  # another transaction placed them while this one waited for the lock
+            until = now + holds.waitlist
+            placed = await _place_party(
+                conn, store, arrival_id, people, needs, causation, now, until, only=shelter_id
+            )
+            if placed:
+                given += len(people)
+                for person in people:
+                    leave = LeaveWaitlist(arrival_id, person, "placed", ACTOR, now)
+                    await execute(conn, store, waitlist, str(arrival_id), leave, causation)
+                free = await units_with_free_places(conn, now.date(), shelter_id)
+                if not free:
+                    break
     return given

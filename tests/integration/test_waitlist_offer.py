@@ -112,6 +112,36 @@ async def test_a_freed_place_goes_to_the_head_of_a_long_waitlist_reading_only_it
     assert sum(read) < 44 // 2, f"read {read} rows of a waitlist of 44 for four places"
 
 
+async def test_a_place_freed_for_the_first_in_line_reads_a_few_of_a_long_waitlist(
+    services: RunningServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # once the town was full every departure read the first two hundred parties (a thousand
+    # rows and more with the groups) to give one place, most often to one of the first few
+    singles = [arriving(1, keep_together=False) for _ in range(120)]
+    await waitlisted(services, *singles)
+    read: list[int] = []  # rows of placements each statement read
+    original = asyncpg.Connection.fetch
+
+    async def fetch(conn: asyncpg.Connection, query: str, *args: Any, **kw: Any) -> Any:
+        rows = await original(conn, query, *args, **kw)
+        read.extend([len(rows)] if "FROM placements" in query else [])
+        return rows
+
+    monkeypatch.setattr(asyncpg.Connection, "fetch", fetch)
+    body = {"name": "Room", "kind": "hostel", "district": "Oral", "beds": 1}
+    opened = await services.housing.post(
+        "/v1/shelters", json=body, headers={**OPERATOR, "Idempotency-Key": str(uuid4())}
+    )
+    monkeypatch.undo()
+    assert opened.status_code == 201, opened.text
+    async with services.pool("housing").acquire() as conn:
+        status = dict(await conn.fetch("SELECT person_id, status FROM placements"))
+
+    assert status[singles[0].members[0].person_id] == "held"
+    assert sum(1 for value in status.values() if value == "waiting") == 119
+    assert sum(read) <= 2 * placing.FIRST_LOOK, f"read {read} rows of a waitlist of 120"
+
+
 @pytest.mark.parametrize(
     ("statement", "argument", "index"),
     [(_HEAD, 200, "placements_waiting"), (_TOGETHER, [uuid4()], "placements_waiting_by_arrival")],
