@@ -21,7 +21,7 @@ from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
 from services.housing.placing import Holds, place_arrival
 from services.housing.projections import project
-from services.housing.queries import erased_among
+from services.housing.queries import erased_among, shelters_with_expired_holds
 from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings
 from shared.consumer import Handler, IncomingEvent
@@ -99,13 +99,11 @@ def create_app(settings: HousingSettings | None = None) -> FastAPI:
     async def expire_due_holds(pool: asyncpg.Pool) -> int:
         """No-shows lose their holds, shelter by shelter, each in its own transaction."""
         now = datetime.now(UTC)
-        due = await pool.fetch(
-            "SELECT DISTINCT shelter_id FROM placements WHERE status = 'held' AND hold_until <= $1",
-            now,
-        )
+        async with pool.acquire() as conn:
+            due = await shelters_with_expired_holds(conn, now)
         expired = 0
-        for row in due:
-            expired += await in_transaction(pool, expiry(row["shelter_id"], now))
+        for shelter_id in due:
+            expired += await in_transaction(pool, expiry(shelter_id, now))
         return expired
 
     runtime = ServiceRuntime(

@@ -154,6 +154,16 @@ async def lock_waiting_party(conn: asyncpg.Connection, arrival_id: UUID) -> None
     )
 
 
+async def shelters_with_expired_holds(conn: asyncpg.Connection, now: datetime) -> list[UUID]:
+    """The shelters where a hold ended by ``now`` and nobody checked in: read through the index
+    of holds by their end, so only the holds due are read, however many people are placed."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT shelter_id FROM placements WHERE status = 'held' AND hold_until <= $1",
+        now,
+    )
+    return [row["shelter_id"] for row in rows]
+
+
 async def shelter_view(conn: asyncpg.Connection, shelter_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow("SELECT * FROM shelters WHERE shelter_id = $1", shelter_id)
     if row is None:
