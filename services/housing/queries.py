@@ -73,6 +73,19 @@ async def where_they_stand(
     return statuses, {row["person_id"] for row in rows if row["status"] is None}
 
 
+#: units with a free place in shelters that take people on ``$1``; all of them are read
+#: through the index of free units (migration 0010), so that a placement reads the free units,
+#: not every shelter's
+_FREE_UNITS = """
+SELECT u.shelter_id, s.status, s.available_from, s.available_until, u.attributes,
+       sum(u.places - u.held - u.occupied) AS free,
+       max(u.places - u.held - u.occupied) AS most_in_one_unit
+FROM units u JOIN shelters s USING (shelter_id)
+WHERE u.places - u.held - u.occupied > 0 AND s.status = 'open'
+  AND (s.available_from IS NULL OR $1::date BETWEEN s.available_from AND s.available_until)"""
+_BY_KIND = " GROUP BY u.shelter_id, s.status, s.available_from, s.available_until, u.attributes"
+
+
 async def units_with_free_places(
     conn: asyncpg.Connection, day: date, only: UUID | None = None
 ) -> list[UnitsOnOffer]:
@@ -82,20 +95,10 @@ async def units_with_free_places(
     is one row. Shelters that take nobody that day (closed, a home offered for other days) are
     left out here already, or every placement would read their free places again
     (domain/ranking.py applies the same rule to what is read)."""
-    rows = await conn.fetch(
-        """
-        SELECT u.shelter_id, s.status, s.available_from, s.available_until, u.attributes,
-               sum(u.places - u.held - u.occupied) AS free,
-               max(u.places - u.held - u.occupied) AS most_in_one_unit
-        FROM units u JOIN shelters s USING (shelter_id)
-        WHERE u.places - u.held - u.occupied > 0 AND ($1::uuid IS NULL OR s.shelter_id = $1)
-          AND s.status = 'open'
-          AND (s.available_from IS NULL OR $2::date BETWEEN s.available_from AND s.available_until)
-        GROUP BY u.shelter_id, s.status, s.available_from, s.available_until, u.attributes
-        """,
-        only,
-        day,
-    )
+    if only is None:
+        rows = await conn.fetch(_FREE_UNITS + _BY_KIND, day)
+    else:
+        rows = await conn.fetch(_FREE_UNITS + " AND s.shelter_id = $2" + _BY_KIND, day, only)
     return [
         UnitsOnOffer(
             row["shelter_id"], row["status"],
