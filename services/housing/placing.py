@@ -5,7 +5,7 @@ give the facts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncGenerator, Collection, Sequence
 from contextlib import aclosing
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -137,7 +137,9 @@ async def _place_party(
     return False
 
 
-async def waiting_parties(conn: asyncpg.Connection, most: int) -> AsyncIterator[WaitingParty]:
+async def waiting_parties(
+    conn: asyncpg.Connection, most: int
+) -> AsyncGenerator[WaitingParty, None]:
     """The waitlist's parties in its order, at most ``most``, read from its head a few people
     at first and four times more each time the caller wants more (groups that keep together
     come whole). A freed place usually goes to one of the first parties: reading the first
