@@ -8,13 +8,14 @@ two appends that both create it cannot both win: the second fails on the table's
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import asyncpg
 
 from shared.eventstore import RecordedEvent
 from shared.folds import Change, Delete, FoldsByType, Key, Put, Read, ReadModel, Row, Table
+from shared.statement import Write, compose, rows_json
 
 #: writes a table whose rows are not stored as the fold keeps them (intake's blind index,
 #: computed from sealed details as it is written): the changes to that table, in order
@@ -54,6 +55,10 @@ class LoadedRows:
             raise LookupError(f"a fold read {table.name} by {column}, which its reads did not load")
         return [row for row in self.found.get(table.name, {}).values()
                 if getattr(row, column) == value]  # fmt: skip
+
+    def was_read(self, table: Table[Any], key: Key) -> bool:
+        """Whether a read looked for the row with ``key`` (found or not)."""
+        return len(table.key) == 1 and key in self._read.get((table.name, table.key[0]), ())
 
     def known_absent(self, table: Table[Any], key: Key) -> bool:
         """Whether ``key`` was read and not found (nor written since)."""
@@ -128,3 +133,105 @@ async def _put(conn: asyncpg.Connection, put: Put[Any], rows: LoadedRows) -> Non
 
 def _matching(columns: Sequence[str]) -> str:
     return " AND ".join(f"{column} = ${index}" for index, column in enumerate(columns, 1))
+
+
+class AppendProjection(FoldedProjection):
+    """The same folds, over all the events of one append at once (shared.eventstore's
+    AppendProjector): the rows every event reads loaded FOR UPDATE in one statement per table
+    and column, the events folded in order over them in memory, and the rows as they end
+    written in one statement. A placement of a family of five cost thirty round trips, one
+    read and one write per event and read model; now it costs three, whatever its size."""
+
+    async def project_append(
+        self, conn: asyncpg.Connection, recorded: Sequence[RecordedEvent]
+    ) -> None:
+        rows = LoadedRows()
+        for read in _merged_reads(model.reads(one.event) for one in recorded
+                                  for model in self._folding[type(one.event)]):  # fmt: skip
+            await rows.load(conn, read)
+        loaded = {table: set(found) for table, found in rows.found.items()}
+        last: dict[tuple[str, Key], Change] = {}  # in the order first touched
+        for one in recorded:
+            for model in self._folding[type(one.event)]:
+                for change in model.fold(one, rows):
+                    last.pop((change.table.name, _key_of(change)), None)
+                    last[change.table.name, _key_of(change)] = change
+                    _apply(rows, change)
+        writes = _grouped_writes(last.values(), rows, loaded)
+        if writes:
+            parts = [(f"w{index}", write) for index, write in enumerate(writes)]
+            statement, args = compose(parts, Write("SELECT 1"))
+            await conn.execute(statement, *args)
+
+
+def _merged_reads(reads: Iterable[Sequence[Read]]) -> list[Read]:
+    """The reads of many events, one per table and column, naming every value they name."""
+    merged: dict[tuple[str, str], tuple[Table[Any], dict[Any, None]]] = {}
+    for some in reads:
+        for read in some:
+            table, values = merged.setdefault((read.table.name, read.column), (read.table, {}))
+            values.update(dict.fromkeys(read.values))
+    return [
+        Read(table, column, tuple(values))
+        for (_, column), (table, values) in merged.items()
+        if values
+    ]
+
+
+def _key_of(change: Change) -> Key:
+    return change.table.key_of(change.row) if isinstance(change, Put) else change.key
+
+
+def _apply(rows: LoadedRows, change: Change) -> None:
+    found = rows.found.setdefault(change.table.name, {})
+    if isinstance(change, Put):
+        found[change.table.key_of(change.row)] = change.row
+    else:
+        found.pop(change.key, None)
+
+
+#: how a row ends: deleted, updated (it was loaded), inserted (a read found it absent: a
+#: concurrent writer that made it meanwhile makes this fail on the key), or upserted (no read
+#: looked for it: the latest stands)
+_Kind = str
+
+
+def _grouped_writes(
+    changes: Iterable[Change], rows: LoadedRows, loaded: Mapping[str, set[Key]]
+) -> list[Write]:
+    """Each table's rows of one kind as one write: a jsonb array of them."""
+    groups: dict[tuple[str, _Kind], tuple[Table[Any], list[list[Any]]]] = {}
+    for change in changes:
+        table = change.table
+        if isinstance(change, Delete):
+            kind = "delete"
+            keys = change.key if len(table.key) > 1 else (change.key,)
+            values = [keys[table.key.index(c)] if c in table.key else None for c in table.columns]
+        else:
+            key = table.key_of(change.row)
+            was_read = rows.was_read(table, key)
+            kind = "update" if key in loaded.get(table.name, ()) else (
+                "insert" if was_read else "upsert"
+            )  # fmt: skip
+            values = [getattr(change.row, column) for column in table.columns]
+        groups.setdefault((table.name, kind), (table, []))[1].append(values)
+    return [_write(table, kind, values) for (_, kind), (table, values) in groups.items()]
+
+
+def _write(table: Table[Any], kind: _Kind, values: list[list[Any]]) -> Write:
+    source = f"jsonb_populate_recordset(NULL::{table.name}, {{0}}::jsonb) AS r"
+    args = (rows_json(table.columns, values),)
+    keyed = " AND ".join(f"t.{column} = r.{column}" for column in table.key)
+    rest = [column for column in table.columns if column not in table.key]
+    if kind == "delete":
+        return Write(f"DELETE FROM {table.name} AS t USING {source} WHERE {keyed}", args)
+    if kind == "update":
+        sets = ", ".join(f"{column} = r.{column}" for column in rest)
+        return Write(f"UPDATE {table.name} AS t SET {sets} FROM {source} WHERE {keyed}", args)
+    columns = ", ".join(table.columns)
+    insert = f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {source}"
+    if kind == "upsert":
+        updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in rest)
+        conflict = f"DO UPDATE SET {updates}" if rest else "DO NOTHING"
+        insert += f" ON CONFLICT ({', '.join(table.key)}) {conflict}"
+    return Write(insert, args)
