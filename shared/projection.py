@@ -169,7 +169,7 @@ def _merged_reads(reads: Iterable[Sequence[Read]]) -> list[Read]:
     merged: dict[tuple[str, str], tuple[Table[Any], dict[Any, None]]] = {}
     for some in reads:
         for read in some:
-            table, values = merged.setdefault((read.table.name, read.column), (read.table, {}))
+            values = merged.setdefault((read.table.name, read.column), (read.table, {}))[1]
             values.update(dict.fromkeys(read.values))
     return [
         Read(table, column, tuple(values))
