@@ -12,13 +12,19 @@ import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 import asyncpg
 from opentelemetry import propagate
 
-from shared.appending import SetProjector, StreamAppend, append_statement, pending_events
+from shared.appending import (
+    SetProjector,
+    StreamAppend,
+    append_statement,
+    pending_events,
+    run_projectors,
+)
 from shared.schemas.base import DomainEvent
 from shared.schemas.registry import EVENT_TYPES, load_event
 from shared.state_cache import StateCache
@@ -76,18 +82,6 @@ class RecordedEvent:
 
 
 Projector = Callable[[asyncpg.Connection, RecordedEvent], Awaitable[None]]
-
-
-@runtime_checkable
-class AppendProjector(Protocol):
-    """A projector that also takes all the events of one append at once (in their order), so
-    that the rows they touch are read and written once, not once per event."""
-
-    async def __call__(self, conn: asyncpg.Connection, recorded: RecordedEvent) -> None: ...
-
-    async def project_append(
-        self, conn: asyncpg.Connection, recorded: Sequence[RecordedEvent]
-    ) -> None: ...
 
 
 class ReadModelFold(Protocol):
@@ -198,19 +192,9 @@ class EventStore:
                 event_ids, pending, topics, metadatas, strict=True)
             for row in (by_id[event_id],)
         ]  # fmt: skip
-        if project:
-            await self._project(conn, [one for one, its in zip(recorded, handled, strict=True)
-                                       if not its])  # fmt: skip
+        todo = [one for one, its in zip(recorded, handled, strict=True) if not its and project]
+        await run_projectors(conn, self.projectors, todo)
         return recorded
-
-    async def _project(self, conn: asyncpg.Connection, recorded: list[RecordedEvent]) -> None:
-        """Run the projectors: one that projects a whole append gets its events at once."""
-        for projector in self.projectors if recorded else ():
-            if isinstance(projector, AppendProjector):
-                await projector.project_append(conn, recorded)
-            else:
-                for one in recorded:
-                    await projector(conn, one)
 
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
         """Every event of one stream, in version order."""
