@@ -205,13 +205,13 @@ def _grouped_writes(
     for change in changes:
         table = change.table
         if isinstance(change, Delete):
-            kind = "delete"
+            kind: _Kind = "delete"
             keys = change.key if len(table.key) > 1 else (change.key,)
             values = [keys[table.key.index(c)] if c in table.key else None for c in table.columns]
         else:
             key = table.key_of(change.row)
             was_read = rows.was_read(table, key)
-            kind: _Kind = "update" if key in loaded.get(table.name, ()) else (
+            kind = "update" if key in loaded.get(table.name, ()) else (
                 "insert" if was_read else "upsert"
             )  # fmt: skip
             values = [getattr(change.row, column) for column in table.columns]
