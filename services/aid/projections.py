@@ -11,10 +11,11 @@ rebuild uses too: this module only loads the rows the folds read and writes the 
 return. Every value comes from an event, never from the clock, so a rebuild gives the same rows.
 
 The events of one append are projected together (``projection_writes``): the rows they read
-are loaded once, table by table, the folds run over them in the events' order in memory, and
-each table's final rows are written by one statement, which may ride in the append's own
-(``EventStore.append_streams(..., project=False, alongside=...)``): a group of distributions
-costs the same few round trips as one.
+are loaded in one statement (each table's an array of records, ``rows_read``; a caller may
+read them with something else it reads, and pass them as ``loaded``), the folds run over them
+in the events' order in memory, and each table's final rows are written by one statement, which
+may ride in the append's own (``EventStore.append_streams(..., project=False, alongside=...)``):
+a group of distributions costs the same few round trips as one.
 
 The rows are read FOR UPDATE: each is written only by the events of one stream (a person, a
 stock, a request, an offer), or under the stock's queue (a day's totals, services/aid/app/
