@@ -122,7 +122,7 @@ async def admit(
     keys = rows_json(("member", "kind", "value"), entries)
     found = Write(_FOUND[partner.is_operator], (keys, partner.partner_id))
     sql, args = compose(
-        [("caller", still_valid(partner)), ("claimed", claim.write()), ("found", found)],
+        [("claimed", claim.write()), ("found", found), ("caller", still_valid(partner))],
         Write(_ADMISSION, (request.crossing_point,)),
     )
     row = await conn.fetchrow(sql, *args)
