@@ -83,7 +83,10 @@ async def post_arrival(
     except KeyNoLongerValid:  # the kept key was revoked or changed: nothing was written
         partner = await authenticated_again(request)  # a revoked key: 401 here
     partner.require(Scope.REGISTER_ARRIVALS)
-    return await answer(request, partner, key, body, _registration(request, partner, body))
+    try:
+        return await answer(request, partner, key, body, _registration(request, partner, body))
+    except KeyNoLongerValid as error:  # revoked between its lookup and its work
+        raise unknown_key() from error
 
 
 @router.post("/arrival-batches", status_code=200)
