@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from asyncio import FIRST_COMPLETED
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
@@ -203,14 +204,34 @@ class OutboxRelay:
                     while len(unconfirmed) > 1:
                         published += await self._confirm(own, unconfirmed.pop(0))
                     if len(rows) < self._batch_size:
+                        if unconfirmed and await self._notified_before(unconfirmed[-1]):
+                            continue  # read what was appended meanwhile, in this turn
                         self._held_back = await first_held_back(conn, after)
                         break
+                else:  # the turn's reads are spent: the next turn starts at once
+                    self._wakeup.set()
                 while unconfirmed:
                     published += await self._confirm(own, unconfirmed.pop(0))
             finally:
                 for page in unconfirmed:
                     page.abandon()
             return published
+
+    async def _notified_before(self, page: _SentPage) -> bool:
+        """Whether an append notified before the broker acknowledged ``page`` (the turn's last
+        page sent). An append committed while a page is in flight is read and sent behind it
+        in the same turn, rather than after that page's acknowledgement, its checkpoint, the
+        commit and a new turn's lock and reads (several round trips each event waited for)."""
+        if not self._wakeup.is_set():
+            woken = asyncio.ensure_future(self._wakeup.wait())
+            try:
+                await asyncio.wait({woken, page.acknowledged}, return_when=FIRST_COMPLETED)
+            finally:
+                woken.cancel()
+        if self._wakeup.is_set():
+            self._wakeup.clear()  # the next read takes everything committed before it
+            return True
+        return False
 
     @staticmethod
     async def _checkpoint(conn: asyncpg.Connection) -> tuple[str, int]:
