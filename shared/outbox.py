@@ -16,6 +16,7 @@ from asyncio import FIRST_COMPLETED
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -224,8 +225,9 @@ class OutboxRelay:
         commit and a new turn's lock and reads (several round trips each event waited for)."""
         if not self._wakeup.is_set():
             woken = asyncio.ensure_future(self._wakeup.wait())
+            either: set[asyncio.Future[Any]] = {woken, page.acknowledged}
             try:
-                await asyncio.wait({woken, page.acknowledged}, return_when=FIRST_COMPLETED)
+                await asyncio.wait(either, return_when=FIRST_COMPLETED)
             finally:
                 woken.cancel()
         if self._wakeup.is_set():
