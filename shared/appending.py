@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from uuid import UUID
 
 import asyncpg
@@ -15,7 +15,7 @@ from shared.schemas.base import DomainEvent
 from shared.statement import Write, compose
 
 if TYPE_CHECKING:
-    from shared.eventstore import Causation
+    from shared.eventstore import Causation, Projector, RecordedEvent
 
 #: one stream's part of an append: its id, the version it was read at, the new events
 StreamAppend = tuple[str, int, Sequence[DomainEvent]]
@@ -35,6 +35,32 @@ class SetProjector(Protocol):
         self, conn: asyncpg.Connection, events: Sequence[DomainEvent], causation: Causation
     ) -> list[Write]:
         """The writes that project ``events``, in the order they were decided."""
+
+
+@runtime_checkable
+class AppendProjector(Protocol):
+    """A projector (shared.eventstore.Projector) that also takes all the events of one append
+    at once, in their order, so that the rows they touch are read and written once, not once
+    per event."""
+
+    async def __call__(self, conn: asyncpg.Connection, recorded: RecordedEvent) -> None: ...
+
+    async def project_append(
+        self, conn: asyncpg.Connection, recorded: Sequence[RecordedEvent]
+    ) -> None: ...
+
+
+async def run_projectors(
+    conn: asyncpg.Connection, projectors: Sequence[Projector], recorded: Sequence[RecordedEvent]
+) -> None:
+    """The appended events through each projector: one that projects a whole append gets them
+    at once, any other one after the other."""
+    for projector in projectors if recorded else ():
+        if isinstance(projector, AppendProjector):
+            await projector.project_append(conn, recorded)
+        else:
+            for one in recorded:
+                await projector(conn, one)
 
 
 def pending_events(appends: Sequence[StreamAppend]) -> list[PendingEvent]:

@@ -18,7 +18,13 @@ from uuid import UUID, uuid4
 import asyncpg
 from opentelemetry import propagate
 
-from shared.appending import SetProjector, StreamAppend, append_statement, pending_events
+from shared.appending import (
+    SetProjector,
+    StreamAppend,
+    append_statement,
+    pending_events,
+    run_projectors,
+)
 from shared.schemas.base import DomainEvent
 from shared.schemas.registry import EVENT_TYPES, load_event
 from shared.state_cache import StateCache
@@ -186,9 +192,8 @@ class EventStore:
                 event_ids, pending, topics, metadatas, strict=True)
             for row in (by_id[event_id],)
         ]  # fmt: skip
-        for one, its in zip(recorded, handled, strict=True):
-            for projector in () if its or not project else self.projectors:
-                await projector(conn, one)
+        todo = [one for one, its in zip(recorded, handled, strict=True) if not its and project]
+        await run_projectors(conn, self.projectors, todo)
         return recorded
 
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:

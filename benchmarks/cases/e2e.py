@@ -33,6 +33,8 @@ async def case_e2e(run: Run, arrivals: Arrivals) -> None:
     arrival_rates: list[float] = []
     cpu_mine: list[dict[str, float | None]] = []
     cpu_theirs: list[dict[str, float | None]] = []
+    #: the Postgres CPU of housing's database alone (part of cpu_mine's postgres)
+    housing_postgres: list[float] = []
     events_mine = events_theirs = 0
     # warm-up: the consumer group joined, the relay's producer connected, caches warm
     await closed_loop(
@@ -54,7 +56,9 @@ async def case_e2e(run: Run, arrivals: Arrivals) -> None:
             run.admin,
             kafka=True,
         )
+        housing_meter = CpuMeter({}, [p.housing.database or ""], run.admin)
         await meter.start()
+        await housing_meter.start()
         start = time.perf_counter()
         result = await closed_loop(
             host,
@@ -68,6 +72,7 @@ async def case_e2e(run: Run, arrivals: Arrivals) -> None:
             raise RuntimeError(f"e2e: {result.failed} failed, first {result.first_failure}")
         end = await wait_consumed(p)
         spent = await meter.stop()
+        housing_postgres.append((await housing_meter.stop())["postgres"] or 0.0)
         published, _ = await published_and_consumed(p)
         events = published - published_before
         events_mine += events
@@ -144,6 +149,9 @@ async def case_e2e(run: Run, arrivals: Arrivals) -> None:
                 "arrivals_per_s": arrival_rates,
                 "r1_events_per_round": args.r1_events,
                 "events_per_arrival": events_mine / (args.e2e_arrivals * len(mine)),
+                "postgres_for_housing_cpu_s_per_1000_events": 1000
+                * sum(housing_postgres)
+                / max(events_mine, 1),
             },
         )
     )

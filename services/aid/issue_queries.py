@@ -1,5 +1,6 @@
 """The named queries of issues decided in groups (services/aid/app/issue_groups.py): their
-keys claimed in one statement, a key let go, and the states of several streams in one read."""
+keys claimed and their people read in the statement that enters the stock's queue, a key let
+go, and the states of several streams in one read."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from services.aid.projections import Loaded, rows_read
+from services.aid.read_models.rows import Read
 from shared.decision import Decider
 from shared.eventstore import EventStore
 from shared.idempotency import Claim
@@ -20,16 +23,6 @@ from shared.statement import Write, compose
 States = dict[str, tuple[Any, int]]
 
 
-async def claim_keys(conn: asyncpg.Connection, claims: Sequence[Claim]) -> set[int]:
-    """Claim every key in one statement; the places (in ``claims``) of those that were new."""
-    parts = [(f"claim_{i}", claim.write()) for i, claim in enumerate(claims)]
-    found = " UNION ALL ".join(
-        f"SELECT {i} AS request FROM {name}" for i, (name, _) in enumerate(parts)
-    )
-    sql, args = compose(parts, Write(found))
-    return {row["request"] for row in await conn.fetch(sql, *args)}
-
-
 def let_go(claim: Claim) -> Write:
     """A key whose refusal was no decision: released, so that a retry decides again."""
     return Write(
@@ -39,33 +32,76 @@ def let_go(claim: Claim) -> Write:
 
 
 async def load_states(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    wanted: dict[str, Decider[Any, Any]],
-    queue: str | None = None,
+    conn: asyncpg.Connection, store: EventStore, wanted: dict[str, Decider[Any, Any]]
 ) -> States:
     """Several streams' states and versions in one read: each cached fold (if any) plus its
     events since, as ``shared.decider.load_state`` reads one. Read before this transaction
-    appends anything, so every event read is committed and its fold may be cached.
+    appends anything, so every event read is committed and its fold may be cached."""
+    states = _cached(store, wanted)
+    versions = [version for _, version in states.values()]
+    rows = await conn.fetch(_SINCE, list(states), versions)
+    return _folded(store, wanted, states, [(r[0], r[1], r[2], r[3]) for r in rows])
 
-    ``queue``: a stream whose queue (``shared.decider.lock_streams``) the same statement
-    enters, saving a round trip; what it reads is as it was before the wait."""
+
+async def claim_and_load(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    claims: Sequence[Claim],
+    wanted: dict[str, Decider[Any, Any]],
+    queue: str,
+) -> tuple[set[int], States]:
+    """Claim every key and ``load_states`` in one statement, which also enters ``queue`` (a
+    stream's queue, ``shared.decider.lock_streams``): the places of the claims that were new,
+    and the streams' states as they were before the wait (the statement's snapshot is taken
+    as it starts)."""
+    states = _cached(store, wanted)
+    versions = [version for _, version in states.values()]
+    parts = [(f"claim_{i}", claim.write()) for i, claim in enumerate(claims)]
+    claimed = " UNION ALL ".join(f"SELECT {i} FROM {name}" for i, (name, _) in enumerate(parts))
+    queued = ("queued", Write("SELECT pg_advisory_xact_lock(hashtextextended({0}, 0))", (queue,)))
+    final = Write(_CLAIMED_SINCE_QUEUED.replace("CLAIMED", claimed), (list(states), versions))
+    sql, args = compose([*parts, queued], final)
+    found = await conn.fetchrow(sql, *args)
+    assert found is not None  # the queue's one row
+    return set(found[0]), _folded(store, wanted, states, found[1])
+
+
+async def load_stock_and_rows(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    stock_id: str,
+    stock: Decider[Any, Any],
+    rows: Sequence[Read],
+) -> tuple[States, Loaded]:
+    """The stock's state (as ``load_states``) and the read-model ``rows`` its issues' events
+    will fold (services/aid/projections.py: ``rows_read``), locked, in one statement."""
+    states = _cached(store, {stock_id: stock})
+    columns, args, loaded = rows_read(rows, first=3)
+    found = await conn.fetchrow(f"{_STOCK_SINCE}, {columns}", stock_id, states[stock_id][1], *args)
+    assert found is not None  # a SELECT without FROM returns its one row
+    return _folded(store, {stock_id: stock}, states, found[0]), loaded(found[1:])
+
+
+def _cached(store: EventStore, wanted: dict[str, Decider[Any, Any]]) -> States:
     cached = {stream: store.states.get((id(d), stream)) for stream, d in wanted.items()}
-    states: States = {
+    return {
         stream: (entry[1], entry[0]) if entry else (wanted[stream].initial_state, 0)
         for stream, entry in cached.items()
     }
-    versions = [version for _, version in states.values()]
-    if queue is None:
-        rows = await conn.fetch(_SINCE, list(states), versions)
-    else:
-        rows = await conn.fetch(_SINCE_QUEUED, list(states), versions, queue)
+
+
+def _folded(
+    store: EventStore,
+    wanted: dict[str, Decider[Any, Any]],
+    states: States,
+    rows: Sequence[tuple[str, int, str, str]],
+) -> States:
+    """``states`` with the events since (stream, version, type, data; by stream and version)
+    folded in, each new fold cached."""
     newer: dict[str, list[tuple[int, DomainEvent]]] = {}
-    for row in rows:
-        if row["stream_id"] is None:  # the queue's own row
-            continue
-        event = load_event(row["event_type"], row["data"], store.event_types)
-        newer.setdefault(row["stream_id"], []).append((row["version"], event))
+    for stream_id, version, event_type, data in rows:
+        event = load_event(event_type, data, store.event_types)
+        newer.setdefault(stream_id, []).append((version, event))
     for stream, events in newer.items():
         decider = wanted[stream]
         state = reduce(decider.evolve, (event for _, event in events), states[stream][0])
@@ -81,14 +117,18 @@ JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
 ORDER BY e.stream_id, e.version
 """
 
-# the queue is entered as the statement starts: its one row is the left side of the join, so
-# it is taken however few events there are (that row comes back alone, with no stream)
-_SINCE_QUEUED = """
-WITH queued AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended($3, 0)))
-SELECT e.stream_id, e.version, e.event_type, e.data::text AS data
-FROM queued LEFT JOIN (
-    unnest($1::text[], $2::int[]) AS s(stream_id, after)
-    JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
-) ON true
-ORDER BY e.stream_id, e.version
+_STOCK_SINCE = """
+SELECT ARRAY(SELECT ROW(stream_id, version, event_type, data::text) FROM events
+             WHERE stream_id = $1 AND version > $2 ORDER BY version)"""
+
+# the queue is entered as the statement runs (its one row is what the arrays are read for);
+# the claims (CLAIMED: the places of those that returned a row) and the events (arrays of
+# records) come back as one row
+_CLAIMED_SINCE_QUEUED = """
+SELECT ARRAY(CLAIMED) AS claimed,
+       ARRAY(SELECT ROW(e.stream_id, e.version, e.event_type, e.data::text)
+             FROM unnest({0}::text[], {1}::int[]) AS s(stream_id, after)
+             JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
+             ORDER BY e.stream_id, e.version) AS events
+FROM queued
 """

@@ -11,10 +11,11 @@ rebuild uses too: this module only loads the rows the folds read and writes the 
 return. Every value comes from an event, never from the clock, so a rebuild gives the same rows.
 
 The events of one append are projected together (``projection_writes``): the rows they read
-are loaded once, table by table, the folds run over them in the events' order in memory, and
-each table's final rows are written by one statement, which may ride in the append's own
-(``EventStore.append_streams(..., project=False, alongside=...)``): a group of distributions
-costs the same few round trips as one.
+are loaded in one statement (each table's an array of records, ``rows_read``; a caller may
+read them with something else it reads, and pass them as ``loaded``), the folds run over them
+in the events' order in memory, and each table's final rows are written by one statement, which
+may ride in the append's own (``EventStore.append_streams(..., project=False, alongside=...)``):
+a group of distributions costs the same few round trips as one.
 
 The rows are read FOR UPDATE: each is written only by the events of one stream (a person, a
 stock, a request, an offer), or under the stock's queue (a day's totals, services/aid/app/
@@ -24,9 +25,9 @@ outside them from losing an update between the read and the write.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import asyncpg
 
@@ -55,15 +56,29 @@ async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
 
 
 async def projection_writes(
-    conn: asyncpg.Connection, pending: Sequence[PendingEvent]
+    conn: asyncpg.Connection, pending: Sequence[PendingEvent], loaded: Loaded | None = None
 ) -> list[Write]:
     """The writes that project ``pending`` (stream, version, event), folded in this order:
     each table's rows as the last of them leaves them. A SupportRequested's details are not
-    among them (``project`` copies them after its row is written)."""
-    folding = await _load(conn, [read for _, _, event in pending for read in reads(event)])
+    among them (``project`` copies them after its row is written). ``loaded``: rows read
+    already in this transaction (``rows_read``); only the others are read here."""
+    wanted = [read for _, _, event in pending for read in reads(event)]
+    known = loaded or Loaded({}, {})
+    missing = [read for read in wanted if not known.has(read)]
+    folding = _Folding(known, await _load(conn, missing) if missing else None)
     for _, version, event in pending:
         folding.apply(changes(event, version, folding))
     return folding.writes()
+
+
+class Loaded(NamedTuple):
+    """Rows read for a fold (None: no such row), and whether each collector collected."""
+
+    rows: dict[Key, Row | None]
+    seen: dict[Collector, bool]
+
+    def has(self, read: Read) -> bool:
+        return read in self.seen if isinstance(read, Collector) else read in self.rows
 
 
 class _Folding:
@@ -71,8 +86,9 @@ class _Folding:
     a row no fold declared it reads is an error here (rather than read as missing, which the
     rebuild would not)."""
 
-    def __init__(self, rows: dict[Key, Row | None], seen: dict[Collector, bool]) -> None:
-        self.rows, self.seen = rows, seen
+    def __init__(self, known: Loaded, more: Loaded | None) -> None:
+        self.rows = {**known.rows, **more.rows} if more else known.rows
+        self.seen = {**known.seen, **more.seen} if more else known.seen
         self.written: dict[Key, Row | Gone] = {}
         self.collectors: set[Collector] = set()
 
@@ -109,7 +125,21 @@ class _Folding:
         ]
 
 
-async def _load(conn: asyncpg.Connection, wanted: list[Read]) -> _Folding:
+async def _load(conn: asyncpg.Connection, wanted: list[Read]) -> Loaded:
+    """The rows and collectors ``wanted``, in one round trip."""
+    columns, args, loaded = rows_read(wanted)
+    found = await conn.fetchrow(f"SELECT {columns}", *args)
+    assert found is not None  # a SELECT without FROM returns its one row
+    return loaded(found)
+
+
+def rows_read(
+    wanted: Sequence[Read], first: int = 1
+) -> tuple[str, list[Any], Callable[[Sequence[Any]], Loaded]]:
+    """The columns of a ``SELECT`` that reads the rows ``wanted`` (one per kind of row, an
+    array of records each; its arguments numbered from ``$first``), their arguments, and
+    what the columns' values, in order, are as loaded rows: another read may put its own
+    columns before them, and so save a round trip."""
     keys: dict[type[Row], dict[tuple[Any, ...], None]] = {}
     collectors: dict[Collector, None] = {}
     for read in wanted:
@@ -117,57 +147,68 @@ async def _load(conn: asyncpg.Connection, wanted: list[Read]) -> _Folding:
             collectors[read] = None
         else:
             keys.setdefault(read[0], {})[read[1]] = None
-    seen = dict.fromkeys(collectors, False)
-    if collectors:
-        found = await conn.fetch(_collected(len(collectors)), *_flat(list(collectors)))
-        seen.update((Collector(*record), True) for record in found)
-    rows: dict[Key, Row | None] = {}
-    for row_type, table_keys in keys.items():
-        table = TABLES[row_type]
-        rows.update(((row_type, key), None) for key in table_keys)
-        for record in await conn.fetch(_select(table, len(table_keys)), *_flat(list(table_keys))):
-            row = (table.from_record or row_type._make)(record)
-            rows[row_type, tuple(row[: table.key])] = row
-    return _Folding(rows, seen)
+    counts = (len(collectors), *((TABLES[row], len(found)) for row, found in keys.items()))
+    args = _flat(list(collectors)) + [
+        value for table_keys in keys.values() for value in _flat(list(table_keys))
+    ]
+
+    def loaded(found: Sequence[Any]) -> Loaded:
+        seen = dict.fromkeys(collectors, False)
+        seen.update((Collector(*record), True) for record in found[0])
+        rows: dict[Key, Row | None] = {}
+        for column, (row_type, table_keys) in enumerate(keys.items(), start=1):
+            table = TABLES[row_type]
+            rows.update(((row_type, key), None) for key in table_keys)
+            for record in found[column]:
+                row = (table.from_record or row_type._make)(record)
+                rows[row_type, tuple(row[: table.key])] = row
+        return Loaded(rows, seen)
+
+    return _rows_of(counts, first), args, loaded
 
 
 def _flat(keys: Sequence[tuple[Any, ...]]) -> list[Any]:
     return [value for key in keys for value in key]
 
 
-def _tuples(width: int, count: int, *, braces: bool = False) -> str:
-    """``($1, $2), ($3, $4)`` for ``count`` keys of ``width`` values; ``({0}, {1}), ...`` for a
-    Write, whose arguments compose numbers."""
-    marks = [f"{{{i}}}" if braces else f"${i + 1}" for i in range(width * count)]
+def _tuples(width: int, count: int, *, braces: bool = False, first: int = 1) -> str:
+    """``($1, $2), ($3, $4)`` for ``count`` keys of ``width`` values (numbered from
+    ``first``); ``({0}, {1}), ...`` for a Write, whose arguments compose numbers."""
+    marks = [f"{{{i}}}" if braces else f"${first + i}" for i in range(width * count)]
     return ", ".join(
         "(" + ", ".join(marks[i * width : (i + 1) * width]) + ")" for i in range(count)
     )
 
 
-def _by_keys(table: Table, count: int, *, braces: bool = False) -> str:
+def _by_keys(table: Table, count: int, *, braces: bool = False, first: int = 1) -> str:
     """The condition that picks ``count`` rows of a table by their primary keys."""
     key = table.columns[: table.key]
-    return f"({', '.join(key)}) IN ({_tuples(table.key, count, braces=braces)})"
+    return f"({', '.join(key)}) IN ({_tuples(table.key, count, braces=braces, first=first)})"
 
 
 @cache
-def _select(table: Table, count: int) -> str:
-    """A table's rows by ``count`` primary keys, locked."""
-    return (
-        f"SELECT {', '.join(table.columns)} FROM {table.name} "
-        f"WHERE {_by_keys(table, count)} FOR UPDATE"
-    )
-
-
-@cache
-def _collected(count: int) -> str:
-    """Which of ``count`` collectors (day, site, item, person) collected that item there that
-    day; found by the person (index issues_collector), whose issues are few, however many people
-    the site served that day."""
-    return (
-        f"SELECT DISTINCT day, site_id, item, person_id FROM {TABLES[Issue].name} "
-        f"WHERE (day, site_id, item, person_id) IN ({_tuples(4, count)})"
-    )
+def _rows_of(counts: tuple[Any, ...], first: int) -> str:
+    """The columns: first the collectors found among ``counts[0]`` (day, site, item, person), then
+    for each (table, count) after it the rows of ``count`` primary keys, locked; each column an
+    array of records in the table's column order. The collectors are found by the person (index
+    issues_collector), whose issues are few, however many people the site served that day."""
+    collected, *tables = counts
+    issues = TABLES[Issue].name
+    columns = [
+        "ARRAY(SELECT DISTINCT ROW(day, site_id, item, person_id) FROM "
+        f"{issues} WHERE (day, site_id, item, person_id) IN "
+        f"({_tuples(4, collected, first=first)}))"
+        if collected
+        else "'{}'::record[]"
+    ]
+    first += 4 * collected
+    for table, count in tables:
+        columns.append(
+            f"ARRAY(SELECT ROW({', '.join(table.columns)}) FROM {table.name} "
+            f"WHERE {_by_keys(table, count, first=first)} FOR UPDATE)"
+        )
+        first += table.key * count
+    return ", ".join(columns)
 
 
 def _upsert(table: Table, rows: list[Row]) -> Write:

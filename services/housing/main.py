@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from services.housing import board
 from services.housing.api import routers
 from services.housing.app import expire_holds, release_person
-from services.housing.consent import forget_person, take_in
+from services.housing.consent import forget_person, passes_housing_by, take_in
 from services.housing.erasure import erase_person
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
@@ -81,8 +81,15 @@ def routes(store: EventStore, holds: Holds) -> EventRouter:
 
 
 def handler(store: EventStore, holds: Holds) -> Handler:
-    """Housing's routes, but nothing about a person erased before is taken in."""
-    return unless_erased(routes(store, holds), erased_among)
+    """Housing's routes, but nothing about a person erased before is taken in, and consents
+    housing does nothing with are passed over before anything is read for them."""
+    routed = unless_erased(routes(store, holds), erased_among)
+
+    async def on_event(conn: Connection, incoming: IncomingEvent) -> None:
+        if not passes_housing_by(incoming.event):
+            await routed(conn, incoming)
+
+    return on_event
 
 
 def create_app(settings: HousingSettings | None = None) -> FastAPI:

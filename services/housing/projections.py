@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from services.housing.placement_rows import HISTORY_MODEL, PLACEMENT_MODEL
 from services.housing.shelter_rows import SHELTER_MODEL
-from shared.projection import FoldedProjection
+from shared.projection import AppendProjection
 
 #: in the order their rows are written (a unit after its shelter)
 READ_MODELS = (SHELTER_MODEL, PLACEMENT_MODEL, HISTORY_MODEL)
 #: in the order they are emptied (a table before the one it references)
 READ_MODEL_TABLES = ("placement_history", "placements", "units", "shelters")
 
-project = FoldedProjection(READ_MODELS)
+#: all the events of one append projected at once (a placement of a family: three round trips)
+project = AppendProjection(READ_MODELS)

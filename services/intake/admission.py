@@ -1,6 +1,7 @@
-"""An arrival's first statement: its idempotency key claimed, its crossing point checked, and
-every person looked up for possible duplicates, with whether the registering partner may know
-of each one found; one round trip for a group as for one person."""
+"""An arrival's first statement: the caller's key checked again, its idempotency key claimed,
+its crossing point checked, and every person looked up for possible duplicates, with whether
+the registering partner may know of each one found; one round trip for a group as for one
+person."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.intake.known_keys import still_valid
 from services.intake.partners import Partner
 from services.intake.requests import ArrivalRequest
 from services.intake.search import lookup_entries
@@ -69,7 +71,8 @@ JOIN person_details d USING (person_id)
 _FOUND = {operator: _found(operator) for operator in (False, True)}
 
 _ADMISSION = """
-SELECT EXISTS (SELECT FROM claimed) AS claimed,
+SELECT (SELECT still_valid FROM caller) AS authorised,
+       EXISTS (SELECT FROM claimed) AS claimed,
        EXISTS (SELECT FROM crossing_points WHERE code = {0}) AS listed,
        coalesce((SELECT array_agg(member ORDER BY member, person_id, kind) FROM found), '{{}}')
            AS members,
@@ -90,6 +93,9 @@ class Found:
 
 @dataclass(frozen=True)
 class Admission:
+    #: the caller's API key still authenticates this partner (known_keys.py); if not, the
+    #: transaction must be rolled back (the key's claim with it)
+    authorised: bool
     #: the key was new: go on (else the request was handled, see Claim.earlier_answer)
     claimed: bool
     #: the crossing point is on the list
@@ -116,7 +122,8 @@ async def admit(
     keys = rows_json(("member", "kind", "value"), entries)
     found = Write(_FOUND[partner.is_operator], (keys, partner.partner_id))
     sql, args = compose(
-        [("claimed", claim.write()), ("found", found)], Write(_ADMISSION, (request.crossing_point,))
+        [("claimed", claim.write()), ("found", found), ("caller", still_valid(partner))],
+        Write(_ADMISSION, (request.crossing_point,)),
     )
     row = await conn.fetchrow(sql, *args)
     duplicates: dict[int, list[Found]] = {}
@@ -125,4 +132,4 @@ async def admit(
         strict=True,
     ):  # fmt: skip
         duplicates.setdefault(member, []).append(Found(person_id, RULES[kind], readable))
-    return Admission(row["claimed"], row["listed"], duplicates)
+    return Admission(row["authorised"], row["claimed"], row["listed"], duplicates)

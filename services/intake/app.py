@@ -20,6 +20,7 @@ from services.intake.domain.person import (
     UndoMerge,
     person,
 )
+from services.intake.known_keys import KeyNoLongerValid
 from services.intake.partners import Partner
 from services.intake.person_queries import merged_records, sealed_details
 from services.intake.requests import (
@@ -78,11 +79,13 @@ async def register_arrival(
 ) -> StoredAnswer:
     """Record an arrival once per idempotency key: the coarse event for the topic, each
     person's details sealed. Four round trips in one transaction, whatever the group's size:
-    BEGIN; the key's claim with every lookup (admission.py); every event, read-model row, key
-    and the answer to remember; COMMIT."""
+    BEGIN; the caller's key checked again and the idempotency key's claim with every lookup
+    (admission.py); every event, read-model row, key and the answer to remember; COMMIT."""
     # each person's blind index, hashed once: looked up here, written with the registration
     indexed_members = [index_entries(vault, indexed(details)) for details in request.members]
     admission = await admit(conn, vault, partner, request, claim, indexed_members)
+    if not admission.authorised:  # revoked since it was kept: nothing of this is committed
+        raise KeyNoLongerValid(partner.partner_id)
     if not admission.claimed:
         return await claim.earlier_answer(conn)
     if not admission.listed:  # checked once per key, not on a retry: codes are never removed

@@ -126,15 +126,17 @@ async def device_partner(conn: asyncpg.Connection, api_key: str | None) -> Partn
     key = normalised(api_key) if api_key else None
     if key is None:
         return None
+    key_hash = hash_key(key)
     row = await conn.fetchrow(
         """
         SELECT d.device_id, p.partner_id, p.name, p.scopes FROM devices d
         JOIN partners p USING (partner_id)
         WHERE d.key_hash = $1 AND d.revoked_at IS NULL AND p.revoked_at IS NULL
         """,
-        hash_key(key),
+        key_hash,
     )
     if row is None:
         return None
     scopes = frozenset(Scope(scope) for scope in row["scopes"]) & DEVICE_SCOPES
-    return Partner(row["partner_id"], row["name"], scopes, device_id=str(row["device_id"]))
+    device_id = str(row["device_id"])
+    return Partner(row["partner_id"], row["name"], scopes, device_id=device_id, key_hash=key_hash)

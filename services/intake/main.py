@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from services.intake import placements
 from services.intake.api import languages, routers
 from services.intake.events import INTAKE_EVENT_TYPES
+from services.intake.known_keys import KnownKeys
 from services.intake.metrics import register as register_metrics
 from services.intake.projections import projector
 from services.intake.rebuild import IntakeReadModels
@@ -80,6 +81,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         routers=routers,
     )
     app.state.vault = Vault(settings.master_keyring())
+    app.state.known_keys = KnownKeys()
     app.state.store = event_store(app.state.vault)
     languages.install(app)
     return app

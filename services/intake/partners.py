@@ -28,6 +28,9 @@ class Partner:
     scopes: frozenset[Scope]
     #: set when a volunteer's device key speaks for the partner (services/intake/devices.py)
     device_id: str | None = None
+    #: the stored hash of the key that authenticated this partner (None: the operator's key,
+    #: which is configuration, not a row): an arrival checks it again (known_keys.py)
+    key_hash: str | None = None
 
     @property
     def is_operator(self) -> bool:
@@ -111,13 +114,19 @@ async def authenticate(
         raise Problem(401, "Missing API key", "Send your partner key in the X-API-Key header.")
     if keys_match(api_key, operator_key):
         return OPERATOR
+    key_hash = hash_key(api_key)
     row = await conn.fetchrow(
         "SELECT partner_id, name, scopes FROM partners WHERE key_hash = $1 AND revoked_at IS NULL",
-        hash_key(api_key),
+        key_hash,
     )
     if row is None:
-        raise Problem(401, "Unknown API key", "The X-API-Key is unknown, rotated or revoked.")
-    return Partner(row["partner_id"], row["name"], frozenset(Scope(s) for s in row["scopes"]))
+        raise unknown_key()
+    scopes = frozenset(Scope(s) for s in row["scopes"])
+    return Partner(row["partner_id"], row["name"], scopes, key_hash=key_hash)
+
+
+def unknown_key() -> Problem:
+    return Problem(401, "Unknown API key", "The X-API-Key is unknown, rotated or revoked.")
 
 
 async def rotate_key(conn: asyncpg.Connection, partner_id: str) -> str | None:

@@ -20,8 +20,9 @@ from tests.factories import arrival, person
 
 pytestmark = pytest.mark.integration
 
-#: the most round trips an arrival may cost, for one person as for a group of twelve
-ROUND_TRIPS_PER_ARRIVAL = 5
+#: the most round trips an arrival may cost, for one person as for a group of twelve (its API
+#: key is checked in its first statement, not looked up before: services/intake/known_keys.py)
+ROUND_TRIPS_PER_ARRIVAL = 4
 #: connections in a test service's pool (tests/conftest.py: db_pool_max)
 POOL_SIZE = 5
 
@@ -136,7 +137,7 @@ async def warm_up(services: RunningServices, size: int) -> None:
 
 
 @pytest.mark.parametrize("size", [1, 12])
-async def test_an_arrival_costs_at_most_five_round_trips_for_one_person_and_for_twelve(
+async def test_an_arrival_costs_at_most_four_round_trips_for_one_person_and_for_twelve(
     services: RunningServices, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
     await warm_up(services, size)

@@ -68,7 +68,7 @@ def test_every_read_model_table_has_exactly_one_fold(service: str) -> None:
 def test_the_live_projection_and_the_rebuild_run_the_same_folds(service: str) -> None:
     store = _stores()[service]
     models = SERVICES[service].READ_MODELS
-    assert [type(project) for project in store.projectors] == [FoldedProjection]
+    assert all(isinstance(project, FoldedProjection) for project in store.projectors)
     assert [project.models for project in store.projectors] == [models]  # type: ignore[attr-defined]
     assert store.rebuilder is not None
     rebuild = store.rebuilder()

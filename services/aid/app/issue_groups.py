@@ -7,7 +7,9 @@ as if each had its own transaction one after the other: a refusal appends nothin
 next is decided without it. Their events, their read models' rows (the same folds, written
 once per table) and their Idempotency-Keys' answers then go in one statement and one commit:
 the stock's queue is held for a few round trips per group instead of about fifteen per issue,
-and every answer is sent only after the commit that holds it.
+and every answer is sent only after the commit that holds it. A group costs five round trips:
+BEGIN; its keys claimed, its rules and people read and the stock's queue entered; the stock
+and the read-model rows its issues will fold read; the append; COMMIT.
 
 Each request keeps its own key and its own answer: a key already answered gets that answer,
 a key reused with another body its error; a refusal is kept with its key in the group's
@@ -31,8 +33,15 @@ from services.aid.domain.distribution import recipient_decision, stock_decision
 from services.aid.domain.household import household
 from services.aid.domain.rules import ItemRules, item_rules, rules_in_force
 from services.aid.domain.stock import stock
-from services.aid.issue_queries import States, claim_keys, let_go, load_states
+from services.aid.issue_queries import (
+    States,
+    claim_and_load,
+    let_go,
+    load_states,
+    load_stock_and_rows,
+)
 from services.aid.projections import projection_writes
+from services.aid.read_models.stock import issue_reads
 from shared.appending import StreamAppend, pending_events
 from shared.decision import Decider, DomainError
 from shared.eventstore import Causation, EventStore
@@ -111,20 +120,24 @@ async def issue_group(
     """Decide ``requests`` (one stock's, distinct keys) in order, in the caller's transaction;
     their outcomes, and the states of the streams appended to (to cache once committed)."""
     first = requests[0]
-    outcomes: dict[int, Outcome] = await _earlier_answers(conn, requests)
+    # the keys are claimed, and the people read, as the group enters the stock's queue (their
+    # appends check them); the stock is read in it, after the groups ahead committed
+    # (donations and other processes queue here too)
+    outcomes, rules, group = await _claim_and_load(conn, store, requests)
     deciding = [i for i in range(len(requests)) if i not in outcomes]
     if not deciding:
         return [outcomes[i] for i in range(len(requests))], []
-    # the people are read as the group enters the stock's queue (their appends check them);
-    # the stock is read in it, after the groups ahead committed (donations and other processes
-    # queue here too)
-    rules, group = await _load(conn, store, first, [requests[i] for i in deciding])
-    group.states.update(await load_states(conn, store, {first.stock_id: stock}))
+    # with the stock, the read-model rows its issues will fold (any other is read after)
+    rows = issue_reads(
+        first.site_id, first.item.value, first.now, (requests[i].person_id for i in deciding)
+    )
+    stock_state, loaded = await load_stock_and_rows(conn, store, first.stock_id, stock, rows)
+    group.states.update(stock_state)
     group.deciders[first.stock_id] = stock
     for i in deciding:
         outcomes[i] = _decide(group, rules, requests[i], refusal)
     appends = group.appends(first.stock_id)
-    projected = await projection_writes(conn, pending_events(appends))
+    projected = await projection_writes(conn, pending_events(appends), loaded)
     await store.append_streams(
         conn, appends, Causation.new(), alongside=projected + group.writes, project=False,
         each=group.each(first.stock_id),
@@ -171,12 +184,18 @@ def _decide(group: _Group, rules: ItemRules, request: IssueRequest, refusal: Ref
     return StoredAnswer(201, answer, replayed=False)
 
 
-async def _earlier_answers(
-    conn: asyncpg.Connection, requests: Sequence[IssueRequest]
-) -> dict[int, Outcome]:
-    """Claim every key in one statement; the answers of those claimed before (or their
-    errors), by the request's place in the group."""
-    claimed = await claim_keys(conn, [request.claim for request in requests])
+async def _claim_and_load(
+    conn: asyncpg.Connection, store: EventStore, requests: Sequence[IssueRequest]
+) -> tuple[dict[int, Outcome], ItemRules, _Group]:
+    """Claim every key, read the item's rules and the people and enter the stock's queue, in
+    one statement; the answers of keys claimed before (or their errors), by the request's
+    place in the group, the rules, and for a household item the households of the rest."""
+    first = requests[0]
+    wanted: dict[str, Decider[Any, Any]] = {first.item.value: item_rules}
+    wanted.update((str(request.person_id), beneficiary) for request in requests)
+    claimed, states = await claim_and_load(
+        conn, store, [request.claim for request in requests], wanted, first.stock_id
+    )
     earlier: dict[int, Outcome] = {}
     for i, request in enumerate(requests):
         if i not in claimed:
@@ -184,23 +203,15 @@ async def _earlier_answers(
                 earlier[i] = await request.claim.earlier_answer(conn)
             except KeyReusedWithOtherRequest as error:
                 earlier[i] = error
-    return earlier
-
-
-async def _load(
-    conn: asyncpg.Connection, store: EventStore, first: IssueRequest, deciding: list[IssueRequest]
-) -> tuple[ItemRules, _Group]:
-    """The item's rules, the people and, for a household item, their households."""
-    wanted: dict[str, Decider[Any, Any]] = {first.item.value: item_rules}
-    wanted.update((str(request.person_id), beneficiary) for request in deciding)
-    states = await load_states(conn, store, wanted, queue=first.stock_id)
     rules = rules_in_force(first.item, states[first.item.value][0])
     if rules.per is IssuedPer.HOUSEHOLD:
         households = {
             str(person.household_id): household
-            for person, _ in (states[str(request.person_id)] for request in deciding)
+            for i, request in enumerate(requests)
+            if i not in earlier
+            for person in (states[str(request.person_id)][0],)
             if person.household_id is not None
         }
         states.update(await load_states(conn, store, households))
         wanted.update(households)
-    return rules, _Group(states, wanted)
+    return earlier, rules, _Group(states, wanted)

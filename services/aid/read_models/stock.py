@@ -4,8 +4,9 @@ what each person got (issues), and the totals per day, site and item (daily_tota
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, get_args
+from uuid import UUID
 
 from services.aid.domain.rules import local_day
 from services.aid.read_models.rows import (
@@ -139,6 +140,18 @@ def daily_total_reads(event: DayEvent) -> Sequence[Read]:
     if isinstance(event, AidIssued | HouseholdAidIssued):
         return (DailyTotal, key), Collector(*key, event.person_id)
     return ((DailyTotal, key),)
+
+
+def issue_reads(site_id: str, item: str, at: datetime, people: Iterable[UUID]) -> list[Read]:
+    """The rows the issues of one stock to ``people`` at ``at`` read (``stock_reads`` and
+    ``daily_total_reads`` of their StockIssued and AidIssued events): read with the stock, so
+    that projecting the group costs no round trip of its own."""
+    day = local_day(at)
+    return [
+        (Stock, (site_id, item)),
+        (DailyTotal, (day, site_id, item)),
+        *(Collector(day, site_id, item, person) for person in people),
+    ]
 
 
 def daily_total_fold(event: DayEvent, version: int, rows: Rows) -> Sequence[Change]:

@@ -16,14 +16,17 @@ from services.intake import crossing_points
 from services.intake.api.deps import (
     CurrentPartner,
     IdempotencyKey,
+    KnownPartner,
     answer,
+    authenticated_again,
     once,
     pool_of,
     store_of,
     vault_of,
 )
 from services.intake.app import UnknownCrossingPoint, register_arrival
-from services.intake.partners import Partner, Scope
+from services.intake.known_keys import KeyNoLongerValid
+from services.intake.partners import Partner, Scope, unknown_key
 from services.intake.queries import list_cases, read_case
 from services.intake.requests import ArrivalAccepted, ArrivalRequest, BatchItem, BatchRequest
 from shared.http import Problem, json_pointer
@@ -69,13 +72,21 @@ def _registration(
     },
 )
 async def post_arrival(
-    body: ArrivalRequest, request: Request, partner: CurrentPartner, key: IdempotencyKey
+    body: ArrivalRequest, request: Request, partner: KnownPartner, key: IdempotencyKey
 ) -> JSONResponse:
     """Register one person, or a group travelling together, in one call. Each person costs
     one request of your rate limit."""
     partner.require(Scope.REGISTER_ARRIVALS)
     charge(request, len(body.members) - 1)  # the request itself took one
-    return await answer(request, partner, key, body, _registration(request, partner, body))
+    try:
+        return await answer(request, partner, key, body, _registration(request, partner, body))
+    except KeyNoLongerValid:  # the kept key was revoked or changed: nothing was written
+        partner = await authenticated_again(request)  # a revoked key: 401 here
+    partner.require(Scope.REGISTER_ARRIVALS)
+    try:
+        return await answer(request, partner, key, body, _registration(request, partner, body))
+    except KeyNoLongerValid as error:  # revoked between its lookup and its work
+        raise unknown_key() from error
 
 
 @router.post("/arrival-batches", status_code=200)
@@ -109,6 +120,9 @@ async def post_batch(body: BatchRequest, request: Request, partner: CurrentPartn
                 )  # fmt: skip
             except Problem as problem:
                 errors = problem.extra.get("errors") or [{"detail": problem.detail}]
+                return {**result, "status": "rejected", "errors": errors}
+            except KeyNoLongerValid:  # revoked while the batch ran: this item is not written
+                errors = [{"detail": unknown_key().detail}]
                 return {**result, "status": "rejected", "errors": errors}
         if outcome.status_code >= 400:  # a refusal kept with the key, or its person erased since
             return {

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from services.intake.app import InvalidCorrection
 from services.intake.devices import device_partner
+from services.intake.known_keys import KnownKeys
 from services.intake.partners import Partner, Scope, authenticate
 from services.intake.vault import Vault
 from shared.http import ApiKeyHeader, IdempotencyKeyHeader, Problem, stored_answer
@@ -27,6 +28,7 @@ def vault_of(request: Request) -> Vault:
 
 
 async def current_partner(request: Request, api_key: ApiKeyHeader = None) -> Partner:
+    """The partner (or device) the key authenticates, looked up in the database."""
     async with pool_of(request).acquire() as conn:
         device = await device_partner(conn, api_key)
         if device is not None:
@@ -37,12 +39,37 @@ async def current_partner(request: Request, api_key: ApiKeyHeader = None) -> Par
         )
 
 
+async def known_partner(request: Request, api_key: ApiKeyHeader = None) -> Partner:
+    """The partner the key authenticated a moment ago, without a round trip; else looked up.
+    Only for work that checks the key again in its own transaction (known_keys.py)."""
+    known: KnownKeys = request.app.state.known_keys
+    partner = known.partner(api_key) if api_key else None
+    if partner is None:
+        partner = await current_partner(request, api_key)
+        if api_key:
+            known.remember(api_key, partner)
+    elif partner.device_id is not None:
+        trace.get_current_span().set_attribute("resettle.device_id", partner.device_id)
+    return partner
+
+
+async def authenticated_again(request: Request) -> Partner:
+    """After :class:`KeyNoLongerValid`: the kept key dropped and looked up afresh (a 401 if it
+    was revoked; the partner as it now is if only its scopes changed)."""
+    api_key = request.headers.get("x-api-key")
+    if api_key:
+        request.app.state.known_keys.forget(api_key)
+    return await known_partner(request, api_key)
+
+
 def operator(partner: Annotated[Partner, Depends(current_partner)]) -> Partner:
     partner.require(Scope.OPERATOR)
     return partner
 
 
 CurrentPartner = Annotated[Partner, Depends(current_partner)]
+#: for routes whose work checks the key again (an arrival): see known_partner
+KnownPartner = Annotated[Partner, Depends(known_partner)]
 Operator = Annotated[Partner, Depends(operator)]
 IdempotencyKey = IdempotencyKeyHeader
 POST_ONCE = IdempotentPost()

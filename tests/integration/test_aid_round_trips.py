@@ -1,0 +1,73 @@
+"""A group of distributions at one stock costs a few database round trips, however many issues
+it holds: every statement its transaction sends to Postgres (BEGIN and COMMIT too) is counted
+on the real aid and Postgres, so a read per table or per person cannot creep back unnoticed.
+
+The five: BEGIN; the keys claimed, the rules and people read and the stock's queue entered;
+the stock and the read-model rows its issues fold, read; the events, rows and answers written;
+COMMIT."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+
+from tests.integration.aid_helpers import RunningAid, running_aid
+from tests.integration.test_arrival_round_trips import counted
+from tests.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+#: the most round trips one group's transaction may cost, for one issue as for twelve
+ROUND_TRIPS_PER_GROUP = 5
+SITE, ITEM = "atameken-camp", "hot_meal"
+
+
+@pytest.fixture
+async def aid(stack: Stack, databases: dict[str, str], namespace: str) -> AsyncIterator[RunningAid]:
+    async with running_aid(stack, databases, namespace) as running:
+        yield running
+
+
+async def issue_at_once(aid: RunningAid, people: list[UUID]) -> list[httpx.Response]:
+    return await asyncio.gather(
+        *(
+            aid.post("/v1/distributions", {"person_id": str(p), "item": ITEM, "site_id": SITE},
+                     str(uuid4()))
+            for p in people
+        )
+    )  # fmt: skip
+
+
+async def test_a_group_of_distributions_costs_at_most_five_round_trips_for_one_and_for_twelve(
+    aid: RunningAid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, people = await aid.arrive(*[()] * 40)
+    answer = await aid.post(f"/v1/items/{ITEM}/rules", {
+        "per": "person", "max_per_day": 1, "min_interval_hours": 0, "residents_only": False,
+        "vulnerable_first": False, "total_cap": None, "low_stock_level": 0,
+    })  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert (await aid.donate(SITE, ITEM, 100)).status_code == 201
+    # the first use of a statement on a connection reads the types it has not met yet: each
+    # connection's once, not each group's
+    for first in range(0, 16, 4):
+        assert {a.status_code for a in await issue_at_once(aid, people[first : first + 4])} == {201}
+
+    with counted(monkeypatch) as alone:
+        answer = (await issue_at_once(aid, people[16:17]))[0]
+        await asyncio.sleep(0)  # the query logger reports in the loop's next turn
+    with counted(monkeypatch) as crowd:
+        answers = await issue_at_once(aid, people[17:29])
+        await asyncio.sleep(0)
+
+    assert answer.status_code == 201, answer.text
+    assert {a.status_code for a in answers} == {201}
+    print(f"\nround trips: one issue {len(alone)}, twelve at once {len(crowd)}")
+    assert len(alone) <= ROUND_TRIPS_PER_GROUP, "\n".join(alone)
+    groups = sum(statement.startswith("BEGIN") for statement in crowd)
+    assert groups < 12, "\n".join(crowd)  # issues waiting together were decided together
+    assert len(crowd) <= ROUND_TRIPS_PER_GROUP * groups, "\n".join(crowd)
