@@ -10,27 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from asyncio import FIRST_COMPLETED
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from shared.event_headers import Headers, append_headers, event_headers
+from shared.event_headers import event_headers
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.metrics import ServiceMetrics
 from shared.outbox_horizon import HORIZON, first_held_back, horizon_passed
+from shared.outbox_runs import trace_runs
 from shared.record_batches import RecordBatches
-from shared.telemetry import context_from_carrier
 from shared.topics import physical
 
 log = logging.getLogger(__name__)
@@ -270,7 +268,7 @@ class OutboxRelay:
         batches = RecordBatches(self._producer)
         source = self._source.encode()
         per_topic: Counter[str] = Counter()
-        for logical_topic, context, run in _runs(rows):
+        for logical_topic, context, run in trace_runs(rows):
             topic = physical(logical_topic, self._namespace)
             per_topic[logical_topic] += len(run)
             with tracer.start_as_current_span(
@@ -294,30 +292,3 @@ class OutboxRelay:
                     )
         last = (rows[-1]["transaction_id"], rows[-1]["global_position"])
         return _SentPage(await batches.send(), last, per_topic)
-
-
-def _runs(
-    rows: Sequence[asyncpg.Record],
-) -> Iterator[tuple[str, otel_context.Context, list[tuple[asyncpg.Record, Headers]]]]:
-    """A page's events in runs of one topic and trace, each with the headers of its append, in
-    order: runs, not groups, so that no event of a stream is sent before an earlier one of
-    another trace. The events of one append share their metadata: it is parsed, and its trace
-    context extracted, once per append."""
-    appends: dict[str, tuple[Headers, otel_context.Context, int]] = {}
-    run: list[tuple[asyncpg.Record, Headers]] = []
-    current: tuple[str, int] | None = None
-    context = otel_context.Context()
-    for row in rows:
-        if row["metadata"] not in appends:
-            metadata = json.loads(row["metadata"])
-            extracted = context_from_carrier(metadata)
-            trace_id = trace.get_current_span(extracted).get_span_context().trace_id
-            appends[row["metadata"]] = append_headers(metadata), extracted, trace_id
-        headers, row_context, trace_id = appends[row["metadata"]]
-        if (row["topic"], trace_id) != current:
-            if current is not None:
-                yield current[0], context, run
-            current, context, run = (row["topic"], trace_id), row_context, []
-        run.append((row, headers))
-    if current is not None:
-        yield current[0], context, run
