@@ -10,25 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+from asyncio import FIRST_COMPLETED
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from shared.event_headers import Headers, append_headers, event_headers
+from shared.event_headers import event_headers
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.metrics import ServiceMetrics
 from shared.outbox_horizon import HORIZON, first_held_back, horizon_passed
+from shared.outbox_runs import trace_runs
 from shared.record_batches import RecordBatches
-from shared.telemetry import context_from_carrier
 from shared.topics import physical
 
 log = logging.getLogger(__name__)
@@ -203,14 +203,35 @@ class OutboxRelay:
                     while len(unconfirmed) > 1:
                         published += await self._confirm(own, unconfirmed.pop(0))
                     if len(rows) < self._batch_size:
+                        if unconfirmed and await self._notified_before(unconfirmed[-1]):
+                            continue  # read what was appended meanwhile, in this turn
                         self._held_back = await first_held_back(conn, after)
                         break
+                else:  # the turn's reads are spent: the next turn starts at once
+                    self._wakeup.set()
                 while unconfirmed:
                     published += await self._confirm(own, unconfirmed.pop(0))
             finally:
                 for page in unconfirmed:
                     page.abandon()
             return published
+
+    async def _notified_before(self, page: _SentPage) -> bool:
+        """Whether an append notified before the broker acknowledged ``page`` (the turn's last
+        page sent). An append committed while a page is in flight is read and sent behind it
+        in the same turn, rather than after that page's acknowledgement, its checkpoint, the
+        commit and a new turn's lock and reads (several round trips each event waited for)."""
+        if not self._wakeup.is_set():
+            woken = asyncio.ensure_future(self._wakeup.wait())
+            either: set[asyncio.Future[Any]] = {woken, page.acknowledged}
+            try:
+                await asyncio.wait(either, return_when=FIRST_COMPLETED)
+            finally:
+                woken.cancel()
+        if self._wakeup.is_set():
+            self._wakeup.clear()  # the next read takes everything committed before it
+            return True
+        return False
 
     @staticmethod
     async def _checkpoint(conn: asyncpg.Connection) -> tuple[str, int]:
@@ -247,7 +268,7 @@ class OutboxRelay:
         batches = RecordBatches(self._producer)
         source = self._source.encode()
         per_topic: Counter[str] = Counter()
-        for logical_topic, context, run in _runs(rows):
+        for logical_topic, context, run in trace_runs(rows):
             topic = physical(logical_topic, self._namespace)
             per_topic[logical_topic] += len(run)
             with tracer.start_as_current_span(
@@ -271,30 +292,3 @@ class OutboxRelay:
                     )
         last = (rows[-1]["transaction_id"], rows[-1]["global_position"])
         return _SentPage(await batches.send(), last, per_topic)
-
-
-def _runs(
-    rows: Sequence[asyncpg.Record],
-) -> Iterator[tuple[str, otel_context.Context, list[tuple[asyncpg.Record, Headers]]]]:
-    """A page's events in runs of one topic and trace, each with the headers of its append, in
-    order: runs, not groups, so that no event of a stream is sent before an earlier one of
-    another trace. The events of one append share their metadata: it is parsed, and its trace
-    context extracted, once per append."""
-    appends: dict[str, tuple[Headers, otel_context.Context, int]] = {}
-    run: list[tuple[asyncpg.Record, Headers]] = []
-    current: tuple[str, int] | None = None
-    context = otel_context.Context()
-    for row in rows:
-        if row["metadata"] not in appends:
-            metadata = json.loads(row["metadata"])
-            extracted = context_from_carrier(metadata)
-            trace_id = trace.get_current_span(extracted).get_span_context().trace_id
-            appends[row["metadata"]] = append_headers(metadata), extracted, trace_id
-        headers, row_context, trace_id = appends[row["metadata"]]
-        if (row["topic"], trace_id) != current:
-            if current is not None:
-                yield current[0], context, run
-            current, context, run = (row["topic"], trace_id), row_context, []
-        run.append((row, headers))
-    if current is not None:
-        yield current[0], context, run

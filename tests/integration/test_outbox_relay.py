@@ -330,3 +330,42 @@ async def test_an_event_held_back_by_an_older_silent_transaction_goes_out_when_i
     finally:
         relaying.cancel()
         await asyncio.gather(relaying, return_exceptions=True)
+
+
+async def test_an_append_committed_while_a_page_is_in_flight_goes_out_in_the_same_turn(
+    pool: asyncpg.Pool, stack: Stack, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the broker acknowledges the first page, a second append commits and notifies:
+    the relay reads and sends it behind that page in the same turn, not after the checkpoint,
+    the commit and a new turn (what ``publish_pending`` returns counts one turn's events)."""
+    await store(pool, "first", 1, transaction_id=3001)  # ids below any transaction running
+    relay = OutboxRelay(
+        pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace, idle_poll_seconds=60
+    )
+    send_batch = AIOKafkaProducer.send_batch
+    appended_meanwhile = False
+
+    async def append_while_the_first_page_is_sent(
+        producer: AIOKafkaProducer, batch: BatchBuilder, topic: str, *, partition: int
+    ) -> asyncio.Future[object]:
+        nonlocal appended_meanwhile
+        delivery: asyncio.Future[object] = await send_batch(
+            producer, batch, topic, partition=partition
+        )
+        if not appended_meanwhile:
+            appended_meanwhile = True
+            await store(pool, "second", 1, transaction_id=3002)
+            await pool.execute("SELECT pg_notify($1, '')", NOTIFY_CHANNEL)
+
+            async def heard() -> bool:
+                return relay._wakeup.is_set()
+
+            await eventually(heard, timeout=10, what="the relay hearing the second append")
+        return delivery
+
+    monkeypatch.setattr(AIOKafkaProducer, "send_batch", append_while_the_first_page_is_sent)
+    async with relay.started():
+        in_one_turn = await relay.publish_pending()
+
+    assert in_one_turn == 2
+    assert sorted(await published(stack, namespace)) == [("first", 1), ("second", 1)]
