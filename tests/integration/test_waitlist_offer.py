@@ -84,23 +84,8 @@ async def test_a_freed_place_goes_to_the_head_of_a_long_waitlist_reading_only_it
     singles = [arriving(1, keep_together=False) for _ in range(40)]
     pregnant = arriving(1, keep_together=False, needs=(NeedCode.PREGNANT,))
     await waitlisted(services, group, *singles, pregnant)
-    read: list[int] = []  # rows of placements each statement read
-    original = asyncpg.Connection.fetch
-
-    async def fetch(conn: asyncpg.Connection, query: str, *args: Any, **kw: Any) -> Any:
-        rows = await original(conn, query, *args, **kw)
-        read.extend([len(rows)] if "FROM placements" in query else [])
-        return rows
-
-    monkeypatch.setattr(asyncpg.Connection, "fetch", fetch)
     body = {"name": "Flat", "kind": "gym", "district": "Oral", "beds": 4}
-    opened = await services.housing.post(
-        "/v1/shelters", json=body, headers={**OPERATOR, "Idempotency-Key": str(uuid4())}
-    )
-    monkeypatch.undo()
-    assert opened.status_code == 201, opened.text
-    async with services.pool("housing").acquire() as conn:
-        status = dict(await conn.fetch("SELECT person_id, status FROM placements"))
+    read, status = await opened_counting_reads(services, monkeypatch, body)
 
     def of(event: ArrivalRegistered) -> list[str]:
         return [status[member.person_id] for member in event.members]
@@ -119,23 +104,8 @@ async def test_a_place_freed_for_the_first_in_line_reads_a_few_of_a_long_waitlis
     # rows and more with the groups) to give one place, most often to one of the first few
     singles = [arriving(1, keep_together=False) for _ in range(120)]
     await waitlisted(services, *singles)
-    read: list[int] = []  # rows of placements each statement read
-    original = asyncpg.Connection.fetch
-
-    async def fetch(conn: asyncpg.Connection, query: str, *args: Any, **kw: Any) -> Any:
-        rows = await original(conn, query, *args, **kw)
-        read.extend([len(rows)] if "FROM placements" in query else [])
-        return rows
-
-    monkeypatch.setattr(asyncpg.Connection, "fetch", fetch)
     body = {"name": "Room", "kind": "hostel", "district": "Oral", "beds": 1}
-    opened = await services.housing.post(
-        "/v1/shelters", json=body, headers={**OPERATOR, "Idempotency-Key": str(uuid4())}
-    )
-    monkeypatch.undo()
-    assert opened.status_code == 201, opened.text
-    async with services.pool("housing").acquire() as conn:
-        status = dict(await conn.fetch("SELECT person_id, status FROM placements"))
+    read, status = await opened_counting_reads(services, monkeypatch, body)
 
     assert status[singles[0].members[0].person_id] == "held"
     assert sum(1 for value in status.values() if value == "waiting") == 119
@@ -199,3 +169,27 @@ async def test_a_placement_reads_only_shelters_that_take_people_that_day(
 
     assert [offer.shelter_id for offer in found] == [offers["now"]]
     assert sorted(offer.shelter_id for offer in in_three_days) == sorted(offers.values())
+
+
+async def opened_counting_reads(
+    services: RunningServices, monkeypatch: pytest.MonkeyPatch, body: dict[str, Any]
+) -> tuple[list[int], dict[Any, str]]:
+    """Open the shelter ``body`` describes, counting the rows of placements each statement of
+    its offers read; then every person's status."""
+    read: list[int] = []
+    original = asyncpg.Connection.fetch
+
+    async def fetch(conn: asyncpg.Connection, query: str, *args: Any, **kw: Any) -> Any:
+        rows = await original(conn, query, *args, **kw)
+        read.extend([len(rows)] if "FROM placements" in query else [])
+        return rows
+
+    monkeypatch.setattr(asyncpg.Connection, "fetch", fetch)
+    opened = await services.housing.post(
+        "/v1/shelters", json=body, headers={**OPERATOR, "Idempotency-Key": str(uuid4())}
+    )
+    monkeypatch.undo()
+    assert opened.status_code == 201, opened.text
+    async with services.pool("housing").acquire() as conn:
+        status = dict(await conn.fetch("SELECT person_id, status FROM placements"))
+    return read, status
