@@ -20,7 +20,6 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.body_limit import BodySizeLimit
 from shared.consumer import Handler, IdempotentConsumer
@@ -34,6 +33,7 @@ from shared.openapi import problem_responses
 from shared.outbox import OutboxRelay
 from shared.ratelimit import RateLimit
 from shared.schemas.registry import TOPIC_TYPES
+from shared.server_spans import instrument
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing, without_query_string
 from shared.topics import physical
@@ -210,7 +210,7 @@ def service_app(
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     # one server span per request: the ASGI receive/send sub-spans carry nothing an operator
     # follows a journey by, and cost as much as the request's own span
-    FastAPIInstrumentor.instrument_app(
+    instrument(
         app,
         excluded_urls="healthz,readyz,metrics",
         exclude_spans=["receive", "send"],
