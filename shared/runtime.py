@@ -201,7 +201,12 @@ def service_app(
 ) -> FastAPI:
     """A FastAPI app for one service: problem details, tracing, health, OpenAPI at /docs, and
     the service's own ``routers`` after these."""
-    app = FastAPI(title=title, description=description, version="1", lifespan=runtime.lifespan)
+    # FastAPI's own telemetry stands aside for the instrumentation below (one server span per
+    # request); left on, it still checks the providers on every request for nothing
+    app = FastAPI(
+        title=title, description=description, version="1", lifespan=runtime.lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )  # fmt: skip
     app.state.runtime = runtime
     install_problem_details(app)
     app.add_middleware(BodySizeLimit)
