@@ -91,8 +91,8 @@ class KeyReusedWithOtherRequest(Exception):
 
 
 _CLAIM = """
-INSERT INTO idempotency_keys (client_id, idempotency_key, request_hash)
-VALUES ({0}, {1}, {2}) ON CONFLICT DO NOTHING RETURNING true AS claimed
+INSERT INTO idempotency_keys (client_id, idempotency_key, request_hash, carried_ids)
+VALUES ({0}, {1}, {2}, {3}::uuid[]) ON CONFLICT DO NOTHING RETURNING true AS claimed
 """
 
 _REMEMBER = """
@@ -112,9 +112,14 @@ class Claim:
     fingerprint: str
     carried: Callable[[Any], Collection[UUID]] = lambda _: ()
 
-    def write(self) -> Write:
-        """The claim, returning one row (``claimed``) when the key is new, none otherwise."""
-        return Write(_CLAIM, (self.client_id, self.key, self.fingerprint))
+    def write(self, answer_ahead: Any = None) -> Write:
+        """The claim, returning one row (``claimed``) when the key is new, none otherwise.
+        ``answer_ahead``: what the work knows of its answer before it runs (ids it made): its
+        ids are claimed with the key, so that remembering an answer that carries no other
+        changes no indexed column, and Postgres updates the row in place (HOT) instead of
+        writing a new row version and new entries in both of the table's indexes."""
+        carried = [] if answer_ahead is None else list(self.carried(answer_ahead))
+        return Write(_CLAIM, (self.client_id, self.key, self.fingerprint, carried))
 
     async def earlier_answer(self, conn: asyncpg.Connection) -> StoredAnswer:
         """The first answer, once the claim returned no row: the key's request was handled.

@@ -83,15 +83,23 @@ async def register_arrival(
     (admission.py); every event, read-model row, key and the answer to remember; COMMIT."""
     # each person's blind index, hashed once: looked up here, written with the registration
     indexed_members = [index_entries(vault, indexed(details)) for details in request.members]
-    admission = await admit(conn, vault, partner, request, claim, indexed_members)
+    arrival_id = uuid4()
+    person_ids = [uuid4() for _ in request.members]
+    causation = Causation.new()
+    # the answer's ids, claimed with the key: remembering the answer then rewrites the key's
+    # row in place (shared/idempotency.py, Claim.write)
+    ahead = {
+        "arrival_id": str(arrival_id),
+        "person_ids": [str(person_id) for person_id in person_ids],
+        "correlation_id": causation.correlation_id,
+    }
+    admission = await admit(conn, vault, partner, request, claim.write(ahead), indexed_members)
     if not admission.authorised:  # revoked since it was kept: nothing of this is committed
         raise KeyNoLongerValid(partner.partner_id)
     if not admission.claimed:
         return await claim.earlier_answer(conn)
     if not admission.listed:  # checked once per key, not on a retry: codes are never removed
         raise UnknownCrossingPoint(request.crossing_point)
-    arrival_id = uuid4()
-    person_ids = [uuid4() for _ in request.members]
     members = tuple(
         coarse(details, person_id, request.arrival_date)
         for details, person_id in zip(request.members, person_ids, strict=True)
@@ -111,7 +119,6 @@ async def register_arrival(
         vault, partner, request, arrival_id, members, admission, now, indexed_members
     )
     appends.insert(0, (str(arrival_id), 0, arrival.decide(command, arrival.initial_state)))
-    causation = Causation.new()
     answer = ArrivalAccepted(
         arrival_id=str(arrival_id),
         person_ids=[str(person_id) for person_id in person_ids],
