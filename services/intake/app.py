@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -86,13 +87,7 @@ async def register_arrival(
     arrival_id = uuid4()
     person_ids = [uuid4() for _ in request.members]
     causation = Causation.new()
-    # the answer's ids, claimed with the key: remembering the answer then rewrites the key's
-    # row in place (shared/idempotency.py, Claim.write)
-    ahead = {
-        "arrival_id": str(arrival_id),
-        "person_ids": [str(person_id) for person_id in person_ids],
-        "correlation_id": causation.correlation_id,
-    }
+    ahead = ids_ahead(arrival_id, person_ids, causation)
     admission = await admit(conn, vault, partner, request, claim.write(ahead), indexed_members)
     if not admission.authorised:  # revoked since it was kept: nothing of this is committed
         raise KeyNoLongerValid(partner.partner_id)
@@ -130,6 +125,17 @@ async def register_arrival(
         conn, appends, causation, alongside=[keys_written(keys), claim.answer(201, answer)]
     )
     return StoredAnswer(201, answer, replayed=False)
+
+
+def ids_ahead(arrival_id: UUID, person_ids: list[UUID], causation: Causation) -> dict[str, Any]:
+    """The ids of an arrival's answer, made before its work runs: claimed with the key, so that
+    remembering the answer rewrites the key's row in place (shared/idempotency.py,
+    Claim.write)."""
+    return {
+        "arrival_id": str(arrival_id),
+        "person_ids": [str(person_id) for person_id in person_ids],
+        "correlation_id": causation.correlation_id,
+    }
 
 
 #: what each service does for a person, and so what a person misses without agreeing to it
