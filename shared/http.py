@@ -55,12 +55,26 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def stored_answer(status_code: int, content: Any, *, replayed: bool = False) -> JSONResponse:
+class EncodedJSON(JSONResponse):
+    """A JSON answer given as the text JSONResponse would write of it (the same bytes and
+    headers), so that an answer already encoded is not encoded again."""
+
+    def render(self, content: Any) -> bytes:
+        text: str = content
+        return text.encode()
+
+
+def stored_answer(
+    status_code: int, content: Any, *, replayed: bool = False, text: str | None = None
+) -> JSONResponse:
     """A POST's answer, first or replayed: a refusal kept with its key (a 422, or the 410 of a
     request whose person was erased) leaves as problem details, as the OpenAPI says; a replay
-    says so in its ``Idempotent-Replayed`` header."""
+    says so in its ``Idempotent-Replayed`` header. ``text``: ``content`` already encoded
+    (shared.idempotency.answer_text writes what JSONResponse would), sent as it is."""
     media_type = PROBLEM_JSON if status_code >= 400 else "application/json"
     headers = {REPLAYED: "true"} if replayed else None
+    if text is not None:
+        return EncodedJSON(text, status_code=status_code, media_type=media_type, headers=headers)
     return JSONResponse(content, status_code=status_code, media_type=media_type, headers=headers)
 
 

@@ -78,6 +78,15 @@ def canonical_request(method: str, path: str, body: Any) -> str:
     return json.dumps([method, path, body], sort_keys=True, separators=(",", ":"), default=str)
 
 
+def answer_text(response: Any) -> str:
+    """An answer as JSON text, written as the HTTP reply writes it (Starlette's JSONResponse:
+    compact, UTF-8): encoded once, it is both the key's remembered answer and the reply's
+    body (:attr:`StoredAnswer.text`), and the ids it carries are found in it."""
+    return json.dumps(
+        response, ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=str
+    )
+
+
 def ids_in(*parts: Any) -> list[UUID]:
     """Every id written in a request's path, body or answer: a person's among them, whatever
     the field is called (extra ids, of shelters or matches, cost nothing)."""
@@ -95,6 +104,8 @@ class StoredAnswer:
     response: Any
     #: True when this is the answer to an earlier request with the same key
     replayed: bool = True
+    #: ``response`` as :func:`answer_text` wrote it, when the work encoded it already
+    text: str | None = None
 
 
 class KeyReusedWithOtherRequest(Exception):
@@ -116,12 +127,15 @@ WHERE client_id = {0} AND idempotency_key = {1}
 class Claim:
     """A request's claim on its key, for work that sends the claim in its own first statement
     and the answer in its last (:class:`ClaimingWork`): idempotency then costs no round trip of
-    its own. ``carried(answer)``: the ids the request and its answer carried."""
+    its own. ``carried(answer)``: the ids the request and its answer carried;
+    ``carried_in_text(text)``, if given: the same, from the answer's text, so that an answer is
+    not encoded again to find its ids."""
 
     client_id: str
     key: str
     fingerprint: str
     carried: Callable[[Any], Collection[UUID]] = lambda _: ()
+    carried_in_text: Callable[[str], Collection[UUID]] | None = None
 
     def write(self, answer_ahead: Any = None) -> Write:
         """The claim, returning one row (``claimed``) when the key is new, none otherwise.
@@ -137,13 +151,14 @@ class Claim:
         Raises KeyReusedWithOtherRequest."""
         return await _stored(conn, self.client_id, self.key, self.fingerprint)
 
-    def answer(self, status_code: int, response: Any) -> Write:
-        """The answer to remember for every retry, with the ids carried."""
-        return Write(
-            _REMEMBER,
-            (self.client_id, self.key, status_code, json.dumps(response, default=str),
-             list(self.carried(response))),
-        )  # fmt: skip
+    def answer(self, status_code: int, response: Any, text: str | None = None) -> Write:
+        """The answer to remember for every retry, with the ids carried. ``text``: the answer
+        as :func:`answer_text` wrote it, if the caller has it (to send it as the reply too)."""
+        text = answer_text(response) if text is None else text
+        carried = (
+            self.carried(response) if self.carried_in_text is None else self.carried_in_text(text)
+        )
+        return Write(_REMEMBER, (self.client_id, self.key, status_code, text, list(carried)))
 
 
 @dataclass(frozen=True)
@@ -230,12 +245,14 @@ async def run_once(
     fingerprint: str,
     work: Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]] | ClaimingWork,
     carried: Callable[[Any], Collection[UUID]] = lambda _: (),
+    carried_in_text: Callable[[str], Collection[UUID]] | None = None,
 ) -> StoredAnswer:
     """Do ``work`` once per key: its events, its answer and the key commit together, so a
     request either happened with its key remembered, or not at all (and may be retried).
-    ``carried(answer)``: the ids the request and its answer carried."""
+    ``carried(answer)``: the ids the request and its answer carried (``carried_in_text``: the
+    same from the answer's text, for a :class:`ClaimingWork`, see :class:`Claim`)."""
     if isinstance(work, ClaimingWork):
-        claiming = Claim(client_id, key, fingerprint, carried)
+        claiming = Claim(client_id, key, fingerprint, carried, carried_in_text)
         return await in_transaction(pool, lambda conn: work.run(conn, claiming))
 
     async def attempt(conn: asyncpg.Connection) -> StoredAnswer:

@@ -86,9 +86,14 @@ class IdempotentPost:
         def carried(answer: Any) -> list[UUID]:
             return ids_in_text(json.dumps(answer, default=str), sent_ids)
 
+        def carried_in_text(text: str) -> list[UUID]:
+            return ids_in_text(text, sent_ids)
+
         try:
             try:
-                return await run_once(pool, client_id, key, fingerprint, work, carried)
+                return await run_once(
+                    pool, client_id, key, fingerprint, work, carried, carried_in_text
+                )
             except DomainError as error:  # the work's transaction is rolled back: nothing applied
                 problem = self.refusal(error)
                 if not error.final:
@@ -105,4 +110,6 @@ class IdempotentPost:
     ) -> JSONResponse:
         """:meth:`once`, as the HTTP answer: a refusal as problem details, a replay marked."""
         outcome = await self.once(request, client_id, key, body, work)
-        return stored_answer(outcome.status_code, outcome.response, replayed=outcome.replayed)
+        return stored_answer(
+            outcome.status_code, outcome.response, replayed=outcome.replayed, text=outcome.text
+        )

@@ -37,7 +37,7 @@ from services.intake.vault import Vault, keys_written
 from shared.decider import execute
 from shared.decision import DomainError
 from shared.eventstore import Causation, EventStore
-from shared.idempotency import Claim, StoredAnswer, forget_requests_carrying
+from shared.idempotency import Claim, StoredAnswer, answer_text, forget_requests_carrying
 from shared.schemas.intake import ArrivingMember, ConsentPurpose, DepartureReason
 
 
@@ -121,10 +121,11 @@ async def register_arrival(
         possible_duplicates=flagged,
         not_informed=not_informed(person_ids, command.consents),
     ).model_dump(mode="json")
+    text = answer_text(answer)  # encoded once: remembered with the key, and the reply's body
     await store.append_streams(
-        conn, appends, causation, alongside=[keys_written(keys), claim.answer(201, answer)]
+        conn, appends, causation, alongside=[keys_written(keys), claim.answer(201, answer, text)]
     )
-    return StoredAnswer(201, answer, replayed=False)
+    return StoredAnswer(201, answer, replayed=False, text=text)
 
 
 def ids_ahead(arrival_id: UUID, person_ids: list[UUID], causation: Causation) -> dict[str, Any]:

@@ -101,4 +101,6 @@ async def answer(
     request: Request, partner: Partner, key: str, body: BaseModel | None, work: AnyWork
 ) -> JSONResponse:
     outcome = await once(request, partner, key, body, work)
-    return stored_answer(outcome.status_code, outcome.response, replayed=outcome.replayed)
+    return stored_answer(
+        outcome.status_code, outcome.response, replayed=outcome.replayed, text=outcome.text
+    )
