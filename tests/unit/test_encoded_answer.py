@@ -4,7 +4,7 @@ as the reply: the reply must be byte for byte what JSONResponse writes of the an
 from __future__ import annotations
 
 import json
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from shared.http import stored_answer
 from shared.idempotency import Claim, answer_text, ids_in_text
@@ -28,7 +28,7 @@ def test_an_answer_sent_as_its_text_has_the_bytes_and_headers_of_a_json_response
 
 
 def test_the_remembered_answer_carries_the_same_ids_whether_found_in_its_text_or_encoded() -> None:
-    def carried(answer: object) -> list[object]:
+    def carried(answer: object) -> list[UUID]:
         return ids_in_text(json.dumps(answer))
 
     by_answer = Claim("client", "key", "f", carried).answer(201, ANSWER)
