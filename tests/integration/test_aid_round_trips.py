@@ -27,6 +27,8 @@ SITE, ITEM = "atameken-camp", "hot_meal"
 #: how many turns of aid's event loop apart two counters' requests reach it (over TCP, the
 #: second is read a little after the first: here both go through one in-process client)
 TURNS_APART = 3
+#: turns after which a request sent alone is being decided (its transaction open)
+DECIDING_AFTER = 12
 
 
 @pytest.fixture
@@ -76,22 +78,30 @@ async def test_a_group_of_distributions_costs_at_most_five_round_trips_for_one_a
     assert len(crowd) <= ROUND_TRIPS_PER_GROUP * groups, "\n".join(crowd)
 
 
-async def test_two_counters_issuing_at_the_same_moment_share_one_transaction(
+async def test_issues_arriving_while_a_group_is_decided_wait_for_each_other_in_one_group(
     aid: RunningAid, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # two counters answered by one commit send their next requests together, though one
-    # reaches aid a turn of its event loop after the other: were each put in a transaction of
-    # its own, two counters would cost as much per issue as one
-    _, people = await aid.arrive(*[()] * 12)
+    # while one group of a stock is decided, the next would wait for the stock's queue anyway:
+    # two requests that reach aid a few turns of its event loop apart then share one
+    # transaction, instead of one going alone into the second transaction of the stock
+    _, people = await aid.arrive(*[()] * 16)
     assert (await aid.donate(SITE, ITEM, 100)).status_code == 201
-    assert {a.status_code for a in await issue_at_once(aid, people[:2])} == {201}
+    assert {a.status_code for a in await issue_at_once(aid, people[:3])} == {201}
 
-    for pair in range(1, 6):
-        with counted(monkeypatch) as both:
-            first = asyncio.create_task(issue_at_once(aid, people[2 * pair : 2 * pair + 1]))
-            for _ in range(TURNS_APART):
-                await asyncio.sleep(0)
-            answers = [*await issue_at_once(aid, people[2 * pair + 1 : 2 * pair + 2]), *await first]
+    for three in range(1, 5):
+        one, two, three_ = people[3 * three : 3 * three + 3]
+        with counted(monkeypatch) as statements:
+            deciding = asyncio.create_task(issue_at_once(aid, [one]))
+            await turns(DECIDING_AFTER)
+            second = asyncio.create_task(issue_at_once(aid, [two]))
+            await turns(TURNS_APART)
+            answers = [*await issue_at_once(aid, [three_]), *await second, *await deciding]
             await asyncio.sleep(0)  # the query logger reports in the loop's next turn
         assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
-        assert sum(statement.startswith("BEGIN") for statement in both) == 1, "\n".join(both)
+        groups = sum(statement.startswith("BEGIN") for statement in statements)
+        assert groups == 2, "\n".join(statements)
+
+
+async def turns(count: int) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)

@@ -7,11 +7,12 @@ for about fifteen round trips. Here the first request at an idle stock starts a 
 requests that arrive while a group's transaction runs wait, and the next group takes them all
 (up to ``GROUP_MOST``) into one transaction (services/aid/app/issue_groups.py): the lock is
 held once per group, the commit is shared, and each request is answered after that commit.
-A drain that is about to take a group first lets the event loop turn a few times, as long as
-requests keep joining (``_gather``): counters answered together by one commit send their next
-requests together, and without that pause two counters' requests went each into a group of
-its own, one transaction each, as if the other counter were not there. While a drain gathers,
-a new request joins it rather than starting another drain.
+While another group of the stock is being decided, a drain about to take the next one first
+lets the event loop turn a few times, as long as requests keep joining (``_gather``, no
+timer): it would only wait for the stock's queue, and requests read from their connections a
+moment apart (counters answered by one commit send their next together) then share one
+transaction instead of one going alone into the next. An idle stock's first request goes at
+once. While a drain gathers, a new request joins it rather than starting another drain.
 Durability is unchanged: nothing is answered before its commit, and a crash before it loses
 only requests not answered yet, which their Idempotency-Keys let the counters send again.
 
@@ -49,6 +50,8 @@ class StockQueues:
         self._drains: dict[str, list[asyncio.Task[None]]] = {}
         #: the stocks one of whose drains is letting the requests on their way join its group
         self._gathering: set[str] = set()
+        #: by stock, how many of its groups are being decided (their transactions open)
+        self._deciding: dict[str, int] = {}
 
     async def issue(self, request: IssueRequest) -> StoredAnswer:
         """The request's answer, once the group that decided it committed. Raises
@@ -69,7 +72,11 @@ class StockQueues:
 
     async def _drain(self, stock_id: str) -> None:
         while self._waiting.get(stock_id):
-            await self._gather(stock_id)
+            if self._deciding.get(stock_id):
+                # a group of this stock is being decided: this one would wait for its queue
+                # anyway, so it lets the requests on their way join it first; an idle stock's
+                # first request goes at once
+                await self._gather(stock_id)
             if not (waiting := self._waiting.get(stock_id)):
                 break  # another drain took them while this one gathered
             group = _distinct_keys(waiting)
@@ -94,6 +101,8 @@ class StockQueues:
 
     async def _issue(self, group: Sequence[_Waiting]) -> None:
         requests = [request for request, _ in group]
+        stock_id = requests[0].stock_id
+        self._deciding[stock_id] = self._deciding.get(stock_id, 0) + 1
         try:
             outcomes, folded = await in_transaction(
                 self.pool, lambda conn: issue_group(conn, self.store, requests, self.refusal)
@@ -103,6 +112,8 @@ class StockQueues:
                 if not answered.done():
                     answered.set_exception(error)
             return
+        finally:
+            self._deciding[stock_id] -= 1
         for decider, stream, version, state in folded:  # committed: the next group reads less
             self.store.states.put((id(decider), stream), version, state)
         for (_, answered), outcome in zip(group, outcomes, strict=True):
