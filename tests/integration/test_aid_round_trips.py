@@ -24,6 +24,11 @@ pytestmark = pytest.mark.integration
 #: the most round trips one group's transaction may cost, for one issue as for twelve
 ROUND_TRIPS_PER_GROUP = 5
 SITE, ITEM = "atameken-camp", "hot_meal"
+#: how many turns of aid's event loop apart two counters' requests reach it (over TCP, the
+#: second is read a little after the first: here both go through one in-process client)
+TURNS_APART = 3
+#: turns after which a request sent alone is being decided (its transaction open)
+DECIDING_AFTER = 12
 
 
 @pytest.fixture
@@ -71,3 +76,32 @@ async def test_a_group_of_distributions_costs_at_most_five_round_trips_for_one_a
     groups = sum(statement.startswith("BEGIN") for statement in crowd)
     assert groups < 12, "\n".join(crowd)  # issues waiting together were decided together
     assert len(crowd) <= ROUND_TRIPS_PER_GROUP * groups, "\n".join(crowd)
+
+
+async def test_issues_arriving_while_a_group_is_decided_wait_for_each_other_in_one_group(
+    aid: RunningAid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # while one group of a stock is decided, the next would wait for the stock's queue anyway:
+    # two requests that reach aid a few turns of its event loop apart then share one
+    # transaction, instead of one going alone into the second transaction of the stock
+    _, people = await aid.arrive(*[()] * 16)
+    assert (await aid.donate(SITE, ITEM, 100)).status_code == 201
+    assert {a.status_code for a in await issue_at_once(aid, people[:3])} == {201}
+
+    for three in range(1, 5):
+        one, two, three_ = people[3 * three : 3 * three + 3]
+        with counted(monkeypatch) as statements:
+            deciding = asyncio.create_task(issue_at_once(aid, [one]))
+            await turns(DECIDING_AFTER)
+            second = asyncio.create_task(issue_at_once(aid, [two]))
+            await turns(TURNS_APART)
+            answers = [*await issue_at_once(aid, [three_]), *await second, *await deciding]
+            await asyncio.sleep(0)  # the query logger reports in the loop's next turn
+        assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
+        groups = sum(statement.startswith("BEGIN") for statement in statements)
+        assert groups == 2, "\n".join(statements)
+
+
+async def turns(count: int) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)
