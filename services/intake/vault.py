@@ -75,8 +75,8 @@ class Vault:
             version: hmac.new(key, b"blind-index", hashlib.sha256).digest()
             for version, key in master.keys.items()
         }
-        #: per (version, kind): the HMAC already keyed and fed "kind:", copied for each value
-        self._blinds: dict[tuple[int, str], BlindKey] = {}
+        #: per (version, kind): an HMAC already keyed and fed "kind:", copied for each value
+        self._blinds: dict[tuple[int, str], hmac.HMAC] = {}
         self._fresh: dict[UUID, AESGCM] = {}
         # the index entries of new people's sealed details (seal_new), for the registration's
         # projection to write without opening and hashing the same details again
@@ -205,47 +205,14 @@ class Vault:
         version = self.current if version is None else version
         keyed = self._blinds.get((version, kind))
         if keyed is None:
-            keyed = BlindKey.of(self._index_keys[version], f"{kind}:".encode())
+            keyed = hmac.new(self._index_keys[version], f"{kind}:".encode(), hashlib.sha256)
             self._blinds[version, kind] = keyed
-        # the same hash as a one-shot hmac.digest of "kind:value", at under half its cost:
-        # keying an HMAC (and OpenSSL's look-up of the digest) is paid once, not per value; a
-        # rebuild hashes six values per person, an arrival as many per member
-        return keyed.hexdigest(value)
-
-
-#: the HMAC pads (RFC 2104) as translation tables of a key's bytes, as the hmac module has them
-_INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
-_OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))
-
-
-@dataclass(frozen=True, slots=True)
-class BlindKey:
-    """HMAC-SHA256 (RFC 2104) under one index key, its message begun with a prefix: the same
-    function and key as ``hmac.new(key, prefix + value, "sha256")``, with its keyed inner and
-    outer hashes made once. Each value then costs two copies of a hash, an update of each and
-    a digest, all in C; hmac.HMAC's copy, update and hexdigest wrap the same in Python calls
-    that cost more than the hashing of a short value."""
-
-    inner: Any  # hashlib's hash object (its type is private)
-    outer: Any
-
-    @classmethod
-    def of(cls, key: bytes, prefix: bytes) -> BlindKey:
-        block = hashlib.sha256().block_size
-        if len(key) > block:  # RFC 2104: a key longer than the block is hashed first
-            key = hashlib.sha256(key).digest()
-        padded = key.ljust(block, b"\0")
-        inner = hashlib.sha256(padded.translate(_INNER_PAD))
-        inner.update(prefix)
-        return cls(inner, hashlib.sha256(padded.translate(_OUTER_PAD)))
-
-    def hexdigest(self, value: str) -> str:
-        inner = self.inner.copy()
-        inner.update(value.encode())
-        outer = self.outer.copy()
-        outer.update(inner.digest())
-        hexed: str = outer.hexdigest()
-        return hexed
+        # the same hash as a one-shot hmac.digest of "kind:value", at half its cost: keying an
+        # HMAC (and OpenSSL's look-up of the digest) is paid once, not per value; a rebuild
+        # hashes six values per person
+        hashed = keyed.copy()
+        hashed.update(value.encode())
+        return hashed.hexdigest()
 
 
 def keys_written(rows: Sequence[KeyRow]) -> Write:

@@ -12,7 +12,7 @@ import pytest
 
 from services.intake.requests import NewPerson
 from services.intake.search import details_of, index_entries, indexed, stored_details
-from services.intake.vault import BlindKey, MasterKeys, Vault
+from services.intake.vault import MasterKeys, Vault
 
 PEOPLE: list[dict[str, Any]] = [
     {
@@ -55,13 +55,3 @@ def test_a_blind_hash_is_the_hmac_of_kind_and_value_under_each_versions_index_ke
             assert vault.blind(kind, value, version) == expected
             assert vault.blind(kind, value, version) == expected  # the keyed HMAC is reused
     assert vault.blind("name", "ALEKSEI") == vault.blind("name", "ALEKSEI", 2)
-
-
-@pytest.mark.parametrize("key_length", [0, 32, 64, 65, 200])
-def test_a_blind_key_computes_the_hmac_sha256_of_its_prefix_and_value(key_length: int) -> None:
-    key = bytes(index % 256 for index in range(key_length))
-    blind = BlindKey.of(key, b"name_dob:")
-    for value in ("", "ALEKSEI SMIRNOV|1994-03-02", "Ü" * 100):
-        expected = hmac.new(key, f"name_dob:{value}".encode(), hashlib.sha256).hexdigest()
-        assert blind.hexdigest(value) == expected
-        assert blind.hexdigest(value) == expected  # its keyed hashes are copied, not consumed
