@@ -38,7 +38,7 @@ from services.housing.queries import (
     waiting_together,
     where_they_stand,
 )
-from shared.decider import execute
+from shared.decider import execute, execute_each
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
 from shared.schemas.shelters import Requirements
@@ -196,9 +196,8 @@ async def offer_free_places(
             )
             if placed:
                 given += len(people)
-                for person in people:
-                    leave = LeaveWaitlist(arrival_id, person, "placed", ACTOR, now)
-                    await execute(conn, store, waitlist, str(arrival_id), leave, causation)
+                leave = [LeaveWaitlist(arrival_id, one, "placed", ACTOR, now) for one in people]
+                await execute_each(conn, store, waitlist, str(arrival_id), leave, causation)
                 free = await units_with_free_places(conn, now.date(), shelter_id)
                 if not free:
                     break
