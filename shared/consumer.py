@@ -18,12 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Protocol, runtime_checkable
-from uuid import UUID
+from typing import Any
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -35,12 +33,15 @@ from opentelemetry.trace import SpanKind
 
 from shared.dead_letters import DeadLetters
 from shared.decider import in_transaction
-from shared.eventstore import Causation
 from shared.inbox import Entry, record_batch, record_one
+from shared.incoming import BatchHandler as BatchHandler
+from shared.incoming import Handler as Handler
+from shared.incoming import IncomingEvent as IncomingEvent
+from shared.incoming import Taken as Taken
+from shared.incoming import parse_incoming as parse_incoming
 from shared.kafka_records import is_utf8, parse_leniently, text_headers, text_key, undecoded
-from shared.message_checks import InvalidMessage, check_message
+from shared.message_checks import InvalidMessage
 from shared.metrics import ServiceMetrics
-from shared.schemas.base import DomainEvent
 from shared.telemetry import context_from_carrier
 from shared.topics import logical, physical
 
@@ -67,57 +68,9 @@ TRANSIENT_ERRORS = (
 )
 
 
-@dataclass(frozen=True)
-class IncomingEvent:
-    """A parsed event from a topic, with the envelope attributes its handler may need."""
-
-    event_id: UUID
-    topic: str
-    event: DomainEvent
-    correlation_id: str
-
-    def causation(self) -> Causation:
-        """Events appended because of this one carry its id as their cause."""
-        return Causation(correlation_id=self.correlation_id, causation_id=str(self.event_id))
-
-
-Handler = Callable[[asyncpg.Connection, IncomingEvent], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Taken:
-    """An event of a batch handed to a BatchHandler, with its processing span to enter while
-    it works on that event (what it appends then carries the event's trace)."""
-
-    incoming: IncomingEvent
-    span: Callable[[], AbstractContextManager[Any]]
-
-
-@runtime_checkable
-class BatchHandler(Protocol):
-    """A handler that can also take the new events of a batch at once, in their order, in the
-    batch's transaction: so that, say, a hundred arrivals are decided on with the reads and
-    the append of a few, not a hundred times each. Called alone, it handles one event."""
-
-    async def __call__(self, conn: asyncpg.Connection, incoming: IncomingEvent) -> None: ...
-
-    async def handle_batch(self, conn: asyncpg.Connection, events: Sequence[Taken]) -> None: ...
-
-
 def _entry(delivery: Delivery) -> Entry:
     record = delivery.record
     return delivery.incoming.event_id, delivery.incoming.topic, record.partition, record.offset
-
-
-def parse_incoming(topic: str, body: bytes, headers: dict[str, Any]) -> IncomingEvent:
-    """Check one message (shared.message_checks); raise InvalidMessage with the reason."""
-    envelope, event = check_message(topic, body, headers)
-    return IncomingEvent(
-        event_id=envelope.id,
-        topic=topic,
-        event=event,
-        correlation_id=envelope.correlation_id or str(envelope.id),
-    )
 
 
 @dataclass(frozen=True)
