@@ -136,7 +136,12 @@ class ArrivalRun:
                     arrival.keep_together and len(people) > 1, is_vulnerable(party), needs,
                     ACTOR, now,
                 )  # fmt: skip
-                await self._decide(waitlist, str(arrival.arrival_id), command_, metadata)
+                # an arrival's waitlist stream is new but for a rare consent that came first
+                # (consent.take_in): then the append fails on its version and the consumer
+                # handles the batch's events one by one, which reads it
+                await self._decide(
+                    waitlist, str(arrival.arrival_id), command_, metadata, new_stream=True
+                )
             for person in people:
                 self._statuses[person] = "held" if placed else "waiting"
 
@@ -146,11 +151,18 @@ class ArrivalRun:
         stream_id: str,
         command: object,
         metadata: dict[str, Any],
+        *,
+        new_stream: bool = False,
     ) -> None:
-        """Decide on the stream as this run left it (read once, the first time)."""
+        """Decide on the stream as this run left it (read once, the first time; not at all if
+        ``new_stream``: the append's version check refuses if it existed after all)."""
         stream = self._streams.get(stream_id)
         if stream is None:
-            state, version = await load_state(self._conn, self._store, decider, stream_id)
+            state, version = (
+                (decider.initial_state, 0)
+                if new_stream
+                else await load_state(self._conn, self._store, decider, stream_id)
+            )
             stream = self._streams[stream_id] = _Stream(decider, state, version)
         events = decider.decide(command, stream.state)
         stream.state = reduce(decider.evolve, events, stream.state)

@@ -19,7 +19,13 @@ from services.housing.placing import place_arrival
 from shared.consumer import IncomingEvent, Taken
 from shared.eventstore import Causation, Conflict
 from shared.schemas.base import DomainEvent
-from shared.schemas.intake import ArrivalRegistered, DepartureReason, PersonDeparted
+from shared.schemas.intake import (
+    ArrivalRegistered,
+    ConsentGiven,
+    ConsentPurpose,
+    DepartureReason,
+    PersonDeparted,
+)
 from shared.topics import INTAKE_EVENTS
 from tests.conftest import OPERATOR_KEY, RunningServices
 from tests.integration.test_housing_round_trips import INTROSPECTION, STATEMENTS_PER_PLACEMENT
@@ -141,3 +147,24 @@ async def test_a_batch_that_raced_another_placement_for_the_shelter_is_refused_w
 
     units = await facts(services, "SELECT held FROM units")
     assert sum(unit["held"] for unit in units) == 1
+
+
+async def test_an_arrival_whose_waitlist_a_consent_opened_first_makes_the_batch_refused_whole(
+    services: RunningServices,
+) -> None:
+    # the batch takes an arrival's waitlist stream to be new without reading it; a consent to
+    # housing given after registration that came first (and waitlisted someone of the
+    # arrival, no shelter being open) made it exist: the append must not go past it
+    arrival = arriving(2, keep_together=False)
+    late = arrival.members[1]
+    consent = ConsentGiven(
+        actor="partner:tt", occurred_at=datetime.now(UTC), person_id=late.person_id,
+        purpose=ConsentPurpose.HOUSING, arrival_id=arrival.arrival_id, member=late,
+    )  # fmt: skip
+    await handled_together(services, taken(consent))
+
+    with pytest.raises(Conflict):
+        await handled_together(services, taken(arrival))
+
+    waiting = await facts(services, "SELECT person_id FROM placements WHERE status = 'waiting'")
+    assert [row["person_id"] for row in waiting] == [late.person_id]
