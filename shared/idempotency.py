@@ -64,18 +64,29 @@ class Fingerprints:
     def of(self, client_id: str, method: str, path: str, body: Any) -> str:
         """The fingerprint of what a request asks for, independent of JSON key order and
         spacing."""
+        return self.of_text(client_id, canonical_request(method, path, body))
+
+    def of_text(self, client_id: str, canonical: str) -> str:
+        """The fingerprint of a request as :func:`canonical_request` wrote it."""
         client_key = hmac.new(self._service_key, client_id.encode(), hashlib.sha256).digest()
-        canonical = json.dumps(
-            [method, path, body], sort_keys=True, separators=(",", ":"), default=str
-        )
         return hmac.new(client_key, canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def canonical_request(method: str, path: str, body: Any) -> str:
+    """A request as one JSON text, independent of key order and spacing: what its fingerprint
+    is made of, and where the ids it carries are found (:func:`ids_in_text`)."""
+    return json.dumps([method, path, body], sort_keys=True, separators=(",", ":"), default=str)
 
 
 def ids_in(*parts: Any) -> list[UUID]:
     """Every id written in a request's path, body or answer: a person's among them, whatever
     the field is called (extra ids, of shelters or matches, cost nothing)."""
-    text = json.dumps(parts, default=str)
-    return sorted({UUID(found) for found in _UUID.findall(text)})
+    return ids_in_text(json.dumps(parts, default=str))
+
+
+def ids_in_text(text: str, *more: Collection[UUID]) -> list[UUID]:
+    """Every id written in ``text`` (JSON), with those of ``more``, sorted."""
+    return sorted({UUID(found) for found in _UUID.findall(text)}.union(*more))
 
 
 @dataclass(frozen=True)
@@ -91,8 +102,8 @@ class KeyReusedWithOtherRequest(Exception):
 
 
 _CLAIM = """
-INSERT INTO idempotency_keys (client_id, idempotency_key, request_hash)
-VALUES ({0}, {1}, {2}) ON CONFLICT DO NOTHING RETURNING true AS claimed
+INSERT INTO idempotency_keys (client_id, idempotency_key, request_hash, carried_ids)
+VALUES ({0}, {1}, {2}, {3}::uuid[]) ON CONFLICT DO NOTHING RETURNING true AS claimed
 """
 
 _REMEMBER = """
@@ -112,9 +123,14 @@ class Claim:
     fingerprint: str
     carried: Callable[[Any], Collection[UUID]] = lambda _: ()
 
-    def write(self) -> Write:
-        """The claim, returning one row (``claimed``) when the key is new, none otherwise."""
-        return Write(_CLAIM, (self.client_id, self.key, self.fingerprint))
+    def write(self, answer_ahead: Any = None) -> Write:
+        """The claim, returning one row (``claimed``) when the key is new, none otherwise.
+        ``answer_ahead``: what the work knows of its answer before it runs (ids it made): its
+        ids are claimed with the key, so that remembering an answer that carries no other
+        changes no indexed column, and Postgres updates the row in place (HOT) instead of
+        writing a new row version and new entries in both of the table's indexes."""
+        carried = [] if answer_ahead is None else list(self.carried(answer_ahead))
+        return Write(_CLAIM, (self.client_id, self.key, self.fingerprint, carried))
 
     async def earlier_answer(self, conn: asyncpg.Connection) -> StoredAnswer:
         """The first answer, once the claim returned no row: the key's request was handled.

@@ -14,6 +14,7 @@ a failure of ours (500), a database away, a timeout. The same key with another b
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,8 @@ from shared.idempotency import (
     Fingerprints,
     KeyReusedWithOtherRequest,
     StoredAnswer,
-    ids_in,
+    canonical_request,
+    ids_in_text,
     record_answer,
     run_once,
 )
@@ -76,10 +78,13 @@ class IdempotentPost:
         pool = pool_of(request)
         fingerprints: Fingerprints = request.app.state.runtime.fingerprints
         sent = body.model_dump(mode="json") if body else None
-        fingerprint = fingerprints.of(client_id, request.method, request.url.path, sent)
+        # the request written once: fingerprinted, and searched for ids once
+        canonical = canonical_request(request.method, request.url.path, sent)
+        fingerprint = fingerprints.of_text(client_id, canonical)
+        sent_ids = ids_in_text(canonical)
 
         def carried(answer: Any) -> list[UUID]:
-            return ids_in(request.url.path, sent, answer)
+            return ids_in_text(json.dumps(answer, default=str), sent_ids)
 
         try:
             try:

@@ -26,7 +26,8 @@ from opentelemetry.trace import SpanKind
 from shared.event_headers import event_headers
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.metrics import ServiceMetrics
-from shared.outbox_horizon import HORIZON, first_held_back, horizon_passed
+from shared.outbox_horizon import first_held_back, horizon_passed
+from shared.outbox_queries import ADVANCE, BEGIN_LOCKED, FIRST_PAGE, PENDING
 from shared.outbox_runs import trace_runs
 from shared.record_batches import RecordBatches
 from shared.topics import physical
@@ -34,36 +35,8 @@ from shared.topics import physical
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("shared.outbox")
 
-ORIGIN = "0"  # the checkpoint before any transaction
 #: failures the relay outlives: it waits and tries again, the checkpoint unmoved
 RETRYABLE = (OSError, KafkaError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-_PENDING = f"""
-SELECT transaction_id::text AS transaction_id, global_position, stream_id, version, event_id,
-       event_type, schema_version, topic, data::text AS data, metadata::text AS metadata,
-       recorded_at
-FROM events
-WHERE topic IS NOT NULL
-  AND (transaction_id, global_position) > ($1::text::xid8, $2)
-  AND transaction_id < ({HORIZON})
-ORDER BY events.transaction_id, events.global_position
-LIMIT $3
-"""
-# ORDER BY names the table's columns: a bare ``transaction_id`` is the text output column, whose
-# order is not the index's (a full sort of every pending row per page, 29 ms instead of 3 ms for
-# 500 of 10,000) and not xid order ('1000' < '999': the checkpoint could pass an event unsent)
-
-# the checkpoint never moves back: a relay that lost its lock with a connection may still confirm a
-# page after another relay moved on (that only means re-sending; moving back would too, needlessly)
-_ADVANCE = """
-INSERT INTO outbox_checkpoint (relay, transaction_id, global_position)
-VALUES ('main', $1::text::xid8, $2)
-ON CONFLICT (relay) DO UPDATE
-SET transaction_id = EXCLUDED.transaction_id,
-    global_position = EXCLUDED.global_position, updated_at = now()
-WHERE (outbox_checkpoint.transaction_id, outbox_checkpoint.global_position)
-    < (EXCLUDED.transaction_id, EXCLUDED.global_position)
-"""
 
 
 @dataclass
@@ -108,6 +81,7 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._own: asyncpg.Connection | None = None
+        self._reader: asyncpg.Connection | None = None  # a turn's reads, held across turns
         self._held_back: str | None = None  # the first event's transaction a turn left behind
 
     async def run(self) -> None:
@@ -163,12 +137,28 @@ class OutboxRelay:
         return self._own
 
     async def _disconnect(self) -> None:
+        await self._drop_reader()
         own, self._own = self._own, None
         if own is None:
             return
         with contextlib.suppress(Exception):
             await own.remove_listener(NOTIFY_CHANNEL, self._on_notify)
         await self._pool.release(own)
+
+    async def _reading(self) -> asyncpg.Connection:
+        """The connection a turn reads and holds the lock on: kept from turn to turn, not
+        taken from the pool for each, whose release costs a reset (a round trip every event
+        published alone waited for before the next turn)."""
+        if self._reader is None or self._reader.is_closed():
+            await self._drop_reader()
+            self._reader = await self._pool.acquire()
+        return self._reader
+
+    async def _drop_reader(self) -> None:
+        """Give the reading connection back; the pool rolls back a turn left open on it."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            await self._pool.release(reader)
 
     def _on_notify(self, *_: object) -> None:
         self._wakeup.set()
@@ -177,44 +167,55 @@ class OutboxRelay:
         """Publish committed events past the checkpoint, page after page until a page comes
         back short or a turn's pages are done; return how many.
 
-        Pipelined: while the broker acknowledges one page, the next is read and handed to the
-        producer, which sends it behind the first (in order on each partition: one request in
-        flight per partition). The checkpoint passes a page once the broker acknowledged it and
-        every page before it, on the relay's own connection, so that each page's checkpoint
-        commits at once, while this turn's transaction keeps the lock that keeps other relays
-        out. That transaction only reads: a transaction id would hold back its own horizon."""
+        One turn is one read-only transaction on the reading connection, holding the lock that
+        keeps other relays out (a transaction id would hold back its own horizon). The
+        checkpoint passes each page on the relay's own connection, so that it commits at once."""
         assert self._producer is not None, "publish inside started()"
         own = await self._connect()
+        reader = await self._reading()
         self._held_back = None
-        async with self._pool.acquire() as conn, conn.transaction():
-            # the lock, not a row lock, serialises relays: a row lock would give this
-            # transaction an id before its snapshot and hold back its own horizon
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('outbox-relay'))")
-            after = await self._checkpoint(conn)
-            published = 0
-            unconfirmed: list[_SentPage] = []
-            try:
-                for _ in range(self._pages_per_turn):
-                    rows = await conn.fetch(_PENDING, *after, self._batch_size)
-                    if rows:
-                        unconfirmed.append(await self._send(rows))
-                        after = unconfirmed[-1].last
-                    # the page before had this page's read and sends to be acknowledged in
-                    while len(unconfirmed) > 1:
-                        published += await self._confirm(own, unconfirmed.pop(0))
-                    if len(rows) < self._batch_size:
-                        if unconfirmed and await self._notified_before(unconfirmed[-1]):
-                            continue  # read what was appended meanwhile, in this turn
-                        self._held_back = await first_held_back(conn, after)
-                        break
-                else:  # the turn's reads are spent: the next turn starts at once
-                    self._wakeup.set()
-                while unconfirmed:
+        try:
+            await reader.execute(BEGIN_LOCKED)
+            published = await self._turn(reader, own)
+            await reader.execute("COMMIT")
+        except BaseException:
+            await self._drop_reader()  # its turn rolled back, whatever state it was left in
+            raise
+        return published
+
+    async def _turn(self, reader: asyncpg.Connection, own: asyncpg.Connection) -> int:
+        """Pipelined: while the broker acknowledges one page, the next is read and handed to
+        the producer, which sends it behind the first (in order on each partition: one request
+        in flight per partition). The checkpoint passes a page once the broker acknowledged it
+        and every page before it."""
+        first = await reader.fetch(FIRST_PAGE, self._batch_size)
+        after = (first[0]["checkpoint_transaction_id"], first[0]["checkpoint_position"])
+        rows: Sequence[asyncpg.Record] = [row for row in first if row["event_id"] is not None]
+        published = 0
+        unconfirmed: list[_SentPage] = []
+        try:
+            for page in range(self._pages_per_turn):
+                if page:
+                    rows = await reader.fetch(PENDING, *after, self._batch_size)
+                if rows:
+                    unconfirmed.append(await self._send(rows))
+                    after = unconfirmed[-1].last
+                # the page before had this page's read and sends to be acknowledged in
+                while len(unconfirmed) > 1:
                     published += await self._confirm(own, unconfirmed.pop(0))
-            finally:
-                for page in unconfirmed:
-                    page.abandon()
-            return published
+                if len(rows) < self._batch_size:
+                    if unconfirmed and await self._notified_before(unconfirmed[-1]):
+                        continue  # read what was appended meanwhile, in this turn
+                    self._held_back = await first_held_back(reader, after)
+                    break
+            else:  # the turn's reads are spent: the next turn starts at once
+                self._wakeup.set()
+            while unconfirmed:
+                published += await self._confirm(own, unconfirmed.pop(0))
+        finally:
+            for sent in unconfirmed:
+                sent.abandon()
+        return published
 
     async def _notified_before(self, page: _SentPage) -> bool:
         """Whether an append notified before the broker acknowledged ``page`` (the turn's last
@@ -233,20 +234,10 @@ class OutboxRelay:
             return True
         return False
 
-    @staticmethod
-    async def _checkpoint(conn: asyncpg.Connection) -> tuple[str, int]:
-        checkpoint = await conn.fetchrow(
-            "SELECT transaction_id::text AS transaction_id, global_position "
-            "FROM outbox_checkpoint WHERE relay = 'main'"
-        )
-        if checkpoint is None:
-            return ORIGIN, 0
-        return checkpoint["transaction_id"], checkpoint["global_position"]
-
     async def _confirm(self, own: asyncpg.Connection, page: _SentPage) -> int:
         """Wait for the broker's acknowledgement of a page, then move the checkpoint past it."""
         await page.acknowledged
-        await own.execute(_ADVANCE, *page.last)
+        await own.execute(ADVANCE, *page.last)
         if self._metrics is not None:
             for logical_topic, count in page.per_topic.items():
                 self._metrics.relay_published.labels(topic=logical_topic).inc(count)

@@ -20,7 +20,6 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from shared.body_limit import BodySizeLimit
 from shared.consumer import Handler, IdempotentConsumer
@@ -34,6 +33,7 @@ from shared.openapi import problem_responses
 from shared.outbox import OutboxRelay
 from shared.ratelimit import RateLimit
 from shared.schemas.registry import TOPIC_TYPES
+from shared.server_spans import instrument
 from shared.settings import ServiceSettings
 from shared.telemetry import configure_tracing, without_query_string
 from shared.topics import physical
@@ -201,7 +201,12 @@ def service_app(
 ) -> FastAPI:
     """A FastAPI app for one service: problem details, tracing, health, OpenAPI at /docs, and
     the service's own ``routers`` after these."""
-    app = FastAPI(title=title, description=description, version="1", lifespan=runtime.lifespan)
+    # FastAPI's own telemetry stands aside for the instrumentation below (one server span per
+    # request); left on, it still checks the providers on every request for nothing
+    app = FastAPI(
+        title=title, description=description, version="1", lifespan=runtime.lifespan,
+        telemetry={"tracing": False, "metrics": False, "logs": False},
+    )  # fmt: skip
     app.state.runtime = runtime
     install_problem_details(app)
     app.add_middleware(BodySizeLimit)
@@ -210,7 +215,7 @@ def service_app(
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     # one server span per request: the ASGI receive/send sub-spans carry nothing an operator
     # follows a journey by, and cost as much as the request's own span
-    FastAPIInstrumentor.instrument_app(
+    instrument(
         app,
         excluded_urls="healthz,readyz,metrics",
         exclude_spans=["receive", "send"],

@@ -17,7 +17,6 @@ from services.intake.partners import Partner
 from services.intake.requests import ArrivalRequest
 from services.intake.search import lookup_entries
 from services.intake.vault import IndexEntries, Vault
-from shared.idempotency import Claim
 from shared.statement import Write, compose, rows_json
 
 DuplicateRule = Literal["same_document", "same_name_and_birth_date"]
@@ -109,10 +108,11 @@ async def admit(
     vault: Vault,
     partner: Partner,
     request: ArrivalRequest,
-    claim: Claim,
+    claiming: Write,
     indexed: Sequence[IndexEntries],
 ) -> Admission:
-    """``indexed``: each member's blind index entries under the current master key version."""
+    """``claiming``: the idempotency key's claim (shared.idempotency.Claim.write); ``indexed``:
+    each member's blind index entries under the current master key version."""
     entries = [
         (index, kind, value)
         for index, (details, current) in enumerate(zip(request.members, indexed, strict=True))
@@ -122,7 +122,7 @@ async def admit(
     keys = rows_json(("member", "kind", "value"), entries)
     found = Write(_FOUND[partner.is_operator], (keys, partner.partner_id))
     sql, args = compose(
-        [("claimed", claim.write()), ("found", found), ("caller", still_valid(partner))],
+        [("claimed", claiming), ("found", found), ("caller", still_valid(partner))],
         Write(_ADMISSION, (request.crossing_point,)),
     )
     row = await conn.fetchrow(sql, *args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -83,15 +84,17 @@ async def register_arrival(
     (admission.py); every event, read-model row, key and the answer to remember; COMMIT."""
     # each person's blind index, hashed once: looked up here, written with the registration
     indexed_members = [index_entries(vault, indexed(details)) for details in request.members]
-    admission = await admit(conn, vault, partner, request, claim, indexed_members)
+    arrival_id = uuid4()
+    person_ids = [uuid4() for _ in request.members]
+    causation = Causation.new()
+    ahead = ids_ahead(arrival_id, person_ids, causation)
+    admission = await admit(conn, vault, partner, request, claim.write(ahead), indexed_members)
     if not admission.authorised:  # revoked since it was kept: nothing of this is committed
         raise KeyNoLongerValid(partner.partner_id)
     if not admission.claimed:
         return await claim.earlier_answer(conn)
     if not admission.listed:  # checked once per key, not on a retry: codes are never removed
         raise UnknownCrossingPoint(request.crossing_point)
-    arrival_id = uuid4()
-    person_ids = [uuid4() for _ in request.members]
     members = tuple(
         coarse(details, person_id, request.arrival_date)
         for details, person_id in zip(request.members, person_ids, strict=True)
@@ -111,7 +114,6 @@ async def register_arrival(
         vault, partner, request, arrival_id, members, admission, now, indexed_members
     )
     appends.insert(0, (str(arrival_id), 0, arrival.decide(command, arrival.initial_state)))
-    causation = Causation.new()
     answer = ArrivalAccepted(
         arrival_id=str(arrival_id),
         person_ids=[str(person_id) for person_id in person_ids],
@@ -123,6 +125,17 @@ async def register_arrival(
         conn, appends, causation, alongside=[keys_written(keys), claim.answer(201, answer)]
     )
     return StoredAnswer(201, answer, replayed=False)
+
+
+def ids_ahead(arrival_id: UUID, person_ids: list[UUID], causation: Causation) -> dict[str, Any]:
+    """The ids of an arrival's answer, made before its work runs: claimed with the key, so that
+    remembering the answer rewrites the key's row in place (shared/idempotency.py,
+    Claim.write)."""
+    return {
+        "arrival_id": str(arrival_id),
+        "person_ids": [str(person_id) for person_id in person_ids],
+        "correlation_id": causation.correlation_id,
+    }
 
 
 #: what each service does for a person, and so what a person misses without agreeing to it
