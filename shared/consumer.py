@@ -18,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -33,12 +33,15 @@ from opentelemetry.trace import SpanKind
 
 from shared.dead_letters import DeadLetters
 from shared.decider import in_transaction
-from shared.eventstore import Causation
 from shared.inbox import Entry, record_batch, record_one
+from shared.incoming import BatchHandler as BatchHandler
+from shared.incoming import Handler as Handler
+from shared.incoming import IncomingEvent as IncomingEvent
+from shared.incoming import Taken as Taken
+from shared.incoming import parse_incoming as parse_incoming
 from shared.kafka_records import is_utf8, parse_leniently, text_headers, text_key, undecoded
-from shared.message_checks import InvalidMessage, check_message
+from shared.message_checks import InvalidMessage
 from shared.metrics import ServiceMetrics
-from shared.schemas.base import DomainEvent
 from shared.telemetry import context_from_carrier
 from shared.topics import logical, physical
 
@@ -65,37 +68,9 @@ TRANSIENT_ERRORS = (
 )
 
 
-@dataclass(frozen=True)
-class IncomingEvent:
-    """A parsed event from a topic, with the envelope attributes its handler may need."""
-
-    event_id: UUID
-    topic: str
-    event: DomainEvent
-    correlation_id: str
-
-    def causation(self) -> Causation:
-        """Events appended because of this one carry its id as their cause."""
-        return Causation(correlation_id=self.correlation_id, causation_id=str(self.event_id))
-
-
-Handler = Callable[[asyncpg.Connection, IncomingEvent], Awaitable[None]]
-
-
 def _entry(delivery: Delivery) -> Entry:
     record = delivery.record
     return delivery.incoming.event_id, delivery.incoming.topic, record.partition, record.offset
-
-
-def parse_incoming(topic: str, body: bytes, headers: dict[str, Any]) -> IncomingEvent:
-    """Check one message (shared.message_checks); raise InvalidMessage with the reason."""
-    envelope, event = check_message(topic, body, headers)
-    return IncomingEvent(
-        event_id=envelope.id,
-        topic=topic,
-        event=event,
-        correlation_id=envelope.correlation_id or str(envelope.id),
-    )
 
 
 @dataclass(frozen=True)
@@ -205,6 +180,8 @@ class IdempotentConsumer:
 
         async def handle_all(conn: asyncpg.Connection) -> int:
             firsts = await record_batch(conn, [_entry(delivery) for delivery in deliveries])
+            if isinstance(self._handler, BatchHandler):
+                return await self._handle_batch(conn, self._handler, deliveries, firsts)
             skipped = 0
             for delivery, first_time in zip(deliveries, firsts, strict=True):
                 skipped += not await self._handle_recorded(conn, delivery, first_time)
@@ -227,6 +204,22 @@ class IdempotentConsumer:
                 await self._handle_alone(delivery)
             return
         self._processed(deliveries, skipped)
+
+    async def _handle_batch(
+        self,
+        conn: asyncpg.Connection,
+        handler: BatchHandler,
+        deliveries: list[Delivery],
+        firsts: list[bool],
+    ) -> int:
+        """The batch's new events to a handler that takes them at once; how many it skipped."""
+        new = [
+            Taken(delivery.incoming, partial(self._processing_span, delivery))
+            for delivery, first_time in zip(deliveries, firsts, strict=True)
+            if first_time or not self._dedupe
+        ]
+        await handler.handle_batch(conn, new)
+        return len(deliveries) - len(new)
 
     async def _handle_alone(self, delivery: Delivery) -> None:
         """One event in its own transaction, reloading on races; retried, then parked."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from services.housing import board
 from services.housing.api import routers
 from services.housing.app import expire_holds, release_person
+from services.housing.arrival_run import ArrivalRun
 from services.housing.consent import forget_person, passes_housing_by, take_in
 from services.housing.erasure import erase_person
 from services.housing.events import HOUSING_EVENT_TYPES
@@ -24,7 +25,7 @@ from services.housing.projections import project
 from services.housing.queries import erased_among, shelters_with_expired_holds
 from services.housing.rebuild import HousingReadModels
 from services.housing.settings import HousingSettings
-from shared.consumer import Handler, IncomingEvent
+from shared.consumer import Handler, IncomingEvent, Taken
 from shared.decider import in_transaction
 from shared.event_router import EventRouter, on, reaction, unless_erased
 from shared.eventstore import EventStore
@@ -80,16 +81,52 @@ def routes(store: EventStore, holds: Holds) -> EventRouter:
     )
 
 
-def handler(store: EventStore, holds: Holds) -> Handler:
+class HousingHandler:
     """Housing's routes, but nothing about a person erased before is taken in, and consents
-    housing does nothing with are passed over before anything is read for them."""
-    routed = unless_erased(routes(store, holds), erased_among)
+    housing does nothing with are passed over before anything is read for them. A batch's
+    arrivals that follow each other (consents passed over between them) are placed together
+    (services/housing/arrival_run.py); every other event is handled on its own, in order."""
 
-    async def on_event(conn: Connection, incoming: IncomingEvent) -> None:
+    def __init__(self, store: EventStore, holds: Holds) -> None:
+        self._store, self._holds = store, holds
+        self._routed = unless_erased(routes(store, holds), erased_among)
+
+    async def __call__(self, conn: Connection, incoming: IncomingEvent) -> None:
         if not passes_housing_by(incoming.event):
-            await routed(conn, incoming)
+            await self._routed(conn, incoming)
 
-    return on_event
+    async def handle_batch(self, conn: Connection, events: Sequence[Taken]) -> None:
+        run: list[tuple[Taken, intake.ArrivalRegistered]] = []
+        for taken in events:
+            event = taken.incoming.event
+            if isinstance(event, intake.ArrivalRegistered):
+                run.append((taken, event))
+            elif passes_housing_by(event):
+                with taken.span():
+                    pass  # nothing to do, but the event's trace shows it was taken in
+            else:
+                await self._place_together(conn, run)
+                run = []
+                with taken.span():
+                    await self._routed(conn, taken.incoming)
+        await self._place_together(conn, run)
+
+    async def _place_together(
+        self, conn: Connection, run: Sequence[tuple[Taken, intake.ArrivalRegistered]]
+    ) -> None:
+        if not run:
+            return
+        arrivals = [arrival for _, arrival in run]
+        together = await ArrivalRun.read(conn, self._store, self._holds, arrivals)
+        for taken, arrival in run:
+            with taken.span():
+                await together.place(arrival, taken.incoming.causation(), datetime.now(UTC))
+        await together.append()
+
+
+def handler(store: EventStore, holds: Holds) -> Handler:
+    """Housing's handler of intake's events (HousingHandler)."""
+    return HousingHandler(store, holds)
 
 
 def create_app(settings: HousingSettings | None = None) -> FastAPI:

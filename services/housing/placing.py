@@ -38,7 +38,7 @@ from services.housing.queries import (
     waiting_together,
     where_they_stand,
 )
-from shared.decider import execute
+from shared.decider import execute, execute_each
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
 from shared.schemas.shelters import Requirements
@@ -138,17 +138,19 @@ async def _place_party(
 
 
 async def waiting_parties(
-    conn: asyncpg.Connection, most: int
+    conn: asyncpg.Connection, most: int, places: int | None = None
 ) -> AsyncGenerator[WaitingParty, None]:
     """The waitlist's parties in its order, at most ``most``, read from its head a few people
     at first and four times more each time the caller wants more (groups that keep together
     come whole). A freed place usually goes to one of the first parties: reading the first
     two hundred parties for every place freed was most of housing's work once the town was
-    full. Parties placed meanwhile drop out of the head; one already given is not again."""
+    full. Parties placed meanwhile drop out of the head; one already given is not again. With
+    ``places``, parties of more people are passed over in the read: once the head was groups
+    waiting for room together, every place freed read a thousand people to find one alone."""
     given: set[tuple[UUID, tuple[UUID, ...]]] = set()
     people = min(FIRST_LOOK, most)
     while True:
-        head = await head_of_waitlist(conn, people)
+        head = await head_of_waitlist(conn, people, places)
         groups = {person.arrival_id for person in head if person.keep_together}
         together = await waiting_together(conn, groups) if groups else []
         for party in first_parties(head, together):
@@ -178,7 +180,9 @@ async def offer_free_places(
     free = await units_with_free_places(conn, now.date(), shelter_id)
     if not free:
         return 0
-    async with aclosing(waiting_parties(conn, WAITLIST_SCAN)) as parties:
+    # no party of more people than are free now can get places (fewer may be free later)
+    places = sum(offer.free for offer in free)
+    async with aclosing(waiting_parties(conn, WAITLIST_SCAN, places)) as parties:
         async for party in parties:
             people, arrival_id, needs = party.person_ids, party.arrival_id, party.requirements
             if not rank_shelters(free, len(people), needs, now.date(), 1):
@@ -192,9 +196,8 @@ async def offer_free_places(
             )
             if placed:
                 given += len(people)
-                for person in people:
-                    leave = LeaveWaitlist(arrival_id, person, "placed", ACTOR, now)
-                    await execute(conn, store, waitlist, str(arrival_id), leave, causation)
+                leave = [LeaveWaitlist(arrival_id, one, "placed", ACTOR, now) for one in people]
+                await execute_each(conn, store, waitlist, str(arrival_id), leave, causation)
                 free = await units_with_free_places(conn, now.date(), shelter_id)
                 if not free:
                     break

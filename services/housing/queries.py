@@ -117,11 +117,22 @@ _WAITING = (
 #: the first ``$1`` waiting with priority and the first ``$1`` without, each in the waitlist's
 #: order, read through the index on (priority, since): as cheap at sixty thousand waiting as
 #: at ten
-_HEAD = f"""
-({_WAITING} AND priority ORDER BY since, arrival_id, person_id LIMIT $1)
+_HEAD_OF = """
+({0} AND priority {1} ORDER BY since, arrival_id, person_id LIMIT $1)
 UNION ALL
-({_WAITING} AND NOT priority ORDER BY since, arrival_id, person_id LIMIT $1)
+({0} AND NOT priority {1} ORDER BY since, arrival_id, person_id LIMIT $1)
 """
+_HEAD = _HEAD_OF.format(_WAITING, "")
+#: the same, of those who wait alone or in a party (their arrival's people waiting together)
+#: of at most ``$2``: groups too big for the places free are passed over in Postgres (an
+#: index look-up each), not read row by row into Python
+_HEAD_FITTING = _HEAD_OF.format(
+    _WAITING,
+    """AND (NOT keep_together OR (
+        SELECT count(*) FROM placements t
+        WHERE t.status = 'waiting' AND t.keep_together AND t.arrival_id = placements.arrival_id
+    ) <= $2)""",
+)
 #: who of these arrivals waits to be placed together (the index on arrival_id of those waiting)
 _TOGETHER = f"{_WAITING} AND keep_together AND arrival_id = ANY($1::uuid[])"
 
@@ -131,9 +142,15 @@ async def waiting_people(conn: asyncpg.Connection) -> list[WaitingPerson]:
     return [WaitingPerson(**dict(row)) for row in await conn.fetch(_WAITING)]
 
 
-async def head_of_waitlist(conn: asyncpg.Connection, count: int) -> list[WaitingPerson]:
-    """The first ``count`` people on the waitlist, in its order."""
-    rows = await conn.fetch(_HEAD, count)
+async def head_of_waitlist(
+    conn: asyncpg.Connection, count: int, party_of_at_most: int | None = None
+) -> list[WaitingPerson]:
+    """The first ``count`` people on the waitlist, in its order; with ``party_of_at_most``,
+    only those whose party (placing.waiting_parties) has at most that many people."""
+    if party_of_at_most is None:
+        rows = await conn.fetch(_HEAD, count)
+    else:
+        rows = await conn.fetch(_HEAD_FITTING, count, party_of_at_most)
     return waitlist_order(WaitingPerson(**dict(row)) for row in rows)[:count]
 
 

@@ -7,7 +7,7 @@ batches are exactly the messages waiting when it starts.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +18,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
-from shared.consumer import IdempotentConsumer, IncomingEvent
+from shared.consumer import IdempotentConsumer, IncomingEvent, Taken
 from shared.eventstore_tables import SCHEMA_DDL
 from shared.schemas.intake import DepartureReason, PersonDeparted
 from shared.topics_admin import ensure_topics
@@ -82,6 +82,23 @@ class Handled:
         if event.person_id in self.poisoned:
             raise RuntimeError("a handler bug this event always triggers")
         await conn.execute("INSERT INTO handled (person_id) VALUES ($1)", event.person_id)
+
+
+class HandledTogether(Handled):
+    """The same, but a BatchHandler: a batch's new departures recorded in one statement."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches = 0
+
+    async def handle_batch(self, conn: asyncpg.Connection, events: Sequence[Taken]) -> None:
+        self.batches += 1
+        people = []
+        for taken in events:
+            assert isinstance(taken.incoming.event, PersonDeparted)
+            with taken.span():
+                people.append(taken.incoming.event.person_id)
+        await conn.execute("INSERT INTO handled (person_id) SELECT unnest($1::uuid[])", people)
 
 
 @asynccontextmanager
@@ -171,8 +188,9 @@ async def _dead_letters(bootstrap: str, topic: str, expected: int) -> list[Any] 
     return records if len(records) >= expected else None
 
 
+@pytest.mark.parametrize("handling", [Handled, HandledTogether])
 async def test_events_redelivered_within_one_poll_or_after_one_are_handled_once_in_a_batch(
-    stack: Stack, namespace: str, databases: dict[str, str]
+    stack: Stack, namespace: str, databases: dict[str, str], handling: type[Handled]
 ) -> None:
     """A batch records its events in the inbox in one statement: an event met before, or twice
     in the same poll (a page the relay sent again), is handled once all the same."""
@@ -188,17 +206,20 @@ async def test_events_redelivered_within_one_poll_or_after_one_are_handled_once_
     try:
         before = [(str(uuid4()), departure()[1]) for _ in range(10)]
         await produce_all(bootstrap, topic, before)
-        async with consuming(bootstrap, pool, Handled(), namespace):
+        async with consuming(bootstrap, pool, handling(), namespace):
             await eventually(lambda: _handled(pool, 10), what="the first 10 departures handled")
         fresh = [(str(uuid4()), departure()[1]) for _ in range(10)]
         twice = [message for message in fresh for _ in range(2)]
         await produce_all(bootstrap, topic, before[:5] + twice)
-        async with consuming(bootstrap, pool, Handled(), namespace) as consumer:
+        second = handling()
+        async with consuming(bootstrap, pool, second, namespace) as consumer:
             await eventually(lambda: _handled(pool, 20), what="the 10 new departures handled")
             await eventually(
                 lambda: _skipped(consumer, 15), what="the 15 redelivered messages skipped"
             )
             assert consumer.batches_split == 0
+        # the handler that takes a batch at once was given it (not its events one by one)
+        assert not isinstance(second, HandledTogether) or second.batches > 0
         times = await pool.fetch("SELECT count(*) AS times FROM handled GROUP BY person_id")
         assert [row["times"] for row in times] == [1] * 20
         assert await pool.fetchval("SELECT count(*) FROM inbox") == 20

@@ -18,7 +18,7 @@ import pytest
 
 from services.housing import placing
 from services.housing.placing import place_arrival
-from services.housing.queries import _HEAD, _TOGETHER, units_with_free_places
+from services.housing.queries import _HEAD, _HEAD_FITTING, _TOGETHER, units_with_free_places
 from shared.decider import in_transaction
 from shared.eventstore import Causation
 from shared.schemas.intake import (
@@ -112,9 +112,30 @@ async def test_a_place_freed_for_the_first_in_line_reads_a_few_of_a_long_waitlis
     assert sum(read) <= 2 * placing.FIRST_LOOK, f"read {read} rows of a waitlist of 120"
 
 
+async def test_a_place_freed_behind_groups_too_big_for_it_skips_them_without_reading_them(
+    services: RunningServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # in the Oral week the head of the waitlist became groups waiting for room together: each
+    # place freed read them all (four reads growing fourfold, a thousand rows) to find one
+    # person alone further down
+    groups = [arriving(3, keep_together=True) for _ in range(30)]
+    single = arriving(1, keep_together=False)
+    await waitlisted(services, *groups, single)
+    body = {"name": "Room", "kind": "hostel", "district": "Oral", "beds": 1}
+    read, status = await opened_counting_reads(services, monkeypatch, body)
+
+    assert status[single.members[0].person_id] == "held"
+    assert sum(1 for value in status.values() if value == "waiting") == 90
+    assert sum(read) <= 2 * placing.FIRST_LOOK, f"read {read} rows behind 30 waiting groups"
+
+
 @pytest.mark.parametrize(
     ("statement", "argument", "index"),
-    [(_HEAD, 200, "placements_waiting"), (_TOGETHER, [uuid4()], "placements_waiting_by_arrival")],
+    [
+        (_HEAD, 200, "placements_waiting"),
+        (_HEAD_FITTING.replace("$2", "2"), 200, "placements_waiting"),
+        (_TOGETHER, [uuid4()], "placements_waiting_by_arrival"),
+    ],
 )
 async def test_the_head_of_the_waitlist_is_read_through_indexes_on_a_fresh_database(
     services: RunningServices, statement: str, argument: int | list[UUID], index: str

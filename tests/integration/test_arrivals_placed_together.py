@@ -1,0 +1,170 @@
+"""A Kafka batch's arrivals are placed together (services/housing/arrival_run.py): on the real
+stack, the statements of a whole batch are those of one placement, the shelter is never filled
+past its places, groups stay in one unit, the events of the batch keep their order, and a
+batch that raced another writer for the same shelter is refused whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from services.housing.main import HousingHandler
+from services.housing.placing import place_arrival
+from shared.consumer import IncomingEvent, Taken
+from shared.eventstore import Causation, Conflict
+from shared.schemas.base import DomainEvent
+from shared.schemas.intake import (
+    ArrivalRegistered,
+    ConsentGiven,
+    ConsentPurpose,
+    DepartureReason,
+    PersonDeparted,
+)
+from shared.topics import INTAKE_EVENTS
+from tests.conftest import OPERATOR_KEY, RunningServices
+from tests.integration.test_housing_round_trips import INTROSPECTION, STATEMENTS_PER_PLACEMENT
+from tests.integration.test_waitlist_offer import arriving
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def service_names() -> tuple[str, ...]:
+    return ("intake", "housing")
+
+
+async def open_shelter(services: RunningServices, beds: int) -> None:
+    body = {"name": "Camp", "kind": "camp_dormitory", "district": "Oral", "beds": beds}
+    headers = {"X-API-Key": OPERATOR_KEY, "Idempotency-Key": str(uuid4())}
+    opened = await services.housing.post("/v1/shelters", json=body, headers=headers)
+    assert opened.status_code == 201, opened.text
+
+
+def taken(*events: DomainEvent) -> list[Taken]:
+    return [
+        Taken(IncomingEvent(uuid4(), INTAKE_EVENTS, event, "c"), nullcontext) for event in events
+    ]
+
+
+async def handled_together(services: RunningServices, batch: list[Taken]) -> list[str]:
+    """The batch through housing's handler in one transaction; the statements it sent."""
+    app = services.apps["housing"]
+    sent: list[str] = []
+    async with services.pool("housing").acquire() as conn:
+        conn.add_query_logger(lambda query: sent.append(" ".join(query.query.split())[:80]))
+        async with conn.transaction():
+            await HousingHandler(app.state.store, app.state.holds).handle_batch(conn, batch)
+    return [one for one in sent if one not in ("BEGIN;", "COMMIT;")
+            and not one.startswith(INTROSPECTION)]  # fmt: skip
+
+
+async def facts(services: RunningServices, query: str, *args: Any) -> Any:
+    async with services.pool("housing").acquire() as conn:
+        return await conn.fetch(query, *args)
+
+
+async def test_twenty_arrivals_of_one_batch_cost_the_statements_of_one_placement(
+    services: RunningServices,
+) -> None:
+    await open_shelter(services, beds=200)
+    arrivals = [arriving(1 + n % 4, keep_together=True) for n in range(20)]
+
+    sent = await handled_together(services, taken(*arrivals))
+
+    assert len(sent) <= STATEMENTS_PER_PLACEMENT, "\n".join(sent)
+    [held] = await facts(services, "SELECT sum(held) AS held FROM units")
+    assert held["held"] == sum(len(one.members) for one in arrivals)
+
+
+async def test_a_batch_fills_a_shelter_exactly_keeps_groups_in_one_unit_and_waitlists_the_rest(
+    services: RunningServices,
+) -> None:
+    await open_shelter(services, beds=10)
+    sizes = (3, 1, 4, 2, 1, 3, 1)  # 15 people for 10 places
+    arrivals = [arriving(size, keep_together=True) for size in sizes]
+
+    await handled_together(services, taken(*arrivals))
+
+    units = await facts(services, "SELECT places, held, occupied FROM units")
+    beds = await facts(services, "SELECT unit_id, bed_number FROM placements WHERE status = 'held'")
+    assert sum(unit["held"] + unit["occupied"] for unit in units) == 10
+    assert all(unit["held"] + unit["occupied"] <= unit["places"] for unit in units)
+    assert len({(row["unit_id"], row["bed_number"]) for row in beds}) == len(beds) == 10
+    for arrival in arrivals:
+        rows = await facts(
+            services, "SELECT status, unit_id FROM placements WHERE arrival_id = $1",
+            arrival.arrival_id,
+        )  # fmt: skip
+        assert len({(row["status"], row["unit_id"]) for row in rows}) == 1, rows
+    # in their order: 3 + 1 + 4 + 2 fill the ten places, everyone after waits
+    waiting = {row["arrival_id"] for row in await facts(
+        services, "SELECT arrival_id FROM placements WHERE status = 'waiting'")}  # fmt: skip
+    assert waiting == {arrival.arrival_id for arrival in arrivals[4:]}
+
+
+async def test_a_departure_after_the_arrival_in_the_same_batch_frees_the_place_it_got(
+    services: RunningServices,
+) -> None:
+    await open_shelter(services, beds=4)
+    first, second = arriving(1, keep_together=False), arriving(1, keep_together=False)
+    person = first.members[0].person_id
+    departed = PersonDeparted(
+        actor="partner:tt", occurred_at=datetime.now(UTC), person_id=person,
+        arrival_id=first.arrival_id, reason=DepartureReason.FOUND_OWN_HOUSING,
+    )  # fmt: skip
+
+    await handled_together(services, taken(first, departed, second))
+
+    statuses = dict(await facts(services, "SELECT person_id, status FROM placements"))
+    assert statuses == {person: "departed", second.members[0].person_id: "held"}
+
+
+async def test_a_batch_that_raced_another_placement_for_the_shelter_is_refused_whole(
+    services: RunningServices,
+) -> None:
+    await open_shelter(services, beds=5)
+    app = services.apps["housing"]
+    alone = arriving(1, keep_together=False)
+    batch: list[ArrivalRegistered] = [arriving(1, keep_together=False) for _ in range(5)]
+    async with services.pool("housing").acquire() as other:
+        placing = other.transaction()
+        await placing.start()
+        await place_arrival(
+            other, app.state.store, app.state.holds, alone, Causation.new(), datetime.now(UTC)
+        )
+        # the batch read the shelter without that hold (not committed): its append waits
+        together = asyncio.create_task(handled_together(services, taken(*batch)))
+        await asyncio.sleep(0.5)
+        await placing.commit()
+    with pytest.raises(Conflict):
+        await together
+
+    units = await facts(services, "SELECT held FROM units")
+    assert sum(unit["held"] for unit in units) == 1
+
+
+async def test_an_arrival_whose_waitlist_a_consent_opened_first_makes_the_batch_refused_whole(
+    services: RunningServices,
+) -> None:
+    # the batch takes an arrival's waitlist stream to be new without reading it; a consent to
+    # housing given after registration that came first (and waitlisted someone of the
+    # arrival, no shelter being open) made it exist: the append must not go past it
+    arrival = arriving(2, keep_together=False)
+    late = arrival.members[1]
+    consent = ConsentGiven(
+        actor="partner:tt", occurred_at=datetime.now(UTC), person_id=late.person_id,
+        purpose=ConsentPurpose.HOUSING, arrival_id=arrival.arrival_id, member=late,
+    )  # fmt: skip
+    await handled_together(services, taken(consent))
+
+    with pytest.raises(Conflict):
+        await handled_together(services, taken(arrival))
+
+    waiting = await facts(services, "SELECT person_id FROM placements WHERE status = 'waiting'")
+    assert [row["person_id"] for row in waiting] == [late.person_id]
