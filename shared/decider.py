@@ -16,7 +16,6 @@ import asyncpg
 
 from shared.decision import Command, Decider, State
 from shared.eventstore import Causation, Conflict, EventStore, RecordedEvent
-from shared.schemas.base import DomainEvent
 
 Result = TypeVar("Result")
 
@@ -31,6 +30,7 @@ async def execute(
     *,
     new_stream: bool = False,
     loaded: tuple[State, int] | None = None,
+    then: Sequence[Command] = (),
 ) -> list[RecordedEvent]:
     """Load one stream, decide on ``command``, append the outcome; inside the caller's
     transaction. Raises DomainError or ConcurrencyConflict (a Conflict).
@@ -38,34 +38,23 @@ async def execute(
     ``new_stream`` says the caller has just made the stream id (a fresh uuid), so there is no
     history to load: the read is skipped, and the append's version check still refuses if the
     stream existed after all. ``loaded`` is the stream's state and version the caller read in
-    this transaction (``load_state``): not read again, and checked by the append alike."""
+    this transaction (``load_state``): not read again, and checked by the append alike.
+
+    ``then`` are commands decided after ``command``, each on the state the ones before it left,
+    in the same read and append (a party of five leaving the waitlist was ten round trips)."""
     if loaded is not None:
         state, version = loaded
     elif new_stream:
         state, version = decider.initial_state, 0
     else:
         state, version = await load_state(conn, store, decider, stream_id)
-    new_events = decider.decide(command, state)
-    return await store.append(conn, stream_id, version, new_events, causation)
-
-
-async def execute_each(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    decider: Decider[Command, State],
-    stream_id: str,
-    commands: Sequence[Command],
-    causation: Causation,
-) -> list[RecordedEvent]:
-    """Several commands on one stream, each decided on the state the ones before it left, in
-    one read and one append (a party of five leaving the waitlist was ten round trips)."""
-    state, version = await load_state(conn, store, decider, stream_id)
-    events: list[DomainEvent] = []
-    for command in commands:
-        decided = decider.decide(command, state)
+    decided = decider.decide(command, state)
+    new_events = list(decided)
+    for later in then:
         state = reduce(decider.evolve, decided, state)
-        events += decided
-    return await store.append(conn, stream_id, version, events, causation)
+        decided = decider.decide(later, state)
+        new_events += decided
+    return await store.append(conn, stream_id, version, new_events, causation)
 
 
 async def load_state(

@@ -38,7 +38,7 @@ from services.housing.queries import (
     waiting_together,
     where_they_stand,
 )
-from shared.decider import execute, execute_each
+from shared.decider import execute
 from shared.eventstore import Causation, EventStore, RecordedEvent
 from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
 from shared.schemas.shelters import Requirements
@@ -196,8 +196,10 @@ async def offer_free_places(
             )
             if placed:
                 given += len(people)
-                leave = [LeaveWaitlist(arrival_id, one, "placed", ACTOR, now) for one in people]
-                await execute_each(conn, store, waitlist, str(arrival_id), leave, causation)
+                first, *rest = [
+                    LeaveWaitlist(arrival_id, one, "placed", ACTOR, now) for one in people
+                ]
+                await execute(conn, store, waitlist, str(arrival_id), first, causation, then=rest)
                 free = await units_with_free_places(conn, now.date(), shelter_id)
                 if not free:
                     break
