@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from services.housing.arrival_run import ACTOR, Holds
 from services.housing.domain.departure import RememberDeparture, departure
 from services.housing.domain.person import HOST_WITHDREW, may_move, on_leaving
 from services.housing.domain.shelter import (
@@ -27,7 +28,7 @@ from services.housing.domain.shelter import (
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
 from services.housing.events import PersonMoved, UnitName
 from services.housing.notes import keep_move_note
-from services.housing.placing import ACTOR, Holds, decide_on_shelter, offer_free_places
+from services.housing.placing import decide_on_shelter, offer_free_places
 from services.housing.queries import placement_of
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore

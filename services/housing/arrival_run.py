@@ -1,22 +1,24 @@
-"""The arrivals of one Kafka batch placed together: where their people stand and which units
-are free are read once for all of them, each shelter's stream once, and every hold and
-waitlisting they get is appended in one statement (projected at once, shared.appending).
+"""Placing people on the shelters' states as this transaction leaves them: the one path by which
+housing decides who gets which place. An arrival's members (together when the group wants it),
+the arrivals of one Kafka batch at once, a restored record, a consent given after registration,
+and waiting parties when places free up all go through ArrivalRun; a run of one arrival is the
+one-at-a-time case (placing.place_arrival, consent.take_in).
 
-Placing each arrival on its own cost seven round trips (where its people stand, the free
-units, the shelter's stream, the append and its projection's three) and re-read the shelter
-events appended for the arrival before it in the same transaction; that was most of
-housing's work in a burst of arrivals. The decisions are the same as placing.place_members
-makes, in the same order: each arrival is decided on the shelters' states as the arrivals
-before it left them, the shelter deciders have the last word, and the append's version check
-refuses the whole batch if another writer moved a stream meanwhile (the consumer then handles
-the events one by one).
+Where the run's people stand and which units are free are read once for all of them, each
+stream once, and every hold and waitlisting they get is appended in one statement (projected at
+once, shared.appending). Placing each arrival on its own cost seven round trips and re-read the
+shelter events appended for the arrival before it in the same transaction; that was most of
+housing's work in a burst of arrivals. Each arrival is decided on the shelters' states as the
+arrivals before it left them, the shelter deciders have the last word, and the append's version
+check refuses the whole run if another writer moved a stream meanwhile (the consumer then
+handles a batch's events one by one).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from functools import reduce
 from typing import Any
 from uuid import UUID
@@ -34,20 +36,31 @@ from services.housing.domain.ranking import UnitsOnOffer, rank_shelters
 from services.housing.domain.shelter import AssignPlaces, NoFittingPlace, ShelterNotOpen, shelter
 from services.housing.domain.shelter_state import Shelter
 from services.housing.domain.waitlist import Waitlist, waitlist
-from services.housing.placing import ACTOR, CANDIDATES, Holds
 from services.housing.queries import units_with_free_places, where_they_stand
 from shared.decider import load_state
 from shared.decision import Decider
 from shared.eventstore import Causation, EventStore, event_metadata
 from shared.schemas.base import DomainEvent
-from shared.schemas.intake import ArrivalRegistered, ConsentPurpose
-from shared.schemas.shelters import UnitAttribute
+from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
+from shared.schemas.shelters import Requirements, UnitAttribute
+
+ACTOR = "service:housing"
+#: candidate shelters tried before waitlisting (the read model may lag a conflict)
+CANDIDATES = 10
+
+
+class Holds:
+    """How long a place is kept for someone who has not checked in yet."""
+
+    def __init__(self, arrival: timedelta, waitlist: timedelta) -> None:
+        self.arrival = arrival
+        self.waitlist = waitlist
 
 
 @dataclass
 class _Stream:
-    """One stream as this run leaves it: its state, the version it was read at, and the
-    events decided on it since (each with its own metadata)."""
+    """One stream as this run leaves it: its state, the version it was read (or last appended)
+    at, and the events decided on it since (each with its own metadata)."""
 
     decider: Decider[Any, Any]
     state: Any
@@ -69,22 +82,38 @@ def offers_of(shelter_id: UUID, state: Shelter) -> list[UnitsOnOffer]:
     ]
 
 
+def members_to_place(arrival: ArrivalRegistered | MergeUndone) -> Sequence[ArrivingMember]:
+    """The members housing places: none unless they agreed to housing (the others are not kept
+    at all); a restored record (MergeUndone) is placed alone."""
+    if not arrival.agreed_to(ConsentPurpose.HOUSING):
+        return ()
+    return arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
+
+
 class ArrivalRun:
-    """Arrivals placed together in the caller's transaction: ``place`` each, in order, then
-    ``append`` once."""
+    """People placed in the caller's transaction: ``place`` (or ``place_party``) each, in
+    order, then ``append``, which may be called again after more decisions.
+
+    ``waitlists_may_exist``: an arrival's waitlist stream is read before it is decided on. Off
+    for a batch (the stream is new but for a rare consent that came first, consent.take_in:
+    then the append fails on its version and the consumer handles the batch's events one by
+    one, which reads it); on for every one-at-a-time case."""
 
     def __init__(
         self,
         conn: asyncpg.Connection,
         store: EventStore,
         holds: Holds,
-        statuses: dict[UUID, str],
-        erased: set[UUID],
-        offers: list[UnitsOnOffer],
+        statuses: dict[UUID, str] | None = None,
+        erased: set[UUID] | None = None,
+        *,
+        offers: list[UnitsOnOffer] | None = None,
+        waitlists_may_exist: bool = True,
     ) -> None:
         self._conn, self._store, self._holds = conn, store, holds
-        self._statuses, self._erased = statuses, erased
-        self._offers = offers
+        self._statuses, self._erased = statuses or {}, erased or set()
+        self._offers = offers  # read when the first party is ranked
+        self._waitlists_may_exist = waitlists_may_exist
         self._streams: dict[str, _Stream] = {}
         self._causation: Causation | None = None
 
@@ -94,63 +123,88 @@ class ArrivalRun:
         conn: asyncpg.Connection,
         store: EventStore,
         holds: Holds,
-        arrivals: Sequence[ArrivalRegistered],
+        people: Collection[UUID],
+        *,
+        waitlists_may_exist: bool = True,
     ) -> ArrivalRun:
-        """The facts every arrival of the run needs, in two round trips for all of them."""
-        people = [member.person_id for arrival in arrivals for member in arrival.members]
-        statuses, erased = await where_they_stand(conn, people)
-        offers = await units_with_free_places(conn, datetime.now(UTC).date())
-        return cls(conn, store, holds, statuses, erased, offers)
+        """A run for these people: where they stand, in one round trip (none if nobody)."""
+        statuses, erased = await where_they_stand(conn, list(people)) if people else ({}, set())
+        return cls(conn, store, holds, statuses, erased, waitlists_may_exist=waitlists_may_exist)
 
-    async def place(self, arrival: ArrivalRegistered, causation: Causation, now: datetime) -> None:
-        """As placing.place_arrival: every member who agreed to housing gets a place (the
-        group in one unit or shelter when it keeps together), or waits. Called inside the
-        arrival's processing span: its events carry that trace."""
-        if not arrival.agreed_to(ConsentPurpose.HOUSING):
-            return
-        metadata = event_metadata(causation)
-        self._causation = self._causation or causation
-        present = to_place(arrival.members, self._statuses, self._erased, NOT_PLACED_ON_ARRIVAL)
-        for party in parties(present, arrival.keep_together):
+    @property
+    def offers(self) -> list[UnitsOnOffer]:
+        """The free units as the run leaves them (those read, then as decided on)."""
+        return list(self._offers or ())
+
+    async def place(
+        self, arrival: ArrivalRegistered | MergeUndone, causation: Causation, now: datetime
+    ) -> None:
+        """Every member who agreed to housing gets a place (the group in one unit or shelter
+        when it keeps together), or waits. Called inside the arrival's processing span (if
+        any): its events carry that trace."""
+        members, together = members_to_place(arrival), arrival.keep_together
+        await self.place_members(
+            arrival.arrival_id, members, together, NOT_PLACED_ON_ARRIVAL, causation, now
+        )
+
+    async def place_members(
+        self,
+        arrival_id: UUID,
+        members: Sequence[ArrivingMember],
+        keep_together: bool,
+        not_placed: Collection[str],
+        causation: Causation,
+        now: datetime,
+    ) -> None:
+        """Hold places for the members (one party when they keep together), or waitlist them;
+        members whose placement is in one of the ``not_placed`` statuses, or who were erased,
+        are left out."""
+        present = to_place(members, self._statuses, self._erased, not_placed)
+        for party in parties(present, keep_together):
             people = tuple(member.person_id for member in party)
             needs = requirements_of(party)
-            placed = False
-            for candidate in rank_shelters(
-                self._offers, len(people), needs, now.date(), CANDIDATES
-            ):
-                command = AssignPlaces(
-                    candidate, arrival.arrival_id, people, needs, now + self._holds.arrival,
-                    ACTOR, now,
-                )  # fmt: skip
-                try:
-                    await self._decide(shelter, str(candidate), command, metadata)
-                    placed = True
-                except (NoFittingPlace, ShelterNotOpen):
-                    pass
-                self._offer_again(candidate)  # the read model may have lagged its state
-                if placed:
-                    break
+            until = now + self._holds.arrival
+            placed = await self.place_party(arrival_id, people, needs, until, causation, now)
             if not placed:
-                command_ = Waitlist(
-                    arrival.arrival_id, people, waitlist_reason(len(people)),
-                    arrival.keep_together and len(people) > 1, is_vulnerable(party), needs,
-                    ACTOR, now,
+                command = Waitlist(
+                    arrival_id, people, waitlist_reason(len(people)),
+                    keep_together and len(people) > 1, is_vulnerable(party), needs, ACTOR, now,
                 )  # fmt: skip
-                # an arrival's waitlist stream is new but for a rare consent that came first
-                # (consent.take_in): then the append fails on its version and the consumer
-                # handles the batch's events one by one, which reads it
-                await self._decide(
-                    waitlist, str(arrival.arrival_id), command_, metadata, new_stream=True
-                )
+                await self.decide(waitlist, str(arrival_id), command, causation,
+                                  new_stream=not self._waitlists_may_exist)  # fmt: skip
             for person in people:
                 self._statuses[person] = "held" if placed else "waiting"
 
-    async def _decide(
+    async def place_party(
+        self,
+        arrival_id: UUID,
+        people: tuple[UUID, ...],
+        needs: Requirements,
+        hold_until: datetime,
+        causation: Causation,
+        now: datetime,
+    ) -> bool:
+        """Hold places for the party in the first fitting shelter of those on offer; False if
+        none would take it."""
+        if self._offers is None:
+            self._offers = await units_with_free_places(self._conn, now.date())
+        for candidate in rank_shelters(self._offers, len(people), needs, now.date(), CANDIDATES):
+            command = AssignPlaces(candidate, arrival_id, people, needs, hold_until, ACTOR, now)
+            try:
+                await self.decide(shelter, str(candidate), command, causation)
+            except (NoFittingPlace, ShelterNotOpen):
+                self._offer_again(candidate)  # the read model may have lagged its state
+                continue
+            self._offer_again(candidate)
+            return True
+        return False
+
+    async def decide(
         self,
         decider: Decider[Any, Any],
         stream_id: str,
         command: object,
-        metadata: dict[str, Any],
+        causation: Causation,
         *,
         new_stream: bool = False,
     ) -> None:
@@ -166,16 +220,19 @@ class ArrivalRun:
             stream = self._streams[stream_id] = _Stream(decider, state, version)
         events = decider.decide(command, stream.state)
         stream.state = reduce(decider.evolve, events, stream.state)
+        self._causation = self._causation or causation
+        metadata = event_metadata(causation)
         stream.decided += [(event, metadata) for event in events]
 
     def _offer_again(self, shelter_id: UUID) -> None:
-        """The shelter's free units as its state now says, for the next arrival's ranking."""
+        """The shelter's free units as its state now says, for the next party's ranking."""
         state = self._streams[str(shelter_id)].state
-        others = [offer for offer in self._offers if offer.shelter_id != shelter_id]
+        others = [offer for offer in self._offers or () if offer.shelter_id != shelter_id]
         self._offers = others + offers_of(shelter_id, state)
 
     async def append(self) -> None:
-        """Every event decided, each stream after the version it was read at, in one append."""
+        """Every event decided since the last append, each stream after the version it was read
+        (or last appended) at, in one statement."""
         streams = [(stream_id, one) for stream_id, one in self._streams.items() if one.decided]
         if not streams or self._causation is None:
             return
@@ -185,3 +242,7 @@ class ArrivalRun:
         ]
         each = [metadata for _, one in streams for _, metadata in one.decided]
         await self._store.append_streams(self._conn, appends, self._causation, each=each)
+        for _, one in streams:
+            one.version += len(one.decided)
+            one.decided = []
+        self._causation = None

@@ -11,16 +11,11 @@ from uuid import UUID
 import asyncpg
 
 from services.housing import notes
+from services.housing.arrival_run import ACTOR, ArrivalRun, Holds
 from services.housing.domain.person import HOUSED, NOT_PLACED_ON_CONSENT
 from services.housing.domain.shelter import FreeWithoutConsent
 from services.housing.domain.waitlist import Forget, waitlist
-from services.housing.placing import (
-    ACTOR,
-    Holds,
-    decide_on_shelter,
-    offer_free_places,
-    place_members,
-)
+from services.housing.placing import decide_on_shelter, offer_free_places
 from services.housing.queries import placement_of
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
@@ -59,8 +54,12 @@ async def take_in(
     if they arrived now. One that came with the arrival carries no facts: the arrival does."""
     if not _brings_someone(given) or given.member is None or given.arrival_id is None:
         return
-    await place_members(conn, store, holds, given.arrival_id, (given.member,), False,
-                        NOT_PLACED_ON_CONSENT, causation, now)  # fmt: skip
+    member = given.member
+    run = await ArrivalRun.read(conn, store, holds, [member.person_id])
+    await run.place_members(
+        given.arrival_id, (member,), False, NOT_PLACED_ON_CONSENT, causation, now
+    )
+    await run.append()
 
 
 async def forget_person(

@@ -13,9 +13,9 @@ from datetime import datetime
 
 import asyncpg
 
+from services.housing.arrival_run import Holds
 from services.housing.consent import release_and_forget
 from services.housing.notes import forget_person
-from services.housing.placing import Holds
 from shared.eventstore import Causation, EventStore
 from shared.schemas.intake import PersonErased
 

@@ -15,12 +15,12 @@ from fastapi import FastAPI
 from services.housing import board
 from services.housing.api import routers
 from services.housing.app import expire_holds, release_person
-from services.housing.arrival_run import ArrivalRun
+from services.housing.arrival_run import ArrivalRun, Holds, members_to_place
 from services.housing.consent import forget_person, passes_housing_by, take_in
 from services.housing.erasure import erase_person
 from services.housing.events import HOUSING_EVENT_TYPES
 from services.housing.metrics import register as register_metrics
-from services.housing.placing import Holds, place_arrival
+from services.housing.placing import place_arrival
 from services.housing.projections import project
 from services.housing.queries import erased_among, shelters_with_expired_holds
 from services.housing.rebuild import HousingReadModels
@@ -116,8 +116,10 @@ class HousingHandler:
     ) -> None:
         if not run:
             return
-        arrivals = [arrival for _, arrival in run]
-        together = await ArrivalRun.read(conn, self._store, self._holds, arrivals)
+        people = [member.person_id for _, arrival in run for member in members_to_place(arrival)]
+        together = await ArrivalRun.read(
+            conn, self._store, self._holds, people, waitlists_may_exist=False
+        )
         for taken, arrival in run:
             with taken.span():
                 await together.place(arrival, taken.incoming.causation(), datetime.now(UTC))

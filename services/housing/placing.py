@@ -5,30 +5,18 @@ give the facts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Collection, Sequence
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-from services.housing.domain.fit import is_vulnerable, requirements_of
-from services.housing.domain.person import (
-    NOT_PLACED_ON_ARRIVAL,
-    all_still_waiting,
-    parties,
-    to_place,
-    waitlist_reason,
-)
+from services.housing.arrival_run import ACTOR, ArrivalRun, Holds, members_to_place
+from services.housing.domain.person import all_still_waiting
 from services.housing.domain.ranking import rank_shelters
-from services.housing.domain.shelter import (
-    AssignPlaces,
-    NoFittingPlace,
-    ShelterCommand,
-    ShelterNotOpen,
-    shelter,
-)
-from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
+from services.housing.domain.shelter import ShelterCommand, shelter
+from services.housing.domain.waitlist import LeaveWaitlist, waitlist
 from services.housing.domain.waitlist_order import WaitingParty, first_parties
 from services.housing.queries import (
     head_of_waitlist,
@@ -36,28 +24,15 @@ from services.housing.queries import (
     statuses_of,
     units_with_free_places,
     waiting_together,
-    where_they_stand,
 )
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore, RecordedEvent
-from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
-from shared.schemas.shelters import Requirements
+from shared.schemas.intake import ArrivalRegistered, MergeUndone
 
-ACTOR = "service:housing"
-#: candidate shelters tried before waitlisting (the read model may lag a conflict)
-CANDIDATES = 10
 #: waiting parties looked at when places free up, per shelter and occasion
 WAITLIST_SCAN = 200
 #: people of the waitlist's head read first when places free up (then four times more)
 FIRST_LOOK = 16
-
-
-class Holds:
-    """How long a place is kept for someone who has not checked in yet."""
-
-    def __init__(self, arrival: timedelta, waitlist: timedelta) -> None:
-        self.arrival = arrival
-        self.waitlist = waitlist
 
 
 async def decide_on_shelter(
@@ -76,65 +51,12 @@ async def place_arrival(
 ) -> None:
     """Give every member who agreed to housing a place, the whole group (of those) in one unit
     (or one shelter) when it wants to stay together; who finds none joins the waitlist. A
-    restored record is placed alone. Members without the consent are not kept at all."""
-    if not arrival.agreed_to(ConsentPurpose.HOUSING):
-        return
-    members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
-    await place_members(conn, store, holds, arrival.arrival_id, members,
-                        arrival.keep_together, NOT_PLACED_ON_ARRIVAL, causation, now)  # fmt: skip
-
-
-async def place_members(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    holds: Holds,
-    arrival_id: UUID,
-    members: Sequence[ArrivingMember],
-    keep_together: bool,
-    not_placed: Collection[str],
-    causation: Causation,
-    now: datetime,
-) -> None:
-    """Hold places for the members (one party when they keep together), or waitlist them;
-    members whose placement is in one of the ``not_placed`` statuses, or who were erased, are
-    left out."""
-    ids = [member.person_id for member in members]
-    statuses, erased = await where_they_stand(conn, ids)
-    present = to_place(members, statuses, erased, not_placed)
-    for party in parties(present, keep_together):
-        people = tuple(member.person_id for member in party)
-        needs = requirements_of(party)
-        placed = await _place_party(
-            conn, store, arrival_id, people, needs, causation, now, now + holds.arrival
-        )
-        if not placed:
-            command = Waitlist(
-                arrival_id, people, waitlist_reason(len(people)),
-                keep_together and len(people) > 1, is_vulnerable(party), needs, ACTOR, now,
-            )  # fmt: skip
-            await execute(conn, store, waitlist, str(arrival_id), command, causation)
-
-
-async def _place_party(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    arrival_id: UUID,
-    people: tuple[UUID, ...],
-    needs: Requirements,
-    causation: Causation,
-    now: datetime,
-    hold_until: datetime,
-    only: UUID | None = None,
-) -> bool:
-    units = await units_with_free_places(conn, now.date(), only)
-    for candidate in rank_shelters(units, len(people), needs, now.date(), CANDIDATES):
-        command = AssignPlaces(candidate, arrival_id, people, needs, hold_until, ACTOR, now)
-        try:
-            await decide_on_shelter(conn, store, command, causation)
-        except (NoFittingPlace, ShelterNotOpen):
-            continue
-        return True
-    return False
+    restored record is placed alone. Members without the consent are not kept at all. A run
+    of one arrival (arrival_run.py), as a batch's arrivals are placed together."""
+    people = [member.person_id for member in members_to_place(arrival)]
+    run = await ArrivalRun.read(conn, store, holds, people)
+    await run.place(arrival, causation, now)
+    await run.append()
 
 
 async def waiting_parties(
@@ -180,27 +102,25 @@ async def offer_free_places(
     free = await units_with_free_places(conn, now.date(), shelter_id)
     if not free:
         return 0
+    run = ArrivalRun(conn, store, holds, offers=free)
     # no party of more people than are free now can get places (fewer may be free later)
     places = sum(offer.free for offer in free)
     async with aclosing(waiting_parties(conn, WAITLIST_SCAN, places)) as parties:
         async for party in parties:
             people, arrival_id, needs = party.person_ids, party.arrival_id, party.requirements
-            if not rank_shelters(free, len(people), needs, now.date(), 1):
+            if not rank_shelters(run.offers, len(people), needs, now.date(), 1):
                 continue  # what is free does not fit them: the next may fit
             await lock_waiting_party(conn, arrival_id)
             if not all_still_waiting(people, await statuses_of(conn, people)):
                 continue  # another transaction placed them while this one waited for the lock
             until = now + holds.waitlist
-            placed = await _place_party(
-                conn, store, arrival_id, people, needs, causation, now, until, only=shelter_id
-            )
-            if placed:
-                given += len(people)
-                first, *rest = [
-                    LeaveWaitlist(arrival_id, one, "placed", ACTOR, now) for one in people
-                ]
-                await execute(conn, store, waitlist, str(arrival_id), first, causation, then=rest)
-                free = await units_with_free_places(conn, now.date(), shelter_id)
-                if not free:
-                    break
+            if not await run.place_party(arrival_id, people, needs, until, causation, now):
+                continue
+            given += len(people)
+            for one in people:
+                leave = LeaveWaitlist(arrival_id, one, "placed", ACTOR, now)
+                await run.decide(waitlist, str(arrival_id), leave, causation)
+            await run.append()  # the waitlist's head is read from what the party left
+            if not run.offers:
+                break
     return given

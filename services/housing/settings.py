@@ -5,7 +5,7 @@ from datetime import timedelta
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from services.housing.placing import Holds
+from services.housing.arrival_run import Holds
 from shared.schemas.base import PartnerId
 from shared.settings import FieldAppOrigins, ServiceSettings
 

@@ -168,3 +168,49 @@ async def test_an_arrival_whose_waitlist_a_consent_opened_first_makes_the_batch_
 
     waiting = await facts(services, "SELECT person_id FROM placements WHERE status = 'waiting'")
     assert [row["person_id"] for row in waiting] == [late.person_id]
+
+
+async def handled_alone(services: RunningServices, event: ArrivalRegistered) -> None:
+    """The arrival through the one-at-a-time path (a refused batch's events, one by one)."""
+    app = services.apps["housing"]
+    async with services.pool("housing").acquire() as conn, conn.transaction():
+        await HousingHandler(app.state.store, app.state.holds)(
+            conn, IncomingEvent(uuid4(), INTAKE_EVENTS, event, "c")
+        )
+
+
+async def test_an_arrival_handled_again_in_a_batch_or_alone_holds_no_second_place(
+    services: RunningServices,
+) -> None:
+    # past the inbox (a rewound consumer, an inbox row lost): the placing itself passes over
+    # people it already holds a place for, whichever way the arrival comes again
+    await open_shelter(services, beds=10)
+    arrival = arriving(3, keep_together=True)
+
+    await handled_together(services, taken(arrival))
+    await handled_together(services, taken(arrival, arrival))
+    await handled_alone(services, arrival)
+
+    rows = await facts(services, "SELECT status FROM placements")
+    [held] = await facts(services, "SELECT sum(held) AS held FROM units")
+    assert [row["status"] for row in rows] == ["held"] * 3 and held["held"] == 3
+
+
+async def test_an_arrival_whose_waitlist_a_consent_opened_first_is_placed_when_handled_alone(
+    services: RunningServices,
+) -> None:
+    # what the consumer does once the batch was refused: the arrival alone reads its waitlist
+    # stream (which the consent began) and the member who had no consent then joins it
+    arrival = arriving(2, keep_together=False)
+    late = arrival.members[1]
+    consent = ConsentGiven(
+        actor="partner:tt", occurred_at=datetime.now(UTC), person_id=late.person_id,
+        purpose=ConsentPurpose.HOUSING, arrival_id=arrival.arrival_id, member=late,
+    )  # fmt: skip
+    await handled_together(services, taken(consent))
+
+    await handled_alone(services, arrival)
+
+    rows = await facts(services, "SELECT status FROM placements WHERE arrival_id = $1",
+                       arrival.arrival_id)  # fmt: skip
+    assert [row["status"] for row in rows] == ["waiting"] * 2

@@ -13,7 +13,7 @@ import pytest
 from services.aid import main as aid
 from services.aid.domain.residency import why_stay_ended
 from services.housing import main as housing
-from services.housing.placing import Holds
+from services.housing.arrival_run import Holds
 from services.intake import main as intake
 from shared.consumer import IncomingEvent
 from shared.event_router import EventRouter, on, person_of, reaction, unless_erased

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from services.housing.placing import Holds
+from services.housing.arrival_run import Holds
 from shared.http import ApiKeyHeader, IdempotencyKeyHeader, Problem, keys_match, require_operator
 from shared.http import pool_of as pool_of  # the routes take the pool and store from here
 from shared.http import store_of as store_of
