@@ -183,11 +183,13 @@ async def test_an_arrival_handled_again_in_a_batch_or_alone_holds_no_second_plac
     services: RunningServices,
 ) -> None:
     # past the inbox (a rewound consumer, an inbox row lost): the placing itself passes over
-    # people it already holds a place for, whichever way the arrival comes again
-    await open_shelter(services, beds=10)
+    # people it already holds a place for, whichever way the arrival comes again, even when
+    # the shelter they hold places in is full and another has room
+    await open_shelter(services, beds=3)
     arrival = arriving(3, keep_together=True)
-
     await handled_together(services, taken(arrival))
+    await open_shelter(services, beds=10)
+
     await handled_together(services, taken(arrival, arrival))
     await handled_alone(services, arrival)
 
