@@ -5,13 +5,12 @@ and waiting parties when places free up all go through ArrivalRun; a run of one 
 one-at-a-time case (placing.place_arrival, consent.take_in).
 
 Where the run's people stand and which units are free are read once for all of them, each
-stream once, and every hold and waitlisting they get is appended in one statement (projected at
-once, shared.appending). Placing each arrival on its own cost seven round trips and re-read the
-shelter events appended for the arrival before it in the same transaction; that was most of
-housing's work in a burst of arrivals. Each arrival is decided on the shelters' states as the
-arrivals before it left them, the shelter deciders have the last word, and the append's version
-check refuses the whole run if another writer moved a stream meanwhile (the consumer then
-handles a batch's events one by one).
+stream once, and every hold and waitlisting they get is appended in one statement: placing
+each arrival on its own cost seven round trips and re-read the shelter events appended for the
+arrival before it. Each arrival is decided on the shelters' states as the arrivals before it
+left them, the shelter deciders have the last word, and the append's version check refuses the
+whole run if another writer moved a stream meanwhile (the consumer then handles a batch's
+events one by one).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import reduce
+from itertools import chain
 from typing import Any
 from uuid import UUID
 
@@ -32,9 +32,8 @@ from services.housing.domain.person import (
     to_place,
     waitlist_reason,
 )
-from services.housing.domain.ranking import UnitsOnOffer, rank_shelters
+from services.housing.domain.ranking import UnitsOnOffer, by_shelter, offers_of, rank_shelters
 from services.housing.domain.shelter import AssignPlaces, NoFittingPlace, ShelterNotOpen, shelter
-from services.housing.domain.shelter_state import Shelter
 from services.housing.domain.waitlist import Waitlist, waitlist
 from services.housing.queries import units_with_free_places, where_they_stand
 from shared.decider import load_state
@@ -42,7 +41,7 @@ from shared.decision import Decider
 from shared.eventstore import Causation, EventStore, event_metadata
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import ArrivalRegistered, ArrivingMember, ConsentPurpose, MergeUndone
-from shared.schemas.shelters import Requirements, UnitAttribute
+from shared.schemas.shelters import Requirements
 
 ACTOR = "service:housing"
 #: candidate shelters tried before waitlisting (the read model may lag a conflict)
@@ -66,20 +65,6 @@ class _Stream:
     state: Any
     version: int
     decided: list[tuple[DomainEvent, dict[str, Any]]] = field(default_factory=list)
-
-
-def offers_of(shelter_id: UUID, state: Shelter) -> list[UnitsOnOffer]:
-    """What a shelter has free, per kind of unit, as its state says (the read model's
-    units_with_free_places, for a shelter this run has decided on)."""
-    kinds: dict[frozenset[UnitAttribute], list[int]] = {}
-    for unit_id, unit in state.units.items():
-        free = state.beds.free_count(unit_id, unit.places)
-        if free > 0:
-            kinds.setdefault(frozenset(unit.attributes), []).append(free)
-    return [
-        UnitsOnOffer(shelter_id, state.status, state.period, sum(free), max(free), attributes)
-        for attributes, free in kinds.items()
-    ]
 
 
 def members_to_place(arrival: ArrivalRegistered | MergeUndone) -> Sequence[ArrivingMember]:
@@ -112,7 +97,9 @@ class ArrivalRun:
     ) -> None:
         self._conn, self._store, self._holds = conn, store, holds
         self._statuses, self._erased = statuses or {}, erased or set()
-        self._offers = offers  # read when the first party is ranked
+        # each shelter's free units (read when the first party is ranked), by shelter: one
+        # decided on is offered again without a pass over the whole town's
+        self._offers = None if offers is None else by_shelter(offers)
         self._waitlists_may_exist = waitlists_may_exist
         self._streams: dict[str, _Stream] = {}
         self._causation: Causation | None = None
@@ -134,7 +121,7 @@ class ArrivalRun:
     @property
     def offers(self) -> list[UnitsOnOffer]:
         """The free units as the run leaves them (those read, then as decided on)."""
-        return list(self._offers or ())
+        return [offer for offers in (self._offers or {}).values() for offer in offers]
 
     async def place(
         self, arrival: ArrivalRegistered | MergeUndone, causation: Causation, now: datetime
@@ -187,8 +174,9 @@ class ArrivalRun:
         """Hold places for the party in the first fitting shelter of those on offer; False if
         none would take it."""
         if self._offers is None:
-            self._offers = await units_with_free_places(self._conn, now.date())
-        for candidate in rank_shelters(self._offers, len(people), needs, now.date(), CANDIDATES):
+            self._offers = by_shelter(await units_with_free_places(self._conn, now.date()))
+        offers = chain.from_iterable(self._offers.values())
+        for candidate in rank_shelters(offers, len(people), needs, now.date(), CANDIDATES):
             command = AssignPlaces(candidate, arrival_id, people, needs, hold_until, ACTOR, now)
             try:
                 await self.decide(shelter, str(candidate), command, causation)
@@ -227,8 +215,8 @@ class ArrivalRun:
     def _offer_again(self, shelter_id: UUID) -> None:
         """The shelter's free units as its state now says, for the next party's ranking."""
         state = self._streams[str(shelter_id)].state
-        others = [offer for offer in self._offers or () if offer.shelter_id != shelter_id]
-        self._offers = others + offers_of(shelter_id, state)
+        self._offers = self._offers or {}
+        self._offers[shelter_id] = offers_of(shelter_id, state)
 
     async def append(self) -> None:
         """Every event decided since the last append, each stream after the version it was read

@@ -12,7 +12,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from services.housing.domain.departure import RememberDeparture, departure
-from services.housing.domain.fit import offers_what_is_needed
+from services.housing.domain.fit import offers_what_is_needed, unneeded_features
 from services.housing.domain.person import (
     NOT_PLACED_ON_ARRIVAL,
     NOT_PLACED_ON_CONSENT,
@@ -134,6 +134,37 @@ def test_every_shelter_asked_has_the_fitting_free_places_and_none_that_has_them_
     ranked = rank_shelters(units, size, needs, TODAY, 10)
     assert len(set(ranked)) == len(ranked)
     assert {s for s in few_shelters if fitting_free(s) >= size} == set(ranked)
+
+
+many_shelters = [UUID(int=n) for n in range(1, 16)]
+town_st = st.lists(
+    st.builds(UnitsOnOffer, st.sampled_from(many_shelters), st.just("open"), st.none(),
+              st.integers(1, 9), st.integers(1, 4), attributes_st),
+    max_size=40,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@hypothesis_given(units=town_st, size=st.integers(1, 6), needs=needs_st)
+def test_the_shelters_asked_are_the_first_of_all_fitting_ones_in_the_order_of_the_policy(
+    units: list[UnitsOnOffer], size: int, needs: Requirements
+) -> None:
+    # the whole order spelled out and sorted in full: one unit for the whole party, then the
+    # plainest, then the fullest, then the shelter's id; the ranking gives its first five
+    fitting = [u for u in units if offers_what_is_needed(u.attributes, needs)]
+
+    def order(shelter: UUID) -> tuple[bool, int, int, UUID]:
+        offers = [u for u in fitting if u.shelter_id == shelter]
+        return (
+            not any(u.most_in_one_unit >= size for u in offers),
+            min(unneeded_features(u.attributes, needs) for u in offers),
+            sum(u.free for u in offers),
+            shelter,
+        )
+
+    roomy = {u.shelter_id for u in fitting
+             if sum(o.free for o in fitting if o.shelter_id == u.shelter_id) >= size}  # fmt: skip
+    assert rank_shelters(units, size, needs, TODAY, 5) == sorted(roomy, key=order)[:5]
 
 
 # the waitlist

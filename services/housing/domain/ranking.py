@@ -5,6 +5,7 @@ fill best."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from datetime import date
 from uuid import UUID
 
 from services.housing.domain.fit import offers_what_is_needed, unneeded_features
-from services.housing.domain.shelter_state import takes_people
+from services.housing.domain.shelter_state import Shelter, takes_people
 from shared.schemas.shelters import Requirements, UnitAttribute
 
 
@@ -29,6 +30,28 @@ class UnitsOnOffer:
     attributes: AbstractSet[UnitAttribute]
 
 
+def offers_of(shelter_id: UUID, state: Shelter) -> list[UnitsOnOffer]:
+    """What a shelter has free, per kind of unit, as its state says (the read model's
+    units_with_free_places, for a shelter decided on in this transaction: arrival_run)."""
+    kinds: dict[frozenset[UnitAttribute], list[int]] = {}
+    for unit_id, unit in state.units.items():
+        free = state.beds.free_count(unit_id, unit.places)
+        if free > 0:
+            kinds.setdefault(frozenset(unit.attributes), []).append(free)
+    return [
+        UnitsOnOffer(shelter_id, state.status, state.period, sum(free), max(free), attributes)
+        for attributes, free in kinds.items()
+    ]
+
+
+def by_shelter(offers: list[UnitsOnOffer]) -> dict[UUID, list[UnitsOnOffer]]:
+    """The offers grouped by shelter (one decided on is offered again alone)."""
+    found: dict[UUID, list[UnitsOnOffer]] = {}
+    for offer in offers:
+        found.setdefault(offer.shelter_id, []).append(offer)
+    return found
+
+
 def rank_shelters(
     offers: Iterable[UnitsOnOffer], size: int, needs: Requirements, day: date, limit: int
 ) -> list[UUID]:
@@ -36,21 +59,26 @@ def rank_shelters(
     fit, best first: one with a unit that takes the whole party; then the plainest (special
     rooms are kept for those who need them); then the fullest (big rooms stay free for big
     groups). At most ``limit``."""
-    fitting: dict[UUID, list[UnitsOnOffer]] = {}
+    # per shelter: free places, the most in one unit, the fewest unneeded features; one pass
+    # over the offers and a partial sort (the town's offers are a thousand and more, each party
+    # asks for ten): sorting them all on tuples ending in a UUID, compared in Python, was most
+    # of a placement's CPU
+    fitting: dict[UUID, list[int]] = {}
     for offer in offers:
         taken_in = takes_people(offer.shelter_status, offer.period, day)
         if taken_in and offer.free > 0 and offers_what_is_needed(offer.attributes, needs):
-            fitting.setdefault(offer.shelter_id, []).append(offer)
-
-    def preference(shelter_id: UUID) -> tuple[bool, int, int, UUID]:
-        shelter = fitting[shelter_id]
-        return (
-            not any(offer.most_in_one_unit >= size for offer in shelter),
-            min(unneeded_features(offer.attributes, needs) for offer in shelter),
-            sum(offer.free for offer in shelter),
-            shelter_id,
-        )
-
-    roomy = [shelter_id for shelter_id, shelter in fitting.items()
-             if sum(offer.free for offer in shelter) >= size]  # fmt: skip
-    return sorted(roomy, key=preference)[:limit]
+            plainness = unneeded_features(offer.attributes, needs)
+            shelter = fitting.get(offer.shelter_id)
+            if shelter is None:
+                fitting[offer.shelter_id] = [offer.free, offer.most_in_one_unit, plainness]
+            else:
+                shelter[0] += offer.free
+                shelter[1] = max(shelter[1], offer.most_in_one_unit)
+                shelter[2] = min(shelter[2], plainness)
+    # the UUID's int orders as the UUID does, and is unique: the tuples never compare further
+    roomy = (
+        (most < size, plainness, free, shelter_id.int, shelter_id)
+        for shelter_id, (free, most, plainness) in fitting.items()
+        if free >= size
+    )
+    return [ranked[-1] for ranked in heapq.nsmallest(limit, roomy)]
