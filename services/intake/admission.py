@@ -44,8 +44,16 @@ def readable_rule(person: str, operator: str, partner: str) -> str:
                        OFFSET 0)))"""
 
 
+#: at most this many people found per lookup key (a document, a name with a birth date): a
+#: pair of records is a review for an operator, and beyond a few dozen people sharing a name
+#: and a birth date nobody reviews them. Unbounded, every registration of such a name would
+#: record a flag against each earlier one, a cost growing with their number (1,980 rows of
+#: one name imported: 1.65 million flags), which any partner could set off on purpose
+CANDIDATES_PER_KEY = 20
+
+
 # the people of this arrival are not indexed yet: nothing found can be one of them.
-# Each key is one probe of person_index_lookup, and OFFSET 0 keeps that probe a subquery of
+# Each key is one probe of person_index_lookup, and LIMIT keeps that probe a subquery of
 # its own: a join would let the plan cached on a fresh, never analysed table hash the whole
 # index table for every arrival instead (seen: 3-11 ms at 12,000 entries, growing); a loop of
 # probes is the cheaper plan at any size the planner may assume.
@@ -61,7 +69,8 @@ SELECT DISTINCT e.member, i.person_id, i.kind, {readable} AS readable
 FROM jsonb_to_recordset({{0}}::jsonb) AS e(member int, kind text, value text)
 CROSS JOIN LATERAL (
     SELECT person_id, kind FROM person_index
-    WHERE person_index.kind = e.kind AND person_index.value = e.value OFFSET 0
+    WHERE person_index.kind = e.kind AND person_index.value = e.value
+    LIMIT {CANDIDATES_PER_KEY}
 ) AS i
 JOIN person_details d USING (person_id)
 """

@@ -24,6 +24,7 @@ from services.intake.domain.person import (
 from services.intake.known_keys import KeyNoLongerValid
 from services.intake.partners import Partner
 from services.intake.person_queries import merged_records, sealed_details
+from services.intake.placements import forget_placements
 from services.intake.requests import (
     ArrivalAccepted,
     ArrivalRequest,
@@ -252,7 +253,8 @@ async def erase(
 ) -> int:
     """Erase a person and every record merged into them, in one transaction: each gets its
     event (published: housing and aid forget them too), its key destroyed, and every stored
-    request that carried one of them neutralised. Returns how many events were recorded."""
+    request that carried one of them neutralised, and where housing placed them forgotten.
+    Returns how many events were recorded."""
     people = [person_id, *await merged_records(conn, person_id)]
     causation, recorded = Causation.new(), 0
     for one in people:
@@ -260,4 +262,5 @@ async def erase(
         recorded += len(await execute(conn, store, person, str(one), command, causation))
         await vault.destroy_key(conn, one)
     await forget_requests_carrying(conn, people)
+    await forget_placements(conn, people)
     return recorded

@@ -36,16 +36,18 @@ ROUTES = EventRouter(
     on(housing.PersonCheckedOut, placements.released),
     on(housing.BedReleased, placements.released),
     on(housing.HoldExpired, placements.released),
+    on(housing.PlaceFreedOnConsentWithdrawal, placements.freed_on_withdrawal),
+    on(housing.PersonForgotten, placements.forgotten),
     on(housing.ShelterOpened, placements.opened),
     on(housing.UnitAdded, placements.unit_added),
     # none of these alone changes the place shown to the partner (a withdrawn host offer
     # releases its guests with events of their own; a host's home has no public code, so it
-    # is shown by id); not shown today either: a place freed on a withdrawn consent, and
-    # housing forgetting a person, leave the row as it was
+    # is shown by id); a person leaving the waitlist is followed by their hold, their
+    # departure or housing forgetting them
     ignored=(
         housing.HostOfferMade, housing.HostOfferVerified, housing.HostOfferWithdrawn,
         housing.UnitCapacityChanged, housing.ShelterClosed, housing.ShelterReopened,
-        housing.PersonLeftWaitlist, housing.PlaceFreedOnConsentWithdrawal, housing.PersonForgotten,
+        housing.PersonLeftWaitlist,
     ),
 )  # fmt: skip
 

@@ -6,7 +6,13 @@ units ("atameken", "room-12"), never names: what a shelter or unit is called is 
 
 Events of different shelters travel on different partitions, so a move may arrive as the new
 place before the release of the old one: a release touches a person's row only while it still
-names the shelter released."""
+names the shelter released.
+
+The row is a copy of where a person sleeps, so it goes when the person does: intake's own
+erasure deletes it in the erasure's transaction (``forget_placements``), and a hold or a
+waitlist entry delivered after it (another partition, later) is not written back. Housing
+forgetting a person whose consent to housing was withdrawn leaves them shown as not housed,
+with no place."""
 
 from __future__ import annotations
 
@@ -22,7 +28,9 @@ from shared.schemas.housing import (
     HoldExpired,
     PersonCheckedIn,
     PersonCheckedOut,
+    PersonForgotten,
     PersonWaitlisted,
+    PlaceFreedOnConsentWithdrawal,
     ShelterOpened,
     UnitAdded,
 )
@@ -52,7 +60,8 @@ async def unit_added(conn: asyncpg.Connection, event: UnitAdded, _: IncomingEven
 _PLACE = """
 INSERT INTO arrival_placements (person_id, arrival_id, status, shelter_id, unit_id, bed_number,
                                 hold_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT $1, $2, $3, $4, $5, $6, $7
+WHERE NOT EXISTS (SELECT FROM case_members WHERE person_id = $1 AND status = 'erased')
 ON CONFLICT (person_id) DO UPDATE SET arrival_id = EXCLUDED.arrival_id, status = EXCLUDED.status,
     shelter_id = EXCLUDED.shelter_id, unit_id = EXCLUDED.unit_id,
     bed_number = EXCLUDED.bed_number, hold_until = EXCLUDED.hold_until
@@ -89,11 +98,37 @@ async def released(
     )  # fmt: skip
 
 
+async def freed_on_withdrawal(
+    conn: asyncpg.Connection, event: PlaceFreedOnConsentWithdrawal, _: IncomingEvent
+) -> None:
+    """The event names no bed: a person holds one place per shelter."""
+    await conn.execute(
+        "UPDATE arrival_placements SET status = 'released' "
+        "WHERE person_id = $1 AND shelter_id = $2",
+        event.person_id, event.shelter_id,
+    )  # fmt: skip
+
+
+async def forgotten(conn: asyncpg.Connection, event: PersonForgotten, _: IncomingEvent) -> None:
+    """Housing no longer places the person (their consent to housing was withdrawn): shown as
+    such, with no place. An erased person's row went with the erasure and stays gone."""
+    await conn.execute(
+        "UPDATE arrival_placements SET status = 'not_housed', shelter_id = NULL, unit_id = NULL, "
+        "bed_number = NULL, hold_until = NULL WHERE person_id = $1",
+        event.person_id,
+    )
+
+
+async def forget_placements(conn: asyncpg.Connection, people: list[UUID]) -> None:
+    await conn.execute("DELETE FROM arrival_placements WHERE person_id = ANY($1)", people)
+
+
 async def placement_of_arrival(conn: asyncpg.Connection, arrival_id: UUID) -> list[dict[str, Any]]:
     """Each person of an arrival with where they are, as far as housing has told intake."""
     rows = await conn.fetch(
         """
-        SELECT m.person_id, p.status, p.shelter_id, p.unit_id, p.bed_number, p.hold_until,
+        SELECT m.person_id, m.status AS member_status, p.status, p.shelter_id, p.unit_id,
+               p.bed_number, p.hold_until,
                s.code AS shelter_code, u.code AS unit_code
         FROM case_members m
         LEFT JOIN arrival_placements p USING (person_id)
@@ -104,7 +139,8 @@ async def placement_of_arrival(conn: asyncpg.Connection, arrival_id: UUID) -> li
         arrival_id,
     )
     return [
-        {"person_id": str(row["person_id"]), "status": row["status"] or "pending",
+        {"person_id": str(row["person_id"]),
+         "status": "erased" if row["member_status"] == "erased" else row["status"] or "pending",
          "shelter_id": row["shelter_id"] and str(row["shelter_id"]),
          "shelter_code": row["shelter_code"],
          "unit_id": row["unit_id"] and str(row["unit_id"]), "unit_code": row["unit_code"],

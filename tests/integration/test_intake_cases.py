@@ -12,6 +12,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 
+from services.intake.admission import CANDIDATES_PER_KEY
 from services.intake.events import INTAKE_EVENT_TYPES
 from services.intake.projections import READ_MODEL_TABLES
 from shared.eventstore import RecordedEvent
@@ -232,6 +233,30 @@ async def test_a_likely_duplicate_is_flagged_when_it_is_registered(
     assert flags == {(first, "same_document"), (first, "same_name_and_birth_date")}
     assert {flag["rule"] for flag in third["possible_duplicates"]} == {"same_document"}
     assert len(listed.json()) == 2 + 2  # the third resembles both earlier records
+
+
+async def test_a_person_resembling_many_is_flagged_against_at_most_twenty_of_them(
+    services: RunningServices,
+) -> None:
+    """24 people share a name and a birth date: the 25th is one review per pair up to the
+    bound, not one per earlier person (which a partner could grow on purpose)."""
+    namesakes = [person(relation="friend") for _ in range(12)]
+    for _ in range(2):
+        await register(services, arrival(*namesakes, keep_together=False))
+
+    answer = await register(services, arrival(person()))
+
+    [person_id] = answer["person_ids"]
+    flags = answer["possible_duplicates"]
+    assert len(flags) == CANDIDATES_PER_KEY == 20
+    assert {flag["rule"] for flag in flags} == {"same_name_and_birth_date"}
+    async with services.pool("intake").acquire() as conn:
+        recorded = await conn.fetchval(
+            "SELECT count(*) FROM events WHERE stream_id = $1 "
+            "AND event_type = 'DuplicateSuspected'",
+            person_id,
+        )
+    assert recorded == 20
 
 
 async def test_a_merge_and_its_undo_leave_housing_and_aid_consistent(

@@ -20,8 +20,8 @@ router = APIRouter(prefix="/v1", tags=["arrivals"])
 @router.get("/arrivals/{arrival_id}/placement")
 async def get_placement(arrival_id: UUID, request: Request, partner: CurrentPartner) -> Any:
     """Per person of the arrival: held (shelter, unit, place, hold until), checked in, waiting
-    for a place, released, or pending (housing has not decided yet). `complete` once housing
-    decided for everyone."""
+    for a place, released, not_housed (they withdrew their consent to housing), erased, or
+    pending (housing has not decided yet). `complete` once housing decided for everyone."""
     partner.require(Scope.READ_OWN_CASES)
     async with pool_of(request).acquire() as conn:
         if not await registered_by(conn, partner, arrival_id):

@@ -74,16 +74,21 @@ async function followPlacements() {
   renderQueue();
 }
 
+const PLACELESS = ["released", "not_housed", "erased"];
+
 function placementText(placement, personId) {
   const found = placement?.people?.find((person) => person.person_id === personId);
-  if (!found) return t("queue.placement_pending");
+  if (!found || found.status === "pending") return t("queue.placement_pending");
   if (found.status === "waiting") return t("queue.waitlisted");
+  // no place to show: given up, no consent to housing, or the record erased
+  if (PLACELESS.includes(found.status)) return t(`queue.${found.status}`);
   const until = found.hold_until ? new Date(found.hold_until).toLocaleString(language()) : "";
   // housing publishes no names, only the short codes operators post at the door; a place with
   // no code (a host's home) is shown by the start of its id (the desk there knows it)
   const shelter = found.shelter_code ?? (found.shelter_id ?? "").slice(0, 8);
   const unit = found.unit_code ?? (found.unit_id ?? "").slice(0, 8);
-  return t("queue.placed", { shelter, unit, bed: found.bed_number, until });
+  const place = { shelter, unit, bed: found.bed_number, until };
+  return t(found.status === "checked_in" ? "queue.checked_in" : "queue.placed", place);
 }
 
 function reasonsOf(problem) {
