@@ -10,7 +10,7 @@ import asyncio
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -149,6 +149,20 @@ async def test_a_batch_that_raced_another_placement_for_the_shelter_is_refused_w
     assert sum(unit["held"] for unit in units) == 1
 
 
+async def waitlisted_by_a_consent_first(
+    services: RunningServices, arrival: ArrivalRegistered
+) -> UUID:
+    """A consent to housing given after registration for the arrival's second member, taken in
+    before the arrival (no shelter open: they wait, and the arrival's waitlist stream exists)."""
+    late = arrival.members[1]
+    consent = ConsentGiven(
+        actor="partner:tt", occurred_at=datetime.now(UTC), person_id=late.person_id,
+        purpose=ConsentPurpose.HOUSING, arrival_id=arrival.arrival_id, member=late,
+    )  # fmt: skip
+    await handled_together(services, taken(consent))
+    return late.person_id
+
+
 async def test_an_arrival_whose_waitlist_a_consent_opened_first_makes_the_batch_refused_whole(
     services: RunningServices,
 ) -> None:
@@ -156,18 +170,13 @@ async def test_an_arrival_whose_waitlist_a_consent_opened_first_makes_the_batch_
     # housing given after registration that came first (and waitlisted someone of the
     # arrival, no shelter being open) made it exist: the append must not go past it
     arrival = arriving(2, keep_together=False)
-    late = arrival.members[1]
-    consent = ConsentGiven(
-        actor="partner:tt", occurred_at=datetime.now(UTC), person_id=late.person_id,
-        purpose=ConsentPurpose.HOUSING, arrival_id=arrival.arrival_id, member=late,
-    )  # fmt: skip
-    await handled_together(services, taken(consent))
+    late = await waitlisted_by_a_consent_first(services, arrival)
 
     with pytest.raises(Conflict):
         await handled_together(services, taken(arrival))
 
     waiting = await facts(services, "SELECT person_id FROM placements WHERE status = 'waiting'")
-    assert [row["person_id"] for row in waiting] == [late.person_id]
+    assert [row["person_id"] for row in waiting] == [late]
 
 
 async def handled_alone(services: RunningServices, event: ArrivalRegistered) -> None:
@@ -202,17 +211,13 @@ async def test_an_arrival_whose_waitlist_a_consent_opened_first_is_placed_when_h
     services: RunningServices,
 ) -> None:
     # what the consumer does once the batch was refused: the arrival alone reads its waitlist
-    # stream (which the consent began) and the member who had no consent then joins it
+    # stream (which the consent began), and its other member waits on it too
     arrival = arriving(2, keep_together=False)
-    late = arrival.members[1]
-    consent = ConsentGiven(
-        actor="partner:tt", occurred_at=datetime.now(UTC), person_id=late.person_id,
-        purpose=ConsentPurpose.HOUSING, arrival_id=arrival.arrival_id, member=late,
-    )  # fmt: skip
-    await handled_together(services, taken(consent))
+    late = await waitlisted_by_a_consent_first(services, arrival)
 
     await handled_alone(services, arrival)
 
-    rows = await facts(services, "SELECT status FROM placements WHERE arrival_id = $1",
+    rows = await facts(services, "SELECT person_id, status FROM placements WHERE arrival_id = $1",
                        arrival.arrival_id)  # fmt: skip
-    assert [row["status"] for row in rows] == ["waiting"] * 2
+    first = arrival.members[0].person_id
+    assert dict(rows) == {first: "waiting", late: "waiting"}
