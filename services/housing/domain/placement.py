@@ -39,13 +39,15 @@ def assign_places(command: AssignPlaces, state: Shelter, at: Stamp) -> list[Doma
 
     # one unit if any takes them all: the plainest, then the fullest that does (keeps special
     # rooms for those who need them, big rooms for big groups)
-    whole = sorted(
-        (plainness(uid), count, str(uid)) for uid, count in free.items() if count >= len(people)
+    # (a UUID's int orders as its text does, without making the text of every unit's id)
+    whole = min(
+        ((plainness(uid), count, uid.int) for uid, count in free.items() if count >= len(people)),
+        default=None,
     )
-    if whole:
-        places = lowest(UUID(whole[0][2]), len(people))
+    if whole is not None:
+        places = lowest(UUID(int=whole[2]), len(people))
     elif sum(free.values()) >= len(people):
-        spread = sorted(free, key=lambda uid: (plainness(uid), -free[uid], str(uid)))
+        spread = sorted(free, key=lambda uid: (plainness(uid), -free[uid], uid.int))
         places = []
         for uid in spread:
             places += lowest(uid, len(people) - len(places))
