@@ -31,6 +31,7 @@ from faststream.middlewares import AckPolicy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from shared.consumer_poll import IDLE_POLL_MS, poll_without_sleeping
 from shared.dead_letters import DeadLetters
 from shared.decider import in_transaction
 from shared.inbox import Entry, record_batch, record_one
@@ -120,15 +121,13 @@ class IdempotentConsumer:
                 service,
                 UNSAFE_SKIP_DEDUPE_VARIABLE,
             )
-        broker.subscriber(
+        subscriber = broker.subscriber(
             *(physical(topic, namespace) for topic in topics),
             group_id=self._group_id,
             auto_offset_reset="earliest",
             batch=True,
             max_records=batch_max_events,
-            # FastStream sleeps this long again after an empty poll: kept short, since an
-            # event arriving then waits for it (accept -> visible latency)
-            batch_timeout_ms=10,
+            batch_timeout_ms=IDLE_POLL_MS,
             # the offsets are committed only after our transaction; an exception rewinds every
             # partition of the batch to its first record
             ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -139,7 +138,11 @@ class IdempotentConsumer:
             # keys are stream ids (text); decoded, they are also valid span attributes, which
             # raw bytes are not (an exporter drops the whole batch over one bytes attribute)
             key_deserializer=text_key,
-        )(self._on_batch)
+        )
+        poll_without_sleeping(subscriber)
+        subscriber(self._on_batch)
+        #: FastStream's subscriber: its ``consumer`` is the aiokafka consumer once started
+        self.subscriber = subscriber
 
     @property
     def dead_lettered(self) -> int:

@@ -36,13 +36,18 @@ async def latency_at(
     host = "127.0.0.1"
     rate = fraction * maximum
     offsets = schedule(rate, args.latency_seconds)
-    pending: dict[UUID, float] = {}
+    pending: dict[UUID, tuple[float, float]] = {}  # person: (intended send, answer read)
     latencies = Latencies()
+    #: the two parts of each latency: intake's answer (intended send -> 201 read), and the
+    #: pipeline after it (201 read -> placement seen: relay, Kafka, housing, the poll)
+    to_answer, after_answer = Latencies(), Latencies()
     polls = 0
 
     def answered(index: int, intended: float, body: bytes) -> None:
         person = UUID(json.loads(body)["person_ids"][0])
-        pending[person] = intended
+        now = time.perf_counter()
+        pending[person] = (intended, now)
+        to_answer.record(now - intended)
 
     sending = True
 
@@ -57,7 +62,9 @@ async def latency_at(
                 seen = time.perf_counter()
                 polls += 1
                 for row in rows:
-                    latencies.record(seen - pending.pop(row["person_id"]))
+                    intended, answer = pending.pop(row["person_id"])
+                    latencies.record(seen - intended)
+                    after_answer.record(seen - answer)
             await asyncio.sleep(args.poll_ms / 1000)
 
     published_before, _ = await published_and_consumed(p)
@@ -84,7 +91,7 @@ async def latency_at(
     spent.pop("harness", None)
     unseen = len(pending)
     now = time.perf_counter()
-    for intended in pending.values():  # never seen: counted as at least this late
+    for intended, _ in pending.values():  # never seen: counted as at least this late
         latencies.record(now - intended)
     pct = int(fraction * 100)
     details = {
@@ -103,6 +110,8 @@ async def latency_at(
         "seconds": args.latency_seconds,
         "histogram": latencies.source,
         "exact_ms": {str(q): latencies.exact_ms(q) for q in (50, 99, 99.9)},
+        "intended_to_answer_ms": {str(q): to_answer.exact_ms(q) for q in (50, 99)},
+        "answer_to_visible_ms": {str(q): after_answer.exact_ms(q) for q in (50, 99)},
     }
     published_after, _ = await published_and_consumed(p)
     cpu = per_thousand(spent, published_after - published_before)
@@ -122,7 +131,8 @@ async def latency_at(
     log(
         f"latency at {pct}%: {rate:.1f}/s offered, {result.achieved_rate:.1f}/s sent, "
         f"p50 {latencies.percentile_ms(50)} p99 {latencies.percentile_ms(99)} ms, "
-        f"unseen {unseen}"
+        f"unseen {unseen}; answer p50 {to_answer.exact_ms(50)} p99 {to_answer.exact_ms(99)}, "
+        f"answer -> visible p50 {after_answer.exact_ms(50)} p99 {after_answer.exact_ms(99)} ms"
     )
     await wait_consumed(p)
 
