@@ -74,14 +74,18 @@ async function followPlacements() {
   renderQueue();
 }
 
-const PLACELESS = ["released", "not_housed", "erased"];
+// no place to show: given up, no consent to housing, or the record erased
+const PLACELESS = {
+  released: "queue.released",
+  not_housed: "queue.not_housed",
+  erased: "queue.erased",
+};
 
 function placementText(placement, personId) {
   const found = placement?.people?.find((person) => person.person_id === personId);
   if (!found || found.status === "pending") return t("queue.placement_pending");
   if (found.status === "waiting") return t("queue.waitlisted");
-  // no place to show: given up, no consent to housing, or the record erased
-  if (PLACELESS.includes(found.status)) return t(`queue.${found.status}`);
+  if (Object.hasOwn(PLACELESS, found.status)) return t(PLACELESS[found.status]);
   const until = found.hold_until ? new Date(found.hold_until).toLocaleString(language()) : "";
   // housing publishes no names, only the short codes operators post at the door; a place with
   // no code (a host's home) is shown by the start of its id (the desk there knows it)
