@@ -22,6 +22,7 @@ from faststream.specification import AsyncAPI
 from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
 from shared.body_limit import BodySizeLimit
+from shared.collector import settle_collector
 from shared.consumer import Handler, IdempotentConsumer
 from shared.database import create_pool
 from shared.http import Problem, install_problem_details
@@ -278,6 +279,7 @@ def serve(create_app: Callable[[S], FastAPI], settings: S) -> None:
     configure_tracing(app.state.runtime.name)
     if settings.trace_database_statements:
         AsyncPGInstrumentor().instrument()  # type: ignore[no-untyped-call]
+    settle_collector()  # last, once what the process keeps for good is built
     loop, http = server_choice()
     log.info("%s serves HTTP with loop=%s, http=%s", app.state.runtime.name, loop, http)
     # the client address is the TCP peer: X-Forwarded-For is not trusted (no proxy in front;
