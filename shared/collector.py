@@ -14,6 +14,10 @@ Two settings, measured for issue #17 (benchmarks/README.md):
   them, so fewer, larger young collections find the same cycles for less work.
 
 Cycles are still collected; memory held by a cycle waits at most a few more requests.
+
+Measured (accept case, A B B A on one stack, 2026-12-07): intake's CPU per arrival 0.76 and
+0.79 of before, arrivals per second 1.30 and 1.24 times; the latency case's p99 did not move
+beyond its noise.
 """
 
 from __future__ import annotations
