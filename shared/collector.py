@@ -2,11 +2,11 @@
 
 CPython's cyclic collector runs a young collection every 700 net allocations of container
 objects, and now and then a full one that walks every tracked object the process holds. A
-request allocates thousands (the body's models, events, rows, spans), so a service collected
-dozens of times per request burst, and each full collection walked the modules, the pydantic
-schemas and the routes built at start, none of which ever becomes garbage.
+request allocates thousands (the body's models, events, rows, spans), so each set off several
+young collections, and each full collection walked the modules, the pydantic schemas and the
+routes built at start, none of which ever becomes garbage.
 
-Two settings, measured for issue #17 (benchmarks/README.md):
+Two settings, measured for issue #17 (figures below):
 - everything alive once the app is built is moved out of the collector's sight (``gc.freeze``):
   full collections then walk only what the running process made;
 - the young generation is collected every ``YOUNG_THRESHOLD`` allocations instead of 700: most
