@@ -38,11 +38,14 @@ WHERE NOT EXISTS (
 """
 
 #: the first committed event past the checkpoint (after a short page, one the horizon holds
-#: back, or one committed since the page was read): its transaction id, or NULL
+#: back, or one committed since the page was read): its transaction id, or NULL. ORDER BY names
+#: the table's columns, as the relay's page does (shared/outbox_queries.py): a bare
+#: ``transaction_id`` is the text output column, so every pending row was read and sorted for
+#: one (1.7 ms a check in the Oral week at 30,000 people) and '1000' came before '999'
 _FIRST_HELD_BACK = """
 SELECT transaction_id::text FROM events
 WHERE topic IS NOT NULL AND (transaction_id, global_position) > ($1::text::xid8, $2)
-ORDER BY transaction_id, global_position
+ORDER BY events.transaction_id, events.global_position
 LIMIT 1
 """
 _PASSED = f"SELECT $1::text::xid8 < ({HORIZON})"

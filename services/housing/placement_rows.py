@@ -84,6 +84,10 @@ class Placement:
     needs_accessible: bool = False
     needs_family: bool = False
     all_women: bool = False
+    #: while waiting, how many people of their arrival wait to be placed together with them,
+    #: themselves included (1 for one who waits alone): freeing a place reads the waitlist's
+    #: head of parties that fit through an index on it (services/housing/queries.py)
+    party: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +102,7 @@ class HistoryLine:
     reason: str | None
 
 
-PLACEMENTS = Table("placements", Placement, ("person_id",))
+PLACEMENTS = Table("placements", Placement, ("person_id",), ("arrival_id",))
 HISTORY = Table("placement_history", HistoryLine, ("person_id", "position", "what"), ("person_id",))
 
 _PLACEMENT_EVENTS = (
@@ -108,7 +112,19 @@ _PLACEMENT_EVENTS = (
 )  # fmt: skip
 
 
+#: the events that start or end someone's wait: their arrival's party is counted again (a
+#: waiting party is placed with a hold for each and its leaving the waitlist, in one append; a
+#: hold given to someone who did not wait is no party's business, and reads nothing more)
+_PARTY_EVENTS = (PersonWaitlisted, PersonLeftWaitlist, PersonForgotten)
+
+
 def placement_reads(event: DomainEvent) -> Sequence[Read]:
+    if isinstance(event, _PARTY_EVENTS):
+        # the arrival's rows first: two appends lock one group's rows in one order
+        return (
+            Read(PLACEMENTS, "arrival_id", (event.arrival_id,)),
+            Read(PLACEMENTS, "person_id", (event.person_id,)),
+        )
     if isinstance(event, _PLACEMENT_EVENTS):
         return (Read(PLACEMENTS, "person_id", (event.person_id,)),)
     return ()
@@ -116,13 +132,38 @@ def placement_reads(event: DomainEvent) -> Sequence[Read]:
 
 def fold_placement(recorded: Recorded, rows: Rows) -> list[Change]:
     """A person's placement after an event: held, checked in, freed, waiting, left the
-    waitlist, or all that is kept of them once forgotten or departed before arriving."""
+    waitlist, or all that is kept of them once forgotten or departed before arriving; and,
+    when they start or end a wait with their group, the party of each of its people who
+    wait."""
     event = recorded.event
     if not isinstance(event, _PLACEMENT_EVENTS):
         return []
     before = rows.get(PLACEMENTS, event.person_id)
     after = _placement_after(recorded, event, before)
-    return [] if after is None or after is before else [Put(PLACEMENTS, after)]
+    changed = {} if after is None or after is before else {after.person_id: after}
+    if isinstance(event, _PARTY_EVENTS):
+        changed = _parties_counted(event.arrival_id, changed, rows)
+    return [Put(PLACEMENTS, row) for row in changed.values()]
+
+
+def _waits_together(placement: Placement | None) -> bool:
+    return placement is not None and placement.status == "waiting" and placement.keep_together
+
+
+def _parties_counted(
+    arrival_id: UUID, changed: dict[UUID, Placement], rows: Rows
+) -> dict[UUID, Placement]:
+    """``changed``, and the rows of the arrival's people who wait together whose party is
+    not the number of them any more, with that number."""
+    people = {row.person_id: row for row in rows.where(PLACEMENTS, "arrival_id", arrival_id)}
+    people.update(changed)
+    together = [row for row in people.values() if row.arrival_id == arrival_id
+                and _waits_together(row)]  # fmt: skip
+    counted = dict(changed)
+    for row in together:
+        if row.party != len(together):
+            counted[row.person_id] = replace(row, party=len(together))
+    return counted
 
 
 def _placement_after(
@@ -181,7 +222,7 @@ def _hold_or_wait(
         before, status="waiting", arrival_id=event.arrival_id, reason=event.reason,
         since=event.occurred_at, keep_together=event.keep_together, priority=event.priority,
         needs_accessible=needs.accessible, needs_family=needs.family_room,
-        all_women=needs.all_women,
+        all_women=needs.all_women, party=1,
     )  # fmt: skip
 
 

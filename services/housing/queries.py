@@ -123,16 +123,32 @@ UNION ALL
 ({0} AND NOT priority {1} ORDER BY since, arrival_id, person_id LIMIT $1)
 """
 _HEAD = _HEAD_OF.format(_WAITING, "")
+#: parties of up to this many people are read by their size, one branch of the index each
+PARTIES_BY_SIZE = 12
+
+
+def _fitting(priority: str) -> str:
+    """The first ``$1`` waiting, of ``priority``, whose party has at most ``$2`` people: each
+    size's first through the index on (priority, party, since) and merged in the waitlist's
+    order, so the groups too big for the places free are not read at all (a branch for a size
+    above ``$2`` is not run). Parties above PARTIES_BY_SIZE (groups of up to fifty come) are
+    read together and sorted, only when that many places are free."""
+    order = "ORDER BY since, arrival_id, person_id"
+    branches = [
+        f"SELECT * FROM ({_WAITING} AND {priority} AND party = {size} AND $2 >= {size} "
+        f"{order} LIMIT $1) AS size_{size}"
+        for size in range(1, PARTIES_BY_SIZE + 1)
+    ]
+    branches.append(
+        f"SELECT * FROM ({_WAITING} AND {priority} AND party > {PARTIES_BY_SIZE} "
+        f"AND party <= $2 AND $2 > {PARTIES_BY_SIZE} {order} LIMIT $1) AS larger"
+    )
+    return f"SELECT * FROM ({' UNION ALL '.join(branches)}) AS fitting {order} LIMIT $1"
+
+
 #: the same, of those who wait alone or in a party (their arrival's people waiting together)
-#: of at most ``$2``: groups too big for the places free are passed over in Postgres (an
-#: index look-up each), not read row by row into Python
-_HEAD_FITTING = _HEAD_OF.format(
-    _WAITING,
-    """AND (NOT keep_together OR (
-        SELECT count(*) FROM placements t
-        WHERE t.status = 'waiting' AND t.keep_together AND t.arrival_id = placements.arrival_id
-    ) <= $2)""",
-)
+#: of at most ``$2``
+_HEAD_FITTING = f"({_fitting('priority')})\nUNION ALL\n({_fitting('NOT priority')})"
 #: who of these arrivals waits to be placed together (the index on arrival_id of those waiting)
 _TOGETHER = f"{_WAITING} AND keep_together AND arrival_id = ANY($1::uuid[])"
 

@@ -23,6 +23,7 @@ from cloudevents.core.bindings import kafka
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.eventstore_tables import SCHEMA_DDL
 from shared.outbox import OutboxRelay
+from shared.outbox_horizon import first_held_back
 from tests.conftest import eventually
 from tests.integration.helpers import read_topic
 from tests.stack import Stack
@@ -369,3 +370,16 @@ async def test_an_append_committed_while_a_page_is_in_flight_goes_out_in_the_sam
 
     assert in_one_turn == 2
     assert sorted(await published(stack, namespace)) == [("first", 1), ("second", 1)]
+
+
+async def test_the_first_event_held_back_is_the_first_in_transaction_order(
+    pool: asyncpg.Pool,
+) -> None:
+    """The relay waits for the horizon to pass the first held-back transaction: ordered as
+    text, '1000' came before '999' and the relay waited for the later one."""
+    await store(pool, "shelter", 2, transaction_id=1000)
+    await store(pool, "shelter", 1, transaction_id=999)
+
+    async with pool.acquire() as conn:
+        assert await first_held_back(conn, ("0", 0)) == "999"
+        assert await first_held_back(conn, ("999", 10**9)) == "1000"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 from uuid import UUID, uuid4
 
 import pytest
@@ -25,13 +26,14 @@ from shared.schemas.housing import (
     HostOfferMade,
     PersonCheckedIn,
     PersonForgotten,
+    PersonLeftWaitlist,
     PersonWaitlisted,
     ShelterOpened,
     UnitCapacityChanged,
 )
 from shared.schemas.shelters import ShelterKind
 from shared.schemas.shelters import Unit as UnitSpec
-from tests.unit.given_rows import given
+from tests.unit.given_rows import FoldScenario, given
 
 NOW = datetime(2022, 9, 24, 21, 0, tzinfo=UTC)
 HOLD = NOW + timedelta(hours=24)
@@ -202,3 +204,43 @@ def test_a_host_home_is_named_by_its_network_and_its_district_unless_the_operato
     [put] = given(READ_MODELS, offered).when(described)
     assert put.table is SHELTERS and isinstance(put, Put)
     assert (put.row.name, put.row.district) == ("Host home (hosts), Zachagansk", "Zachagansk")
+
+
+def waiting_together(person: UUID) -> PersonWaitlisted:
+    return waitlisted(person).model_copy(update={"keep_together": True})
+
+
+def left(person: UUID, reason: Literal["placed", "departed", "merged"]) -> PersonLeftWaitlist:
+    return PersonLeftWaitlist(actor="service:housing", occurred_at=NOW, arrival_id=ARRIVAL,
+                              person_id=person, reason=reason)  # fmt: skip
+
+
+def parties(scenario: FoldScenario) -> dict[UUID, tuple[str, int]]:
+    return {row.person_id: (row.status, row.party) for row in scenario.rows(PLACEMENTS)}
+
+
+def test_the_people_of_a_group_waiting_together_each_count_the_party_as_it_grows_and_shrinks() -> (
+    None
+):
+    first, second, third, alone = uuid4(), uuid4(), uuid4(), uuid4()
+    scenario = given(READ_MODELS, OPENED, waiting_together(first), waiting_together(second))
+    assert parties(scenario) == {first: ("waiting", 2), second: ("waiting", 2)}
+
+    # the third joins, one waits alone: each change is folded as the live projection folds it
+    for event in (waiting_together(third), waitlisted(alone)):
+        scenario.tables.apply(scenario.when(event))
+    assert parties(scenario) == {
+        first: ("waiting", 3),
+        second: ("waiting", 3),
+        third: ("waiting", 3),
+        alone: ("waiting", 1),
+    }
+
+    scenario.tables.apply(scenario.when(left(second, "departed")))
+    assert parties(scenario)[first] == parties(scenario)[third] == ("waiting", 2)
+
+    # placed from the waitlist: a hold, then leaving it, in one append
+    for event in (held(first), left(first, "placed")):
+        scenario.tables.apply(scenario.when(event))
+    assert parties(scenario)[third] == ("waiting", 1)
+    assert parties(scenario)[alone] == ("waiting", 1)
