@@ -240,7 +240,7 @@ def test_the_people_of_a_group_waiting_together_each_count_the_party_as_it_grows
     assert parties(scenario)[first] == parties(scenario)[third] == ("waiting", 2)
 
     # placed from the waitlist: a hold, then leaving it, in one append
-    for event in (held(first), left(first, "placed")):
-        scenario.tables.apply(scenario.when(event))
+    for step in (held(first), left(first, "placed")):
+        scenario.tables.apply(scenario.when(step))
     assert parties(scenario)[third] == ("waiting", 1)
     assert parties(scenario)[alone] == ("waiting", 1)
