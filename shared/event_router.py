@@ -18,7 +18,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.consumer import Handler, IncomingEvent
+from shared.consumer import Handler, IncomingEvent, Taken
 from shared.eventstore import Causation
 from shared.schemas.base import DomainEvent
 from shared.schemas.intake import MergeUndone, PersonErased, PersonsMerged
@@ -96,20 +96,61 @@ def person_of(event: DomainEvent) -> UUID | None:
 ErasedAmong = Callable[[asyncpg.Connection, Sequence[UUID]], Awaitable[set[UUID]]]
 
 
-def unless_erased(route: Handler, erased_among: ErasedAmong) -> Handler:
+def unless_erased(
+    route: Handler, erased_among: ErasedAmong, passes_by: PassesBy = lambda event: False
+) -> UnlessErased:
     """``route``, but nothing about a person erased before is taken in: an event about one
     person (``person_of``) whom ``erased_among`` finds erased is passed over. The erasure itself
-    always is taken in (a second one finds the person erased and must still reach its handler)."""
+    always is taken in (a second one finds the person erased and must still reach its handler).
+    Events ``route`` (an EventRouter) has no handler for, and those ``passes_by`` says the
+    service does nothing with, are passed over before anything is read for them."""
+    return UnlessErased(route, erased_among, passes_by)
 
-    async def on_event(conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
+
+#: an event the service does nothing with, though its type is routed (say, a consent to
+#: another purpose)
+PassesBy = Callable[[DomainEvent], bool]
+
+
+@dataclass(frozen=True)
+class UnlessErased:
+    """``unless_erased``'s handler; also a BatchHandler (shared.incoming): a batch's persons are
+    looked up together, once, and again after an erasure in it. Aid took every event in with a
+    look-up of its own, most of them for events it then did nothing with: 149,000 look-ups in
+    the Oral week at 30,000 people."""
+
+    route: Handler
+    erased_among: ErasedAmong
+    passes_by: PassesBy
+
+    def takes(self, event: DomainEvent) -> bool:
+        routed = not isinstance(self.route, EventRouter) or type(event) in self.route.handled
+        return routed and not self.passes_by(event)
+
+    async def __call__(self, conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
         event = incoming.event
+        if not self.takes(event):
+            return
         person = person_of(event)
         if (
             not isinstance(event, PersonErased)
             and person is not None
-            and await erased_among(conn, [person])
+            and await self.erased_among(conn, [person])
         ):
             return
-        await route(conn, incoming)
+        await self.route(conn, incoming)
 
-    return on_event
+    async def handle_batch(self, conn: asyncpg.Connection, events: Sequence[Taken]) -> None:
+        taken = [one for one in events if self.takes(one.incoming.event)]
+        persons = list({p for one in taken if (p := person_of(one.incoming.event)) is not None})
+        erased = await self.erased_among(conn, persons) if persons else set()
+        for one in events:
+            event = one.incoming.event
+            with one.span():  # a passed-over event's trace still shows it was taken in
+                if not self.takes(event):
+                    continue
+                if isinstance(event, PersonErased):
+                    await self.route(conn, one.incoming)
+                    erased = await self.erased_among(conn, persons)  # as the erasure left it
+                elif person_of(event) not in erased:
+                    await self.route(conn, one.incoming)

@@ -15,6 +15,7 @@ from services.aid.app.beneficiaries import (
     consent_changed,
     correct_facts,
     end_residency,
+    passes_aid_by,
     record_resident,
     register_arrival,
 )
@@ -99,8 +100,9 @@ def routes(store: EventStore) -> EventRouter:
 
 
 def handler(store: EventStore) -> Handler:
-    """Aid's routes, but nothing about a person erased before is taken in."""
-    return unless_erased(routes(store), erased_among)
+    """Aid's routes, but nothing about a person erased before is taken in, and consents aid
+    does nothing with are passed over before anything is read for them."""
+    return unless_erased(routes(store), erased_among, passes_aid_by)
 
 
 def create_app(settings: AidSettings | None = None) -> FastAPI:

@@ -14,7 +14,7 @@ import asyncpg
 
 from services.housing.arrival_run import ACTOR, ArrivalRun, Holds, members_to_place
 from services.housing.domain.person import all_still_waiting
-from services.housing.domain.ranking import rank_shelters
+from services.housing.domain.ranking import WhatFits, rank_shelters, what_fits
 from services.housing.domain.shelter import ShelterCommand, shelter
 from services.housing.domain.waitlist import LeaveWaitlist, waitlist
 from services.housing.domain.waitlist_order import WaitingParty, first_parties
@@ -60,19 +60,21 @@ async def place_arrival(
 
 
 async def waiting_parties(
-    conn: asyncpg.Connection, most: int, places: int | None = None
+    conn: asyncpg.Connection, most: int, fitting: WhatFits | None = None
 ) -> AsyncGenerator[WaitingParty, None]:
     """The waitlist's parties in its order, at most ``most``, read from its head a few people
     at first and four times more each time the caller wants more (groups that keep together
     come whole). A freed place usually goes to one of the first parties: reading the first
     two hundred parties for every place freed was most of housing's work once the town was
     full. Parties placed meanwhile drop out of the head; one already given is not again. With
-    ``places``, parties of more people are passed over in the read: once the head was groups
-    waiting for room together, every place freed read a thousand people to find one alone."""
+    ``fitting``, parties of more people than are free, and people who need what is not on
+    offer, are passed over in the read: once the head was groups waiting for room together,
+    and the vulnerable needing special rooms, every place freed read a thousand people to
+    find one who fits."""
     given: set[tuple[UUID, tuple[UUID, ...]]] = set()
     people = min(FIRST_LOOK, most)
     while True:
-        head = await head_of_waitlist(conn, people, places)
+        head = await head_of_waitlist(conn, people, fitting)
         groups = {person.arrival_id for person in head if person.keep_together}
         together = await waiting_together(conn, groups) if groups else []
         for party in first_parties(head, together):
@@ -103,9 +105,10 @@ async def offer_free_places(
     if not free:
         return 0
     run = ArrivalRun(conn, store, holds, offers=free)
-    # no party of more people than are free now can get places (fewer may be free later)
-    places = sum(offer.free for offer in free)
-    async with aclosing(waiting_parties(conn, WAITLIST_SCAN, places)) as parties:
+    # no party of more people than are free now can get places (fewer may be free later), nor
+    # one needing what none of them gives
+    fitting = what_fits(free, now.date())
+    async with aclosing(waiting_parties(conn, WAITLIST_SCAN, fitting)) as parties:
         async for party in parties:
             people, arrival_id, needs = party.person_ids, party.arrival_id, party.requirements
             if not rank_shelters(run.offers, len(people), needs, now.date(), 1):

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.housing.domain.ranking import UnitsOnOffer
+from services.housing.domain.ranking import UnitsOnOffer, WhatFits
 from services.housing.domain.shelter import Shelter, ShelterCommand
 from services.housing.domain.waitlist_order import WaitingPerson, waitlist_order
 from services.housing.events import ShelterDescribed
@@ -125,6 +125,10 @@ UNION ALL
 _HEAD = _HEAD_OF.format(_WAITING, "")
 #: parties of up to this many people are read by their size, one branch of the index each
 PARTIES_BY_SIZE = 12
+#: who needs what no unit on offer gives is passed over in Postgres (domain/ranking.py's
+#: WhatFits): once the head of the waitlist was vulnerable people needing accessible or family
+#: rooms, a plain place freed read hundreds of them into housing, four times deeper each time
+_NEEDS_MET = "AND (NOT needs_accessible OR $3) AND (NOT needs_family OR $4) AND (all_women OR $5)"
 
 
 def _fitting(priority: str) -> str:
@@ -136,18 +140,18 @@ def _fitting(priority: str) -> str:
     order = "ORDER BY since, arrival_id, person_id"
     branches = [
         f"SELECT * FROM ({_WAITING} AND {priority} AND party = {size} AND $2 >= {size} "
-        f"{order} LIMIT $1) AS size_{size}"
+        f"{_NEEDS_MET} {order} LIMIT $1) AS size_{size}"
         for size in range(1, PARTIES_BY_SIZE + 1)
     ]
     branches.append(
         f"SELECT * FROM ({_WAITING} AND {priority} AND party > {PARTIES_BY_SIZE} "
-        f"AND party <= $2 AND $2 > {PARTIES_BY_SIZE} {order} LIMIT $1) AS larger"
+        f"AND party <= $2 AND $2 > {PARTIES_BY_SIZE} {_NEEDS_MET} {order} LIMIT $1) AS larger"
     )
     return f"SELECT * FROM ({' UNION ALL '.join(branches)}) AS fitting {order} LIMIT $1"
 
 
 #: the same, of those who wait alone or in a party (their arrival's people waiting together)
-#: of at most ``$2``
+#: of at most ``$2``, and need only what is on offer (``$3``-``$5``)
 _HEAD_FITTING = f"({_fitting('priority')})\nUNION ALL\n({_fitting('NOT priority')})"
 #: who of these arrivals waits to be placed together (the index on arrival_id of those waiting)
 _TOGETHER = f"{_WAITING} AND keep_together AND arrival_id = ANY($1::uuid[])"
@@ -159,14 +163,18 @@ async def waiting_people(conn: asyncpg.Connection) -> list[WaitingPerson]:
 
 
 async def head_of_waitlist(
-    conn: asyncpg.Connection, count: int, party_of_at_most: int | None = None
+    conn: asyncpg.Connection, count: int, fitting: WhatFits | None = None
 ) -> list[WaitingPerson]:
-    """The first ``count`` people on the waitlist, in its order; with ``party_of_at_most``,
-    only those whose party (placing.waiting_parties) has at most that many people."""
-    if party_of_at_most is None:
+    """The first ``count`` people on the waitlist, in its order; with ``fitting``, only those
+    whose party (placing.waiting_parties) has at most that many people and who need nothing
+    that is not on offer."""
+    if fitting is None:
         rows = await conn.fetch(_HEAD, count)
     else:
-        rows = await conn.fetch(_HEAD_FITTING, count, party_of_at_most)
+        rows = await conn.fetch(
+            _HEAD_FITTING, count, fitting.people, fitting.accessible, fitting.family_room,
+            fitting.men,
+        )  # fmt: skip
     return waitlist_order(WaitingPerson(**dict(row)) for row in rows)[:count]
 
 

@@ -139,10 +139,9 @@ async def test_the_waiting_parties_that_fit_are_found_without_scanning_the_group
     single = arriving(1, keep_together=False)
     await waitlisted(services, *groups, single)
     async with services.pool("housing").acquire() as conn:
-        plan = await conn.fetchval(
-            f"EXPLAIN (ANALYZE, FORMAT JSON) {_HEAD_FITTING}", placing.FIRST_LOOK, 1
-        )
-        head = await conn.fetch(_HEAD_FITTING, placing.FIRST_LOOK, 1)
+        plain_room = (placing.FIRST_LOOK, 1, False, False, True)  # one place, no special needs
+        plan = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {_HEAD_FITTING}", *plain_room)
+        head = await conn.fetch(_HEAD_FITTING, *plain_room)
         parties = await conn.fetch("SELECT DISTINCT party FROM placements")
     scanned = rows_scanned(json.loads(plan)[0]["Plan"])
 
@@ -158,11 +157,34 @@ def rows_scanned(plan: dict[str, Any]) -> int:
     return found + sum(rows_scanned(inner) for inner in plan.get("Plans", ()))
 
 
+async def test_a_plain_place_freed_behind_people_needing_special_rooms_reads_only_who_fits(
+    services: RunningServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the head of the Oral week's waitlist became the vulnerable needing accessible or family
+    # rooms: each plain place freed read them into housing, 16, 64, 256 people, to pass them by
+    needing = [arriving(1, keep_together=False, needs=(NeedCode.DISABILITY,)) for _ in range(40)]
+    single = arriving(1, keep_together=False)
+    await waitlisted(services, *needing, single)
+    body = {"name": "Room", "kind": "hostel", "district": "Oral", "beds": 1}
+    read, status = await opened_counting_reads(services, monkeypatch, body)
+
+    assert status[single.members[0].person_id] == "held"
+    assert sum(1 for value in status.values() if value == "waiting") == 40
+    assert sum(read) <= 2 * placing.FIRST_LOOK, f"read {read} rows behind 40 needing other rooms"
+
+
 @pytest.mark.parametrize(
     ("statement", "argument", "index"),
     [
         (_HEAD, 200, "placements_waiting"),
-        (_HEAD_FITTING.replace("$2", "2"), 200, "placements_waiting_by_party"),
+        (
+            _HEAD_FITTING.replace("$2", "2")
+            .replace("$3", "true")
+            .replace("$4", "true")
+            .replace("$5", "true"),
+            200,
+            "placements_waiting_by_party",
+        ),
         (_TOGETHER, [uuid4()], "placements_waiting_by_arrival"),
     ],
 )

@@ -3,7 +3,8 @@ every type a subscribed topic carries has a handler or is ignored on purpose."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, get_args
 from uuid import UUID, uuid4
@@ -15,7 +16,7 @@ from services.aid.domain.residency import why_stay_ended
 from services.housing import main as housing
 from services.housing.arrival_run import Holds
 from services.intake import main as intake
-from shared.consumer import IncomingEvent
+from shared.consumer import IncomingEvent, Taken
 from shared.event_router import EventRouter, on, person_of, reaction, unless_erased
 from shared.eventstore import Causation
 from shared.schemas.base import DomainEvent
@@ -161,3 +162,59 @@ def test_aid_ends_a_residency_for_the_reason_housing_gave_or_the_one_its_event_m
     assert why_stay_ended(BedReleased(**place, reason="moved")) == "moved"
     freed = PlaceFreedOnConsentWithdrawal(**place, checked_in=False)
     assert why_stay_ended(freed) == "consent_withdrawn"
+
+
+async def test_a_batch_reads_its_persons_erased_once_and_again_after_an_erasure_in_it() -> None:
+    someone, erased_before, erased_now = uuid4(), uuid4(), uuid4()
+    gone = {erased_before}
+    looked_up: list[set[UUID]] = []
+    seen: list[DomainEvent] = []
+    spans: list[DomainEvent] = []
+
+    async def on_event(conn: Any, event: Any, _: IncomingEvent) -> None:
+        seen.append(event)
+        if isinstance(event, PersonErased):
+            gone.add(event.person_id)  # the service remembers whom it erased
+
+    async def erased_among(conn: Any, person_ids: Sequence[UUID]) -> set[UUID]:
+        looked_up.append(set(person_ids))
+        return gone & set(person_ids)
+
+    router = EventRouter(
+        on(PersonDeparted, on_event), on(PersonErased, on_event), ignored=(PersonsMerged,)
+    )
+    handler = unless_erased(router, erased_among, lambda event: person_of(event) == someone)
+
+    def about(person: UUID) -> PersonDeparted:
+        return departed().model_copy(update={"person_id": person})
+
+    erasure = PersonErased(actor="operator", occurred_at=NOW, person_id=erased_now)
+    merged = PersonsMerged(
+        actor="operator", occurred_at=NOW, duplicate_person_id=uuid4(), kept_person_id=someone
+    )
+    before, other = about(erased_now), about(uuid4())
+    batch = [
+        about(erased_before),
+        before,
+        erasure,
+        about(erased_now),
+        merged,
+        about(someone),
+        other,
+    ]
+
+    def taken(event: DomainEvent) -> Taken:
+        return Taken(incoming(event), lambda: _span(spans, event))
+
+    await handler.handle_batch(None, [taken(event) for event in batch])
+
+    assert seen == [before, erasure, other]
+    # the departures' and the erasure's persons, not the ignored merge's nor the passed-by one
+    assert looked_up == [{erased_before, erased_now, other.person_id}] * 2
+    assert spans == batch
+
+
+@contextmanager
+def _span(spans: list[DomainEvent], event: DomainEvent) -> Iterator[None]:
+    spans.append(event)
+    yield

@@ -23,7 +23,7 @@ from services.housing.domain.person import (
     to_place,
     waitlist_reason,
 )
-from services.housing.domain.ranking import UnitsOnOffer, rank_shelters
+from services.housing.domain.ranking import UnitsOnOffer, WhatFits, rank_shelters, what_fits
 from services.housing.domain.waitlist_order import (
     WaitingPerson,
     first_parties,
@@ -327,3 +327,39 @@ def test_the_parties_of_the_people_at_the_head_of_the_waitlist_are_its_first_par
 
     assert found == waiting_parties(people)[: len(found)]
     assert {person.person_id for person in head} <= {p for party in found for p in party.person_ids}
+
+
+_ATTRIBUTES = st.frozensets(st.sampled_from(list(UnitAttribute)))
+_OFFERS = st.lists(
+    st.builds(
+        unit, st.sampled_from([uuid4() for _ in range(3)]), st.integers(0, 4), _ATTRIBUTES,
+        st.sampled_from(["open", "closed"]),
+    ),
+    max_size=5,
+)  # fmt: skip
+_NEEDS = st.builds(Requirements, accessible=st.booleans(), family_room=st.booleans(),
+                   all_women=st.booleans())  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@hypothesis_given(offers=_OFFERS, size=st.integers(1, 6), needs=_NEEDS)
+def test_the_waitlist_read_passes_over_no_party_that_would_fit_what_is_on_offer(
+    offers: list[UnitsOnOffer], size: int, needs: Requirements
+) -> None:
+    # the read of the waitlist's head passes over, in Postgres, whoever WhatFits rules out: a
+    # party that the ranking would place must never be one of them
+    fits = what_fits(offers, TODAY)
+    admitted = (
+        size <= fits.people
+        and (fits.accessible or not needs.accessible)
+        and (fits.family_room or not needs.family_room)
+        and (fits.men or needs.all_women)
+    )
+    assert admitted or not rank_shelters(offers, size, needs, TODAY, 1)
+
+
+def test_what_fits_a_plain_room_rules_out_who_needs_a_special_one() -> None:
+    fits = what_fits([unit(uuid4(), 2), unit(uuid4(), 3, status="closed")], TODAY)
+    assert fits == WhatFits(people=2, accessible=False, family_room=False, men=True)
+    women_only = what_fits([unit(uuid4(), 1, WOMEN_ONLY | {UnitAttribute.ACCESSIBLE})], TODAY)
+    assert women_only == WhatFits(people=1, accessible=True, family_room=False, men=False)

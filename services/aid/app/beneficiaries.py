@@ -25,6 +25,7 @@ from services.aid.domain.beneficiary import (
 from services.aid.erased_persons import erased_among
 from shared.decider import execute
 from shared.eventstore import Causation, EventStore
+from shared.schemas.base import DomainEvent
 from shared.schemas.housing import BedAssigned, PersonCheckedIn
 from shared.schemas.intake import (
     ArrivalRegistered,
@@ -80,7 +81,7 @@ async def consent_changed(
     arrival's household. Withdrawn: their entitlements close, open requests end, aid forgets
     their facts and what their requests said. A consent that came with the arrival carries no
     facts: the arrival does."""
-    if change.purpose != ConsentPurpose.AID:
+    if passes_aid_by(change):
         return
     person_id = change.person_id
     if isinstance(change, ConsentWithdrawn):
@@ -90,6 +91,15 @@ async def consent_changed(
         command = RegisterBeneficiary(person_id, change.arrival_id, member.age_band,
                                       member.needs, ACTOR, now, on_consent=True)  # fmt: skip
         await _decide_on_person(conn, store, command, causation)
+
+
+def passes_aid_by(event: DomainEvent) -> bool:
+    """A consent aid does nothing with: to another purpose, or to aid given with the arrival
+    (which carries the facts). Most of intake's events are such consents: the consumer reads
+    nothing for them, not even whether the person was erased."""
+    if isinstance(event, ConsentGiven):
+        return event.purpose != ConsentPurpose.AID or event.member is None or not event.arrival_id
+    return isinstance(event, ConsentWithdrawn) and event.purpose != ConsentPurpose.AID
 
 
 async def correct_facts(

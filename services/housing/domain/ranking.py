@@ -82,3 +82,32 @@ def rank_shelters(
         if free >= size
     )
     return [ranked[-1] for ranked in heapq.nsmallest(limit, roomy)]
+
+
+@dataclass(frozen=True)
+class WhatFits:
+    """What a waiting person must be for their party to fit a unit of those on offer: needed,
+    not enough (the rest of their party counts too). In a party of at most ``people``; needing
+    an accessible place only if one is on offer (``accessible``), a family room only if one is
+    (``family_room``); a woman, unless a unit on offer takes men (``men``)."""
+
+    people: int
+    accessible: bool
+    family_room: bool
+    men: bool
+
+
+def what_fits(offers: Iterable[UnitsOnOffer], day: date) -> WhatFits:
+    """What fits ``offers`` that take people on ``day``: each need asked of a party of women,
+    whom every unit takes, so that only that need decides."""
+    open_ = [o for o in offers if o.free > 0 and takes_people(o.shelter_status, o.period, day)]
+
+    def offered(needs: Requirements) -> bool:
+        return any(offers_what_is_needed(offer.attributes, needs) for offer in open_)
+
+    return WhatFits(
+        people=sum(offer.free for offer in open_),
+        accessible=offered(Requirements(accessible=True, all_women=True)),
+        family_room=offered(Requirements(family_room=True, all_women=True)),
+        men=offered(Requirements()),
+    )
