@@ -112,21 +112,34 @@ async def test_a_place_freed_for_the_first_in_line_reads_a_few_of_a_long_waitlis
     assert sum(read) <= 2 * placing.FIRST_LOOK, f"read {read} rows of a waitlist of 120"
 
 
-async def test_a_place_freed_behind_groups_too_big_for_it_skips_them_without_reading_them(
-    services: RunningServices, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "ahead",
+    [
+        # in the Oral week the head of the waitlist became groups waiting for room together:
+        # each place freed read them all (four reads growing fourfold, a thousand rows) to
+        # find one person alone further down
+        pytest.param(lambda: arriving(3, keep_together=True), id="groups too big for it"),
+        # and the vulnerable needing accessible or family rooms: each plain place freed read
+        # them into housing, 16, 64, 256 people, to pass them by
+        pytest.param(
+            lambda: arriving(1, keep_together=False, needs=(NeedCode.DISABILITY,)),
+            id="people needing a special room",
+        ),
+    ],
+)
+async def test_a_plain_place_freed_behind_those_it_cannot_take_reads_only_who_fits(
+    services: RunningServices, monkeypatch: pytest.MonkeyPatch, ahead: Any
 ) -> None:
-    # in the Oral week the head of the waitlist became groups waiting for room together: each
-    # place freed read them all (four reads growing fourfold, a thousand rows) to find one
-    # person alone further down
-    groups = [arriving(3, keep_together=True) for _ in range(30)]
+    waiting_ahead = [ahead() for _ in range(30)]
     single = arriving(1, keep_together=False)
-    await waitlisted(services, *groups, single)
+    await waitlisted(services, *waiting_ahead, single)
     body = {"name": "Room", "kind": "hostel", "district": "Oral", "beds": 1}
     read, status = await opened_counting_reads(services, monkeypatch, body)
 
     assert status[single.members[0].person_id] == "held"
-    assert sum(1 for value in status.values() if value == "waiting") == 90
-    assert sum(read) <= 2 * placing.FIRST_LOOK, f"read {read} rows behind 30 waiting groups"
+    people_ahead = sum(len(arrival.members) for arrival in waiting_ahead)
+    assert sum(1 for value in status.values() if value == "waiting") == people_ahead
+    assert sum(read) <= 2 * placing.FIRST_LOOK, f"read {read} rows behind {people_ahead}"
 
 
 async def test_the_waiting_parties_that_fit_are_found_without_scanning_the_groups_ahead(
@@ -155,22 +168,6 @@ def rows_scanned(plan: dict[str, Any]) -> int:
     its loops."""
     found = plan["Actual Rows"] * plan["Actual Loops"] if "Relation Name" in plan else 0
     return found + sum(rows_scanned(inner) for inner in plan.get("Plans", ()))
-
-
-async def test_a_plain_place_freed_behind_people_needing_special_rooms_reads_only_who_fits(
-    services: RunningServices, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # the head of the Oral week's waitlist became the vulnerable needing accessible or family
-    # rooms: each plain place freed read them into housing, 16, 64, 256 people, to pass them by
-    needing = [arriving(1, keep_together=False, needs=(NeedCode.DISABILITY,)) for _ in range(40)]
-    single = arriving(1, keep_together=False)
-    await waitlisted(services, *needing, single)
-    body = {"name": "Room", "kind": "hostel", "district": "Oral", "beds": 1}
-    read, status = await opened_counting_reads(services, monkeypatch, body)
-
-    assert status[single.members[0].person_id] == "held"
-    assert sum(1 for value in status.values() if value == "waiting") == 40
-    assert sum(read) <= 2 * placing.FIRST_LOOK, f"read {read} rows behind 40 needing other rooms"
 
 
 @pytest.mark.parametrize(
