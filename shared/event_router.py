@@ -68,14 +68,12 @@ class EventRouter:
             if route.event_type in self._handlers:
                 raise ValueError(f"two handlers for {route.event_type.__name__}")
             self._handlers[route.event_type] = route
+        #: asked of every event a consumer takes in (UnlessErased.takes): made once
+        self.handled = frozenset(self._handlers)
         self.ignored = frozenset(ignored)
         both = sorted(kind.__name__ for kind in self.ignored & self._handlers.keys())
         if both:
             raise ValueError(f"handled and ignored at once: {', '.join(both)}")
-
-    @property
-    def handled(self) -> frozenset[type[DomainEvent]]:
-        return frozenset(self._handlers)
 
     async def __call__(self, conn: asyncpg.Connection, incoming: IncomingEvent) -> None:
         route = self._handlers.get(type(incoming.event))
