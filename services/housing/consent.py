@@ -21,25 +21,18 @@ from shared.decider import execute
 from shared.eventstore import Causation, EventStore
 from shared.idempotency import FORGOTTEN_ANSWER
 from shared.schemas.base import DomainEvent
-from shared.schemas.intake import ConsentGiven, ConsentPurpose, ConsentWithdrawn
+from shared.schemas.intake import (
+    ConsentGiven,
+    ConsentPurpose,
+    ConsentWithdrawn,
+    brings_someone,
+    passes_by,
+)
 
 
 def passes_housing_by(event: DomainEvent) -> bool:
-    """A consent housing does nothing with: to another purpose, or to housing given with the
-    arrival (which carries the facts). Most of intake's events are such consents; the consumer
-    reads no row for them, not even whether the person was erased."""
-    if isinstance(event, ConsentGiven):
-        return not _brings_someone(event)
-    return isinstance(event, ConsentWithdrawn) and event.purpose != ConsentPurpose.HOUSING
-
-
-def _brings_someone(given: ConsentGiven) -> bool:
-    """A consent to housing given after registration, with the facts to place the person."""
-    return (
-        given.purpose == ConsentPurpose.HOUSING
-        and given.member is not None
-        and given.arrival_id is not None
-    )
+    """A consent housing does nothing with (shared.schemas.intake.passes_by)."""
+    return passes_by(event, ConsentPurpose.HOUSING)
 
 
 async def take_in(
@@ -52,7 +45,8 @@ async def take_in(
 ) -> None:
     """A consent to housing given after registration: the person is placed on their own, as
     if they arrived now. One that came with the arrival carries no facts: the arrival does."""
-    if not _brings_someone(given) or given.member is None or given.arrival_id is None:
+    # (brings_someone checks both; they are named again for the type checker)
+    if not brings_someone(given, ConsentPurpose.HOUSING) or not (given.member and given.arrival_id):
         return
     member = given.member
     run = await ArrivalRun.read(conn, store, holds, [member.person_id])

@@ -166,6 +166,21 @@ class ConsentWithdrawn(PersonEvent):
     )
 
 
+def brings_someone(given: ConsentGiven, purpose: ConsentPurpose) -> bool:
+    """A consent to ``purpose`` given after registration, with the facts the service acting on
+    it needs to take the person in as if they arrived now."""
+    return given.purpose == purpose and given.member is not None and given.arrival_id is not None
+
+
+def passes_by(event: object, purpose: ConsentPurpose) -> bool:
+    """A consent the service acting on ``purpose`` does nothing with: to another purpose, or to
+    ``purpose`` given with the arrival (which carries the facts). Most of intake's events are
+    such consents: a consumer reads nothing for them, not even whether the person was erased."""
+    if isinstance(event, ConsentGiven):
+        return not brings_someone(event, purpose)
+    return isinstance(event, ConsentWithdrawn) and event.purpose != purpose
+
+
 class PersonFactsCorrected(PersonEvent):
     """A correction changed what other services know of a person: the new coarse facts."""
 

@@ -12,16 +12,30 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.aid import main as aid
+from services.aid.app.beneficiaries import passes_aid_by
 from services.aid.domain.residency import why_stay_ended
 from services.housing import main as housing
 from services.housing.arrival_run import Holds
+from services.housing.consent import passes_housing_by
 from services.intake import main as intake
 from shared.consumer import IncomingEvent, Taken
 from shared.event_router import EventRouter, on, person_of, reaction, unless_erased
 from shared.eventstore import Causation
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import BedReleased, HoldExpired, PlaceFreedOnConsentWithdrawal
-from shared.schemas.intake import DepartureReason, PersonDeparted, PersonErased, PersonsMerged
+from shared.schemas.intake import (
+    AgeBand,
+    ArrivingMember,
+    ConsentGiven,
+    ConsentPurpose,
+    ConsentWithdrawn,
+    DepartureReason,
+    PersonDeparted,
+    PersonErased,
+    PersonsMerged,
+    Relation,
+    Sex,
+)
 from shared.schemas.registry import TOPIC_TYPES
 from shared.topics import INTAKE_EVENTS
 
@@ -218,3 +232,49 @@ async def test_a_batch_reads_its_persons_erased_once_and_again_after_an_erasure_
 def _span(spans: list[DomainEvent], event: DomainEvent) -> Iterator[None]:
     spans.append(event)
     yield
+
+
+def _consent(given: bool, purpose: ConsentPurpose, *, facts: bool) -> DomainEvent:
+    stamp: dict[str, Any] = {
+        "actor": "partner:wp",
+        "occurred_at": NOW,
+        "person_id": PERSON_OF_CONSENT,
+    }
+    if not given:
+        return ConsentWithdrawn(**stamp, purpose=purpose, arrival_id=ARRIVAL_OF_CONSENT)
+    member = ArrivingMember(
+        person_id=PERSON_OF_CONSENT, age_band=AgeBand.ADULT, sex=Sex.MALE, relation=Relation.SELF
+    )
+    if not facts:  # given with the arrival, which carries the facts
+        return ConsentGiven(**stamp, purpose=purpose)
+    return ConsentGiven(**stamp, purpose=purpose, arrival_id=ARRIVAL_OF_CONSENT, member=member)
+
+
+PERSON_OF_CONSENT, ARRIVAL_OF_CONSENT = uuid4(), uuid4()
+HOUSING, AID, SHARING = (
+    ConsentPurpose.HOUSING,
+    ConsentPurpose.AID,
+    ConsentPurpose.SHARING_WITH_PARTNER,
+)
+
+
+@pytest.mark.parametrize("service", [passes_housing_by, passes_aid_by])
+@pytest.mark.parametrize(
+    ("given", "to", "facts", "passed_by"),
+    [
+        (True, "own", True, False),  # given after registration: the person is taken in
+        (True, "own", False, True),  # given with the arrival: the arrival takes them in
+        (True, "other", True, True),
+        (True, SHARING, True, True),
+        (False, "own", False, False),  # withdrawn: the service forgets them
+        (False, "other", False, True),
+        (False, SHARING, False, True),
+    ],
+)
+def test_housing_and_aid_pass_by_only_the_consents_they_do_nothing_with(
+    service: Any, given: bool, to: Any, facts: bool, passed_by: bool
+) -> None:
+    own, other = (HOUSING, AID) if service is passes_housing_by else (AID, HOUSING)
+    purpose = {"own": own, "other": other}.get(to, to)
+    assert service(_consent(given, purpose, facts=facts)) is passed_by
+    assert not service(departed())  # not a consent: routed as ever

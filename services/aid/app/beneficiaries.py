@@ -34,6 +34,7 @@ from shared.schemas.intake import (
     ConsentWithdrawn,
     MergeUndone,
     PersonFactsCorrected,
+    passes_by,
 )
 
 ACTOR = "service:aid"
@@ -94,12 +95,8 @@ async def consent_changed(
 
 
 def passes_aid_by(event: DomainEvent) -> bool:
-    """A consent aid does nothing with: to another purpose, or to aid given with the arrival
-    (which carries the facts). Most of intake's events are such consents: the consumer reads
-    nothing for them, not even whether the person was erased."""
-    if isinstance(event, ConsentGiven):
-        return event.purpose != ConsentPurpose.AID or event.member is None or not event.arrival_id
-    return isinstance(event, ConsentWithdrawn) and event.purpose != ConsentPurpose.AID
+    """A consent aid does nothing with (shared.schemas.intake.passes_by)."""
+    return passes_by(event, ConsentPurpose.AID)
 
 
 async def correct_facts(
