@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.intake.requests import ArrivalRequest
-from shared.http import json_pointer
+from shared.http import _refuse_unstorable_text, json_pointer
 from shared.idempotency import Fingerprints
 from tests.factories import arrival, person
 
@@ -65,3 +65,21 @@ async def test_a_request_still_losing_races_after_every_retry_answers_busy_with_
     assert answer.headers["Retry-After"] == "1"
     assert answer.headers["content-type"] == "application/problem+json"
     assert "same Idempotency-Key" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "what"),
+    [
+        ({"a": [{"b": "ok"}, {"c": ["x", "y\x00"]}]}, "#/a/1/c/1", "NUL"),
+        ({"a": {"k\x00": 1}}, "#/a", "NUL"),  # a key: named by the object that holds it
+        ({"a": ("ok", {"b": "\udc80"})}, "#/a/1/b", "lone surrogate"),
+        ([[[["\ud800"]]]], "#/0/0/0/0", "lone surrogate"),
+    ],
+)
+def test_text_postgres_cannot_store_is_refused_wherever_it_is_nested(
+    body: object, where: str, what: str
+) -> None:
+    with pytest.raises(ValueError, match=what) as refused:
+        _refuse_unstorable_text(body)
+    assert f"(at {where})" in str(refused.value)
+    _refuse_unstorable_text({"a": [{"b": "ok", "c": ("x", 1, None, 2.5)}], "Жанна": "ок"})
