@@ -18,9 +18,10 @@ class StateCache:
     It holds a whole town's streams. With 20,000, a 30,000-person Oral week evicted people
     who still came to the counters, and each of their issues read and folded their whole
     stream again: aid's CPU per distribution request was 4.1-4.3 ms on days 5 and 6, against
-    3.0-3.4 ms with every stream kept (one run each). Aid's peak memory was 9 MiB higher with
-    every stream kept, a few hundred bytes a state: 500,000 states, the people, arrivals and
-    households of a 300,000-person week, would be some 200 MiB (an estimate, not measured)."""
+    3.0-3.4 ms with every stream kept (one run each). Keeping every stream, aid's peak memory
+    was 9 MiB higher at 30,000 people and 71 MiB higher at 100,000 (264 MiB), some 600 bytes
+    a state: 500,000, the people, arrivals and households of a 300,000-person week, would be
+    some 300 MiB (an estimate from those two runs, not measured)."""
 
     def __init__(self, capacity: int = 500_000) -> None:
         self._capacity = capacity

@@ -21,21 +21,10 @@ from services.intake import main as intake
 from shared.consumer import IncomingEvent, Taken
 from shared.event_router import EventRouter, on, person_of, reaction, unless_erased
 from shared.eventstore import Causation
+from shared.schemas import intake as contract
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import BedReleased, HoldExpired, PlaceFreedOnConsentWithdrawal
-from shared.schemas.intake import (
-    AgeBand,
-    ArrivingMember,
-    ConsentGiven,
-    ConsentPurpose,
-    ConsentWithdrawn,
-    DepartureReason,
-    PersonDeparted,
-    PersonErased,
-    PersonsMerged,
-    Relation,
-    Sex,
-)
+from shared.schemas.intake import DepartureReason, PersonDeparted, PersonErased, PersonsMerged
 from shared.schemas.registry import TOPIC_TYPES
 from shared.topics import INTAKE_EVENTS
 
@@ -234,27 +223,32 @@ def _span(spans: list[DomainEvent], event: DomainEvent) -> Iterator[None]:
     yield
 
 
-def _consent(given: bool, purpose: ConsentPurpose, *, facts: bool) -> DomainEvent:
+def _consent(given: bool, purpose: contract.ConsentPurpose, *, facts: bool) -> DomainEvent:
     stamp: dict[str, Any] = {
         "actor": "partner:wp",
         "occurred_at": NOW,
         "person_id": PERSON_OF_CONSENT,
     }
     if not given:
-        return ConsentWithdrawn(**stamp, purpose=purpose, arrival_id=ARRIVAL_OF_CONSENT)
-    member = ArrivingMember(
-        person_id=PERSON_OF_CONSENT, age_band=AgeBand.ADULT, sex=Sex.MALE, relation=Relation.SELF
+        return contract.ConsentWithdrawn(**stamp, purpose=purpose, arrival_id=ARRIVAL_OF_CONSENT)
+    member = contract.ArrivingMember(
+        person_id=PERSON_OF_CONSENT,
+        age_band=contract.AgeBand.ADULT,
+        sex=contract.Sex.MALE,
+        relation=contract.Relation.SELF,
     )
     if not facts:  # given with the arrival, which carries the facts
-        return ConsentGiven(**stamp, purpose=purpose)
-    return ConsentGiven(**stamp, purpose=purpose, arrival_id=ARRIVAL_OF_CONSENT, member=member)
+        return contract.ConsentGiven(**stamp, purpose=purpose)
+    return contract.ConsentGiven(
+        **stamp, purpose=purpose, arrival_id=ARRIVAL_OF_CONSENT, member=member
+    )
 
 
 PERSON_OF_CONSENT, ARRIVAL_OF_CONSENT = uuid4(), uuid4()
 HOUSING, AID, SHARING = (
-    ConsentPurpose.HOUSING,
-    ConsentPurpose.AID,
-    ConsentPurpose.SHARING_WITH_PARTNER,
+    contract.ConsentPurpose.HOUSING,
+    contract.ConsentPurpose.AID,
+    contract.ConsentPurpose.SHARING_WITH_PARTNER,
 )
 
 
