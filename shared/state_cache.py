@@ -7,6 +7,9 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
+#: the default of STATES_KEPT (shared.settings)
+STATES_KEPT = 500_000
+
 
 class StateCache:
     """A bounded map (decider, stream) -> (version, folded state), least recently used out.
@@ -23,7 +26,7 @@ class StateCache:
     a state: 500,000, the people, arrivals and households of a 300,000-person week, would be
     some 300 MiB (an estimate from those two runs, not measured)."""
 
-    def __init__(self, capacity: int = 500_000) -> None:
+    def __init__(self, capacity: int = STATES_KEPT) -> None:
         self._capacity = capacity
         self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
 

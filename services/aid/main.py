@@ -33,6 +33,7 @@ from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas import housing, intake
+from shared.state_cache import STATES_KEPT, StateCache
 from shared.topics import AID_EVENTS, HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -40,12 +41,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMES = (INTAKE_EVENTS, HOUSING_EVENTS)
 
 
-def event_store() -> EventStore:
+def event_store(states_kept: int = STATES_KEPT) -> EventStore:
     return EventStore(
         topic=AID_EVENTS,
         projectors=(project,),
         event_types=AID_EVENT_TYPES,
         rebuilder=AidReadModels,
+        states=StateCache(states_kept),
     )
 
 
@@ -107,7 +109,7 @@ def handler(store: EventStore) -> Handler:
 
 def create_app(settings: AidSettings | None = None) -> FastAPI:
     settings = settings or AidSettings()
-    store = event_store()
+    store = event_store(settings.states_kept)
     runtime = ServiceRuntime(
         name="aid",
         settings=settings,

@@ -32,6 +32,7 @@ from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas import intake
+from shared.state_cache import STATES_KEPT, StateCache
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,12 +40,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMES = (INTAKE_EVENTS,)
 
 
-def event_store() -> EventStore:
+def event_store(states_kept: int = STATES_KEPT) -> EventStore:
     return EventStore(
         topic=HOUSING_EVENTS,
         projectors=(project,),
         event_types=HOUSING_EVENT_TYPES,
         rebuilder=HousingReadModels,
+        states=StateCache(states_kept),
     )
 
 
@@ -133,7 +135,7 @@ def handler(store: EventStore, holds: Holds) -> Handler:
 
 def create_app(settings: HousingSettings | None = None) -> FastAPI:
     settings = settings or HousingSettings()
-    store = event_store()
+    store = event_store(settings.states_kept)
     holds = settings.holds()
 
     def expiry(shelter_id: UUID, now: datetime) -> Callable[[asyncpg.Connection], Awaitable[int]]:

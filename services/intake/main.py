@@ -21,6 +21,7 @@ from shared.event_router import EventRouter, on
 from shared.eventstore import EventStore
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas import housing
+from shared.state_cache import STATES_KEPT, StateCache
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -52,7 +53,7 @@ ROUTES = EventRouter(
 )  # fmt: skip
 
 
-def event_store(vault: Vault) -> EventStore:
+def event_store(vault: Vault, states_kept: int = STATES_KEPT) -> EventStore:
     registration = RegistrationRows(vault)
     return EventStore(
         topic=INTAKE_EVENTS,
@@ -60,6 +61,7 @@ def event_store(vault: Vault) -> EventStore:
         set_projector=registration,
         event_types=INTAKE_EVENT_TYPES,
         rebuilder=partial(IntakeReadModels, vault),
+        states=StateCache(states_kept),
     )
 
 
@@ -84,7 +86,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     app.state.vault = Vault(settings.master_keyring())
     app.state.known_keys = KnownKeys()
-    app.state.store = event_store(app.state.vault)
+    app.state.store = event_store(app.state.vault, settings.states_kept)
     languages.install(app)
     return app
 

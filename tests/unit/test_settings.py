@@ -4,6 +4,7 @@ soon as a service listens beyond loopback."""
 from __future__ import annotations
 
 import base64
+import importlib
 
 import pytest
 from pydantic import ValidationError
@@ -194,3 +195,19 @@ def test_a_staff_key_for_an_id_that_is_not_a_partner_id_is_refused_at_start() ->
     assert list(HousingSettings(staff_api_keys={"camp-staff": "k" * 32}).staff_api_keys) == [
         "camp-staff"
     ]
+
+
+@pytest.mark.parametrize("service", ["intake", "housing", "aid"])
+def test_an_operator_sets_how_many_streams_a_service_keeps_folded_in_memory(
+    service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STATES_KEPT", "2")
+    main = importlib.import_module(f"services.{service}.main")
+    states = main.create_app().state.store.states
+
+    for stream in ("first", "second", "third"):
+        states.put(stream, 1, {"folded": stream})
+
+    assert states.get("first") is None  # the least recently used went: two are kept
+    assert states.get("second") == (1, {"folded": "second"})
+    assert states.get("third") == (1, {"folded": "third"})
