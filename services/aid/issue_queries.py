@@ -1,10 +1,10 @@
 """The named queries of issues decided in groups (services/aid/app/issue_groups.py): their
-keys claimed and their people read in the statement that enters the stock's queue, a key let
-go, and the states of several streams in one read."""
+keys claimed and their people read in the statement that enters their stocks' queues, a key
+let go, and the states of several streams in one read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import reduce
 from typing import Any
 
@@ -48,38 +48,39 @@ async def claim_and_load(
     store: EventStore,
     claims: Sequence[Claim],
     wanted: dict[str, Decider[Any, Any]],
-    queue: str,
+    queues: Iterable[str],
 ) -> tuple[set[int], States]:
-    """Claim every key and ``load_states`` in one statement, which also enters ``queue`` (a
-    stream's queue, ``shared.decider.lock_streams``): the places of the claims that were new,
-    and the streams' states as they were before the wait (the statement's snapshot is taken
-    as it starts)."""
+    """Claim every key and ``load_states`` in one statement, which also enters ``queues``
+    (streams' queues, as ``shared.decider.lock_streams`` enters them: in id order, so that two
+    groups wanting some of the same stocks never wait for each other): the places of the claims
+    that were new, and the streams' states as they were before the wait (the statement's
+    snapshot is taken as it starts)."""
     states = _cached(store, wanted)
     versions = [version for _, version in states.values()]
     parts = [(f"claim_{i}", claim.write()) for i, claim in enumerate(claims)]
     claimed = " UNION ALL ".join(f"SELECT {i} FROM {name}" for i, (name, _) in enumerate(parts))
-    queued = ("queued", Write("SELECT pg_advisory_xact_lock(hashtextextended({0}, 0))", (queue,)))
+    queued = ("queued", Write(_QUEUES_ENTERED, (sorted(set(queues)),)))
     final = Write(_CLAIMED_SINCE_QUEUED.replace("CLAIMED", claimed), (list(states), versions))
     sql, args = compose([*parts, queued], final)
     found = await conn.fetchrow(sql, *args)
-    assert found is not None  # the queue's one row
+    assert found is not None  # the one row of the queues entered
     return set(found[0]), _folded(store, wanted, states, found[1])
 
 
-async def load_stock_and_rows(
+async def load_stocks_and_rows(
     conn: asyncpg.Connection,
     store: EventStore,
-    stock_id: str,
-    stock: Decider[Any, Any],
+    stocks: dict[str, Decider[Any, Any]],
     rows: Sequence[Read],
 ) -> tuple[States, Loaded]:
-    """The stock's state (as ``load_states``) and the read-model ``rows`` its issues' events
-    will fold (services/aid/projections.py: ``rows_read``), locked, in one statement."""
-    states = _cached(store, {stock_id: stock})
+    """The stocks' states (as ``load_states``) and the read-model ``rows`` their issues'
+    events will fold (services/aid/projections.py: ``rows_read``), locked, in one statement."""
+    states = _cached(store, stocks)
+    versions = [version for _, version in states.values()]
     columns, args, loaded = rows_read(rows, first=3)
-    found = await conn.fetchrow(f"{_STOCK_SINCE}, {columns}", stock_id, states[stock_id][1], *args)
+    found = await conn.fetchrow(f"{_STOCKS_SINCE}, {columns}", list(states), versions, *args)
     assert found is not None  # a SELECT without FROM returns its one row
-    return _folded(store, {stock_id: stock}, states, found[0]), loaded(found[1:])
+    return _folded(store, stocks, states, found[0]), loaded(found[1:])
 
 
 def _cached(store: EventStore, wanted: dict[str, Decider[Any, Any]]) -> States:
@@ -117,11 +118,20 @@ JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
 ORDER BY e.stream_id, e.version
 """
 
-_STOCK_SINCE = """
-SELECT ARRAY(SELECT ROW(stream_id, version, event_type, data::text) FROM events
-             WHERE stream_id = $1 AND version > $2 ORDER BY version)"""
+_STOCKS_SINCE = """
+SELECT ARRAY(SELECT ROW(e.stream_id, e.version, e.event_type, e.data::text)
+             FROM unnest($1::text[], $2::int[]) AS s(stream_id, after)
+             JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
+             ORDER BY e.stream_id, e.version)"""
 
-# the queue is entered as the statement runs (its one row is what the arrays are read for);
+# the queues entered one by one in the array's order (sorted by the caller), as unnest yields
+# them; one row however many queues
+_QUEUES_ENTERED = """
+SELECT count(*) FROM (
+    SELECT pg_advisory_xact_lock(hashtextextended(q, 0)) FROM unnest({0}::text[]) AS q
+) AS entered"""
+
+# the queues are entered as the statement runs (its one row is what the arrays are read for);
 # the claims (CLAIMED: the places of those that returned a row) and the events (arrays of
 # records) come back as one row
 _CLAIMED_SINCE_QUEUED = """

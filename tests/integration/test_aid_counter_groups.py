@@ -1,5 +1,5 @@
 """Ten counters at two sites issuing at once, on the real Postgres and the real aid: the issues
-waiting at one stock are decided as one group (services/aid/app/stock_queues.py), and still
+waiting at one stock are decided as one group (services/aid/app/issue_queue.py), and still
 no stock goes below zero, nobody gets more than the day allows across the sites, and a request
 sent twice with one Idempotency-Key while the first waits is answered once."""
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from services.aid.api.deps import IdempotencyKey, SiteOrOperator, pool_of, refusal, store_of
 from services.aid.api.stock import REFUSALS, Site
 from services.aid.app.issue_groups import IssueRequest
-from services.aid.app.stock_queues import StockQueues
+from services.aid.app.issue_queue import IssueQueue
 from services.aid.queries import entitlements
 from shared.eventstore import Causation, event_metadata
 from shared.http import Problem, examples, stored_answer
@@ -70,7 +70,7 @@ async def post_distribution(
         body.site_id, caller.actor, datetime.now(UTC), event_metadata(Causation.new()),
     )  # fmt: skip
     try:
-        outcome = await stock_queues(request).issue(issue)
+        outcome = await issue_queue(request).issue(issue)
     except KeyReusedWithOtherRequest as error:
         raise key_reused(error) from error
     return stored_answer(outcome.status_code, outcome.response, replayed=outcome.replayed)
@@ -86,14 +86,14 @@ def _claim(request: Request, client_id: str, key: str, body: DistributionRequest
     return Claim(client_id, key, fingerprint, lambda answer: ids_in(path, sent, answer))
 
 
-def stock_queues(request: Request) -> StockQueues:
-    """The process's queues of issues by stock, made at the first issue (the pool exists only
-    once the service started)."""
+def issue_queue(request: Request) -> IssueQueue:
+    """The process's queue of issues waiting for their stocks, made at the first issue (the
+    pool exists only once the service started)."""
     state = request.app.state
-    if not hasattr(state, "stock_queues"):
-        state.stock_queues = StockQueues(pool_of(request), store_of(request), refusal)
-    queues: StockQueues = state.stock_queues
-    return queues
+    if not hasattr(state, "issue_queue"):
+        state.issue_queue = IssueQueue(pool_of(request), store_of(request), refusal)
+    queue: IssueQueue = state.issue_queue
+    return queue
 
 
 @router.get("/entitlements/{person_id}")

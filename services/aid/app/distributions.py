@@ -13,7 +13,7 @@ never wait for each other's rows (they did, until Postgres broke the deadlock). 
 allotments of the stock would let counters run side by side, but the vulnerable-first reserve
 and first expiring first out are rules of the whole stock, which an allotment cannot see:
 instead, the issues waiting at a stock are decided as one group in one transaction, each with
-its own Idempotency-Key and answer (services/aid/app/stock_queues.py). The append's version
+its own Idempotency-Key and answer (services/aid/app/issue_queue.py). The append's version
 check stays, for a writer that skips the queue.
 """
 

@@ -1,14 +1,16 @@
-"""Issues waiting at one stock, decided together in one transaction (a group commit).
+"""Issues waiting for their stocks, decided together in one transaction (a group commit).
 
-Counters that issue from one stock queue for it (services/aid/app/stock_queues.py); the issues
-that wait while one transaction runs are decided by the next, in the order they came, each
-against the stock, its recipient and the item's rules as the ones before it left them, exactly
-as if each had its own transaction one after the other: a refusal appends nothing, and the
-next is decided without it. Their events, their read models' rows (the same folds, written
-once per table) and their Idempotency-Keys' answers then go in one statement and one commit:
-the stock's queue is held for a few round trips per group instead of about fifteen per issue,
-and every answer is sent only after the commit that holds it. A group costs five round trips:
-BEGIN; its keys claimed, its rules and people read and the stock's queue entered; the stock
+The counters of this process queue for their stocks together (services/aid/app/issue_queue.py);
+the issues that wait while one transaction runs are decided by the next, in the order they
+came, each against its stock, its recipient and the item's rules as the ones before it left
+them, exactly as if each had its own transaction one after the other: a refusal appends
+nothing, and the next is decided without it (a person at the counters of two sites in one
+group: the second issue is decided on what the first left). Their events, their read models'
+rows (the same folds, written once per table) and their Idempotency-Keys' answers then go in
+one statement and one commit: the stocks' queues are held for a few round trips per group
+instead of about fifteen per issue, and every answer is sent only after the commit that holds
+it. A group costs five round trips, whatever its size and however many stocks it draws from:
+BEGIN; its keys claimed, its rules and people read and its stocks' queues entered; the stocks
 and the read-model rows its issues will fold read; the append; COMMIT.
 
 Each request keeps its own key and its own answer: a key already answered gets that answer,
@@ -18,7 +20,7 @@ transaction when it is a decision (``DomainError.final``), else the key is let g
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import reduce
@@ -38,7 +40,7 @@ from services.aid.issue_queries import (
     claim_and_load,
     let_go,
     load_states,
-    load_stock_and_rows,
+    load_stocks_and_rows,
 )
 from services.aid.projections import projection_writes
 from services.aid.read_models.stock import issue_reads
@@ -97,17 +99,18 @@ class _Group:
         evolved = reduce(self.deciders[stream_id].evolve, events, state)
         self.states[stream_id] = (evolved, version + len(events))
 
-    def appends(self, stock_id: str) -> list[StreamAppend]:
-        """Recipients' streams in id order (two groups at two sites append the same people in
-        one order: one waits for the other rather than both for each other), the stock last."""
-        return [(s, self.started[s], self.appended[s]) for s in self._order(stock_id)]
+    def appends(self, stocks: Iterable[str]) -> list[StreamAppend]:
+        """Recipients' streams in id order (two groups append the same people in one order:
+        one waits for the other rather than both for each other), the stocks last."""
+        return [(s, self.started[s], self.appended[s]) for s in self._order(stocks)]
 
-    def each(self, stock_id: str) -> list[dict[str, Any]]:
+    def each(self, stocks: Iterable[str]) -> list[dict[str, Any]]:
         """Every event's metadata, in the order of ``appends``."""
-        return [one for s in self._order(stock_id) for one in self.metadata[s]]
+        return [one for s in self._order(stocks) for one in self.metadata[s]]
 
-    def _order(self, stock_id: str) -> list[str]:
-        order = [*sorted(s for s in self.appended if s != stock_id), stock_id]
+    def _order(self, stocks: Iterable[str]) -> list[str]:
+        last = sorted(stocks)
+        order = [*sorted(s for s in self.appended if s not in last), *last]
         return [s for s in order if s in self.appended]
 
 
@@ -117,30 +120,37 @@ async def issue_group(
     requests: Sequence[IssueRequest],
     refusal: Refusal,
 ) -> tuple[list[Outcome], list[Folded]]:
-    """Decide ``requests`` (one stock's, distinct keys) in order, in the caller's transaction;
+    """Decide ``requests`` (distinct keys, any stocks) in order, in the caller's transaction;
     their outcomes, and the states of the streams appended to (to cache once committed)."""
-    first = requests[0]
-    # the keys are claimed, and the people read, as the group enters the stock's queue (their
-    # appends check them); the stock is read in it, after the groups ahead committed
-    # (donations and other processes queue here too)
+    # the keys are claimed, and the people read, as the group enters its stocks' queues (their
+    # appends check them); the stocks are read in them, after the groups ahead committed
+    # (donations and other processes queue there too)
     outcomes, rules, group = await _claim_and_load(conn, store, requests)
     deciding = [i for i in range(len(requests)) if i not in outcomes]
     if not deciding:
         return [outcomes[i] for i in range(len(requests))], []
-    # with the stock, the read-model rows its issues will fold (any other is read after)
-    rows = issue_reads(
-        first.site_id, first.item.value, first.now, (requests[i].person_id for i in deciding)
-    )
-    stock_state, loaded = await load_stock_and_rows(conn, store, first.stock_id, stock, rows)
-    group.states.update(stock_state)
-    group.deciders[first.stock_id] = stock
+    at_stock: dict[str, list[IssueRequest]] = {}
     for i in deciding:
-        outcomes[i] = _decide(group, rules, requests[i], refusal)
-    appends = group.appends(first.stock_id)
+        at_stock.setdefault(requests[i].stock_id, []).append(requests[i])
+    # with the stocks, the read-model rows their issues will fold (any other is read after)
+    rows = [
+        read
+        for queue in at_stock.values()
+        for read in issue_reads(
+            queue[0].site_id, queue[0].item.value, queue[0].now, (r.person_id for r in queue)
+        )
+    ]
+    stocks: dict[str, Decider[Any, Any]] = dict.fromkeys(at_stock, stock)
+    stock_states, loaded = await load_stocks_and_rows(conn, store, stocks, rows)
+    group.states.update(stock_states)
+    group.deciders.update(stocks)
+    for i in deciding:
+        outcomes[i] = _decide(group, rules[requests[i].item], requests[i], refusal)
+    appends = group.appends(stocks)
     projected = await projection_writes(conn, pending_events(appends), loaded)
     await store.append_streams(
         conn, appends, Causation.new(), alongside=projected + group.writes, project=False,
-        each=group.each(first.stock_id),
+        each=group.each(stocks),
     )  # fmt: skip
     folded = [
         (group.deciders[stream], stream, group.states[stream][1], group.states[stream][0])
@@ -186,16 +196,17 @@ def _decide(group: _Group, rules: ItemRules, request: IssueRequest, refusal: Ref
 
 async def _claim_and_load(
     conn: asyncpg.Connection, store: EventStore, requests: Sequence[IssueRequest]
-) -> tuple[dict[int, Outcome], ItemRules, _Group]:
-    """Claim every key, read the item's rules and the people and enter the stock's queue, in
+) -> tuple[dict[int, Outcome], dict[AidItem, ItemRules], _Group]:
+    """Claim every key, read the items' rules and the people and enter the stocks' queues, in
     one statement; the answers of keys claimed before (or their errors), by the request's
-    place in the group, the rules, and for a household item the households of the rest."""
-    first = requests[0]
-    wanted: dict[str, Decider[Any, Any]] = {first.item.value: item_rules}
+    place in the group, the rules by item, and for household items the households of the
+    rest."""
+    wanted: dict[str, Decider[Any, Any]] = {r.item.value: item_rules for r in requests}
     wanted.update((str(request.person_id), beneficiary) for request in requests)
     claimed, states = await claim_and_load(
-        conn, store, [request.claim for request in requests], wanted, first.stock_id
-    )
+        conn, store, [request.claim for request in requests], wanted,
+        (request.stock_id for request in requests),
+    )  # fmt: skip
     earlier: dict[int, Outcome] = {}
     for i, request in enumerate(requests):
         if i not in claimed:
@@ -203,15 +214,18 @@ async def _claim_and_load(
                 earlier[i] = await request.claim.earlier_answer(conn)
             except KeyReusedWithOtherRequest as error:
                 earlier[i] = error
-    rules = rules_in_force(first.item, states[first.item.value][0])
-    if rules.per is IssuedPer.HOUSEHOLD:
-        households = {
-            str(person.household_id): household
-            for i, request in enumerate(requests)
-            if i not in earlier
-            for person in (states[str(request.person_id)][0],)
-            if person.household_id is not None
-        }
+    rules = {
+        request.item: rules_in_force(request.item, states[request.item.value][0])
+        for request in requests
+    }
+    households = {
+        str(person.household_id): household
+        for i, request in enumerate(requests)
+        if i not in earlier and rules[request.item].per is IssuedPer.HOUSEHOLD
+        for person in (states[str(request.person_id)][0],)
+        if person.household_id is not None
+    }
+    if households:
         states.update(await load_states(conn, store, households))
         wanted.update(households)
     return earlier, rules, _Group(states, wanted)
