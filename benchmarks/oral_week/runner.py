@@ -17,7 +17,6 @@ retried with the same key on a lost answer.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -32,7 +31,6 @@ from typing import Any
 from uuid import uuid4
 
 import asyncpg
-import httpx
 
 from benchmarks.common import (
     REPO,
@@ -46,6 +44,7 @@ from benchmarks.common import (
     process_cpu,
     tidy,
 )
+from benchmarks.oral_week.client import Answer, Api
 from benchmarks.oral_week.generator import (
     DAYS,
     PARTNERS,
@@ -59,7 +58,6 @@ from demo.processes import SERVICES, ServiceProcess, launch
 OPERATOR_KEY = "oral-week-operator-key"
 #: the end-to-end target of issue #9 for 100,000 people, and its stretch
 TARGET_S, STRETCH_S = 600.0, 300.0
-RETRIES = 5
 WAITLIST_LENGTH = "SELECT count(*) FROM placements WHERE status = 'waiting'"
 
 
@@ -86,6 +84,11 @@ class Ledger:
     refused: list[dict[str, Any]] = field(default_factory=list)  # each definitive 4xx
     retries: int = 0
     retried: Counter[str] = field(default_factory=Counter)  # "path status" -> attempts repeated
+
+    def count_retry(self, cause: str) -> None:
+        self.retries += 1
+        self.retried[cause] += 1
+
     replayed_batches: int = 0
     shelters: dict[str, str] = field(default_factory=dict)  # key -> shelter id
     donations: Counter[tuple[str, str]] = field(default_factory=Counter)  # (site, item) -> units
@@ -118,53 +121,6 @@ def accepted_log(ledger: Ledger) -> Any:
     )  # fmt: skip
 
 
-class Api:
-    """HTTP with idempotency keys and retries (the same key, the same body) on a lost answer."""
-
-    def __init__(self, urls: dict[str, str], ledger: Ledger, concurrency: int) -> None:
-        limits = httpx.Limits(max_connections=concurrency * 2)
-        self.client = httpx.AsyncClient(timeout=httpx.Timeout(120.0), limits=limits)
-        self.urls = urls
-        self.ledger = ledger
-        self.gate = asyncio.Semaphore(concurrency)
-
-    async def post(
-        self, service: str, path: str, body: Any, key: str, api_key: str = OPERATOR_KEY
-    ) -> httpx.Response:
-        content = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        headers = {"X-API-Key": api_key, "Idempotency-Key": key,
-                   "Content-Type": "application/json"}  # fmt: skip
-        for attempt in range(1, RETRIES + 1):
-            try:
-                async with self.gate:
-                    answer = await self.client.post(
-                        self.urls[service] + path, content=content, headers=headers
-                    )
-                if answer.status_code < 500 and answer.status_code != 429:
-                    return answer
-                why = str(answer.status_code)
-            except httpx.TransportError as error:
-                if attempt == RETRIES:
-                    raise
-                why = type(error).__name__
-            self.ledger.retries += 1
-            self.ledger.retried[f"{_route(path)} {why}"] += 1
-            await asyncio.sleep(0.2 * attempt)
-        return answer
-
-    async def get(self, service: str, path: str) -> Any:
-        answer = await self.client.get(
-            self.urls[service] + path, headers={"X-API-Key": OPERATOR_KEY}
-        )
-        answer.raise_for_status()
-        return answer.json()
-
-
-def _route(path: str) -> str:
-    """A path with its ids replaced, to count retries per endpoint."""
-    return "/".join("{id}" if len(part) == 36 else part for part in path.split("/"))
-
-
 @dataclass
 class Stack:
     run_id: str
@@ -183,6 +139,12 @@ class Stack:
             for name, process in self.processes.items()
             if process.process is not None
         }
+
+    @property
+    def watched(self) -> dict[str, int]:
+        """The processes whose CPU the week reports: the services and the runner itself (its
+        HTTP client shares the machine's cores with them)."""
+        return {**self.pids, "harness": os.getpid()}
 
 
 def service_environment(kafka: str, namespace: str, extra: dict[str, str]) -> dict[str, str]:
@@ -260,12 +222,12 @@ async def gather_in_lanes(
 
 
 class Week:
-    def __init__(self, week: OralWeek, stack: Stack, api: Api, args: Any) -> None:
+    def __init__(self, week: OralWeek, stack: Stack, api: Api, ledger: Ledger, args: Any) -> None:
         self.week = week
         self.stack = stack
         self.api = api
         self.args = args
-        self.ledger = api.ledger
+        self.ledger = ledger
         self.timings: dict[str, float] = defaultdict(float)
         self.catch_up_s: list[float] = []
         self.lag = Lag(stack.monitors)
@@ -279,7 +241,7 @@ class Week:
             self.timings[what] += time.perf_counter() - start
 
     async def play(self) -> None:
-        meter = DayMeter(self.stack.pids, list(self.stack.databases.values()))
+        meter = DayMeter(self.stack.watched, list(self.stack.databases.values()))
         for plan in self.week.days():
             meter.start(self.timings, self.answered())
             await self.play_day(plan)
@@ -513,10 +475,10 @@ class Week:
 
         await gather_limited((one(person) for person in leaving), self.args.concurrency)
 
-    def _expect(self, answer: httpx.Response, status: int, kind: str) -> None:
+    def _expect(self, answer: Answer, status: int, kind: str) -> None:
         if answer.status_code != status:
             raise RuntimeError(
-                f"{kind}: {answer.request.method} {answer.request.url.path} answered "
+                f"{kind}: {answer.method} {answer.path} answered "
                 f"{answer.status_code}: {answer.text[:600]}"
             )
         self.ledger.requests[kind] += kind != "arrival_batch"
@@ -683,15 +645,16 @@ async def run(args: Any) -> dict[str, Any]:
         for service, url in urls.items():
             monitors[service] = await asyncpg.connect(url)
         stack = Stack(run_id, namespace, names, urls, processes, monitors, keys, log_dir)
-        api = Api({s: p.url for s, p in processes.items()}, ledger, args.concurrency)
-        played = Week(week, stack, api, args)
-        cpu_before = {name: process_cpu(pid) or 0.0 for name, pid in stack.pids.items()}
+        urls_of = {s: p.url for s, p in processes.items()}
+        api = Api(urls_of, args.concurrency, OPERATOR_KEY, ledger.count_retry)
+        played = Week(week, stack, api, ledger, args)
+        cpu_before = {name: process_cpu(pid) or 0.0 for name, pid in stack.watched.items()}
         start = time.perf_counter()
         try:
             await played.play()
             final_wait = await played.lag.caught_up(("housing", "aid"), args.patience)
             wall_s = time.perf_counter() - start
-            resources = {name: memory_and_cpu(pid) for name, pid in stack.pids.items()}
+            resources = {name: memory_and_cpu(pid) for name, pid in stack.watched.items()}
             for name, figures in resources.items():
                 if figures["cpu_s"] is not None:
                     figures["cpu_s"] -= cpu_before[name]
@@ -702,7 +665,7 @@ async def run(args: Any) -> dict[str, Any]:
             invariants = await bed_check(stack)
             streams = await longest_streams(stack)
         finally:
-            await api.client.aclose()
+            api.close()
         for process in processes.values():
             await asyncio.to_thread(process.stop)
         for conn in monitors.values():
