@@ -84,17 +84,16 @@ class Ledger:
     refused: list[dict[str, Any]] = field(default_factory=list)  # each definitive 4xx
     retries: int = 0
     retried: Counter[str] = field(default_factory=Counter)  # "path status" -> attempts repeated
-
-    def count_retry(self, cause: str) -> None:
-        self.retries += 1
-        self.retried[cause] += 1
-
     replayed_batches: int = 0
     shelters: dict[str, str] = field(default_factory=dict)  # key -> shelter id
     donations: Counter[tuple[str, str]] = field(default_factory=Counter)  # (site, item) -> units
     distributions: list[dict[str, Any]] = field(default_factory=list)  # issued, with key and id
     check_ins: list[tuple[str, str]] = field(default_factory=list)  # (shelter id, person id)
     departures: list[tuple[str, str]] = field(default_factory=list)  # (key, person id)
+
+    def count_retry(self, cause: str) -> None:
+        self.retries += 1
+        self.retried[cause] += 1
 
 
 def accepted_log(ledger: Ledger) -> Any:
