@@ -3,9 +3,9 @@ connections of the lean client the other benchmarks use (benchmarks/loadgen.py).
 
 The week shares the machine's two cores with the services it measures. With httpx, the
 runner's own CPU was about a fifth of the machine during a 3,000-person week (21.7 CPU-s in
-59 s, about two fifths of it in httpx, httpcore, h11 and anyio): time the services could not
-have. A partner's or a volunteer's client runs on their own machine, so the week should cost
-the machine what the services cost, not what one Python HTTP client costs.
+61.5 s, about two fifths of its profile in httpx, httpcore, h11 and anyio): time the services
+could not have. A partner's or a volunteer's client runs on their own machine, so the week
+should cost the machine what the services cost, not what one Python HTTP client costs.
 
 Every change is a POST with an Idempotency-Key, sent again with the same key and body when its
 answer is lost (a transport error, a 5xx, a 429): what the services promise partners.
