@@ -32,13 +32,20 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 T = TypeVar("T")
 
 
-def process_times(pid: int) -> tuple[float, float] | None:
-    """(user, system) CPU-seconds of one process so far; None when they cannot be read."""
+def _stat_fields(pid: int) -> list[str] | None:
+    """/proc/<pid>/stat from its 3rd field (state) on; None once the process is gone."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2 :].split()  # fields from the 3rd (state) on
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def process_times(pid: int) -> tuple[float, float] | None:
+    """(user, system) CPU-seconds of one process so far; None when they cannot be read."""
+    fields = _stat_fields(pid)
+    if fields is None:
+        return None
     return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
 
 
@@ -46,6 +53,30 @@ def process_cpu(pid: int) -> float | None:
     """User + system CPU-seconds of one process so far."""
     times = process_times(pid)
     return None if times is None else sum(times)
+
+
+def parent_of(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return None if fields is None else int(fields[1])
+
+
+def server_cpu(server: int) -> float | None:
+    """CPU-seconds so far of a server process and of every process it started, the ended ones
+    too: a child's time is added to its parent's (/proc's cutime and cstime) when the parent
+    reaps it. Summing a database's live backends instead loses every backend that ended in
+    between (a pool replacing connections), and a day's figure can come out below zero.
+
+    The server is read before its children: a child that ends between the two reads is missed
+    by this reading, not counted twice, and the next reading has it in the server's."""
+    own = _stat_fields(server)
+    if own is None:
+        return None
+    total = sum(int(tick) for tick in own[11:15]) / CLOCK_TICKS  # utime stime cutime cstime
+    for proc in Path("/proc").iterdir():
+        child = _stat_fields(int(proc.name)) if proc.name.isdigit() else None
+        if child is not None and int(child[1]) == server:
+            total += (int(child[11]) + int(child[12])) / CLOCK_TICKS
+    return total
 
 
 def cpu_of(pids: Iterable[int]) -> dict[int, float]:

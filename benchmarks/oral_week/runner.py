@@ -42,6 +42,7 @@ from benchmarks.common import (
     machine_facts,
     postgres_facts,
     process_cpu,
+    server_cpu,
     tidy,
 )
 from benchmarks.oral_week.client import Answer, Api
@@ -52,7 +53,7 @@ from benchmarks.oral_week.generator import (
     OralWeek,
     PlannedArrival,
 )
-from benchmarks.oral_week.watch import DayMeter, Lag
+from benchmarks.oral_week.watch import DayMeter, Lag, database_server
 from demo.processes import SERVICES, ServiceProcess, launch
 
 OPERATOR_KEY = "oral-week-operator-key"
@@ -240,7 +241,8 @@ class Week:
             self.timings[what] += time.perf_counter() - start
 
     async def play(self) -> None:
-        meter = DayMeter(self.stack.watched, list(self.stack.databases.values()))
+        server = await database_server(self.stack.monitors["housing"])
+        meter = DayMeter(self.stack.watched, server)
         for plan in self.week.days():
             meter.start(self.timings, self.answered())
             await self.play_day(plan)
@@ -648,12 +650,15 @@ async def run(args: Any) -> dict[str, Any]:
         api = Api(urls_of, args.concurrency, OPERATOR_KEY, ledger.count_retry)
         played = Week(week, stack, api, ledger, args)
         cpu_before = {name: process_cpu(pid) or 0.0 for name, pid in stack.watched.items()}
+        server = await database_server(monitors["housing"])
+        server_before = server_cpu(server) if server is not None else None
         start = time.perf_counter()
         try:
             await played.play()
             final_wait = await played.lag.caught_up(("housing", "aid"), args.patience)
             wall_s = time.perf_counter() - start
             resources = {name: memory_and_cpu(pid) for name, pid in stack.watched.items()}
+            server_after = server_cpu(server) if server is not None else None
             for name, figures in resources.items():
                 if figures["cpu_s"] is not None:
                     figures["cpu_s"] -= cpu_before[name]
@@ -703,6 +708,9 @@ async def run(args: Any) -> dict[str, Any]:
             events_total=sum(events.values()),
             events_per_s=sum(events.values()) / wall_s,
             processes=resources,
+            database_server_cpu_s=None
+            if server_before is None or server_after is None
+            else server_after - server_before,
             housing=housing,
             aid=aid,
             invariants=invariants,
@@ -783,6 +791,8 @@ def print_table(result: dict[str, Any], write: Callable[[str], None] = print) ->
         rows.append((f"{name}: peak RSS / CPU-s / cores",
                      f"{figures['peak_rss_mib']:.0f} MiB / {figures['cpu_s']:.1f} / "
                      f"{figures.get('cpu_share_of_one_core', 0):.2f}"))  # fmt: skip
+    if (server_cpu_s := result.get("database_server_cpu_s")) is not None:
+        rows.append(("database server: CPU-s", f"{server_cpu_s:.1f}"))
     for name, streams in result["longest_streams"].items():
         longest = streams[0] if streams else {"stream_id": "-", "events": 0}
         rows.append(

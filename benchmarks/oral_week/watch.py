@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from benchmarks.common import process_cpu
+from benchmarks.common import parent_of, process_cpu, server_cpu
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 
 #: (consumer, producer, topic): what each consumer must have handled
@@ -100,25 +99,21 @@ class Lag:
             await asyncio.sleep(max(FIRST_PAUSE_S, PAUSE_PER_LOOK * (now - looked)))
 
 
-def backends_cpu(databases: list[str]) -> float:
-    """CPU-seconds so far of the database server's processes serving these databases (a
-    backend that ended in between is lost: the services keep theirs in pools)."""
-    listed = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True)
-    total = 0.0
-    for line in listed.stdout.splitlines():
-        pid, _, args = line.strip().partition(" ")
-        if args.startswith("postgres:") and any(f" {name} " in args for name in databases):
-            total += process_cpu(int(pid)) or 0.0
-    return total
+async def database_server(monitor: asyncpg.Connection) -> int | None:
+    """The database server's process (the parent of ``monitor``'s backend), when it runs on
+    this machine."""
+    return parent_of(await monitor.fetchval("SELECT pg_backend_pid()"))
 
 
 @dataclass
 class DayMeter:
     """What one day of the week cost: its wall time by phase, the requests it made, the CPU
-    of each service and of their database backends, and the machine's load."""
+    of each service and of the database server (its backends, autovacuum and WAL writer:
+    the week is all it serves), and the machine's load."""
 
     pids: dict[str, int]
-    databases: list[str]
+    #: the database server's process (``database_server``); None: its CPU is not reported
+    server: int | None
     started: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
     requests: Counter[str] = field(default_factory=Counter)
@@ -126,7 +121,8 @@ class DayMeter:
 
     def _cpu(self) -> dict[str, float]:
         found = {name: process_cpu(pid) or 0.0 for name, pid in self.pids.items()}
-        found["postgres"] = backends_cpu(self.databases)
+        if self.server is not None and (server := server_cpu(self.server)) is not None:
+            found["postgres"] = server
         return found
 
     def start(self, timings: dict[str, float], requests: Counter[str]) -> None:
