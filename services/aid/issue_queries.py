@@ -39,8 +39,8 @@ async def load_states(
     appends anything, so every event read is committed and its fold may be cached."""
     states = _cached(store, wanted)
     versions = [version for _, version in states.values()]
-    rows = await conn.fetch(_SINCE, list(states), versions)
-    return _folded(store, wanted, states, [(r[0], r[1], r[2], r[3]) for r in rows])
+    events = await conn.fetchval(_SINCE, list(states), versions)
+    return _folded(store, wanted, states, events)
 
 
 async def claim_and_load(
@@ -78,7 +78,7 @@ async def load_stocks_and_rows(
     states = _cached(store, stocks)
     versions = [version for _, version in states.values()]
     columns, args, loaded = rows_read(rows, first=3)
-    found = await conn.fetchrow(f"{_STOCKS_SINCE}, {columns}", list(states), versions, *args)
+    found = await conn.fetchrow(f"{_SINCE}, {columns}", list(states), versions, *args)
     assert found is not None  # a SELECT without FROM returns its one row
     return _folded(store, stocks, states, found[0]), loaded(found[1:])
 
@@ -111,18 +111,17 @@ def _folded(
     return states
 
 
-_SINCE = """
-SELECT e.stream_id, e.version, e.event_type, e.data::text AS data
-FROM unnest($1::text[], $2::int[]) AS s(stream_id, after)
+#: the events of several streams since their versions, as records (stream, version, type,
+#: data) by stream and version: {0} the streams, {1} the versions already folded. One text for
+#: every read of states here, so that they fold the same rows.
+_EVENTS_SINCE = """
+SELECT ROW(e.stream_id, e.version, e.event_type, e.data::text)
+FROM unnest({0}::text[], {1}::int[]) AS s(stream_id, after)
 JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
-ORDER BY e.stream_id, e.version
-"""
+ORDER BY e.stream_id, e.version"""
 
-_STOCKS_SINCE = """
-SELECT ARRAY(SELECT ROW(e.stream_id, e.version, e.event_type, e.data::text)
-             FROM unnest($1::text[], $2::int[]) AS s(stream_id, after)
-             JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
-             ORDER BY e.stream_id, e.version)"""
+#: as an array: one row, whatever else the statement reads beside it
+_SINCE = f"SELECT ARRAY({_EVENTS_SINCE.format('$1', '$2')})"
 
 # the queues entered one by one in the array's order (sorted by the caller), as unnest yields
 # them; one row however many queues
@@ -134,11 +133,7 @@ SELECT count(*) FROM (
 # the queues are entered as the statement runs (its one row is what the arrays are read for);
 # the claims (CLAIMED: the places of those that returned a row) and the events (arrays of
 # records) come back as one row
-_CLAIMED_SINCE_QUEUED = """
-SELECT ARRAY(CLAIMED) AS claimed,
-       ARRAY(SELECT ROW(e.stream_id, e.version, e.event_type, e.data::text)
-             FROM unnest({0}::text[], {1}::int[]) AS s(stream_id, after)
-             JOIN events e ON e.stream_id = s.stream_id AND e.version > s.after
-             ORDER BY e.stream_id, e.version) AS events
+_CLAIMED_SINCE_QUEUED = f"""
+SELECT ARRAY(CLAIMED) AS claimed, ARRAY({_EVENTS_SINCE}) AS events
 FROM queued
 """
