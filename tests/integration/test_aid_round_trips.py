@@ -5,7 +5,8 @@ on the real aid and Postgres, so a read per table or per person cannot creep bac
 The five: BEGIN; the keys claimed, the rules and people read and the stocks' queues entered;
 the stocks and the read-model rows its issues fold, read; the events, rows and answers written;
 COMMIT. Counters at different stocks share the groups: what a group costs does not grow with
-the stocks it draws from."""
+the stocks it draws from. A group whose every recipient is refused draws nothing, and does not
+read its stocks: four."""
 
 from __future__ import annotations
 
@@ -115,6 +116,48 @@ async def test_counters_at_four_stocks_share_groups_of_at_most_five_round_trips(
     print(f"\ntwelve issues at four stocks: {groups} groups, {len(crowd)} round trips")
     assert groups < len(stocks), "\n".join(crowd)
     assert len(crowd) <= ROUND_TRIPS_PER_GROUP * groups, "\n".join(crowd)
+
+
+async def test_a_group_whose_every_recipient_is_refused_costs_four_round_trips_and_keeps_them(
+    aid: RunningAid, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a second meal today for each of twelve people, at once: every one refused (max one a
+    # day), so the group draws nothing and need not read the stock
+    _, people = await aid.arrive(*[()] * 12)
+    answer = await aid.post(f"/v1/items/{ITEM}/rules", {
+        "per": "person", "max_per_day": 1, "min_interval_hours": 0, "residents_only": False,
+        "vulnerable_first": False, "total_cap": None, "low_stock_level": 0,
+    })  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert (await aid.donate(SITE, ITEM, 100)).status_code == 201
+    for first in range(0, 12, 4):  # each connection meets the statements' types once
+        assert {a.status_code for a in await issue_at_once(aid, people[first : first + 4])} == {201}
+    bodies = [{"person_id": str(p), "site_id": SITE, "item": ITEM} for p in people]
+    keys = [str(uuid4()) for _ in people]
+
+    with counted(monkeypatch) as crowd:
+        refused = await asyncio.gather(
+            *(aid.post("/v1/distributions", body, key) for body, key in zip(bodies, keys))
+        )
+        await asyncio.sleep(0)
+    # two a day from now on: a refusal kept with its key is answered again, not decided anew
+    answer = await aid.post(f"/v1/items/{ITEM}/rules", {
+        "per": "person", "max_per_day": 2, "min_interval_hours": 0, "residents_only": False,
+        "vulnerable_first": False, "total_cap": None, "low_stock_level": 0,
+    })  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    retried = [await aid.post("/v1/distributions", bodies[i], keys[i]) for i in (0, 11)]
+
+    assert {a.status_code for a in refused} == {422}, [a.text for a in refused]
+    assert {a.json()["rule"] for a in refused} == {"max_per_day"}
+    groups = sum(statement.startswith("BEGIN") for statement in crowd)
+    print(f"\ntwelve refusals: {groups} groups, {len(crowd)} round trips")
+    assert len(crowd) <= (ROUND_TRIPS_PER_GROUP - 1) * groups, "\n".join(crowd)
+    assert [(a.status_code, a.json()) for a in retried] == [
+        (refused[i].status_code, refused[i].json()) for i in (0, 11)
+    ]
+    movements = (await aid.get(f"/v1/stock/{SITE}/{ITEM}/movements")).json()
+    assert len(movements) == 1 + 12  # the donation and the first meals: nothing drawn since
 
 
 async def test_issues_arriving_while_a_group_is_decided_wait_for_each_other_in_one_group(

@@ -11,7 +11,8 @@ one statement and one commit: the stocks' queues are held for a few round trips 
 instead of about fifteen per issue, and every answer is sent only after the commit that holds
 it. A group costs five round trips, whatever its size and however many stocks it draws from:
 BEGIN; its keys claimed, its rules and people read and its stocks' queues entered; the stocks
-and the read-model rows its issues will fold read; the append; COMMIT.
+and the read-model rows its issues will fold read; the append; COMMIT. A group whose every
+recipient is refused (a second meal today) draws nothing: its stocks are not read, four.
 
 Each request keeps its own key and its own answer: a key already answered gets that answer,
 a key reused with another body its error; a refusal is kept with its key in the group's
@@ -129,6 +130,13 @@ async def issue_group(
     deciding = [i for i in range(len(requests)) if i not in outcomes]
     if not deciding:
         return [outcomes[i] for i in range(len(requests))], []
+    if refused := _every_recipient_refused(group, rules, [requests[i] for i in deciding]):
+        # nothing is drawn, so no stock is read: the refusals are the ones deciding in turn
+        # would make (a refusal leaves every state as it was), kept in one write
+        for i, error in zip(deciding, refused, strict=True):
+            outcomes[i] = _refuse(group, requests[i], error, refusal)
+        await store.append_streams(conn, [], Causation.new(), alongside=group.writes)
+        return [outcomes[i] for i in range(len(requests))], []
     at_stock: dict[str, list[IssueRequest]] = {}
     for i in deciding:
         at_stock.setdefault(requests[i].stock_id, []).append(requests[i])
@@ -159,30 +167,56 @@ async def issue_group(
     return [outcomes[i] for i in range(len(requests))], folded
 
 
+def _recipient(
+    group: _Group, rules: ItemRules, request: IssueRequest, issue_id: UUID
+) -> tuple[str, Sequence[DomainEvent]]:
+    """The recipient's stream (the person's, or their household's) and its events, on the
+    states the issues before it in the group left; raises the DomainError of a refusal."""
+    person: Beneficiary = group.states[str(request.person_id)][0]
+    stream, command = recipient_decision(
+        rules, person, request.person_id, issue_id, request.quantity, request.site_id,
+        request.actor, request.now,
+    )  # fmt: skip
+    return stream, group.deciders[stream].decide(command, group.states[stream][0])
+
+
+def _every_recipient_refused(
+    group: _Group, rules: dict[AidItem, ItemRules], requests: Sequence[IssueRequest]
+) -> list[DomainError]:
+    """Each request's refusal, when every recipient refuses (the states read so far suffice:
+    a refusal changes none); else nothing, as soon as one would be served."""
+    refusals = []
+    for request in requests:
+        try:
+            _recipient(group, rules[request.item], request, uuid4())
+        except DomainError as error:
+            refusals.append(error)
+        else:
+            return []
+    return refusals
+
+
+def _refuse(group: _Group, request: IssueRequest, error: DomainError, refusal: Refusal) -> Outcome:
+    """A refusal kept with its key when it is a decision, else the key let go."""
+    problem = refusal(error)
+    claim = request.claim
+    group.writes.append(claim.answer(problem["status"], problem) if error.final else let_go(claim))
+    return StoredAnswer(problem["status"], problem, replayed=False)
+
+
 def _decide(group: _Group, rules: ItemRules, request: IssueRequest, refusal: Refusal) -> Outcome:
     """One issue, on the states the issues before it in the group left."""
-    stream_of_person = str(request.person_id)
-    person: Beneficiary = group.states[stream_of_person][0]
+    person: Beneficiary = group.states[str(request.person_id)][0]
     issue_id = uuid4()
     try:
-        stream, command = recipient_decision(
-            rules, person, request.person_id, issue_id, request.quantity, request.site_id,
-            request.actor, request.now,
-        )  # fmt: skip
-        decider = group.deciders[stream]
-        recipient_events = decider.decide(command, group.states[stream][0])
+        stream, recipient_events = _recipient(group, rules, request, issue_id)
         draw = stock_decision(
             rules, person, issue_id, request.quantity, request.site_id, request.actor,
             request.now,
         )  # fmt: skip
         stock_events = stock.decide(draw, group.states[request.stock_id][0])
     except DomainError as error:
-        problem = refusal(error)
-        claim = request.claim
-        group.writes.append(
-            claim.answer(problem["status"], problem) if error.final else let_go(claim)
-        )
-        return StoredAnswer(problem["status"], problem, replayed=False)
+        return _refuse(group, request, error, refusal)
     group.take(stream, recipient_events, request.metadata)
     group.take(request.stock_id, stock_events, request.metadata)
     household_id = person.household_id if rules.per is IssuedPer.HOUSEHOLD else None
