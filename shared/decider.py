@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import reduce
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -68,14 +68,40 @@ async def load_state(
     A shelter's stream grows with every hold, check-in and release; folding it whole for each
     command made every command slower than the last. Events this transaction appended itself
     are folded but not cached, since the transaction may still roll back."""
-    key = (id(decider), stream_id)
-    cached = store.states.get(key)
-    version, state = cached if cached is not None else (0, decider.initial_state)
+    version, state = store.states.get((id(decider), stream_id)) or (0, decider.initial_state)
     newer, committed = await store.read_since(conn, stream_id, version)
+    return _fold(store, decider, stream_id, (state, version), newer, committed)
+
+
+async def load_streams(
+    conn: asyncpg.Connection, store: EventStore, wanted: Mapping[str, Decider[Any, Any]]
+) -> dict[str, tuple[Any, int]]:
+    """``load_state`` of several streams (stream id: its decider), read in one statement."""
+    cached = {stream_id: store.states.get((id(d), stream_id)) for stream_id, d in wanted.items()}
+    found = await store.read_streams_since(
+        conn, {stream_id: entry[0] if entry else 0 for stream_id, entry in cached.items()}
+    )
+    states = {}
+    for stream_id, decider in wanted.items():
+        version, state = cached[stream_id] or (0, decider.initial_state)
+        states[stream_id] = _fold(store, decider, stream_id, (state, version), *found[stream_id])
+    return states
+
+
+def _fold(
+    store: EventStore,
+    decider: Decider[Any, Any],
+    stream_id: str,
+    loaded: tuple[Any, int],
+    newer: Sequence[RecordedEvent],
+    committed: int,
+) -> tuple[Any, int]:
+    """A stream's state and version with ``newer`` folded in, the committed ones cached."""
+    state, version = loaded
     if newer:
         state = reduce(decider.evolve, (recorded.event for recorded in newer[:committed]), state)
         if committed:
-            store.states.put(key, newer[committed - 1].version, state)
+            store.states.put((id(decider), stream_id), newer[committed - 1].version, state)
         state = reduce(decider.evolve, (recorded.event for recorded in newer[committed:]), state)
         version = newer[-1].version
     return state, version

@@ -44,15 +44,39 @@ READ_MODEL_TABLES = tuple(table.name for table in TABLES.values())
 Key = tuple[type[Any], tuple[Any, ...]]
 
 
-async def project(conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
-    """The per-event projector of aid's store: one event's rows, written in one statement."""
-    writes = await projection_writes(conn, [(recorded.stream_id, recorded.version, recorded.event)])
+class AidProjector:
+    """Aid's store's projector (shared.appending.AppendProjector): the events of one append are
+    projected together, their rows read in one statement and written in one, however many
+    events it holds (an arrival's people taken in together, services/aid/app/beneficiaries.py,
+    would otherwise cost a read and a write each)."""
+
+    async def __call__(self, conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
+        await _project(conn, [recorded])
+        if isinstance(recorded.event, SupportRequested):
+            # its details were kept just before, outside the events (request_details.py), and
+            # are copied once its row is written, before any later event folds that row
+            await conn.execute(FILL_READ_MODEL, recorded.event.request_id)
+
+    async def project_append(
+        self, conn: asyncpg.Connection, recorded: Sequence[RecordedEvent]
+    ) -> None:
+        if any(isinstance(one.event, SupportRequested) for one in recorded):
+            for one in recorded:
+                await self(conn, one)
+        else:
+            await _project(conn, recorded)
+
+
+async def _project(conn: asyncpg.Connection, recorded: Sequence[RecordedEvent]) -> None:
+    writes = await projection_writes(
+        conn, [(one.stream_id, one.version, one.event) for one in recorded]
+    )
     if writes:
         sql, args = compose([(f"w{i}", write) for i, write in enumerate(writes)], _DONE)
         await conn.execute(sql, *args)
-    if isinstance(recorded.event, SupportRequested):
-        # the details were kept just before, outside the events (services/aid/request_details)
-        await conn.execute(FILL_READ_MODEL, recorded.event.request_id)
+
+
+project = AidProjector()
 
 
 async def projection_writes(

@@ -137,7 +137,10 @@ async def test_a_group_whose_every_recipient_is_refused_costs_four_round_trips_a
 
     with counted(monkeypatch) as crowd:
         refused = await asyncio.gather(
-            *(aid.post("/v1/distributions", body, key) for body, key in zip(bodies, keys))
+            *(
+                aid.post("/v1/distributions", body, key)
+                for body, key in zip(bodies, keys, strict=True)
+            )
         )
         await asyncio.sleep(0)
     # two a day from now on: a refusal kept with its key is answered again, not decided anew

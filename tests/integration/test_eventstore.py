@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from shared.decider import execute, load_state
+from shared.decider import execute, load_state, load_streams
 from shared.decision import Decider
 from shared.eventstore import Causation, ConcurrencyConflict, EventStore
 from shared.migrations import upgrade
@@ -161,6 +161,32 @@ async def test_a_cached_state_never_keeps_events_of_a_transaction_that_rolled_ba
         # a third command appends at version 2, not after the phantom second event
         await execute(conn, store, counter, "camp", "third", Causation.new())
         assert await conn.fetchval("SELECT max(version) FROM events WHERE stream_id = 'camp'") == 2
+
+
+async def test_streams_loaded_together_never_cache_events_of_a_transaction_that_rolled_back(
+    pool: asyncpg.Pool,
+) -> None:
+    # as load_state, for several streams in one read (aid takes an arrival's people in so)
+    store, counter = EventStore(topic=None), counting_decider()
+    wanted = {"camp": counter, "gym": counter, "mosque": counter}
+    async with pool.acquire() as conn, conn.transaction():
+        await execute(conn, store, counter, "camp", "first", Causation.new())
+        await execute(conn, store, counter, "gym", "first", Causation.new())
+
+    class RolledBack(Exception):
+        pass
+
+    with pytest.raises(RolledBack):
+        async with pool.acquire() as conn, conn.transaction():
+            await execute(conn, store, counter, "camp", "second", Causation.new())
+            loaded = await load_streams(conn, store, wanted)
+            assert loaded == {"camp": (2, 2), "gym": (1, 1), "mosque": (0, 0)}
+            raise RolledBack
+    async with pool.acquire() as conn:
+        assert await load_streams(conn, store, wanted) == {
+            "camp": (1, 1), "gym": (1, 1), "mosque": (0, 0)
+        }  # fmt: skip
+        assert store.states.get((id(counter), "camp")) == (1, 1)
 
 
 async def test_a_cached_state_catches_up_with_what_another_instance_appended(

@@ -3,7 +3,9 @@ vulnerability), whether they live at a shelter, and when their entitlements end.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import reduce
 from typing import Literal
 from uuid import UUID
 
@@ -23,7 +25,7 @@ from services.aid.domain.beneficiary import (
     beneficiary,
 )
 from services.aid.erased_persons import erased_among
-from shared.decider import execute
+from shared.decider import execute, load_streams
 from shared.eventstore import Causation, EventStore
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import BedAssigned, PersonCheckedIn
@@ -60,15 +62,40 @@ async def register_arrival(
     members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
     agreed = arrival.agreed_to(ConsentPurpose.AID)
     erased = await erased_among(conn, [member.person_id for member in members])
-    for member in (member for member in members if member.person_id not in erased):
-        command: BeneficiaryCommand = (
-            RegisterBeneficiary(
-                member.person_id, arrival.arrival_id, member.age_band, member.needs, ACTOR, now
-            )
-            if agreed
-            else ForgetBeneficiary(member.person_id, ACTOR, now, on_arrival=True)
+    commands: list[BeneficiaryCommand] = [
+        RegisterBeneficiary(
+            member.person_id, arrival.arrival_id, member.age_band, member.needs, ACTOR, now
         )
-        await _decide_on_person(conn, store, command, causation)
+        if agreed
+        else ForgetBeneficiary(member.person_id, ACTOR, now, on_arrival=True)
+        for member in members
+        if member.person_id not in erased
+    ]
+    await _decide_on_persons(conn, store, commands, causation)
+
+
+async def _decide_on_persons(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    commands: Sequence[BeneficiaryCommand],
+    causation: Causation,
+) -> None:
+    """Commands about several persons, each decided on the person's own stream as the ones
+    before it left it: the streams read in one statement and appended in one (with their read
+    models' rows, services/aid/projections.py), whatever their number. Taken in one by one,
+    an arrival of five cost twenty round trips."""
+    states = await load_streams(conn, store, {str(c.person_id): beneficiary for c in commands})
+    started: dict[str, int] = {}
+    appended: dict[str, list[DomainEvent]] = {}
+    for command in commands:
+        stream_id = str(command.person_id)
+        state, version = states[stream_id]
+        events = beneficiary.decide(command, state)
+        started.setdefault(stream_id, version)
+        appended.setdefault(stream_id, []).extend(events)
+        states[stream_id] = (reduce(beneficiary.evolve, events, state), version + len(events))
+    appends = [(s, started[s], events) for s, events in appended.items() if events]
+    await store.append_streams(conn, appends, causation)
 
 
 async def consent_changed(
