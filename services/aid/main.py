@@ -20,6 +20,7 @@ from services.aid.app.beneficiaries import (
     register_arrival,
 )
 from services.aid.app.erasure import erase_person
+from services.aid.app.taking_in import AidHandler
 from services.aid.domain.residency import StayEnded, why_stay_ended
 from services.aid.erased_persons import erased_among
 from services.aid.events import AID_EVENT_TYPES
@@ -103,8 +104,9 @@ def routes(store: EventStore) -> EventRouter:
 
 def handler(store: EventStore) -> Handler:
     """Aid's routes, but nothing about a person erased before is taken in, and consents aid
-    does nothing with are passed over before anything is read for them."""
-    return unless_erased(routes(store), erased_among, passes_aid_by)
+    does nothing with are passed over before anything is read for them; a batch's arrivals and
+    stays are decided together (services/aid/app/taking_in.py)."""
+    return AidHandler(store, unless_erased(routes(store), erased_among, passes_aid_by))
 
 
 def create_app(settings: AidSettings | None = None) -> FastAPI:

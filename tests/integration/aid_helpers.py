@@ -77,25 +77,9 @@ class RunningAid:
         self, *needs: tuple[NeedCode, ...], age_band: AgeBand = AgeBand.ADULT
     ) -> tuple[UUID, list[UUID]]:
         """An arrival of one person per needs tuple (one person when none is given)."""
-        members = tuple(
-            ArrivingMember(
-                person_id=uuid4(), age_band=age_band, sex=Sex.MALE, relation=Relation.FRIEND,
-                needs=person_needs,
-            )
-            for person_needs in (needs or ((),))
-        )  # fmt: skip
-        arrival = ArrivalRegistered(
-            actor="partner:wp-test",
-            occurred_at=datetime.now(UTC),
-            arrival_id=uuid4(),
-            partner_id="wp-test",
-            members=members,
-            keep_together=True,
-            arrival_date=date(2022, 9, 24),
-            crossing_point="syrym",
-        )
+        arrival = arrival_of(*needs, age_band=age_band)
         await self.publish(INTAKE_EVENTS, arrival)
-        people = [member.person_id for member in members]
+        people = [member.person_id for member in arrival.members]
         for person in people:
             await self.known(person)
         return arrival.arrival_id, people
@@ -160,6 +144,29 @@ class RunningAid:
     async def issue(self, person: UUID, site: str, item: str, quantity: int = 1) -> httpx.Response:
         body = {"person_id": str(person), "item": item, "site_id": site, "quantity": quantity}
         return await self.post("/v1/distributions", body)
+
+
+def arrival_of(
+    *needs: tuple[NeedCode, ...], age_band: AgeBand = AgeBand.ADULT
+) -> ArrivalRegistered:
+    """Intake's event of an arrival of one person per needs tuple (one when none is given)."""
+    members = tuple(
+        ArrivingMember(
+            person_id=uuid4(), age_band=age_band, sex=Sex.MALE, relation=Relation.FRIEND,
+            needs=person_needs,
+        )
+        for person_needs in (needs or ((),))
+    )  # fmt: skip
+    return ArrivalRegistered(
+        actor="partner:wp-test",
+        occurred_at=datetime.now(UTC),
+        arrival_id=uuid4(),
+        partner_id="wp-test",
+        members=members,
+        keep_together=True,
+        arrival_date=date(2022, 9, 24),
+        crossing_point="syrym",
+    )
 
 
 def housing_event(

@@ -1,5 +1,6 @@
 """Aid takes an arrival in for a few database round trips, whatever the size of the group: its
 people's streams are read in one statement and appended in one, their rows projected together.
+A batch's arrivals and stays are taken in together alike (services/aid/app/taking_in.py).
 Every statement of the consumer's transaction is counted on the real aid, Kafka and Postgres,
 so a read and a write per person cannot creep back unnoticed (the Oral week's aid takes in
 100,000 people)."""
@@ -7,13 +8,21 @@ so a read and a write per person cannot creep back unnoticed (the Oral week's ai
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
 
-from tests.integration.aid_helpers import RunningAid, running_aid
+from services.aid.main import handler
+from shared.incoming import IncomingEvent, Taken
+from shared.schemas.base import DomainEvent
+from shared.schemas.housing import BedAssigned, PersonCheckedIn, PersonCheckedOut
+from shared.schemas.intake import PersonErased
+from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
+from tests.integration.aid_helpers import RunningAid, arrival_of, housing_event, running_aid
 from tests.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -95,3 +104,77 @@ async def test_an_arrival_of_six_costs_aid_as_many_round_trips_as_one_person(
     for person in [*one, *six]:  # each taken in, in the household of the arrival
         known = await aid.known(person)
         assert known["status"] == "registered", known
+
+
+def taken(*events: DomainEvent) -> list[Taken]:
+    return [
+        Taken(IncomingEvent(uuid4(), topic_of(event), event, "c"), nullcontext) for event in events
+    ]
+
+
+def held(shelter: UUID, person: UUID) -> DomainEvent:
+    until = datetime.now(UTC) + timedelta(hours=6)
+    return housing_event(BedAssigned, shelter, person, arrival_id=uuid4(), hold_until=until)
+
+
+def topic_of(event: DomainEvent) -> str:
+    return HOUSING_EVENTS if type(event).__module__.endswith("housing") else INTAKE_EVENTS
+
+
+async def handled_together(aid: RunningAid, events: list[DomainEvent]) -> list[str]:
+    """The events through aid's handler as one batch, in one transaction; its statements."""
+    sent: list[str] = []
+    async with aid.pool.acquire() as conn:
+        conn.add_query_logger(lambda query: sent.append(" ".join(query.query.split())[:90]))
+        async with conn.transaction():
+            await handler(aid.app.state.store).handle_batch(conn, taken(*events))
+    return [one for one in sent if not any(mark in one for mark in INTROSPECTION)]
+
+
+async def test_a_batch_of_arrivals_and_stays_costs_the_round_trips_of_one_arrival(
+    aid: RunningAid,
+) -> None:
+    arrivals = [arrival_of(*[()] * (1 + n % 3)) for n in range(12)]
+    people = [member.person_id for arrival in arrivals for member in arrival.members]
+    shelter = uuid4()
+    stays = [held(shelter, person) for person in people[:10]]
+    stays += [housing_event(PersonCheckedIn, shelter, person) for person in people[:6]]
+    stays.append(housing_event(PersonCheckedOut, shelter, people[0], reason="left"))
+
+    sent = await handled_together(aid, [*arrivals, *stays])
+
+    print(f"\n{len(arrivals)} arrivals ({len(people)} people), {len(stays)} stays: {len(sent)}")
+    # BEGIN; the erased among them; their streams; the append; the rows read, written; COMMIT
+    assert len(sent) <= ROUND_TRIPS_PER_ARRIVAL - 1, "\n".join(sent)
+    status = {person: (await aid.known(person))["status"] for person in people}
+    assert [status[p] for p in people[:10]] == ["checked_out"] + ["checked_in"] * 5 + ["held"] * 4
+    assert {status[p] for p in people[10:]} == {"registered"}
+
+
+async def test_an_erasure_in_a_batch_ends_the_run_before_it(aid: RunningAid) -> None:
+    # the bed held before the erasure is taken in, then the person is erased; the check-in
+    # after it is passed over: nothing about the erased person is decided after the erasure
+    arrival = arrival_of((), ())
+    erased, kept = (member.person_id for member in arrival.members)
+    shelter = uuid4()
+    erasure = PersonErased(actor="operator", occurred_at=datetime.now(UTC), person_id=erased)
+    batch = [
+        arrival,
+        held(shelter, erased),
+        erasure,
+        housing_event(PersonCheckedIn, shelter, erased),
+        held(shelter, kept),
+    ]
+
+    await handled_together(aid, batch)
+
+    assert (await aid.known(erased))["status"] == "no_consent"
+    assert (await aid.known(kept))["status"] == "held"
+    async with aid.pool.acquire() as conn:
+        kinds = await conn.fetch(
+            "SELECT event_type FROM events WHERE stream_id = $1 ORDER BY version", str(erased)
+        )
+    # registered and held before the erasure, forgotten by it, and nothing after
+    assert [row[0] for row in kinds] == [
+        "BeneficiaryRegistered", "ResidentRecorded", "EntitlementGranted", "BeneficiaryForgotten"
+    ]  # fmt: skip

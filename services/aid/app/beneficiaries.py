@@ -3,10 +3,10 @@ vulnerability), whether they live at a shelter, and when their entitlements end.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import reduce
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -24,9 +24,10 @@ from services.aid.domain.beneficiary import (
     UpdateBeneficiaryFacts,
     beneficiary,
 )
+from services.aid.domain.residency import StayEnded, why_stay_ended
 from services.aid.erased_persons import erased_among
 from shared.decider import execute, load_streams
-from shared.eventstore import Causation, EventStore
+from shared.eventstore import Causation, EventStore, event_metadata
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import BedAssigned, PersonCheckedIn
 from shared.schemas.intake import (
@@ -60,9 +61,19 @@ async def register_arrival(
     a record restored from a merge is a person of its own again. Of those who did not agree
     aid keeps only that: it issues them nothing. Members erased already are left out."""
     members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
-    agreed = arrival.agreed_to(ConsentPurpose.AID)
     erased = await erased_among(conn, [member.person_id for member in members])
-    commands: list[BeneficiaryCommand] = [
+    metadata = event_metadata(causation)
+    commands = arrival_commands(arrival, erased, now)
+    await decide_on_persons(conn, store, [(command, metadata) for command in commands])
+
+
+def arrival_commands(
+    arrival: ArrivalRegistered | MergeUndone, erased: Collection[UUID], now: datetime
+) -> list[BeneficiaryCommand]:
+    """``register_arrival``'s commands, one per member not ``erased``."""
+    members = arrival.members if isinstance(arrival, ArrivalRegistered) else (arrival.member,)
+    agreed = arrival.agreed_to(ConsentPurpose.AID)
+    return [
         RegisterBeneficiary(
             member.person_id, arrival.arrival_id, member.age_band, member.needs, ACTOR, now
         )
@@ -71,31 +82,39 @@ async def register_arrival(
         for member in members
         if member.person_id not in erased
     ]
-    await _decide_on_persons(conn, store, commands, causation)
 
 
-async def _decide_on_persons(
-    conn: asyncpg.Connection,
-    store: EventStore,
-    commands: Sequence[BeneficiaryCommand],
-    causation: Causation,
+#: a command about one person, with what its events record of why (``event_metadata``: the
+#: causation and the trace of the event that caused it, taken while that event is handled)
+PersonDecision = tuple[BeneficiaryCommand, dict[str, Any]]
+
+
+async def decide_on_persons(
+    conn: asyncpg.Connection, store: EventStore, decisions: Sequence[PersonDecision]
 ) -> None:
     """Commands about several persons, each decided on the person's own stream as the ones
     before it left it: the streams read in one statement and appended in one (with their read
     models' rows, services/aid/projections.py), whatever their number. Taken in one by one,
     an arrival of five cost twenty round trips."""
-    states = await load_streams(conn, store, {str(c.person_id): beneficiary for c in commands})
+    if not decisions:
+        return
+    states = await load_streams(
+        conn, store, {str(command.person_id): beneficiary for command, _ in decisions}
+    )
     started: dict[str, int] = {}
     appended: dict[str, list[DomainEvent]] = {}
-    for command in commands:
+    metadata: dict[str, list[dict[str, Any]]] = {}
+    for command, its_metadata in decisions:
         stream_id = str(command.person_id)
         state, version = states[stream_id]
         events = beneficiary.decide(command, state)
         started.setdefault(stream_id, version)
         appended.setdefault(stream_id, []).extend(events)
+        metadata.setdefault(stream_id, []).extend(its_metadata for _ in events)
         states[stream_id] = (reduce(beneficiary.evolve, events, state), version + len(events))
     appends = [(s, started[s], events) for s, events in appended.items() if events]
-    await store.append_streams(conn, appends, causation)
+    each = [one for s, _, _ in appends for one in metadata[s]]
+    await store.append_streams(conn, appends, Causation.new(), each=each)
 
 
 async def consent_changed(
@@ -148,9 +167,12 @@ async def record_resident(
 ) -> None:
     """A bed held for the person (entitled to food from the first night), or their check-in
     (a resident, for resident-only items)."""
+    await _decide_on_person(conn, store, resident_command(stay, now), causation)
+
+
+def resident_command(stay: BedAssigned | PersonCheckedIn, now: datetime) -> RecordResident:
     checked_in = isinstance(stay, PersonCheckedIn)
-    command = RecordResident(stay.person_id, stay.shelter_id, ACTOR, now, checked_in)
-    await _decide_on_person(conn, store, command, causation)
+    return RecordResident(stay.person_id, stay.shelter_id, ACTOR, now, checked_in)
 
 
 async def end_residency(
@@ -164,6 +186,11 @@ async def end_residency(
 ) -> None:
     command = EndResidency(person_id, shelter_id, reason, ACTOR, now)
     await _decide_on_person(conn, store, command, causation)
+
+
+def leaving_command(stay: StayEnded, now: datetime) -> EndResidency:
+    """``end_residency``'s command for housing's event that ended a stay."""
+    return EndResidency(stay.person_id, stay.shelter_id, why_stay_ended(stay), ACTOR, now)
 
 
 async def close_entitlements(
