@@ -28,7 +28,7 @@ from services.aid.metrics import register as register_metrics
 from services.aid.projections import project
 from services.aid.rebuild import AidReadModels
 from services.aid.settings import AidSettings
-from shared.consumer import Handler, IncomingEvent
+from shared.consumer import IncomingEvent
 from shared.event_router import EventRouter, on, reaction, unless_erased
 from shared.eventstore import EventStore
 from shared.http import admit_browser_origins
@@ -102,7 +102,7 @@ def routes(store: EventStore) -> EventRouter:
     )  # fmt: skip
 
 
-def handler(store: EventStore) -> Handler:
+def handler(store: EventStore) -> AidHandler:
     """Aid's routes, but nothing about a person erased before is taken in, and consents aid
     does nothing with are passed over before anything is read for them; a batch's arrivals and
     stays are decided together (services/aid/app/taking_in.py)."""

@@ -48,7 +48,8 @@ def transactions(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[list[str]]]:
 
     class Logged:
         def __init__(self, inner: Any) -> None:
-            self._inner, self._conn, self._statements = inner, None, list[str]()
+            self._inner, self._statements = inner, list[str]()
+            self._conn: Any = None
 
         def _record(self, query: Any) -> None:
             self._statements.append(" ".join(query.query.split())[:90])
