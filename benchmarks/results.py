@@ -51,6 +51,8 @@ TARGETS: dict[str, Target] = {
     "tracing_on_vs_off": Target(0.85, 0.93),
     "accept_to_visible_p99_at_50pct": Target(50.0, 25.0, "<=", "value", "ms"),
     "oral_week_end_to_end": Target(600.0, 300.0, "<=", "value", "s"),
+    # issue #17: a week three times the size costs at most 3.3 times the time (linear)
+    "oral_week_300k_vs_100k": Target(3.3, 3.0, "<="),
     "placement_cost_90_vs_10pct": Target(1.3, 1.1, "<="),
     "check_in_cost_90_vs_10pct": Target(1.3, 1.1, "<="),
     "distribution_cost_90_vs_10pct": Target(1.3, 1.1, "<="),
@@ -75,6 +77,7 @@ ROWS: tuple[str, ...] = (
     "accept_to_visible_p99_at_80pct",
     "accept_to_visible_p999_at_80pct",
     "oral_week_end_to_end",
+    "oral_week_300k_vs_100k",
     "placement_cost_90_vs_10pct",
     "check_in_cost_90_vs_10pct",
     "distributions_c2_vs_c1",
@@ -82,6 +85,7 @@ ROWS: tuple[str, ...] = (
     "distribution_cost_90_vs_10pct",
 )
 ORAL_WEEK = "oral_week_end_to_end"
+ORAL_WEEK_SCALING = "oral_week_300k_vs_100k"
 
 
 @dataclass
@@ -322,6 +326,44 @@ def record_oral_week(
 ) -> Path | None:
     """Put a full-scale Oral week's figure into ``latest.json`` and ``latest.md`` (the row this
     harness leaves to benchmarks/oral_week); None when there is no full run to add it to."""
+    week = Measure(
+        name=ORAL_WEEK,
+        what="100,000 arrivals of the Oral week through the public APIs, end to end",
+        value=seconds,
+        unit="s",
+        details=details,
+    )
+    return _put_row(week, output_dir)
+
+
+def record_oral_week_scaling(
+    seconds: float, details: dict[str, Any], output_dir: Path = RESULTS
+) -> Path | None:
+    """Put a 300,000-person week into ``latest.json`` as a ratio to its 100,000-person row: at
+    most 3.3 says the week's cost grows linearly. None when there is no such row to compare
+    with (the 300,000-person week is run after the 100,000-person one)."""
+    try:
+        rows = json.loads((output_dir / "latest.json").read_text()).get("measures", [])
+    except (OSError, ValueError):
+        return None
+    week = next((row for row in rows if row.get("name") == ORAL_WEEK), None)
+    if week is None or not week.get("value"):
+        return None
+    scaling = Measure(
+        name=ORAL_WEEK_SCALING,
+        what="300,000 arrivals of the Oral week, end to end, ÷ the 100,000-person week's row",
+        value=seconds,
+        unit="s",
+        baseline="100,000-person week",
+        baseline_value=week["value"],
+        ratio=seconds / week["value"],
+        details={**details, "baseline_result_file": week.get("details", {}).get("result_file")},
+    )
+    return _put_row(scaling, output_dir)
+
+
+def _put_row(measure: Measure, output_dir: Path) -> Path | None:
+    """``measure`` in place of its row of ``latest.json`` (and ``latest.md``), in table order."""
     latest_json = output_dir / "latest.json"
     try:
         document = json.loads(latest_json.read_text())
@@ -331,17 +373,10 @@ def record_oral_week(
     measures = [
         Measure(**{key: value for key, value in row.items() if key in fields})
         for row in document.get("measures", [])
-        if row.get("name") != ORAL_WEEK
+        if row.get("name") != measure.name
     ]
-    week = Measure(
-        name=ORAL_WEEK,
-        what="100,000 arrivals of the Oral week through the public APIs, end to end",
-        value=seconds,
-        unit="s",
-        details=details,
-    )
     order = {name: index for index, name in enumerate(ROWS)}
-    measures = sorted([*measures, week], key=lambda measure: order.get(measure.name, len(order)))
-    document["measures"] = [measure.as_json() for measure in measures]
+    measures = sorted([*measures, measure], key=lambda one: order.get(one.name, len(order)))
+    document["measures"] = [one.as_json() for one in measures]
     write_latest(document, measures, output_dir)
     return latest_json

@@ -18,6 +18,7 @@ from benchmarks.results import (
     paired_ratios,
     ratio_measure,
     record_oral_week,
+    record_oral_week_scaling,
     render_markdown,
     render_text,
 )
@@ -106,6 +107,16 @@ def test_a_full_week_fills_its_row_of_the_latest_table_and_keeps_the_others(
     assert rows["http_accept"]["ratio"] == 0.4
     assert "1,860 s" in (tmp_path / "latest.md").read_text()
     assert record_oral_week(300.0, {}, tmp_path / "nowhere") is None
+
+    # the 300,000-person week, against that row: 3.5 times the time is not linear
+    assert record_oral_week_scaling(6510.0, {"people": 300_000}, tmp_path) is not None
+    rows = {
+        row["name"]: row for row in json.loads((tmp_path / "latest.json").read_text())["measures"]
+    }
+    assert rows["oral_week_300k_vs_100k"]["ratio"] == 6510.0 / 1860.0
+    assert rows["oral_week_300k_vs_100k"]["met"] is False
+    assert rows["oral_week_end_to_end"]["value"] == 1860.0  # the 100,000 row stays
+    assert record_oral_week_scaling(6510.0, {}, tmp_path / "nowhere") is None
 
 
 def test_the_open_loop_schedule_is_fixed_in_advance_and_evenly_spaced() -> None:
