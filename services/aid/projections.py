@@ -48,32 +48,25 @@ class AidProjector:
     """Aid's store's projector (shared.appending.AppendProjector): the events of one append are
     projected together, their rows read in one statement and written in one, however many
     events it holds (an arrival's people taken in together, services/aid/app/beneficiaries.py,
-    would otherwise cost a read and a write each)."""
+    would otherwise cost a read and a write each). A support request's details are copied into
+    its row after that: they live outside the events, and no fold writes them, so a later event
+    of the same append folds the row the same without them."""
 
     async def __call__(self, conn: asyncpg.Connection, recorded: RecordedEvent) -> None:
-        await _project(conn, [recorded])
-        if isinstance(recorded.event, SupportRequested):
-            # its details were kept just before, outside the events (request_details.py), and
-            # are copied once its row is written, before any later event folds that row
-            await conn.execute(FILL_READ_MODEL, recorded.event.request_id)
+        await self.project_append(conn, [recorded])
 
     async def project_append(
         self, conn: asyncpg.Connection, recorded: Sequence[RecordedEvent]
     ) -> None:
-        if any(isinstance(one.event, SupportRequested) for one in recorded):
-            for one in recorded:
-                await self(conn, one)
-        else:
-            await _project(conn, recorded)
-
-
-async def _project(conn: asyncpg.Connection, recorded: Sequence[RecordedEvent]) -> None:
-    writes = await projection_writes(
-        conn, [(one.stream_id, one.version, one.event) for one in recorded]
-    )
-    if writes:
-        sql, args = compose([(f"w{i}", write) for i, write in enumerate(writes)], _DONE)
-        await conn.execute(sql, *args)
+        writes = await projection_writes(
+            conn, [(one.stream_id, one.version, one.event) for one in recorded]
+        )
+        if writes:
+            sql, args = compose([(f"w{i}", write) for i, write in enumerate(writes)], _DONE)
+            await conn.execute(sql, *args)
+        for one in recorded:
+            if isinstance(one.event, SupportRequested):  # kept just before (request_details.py)
+                await conn.execute(FILL_READ_MODEL, one.event.request_id)
 
 
 project = AidProjector()

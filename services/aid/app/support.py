@@ -85,16 +85,20 @@ async def request_support(
         request_id, person_id, kind, destination_country, requester, ACTOR, now
     )
     await keep_request_details(conn, request_id, person_id, details)
-    await execute(conn, store, support_request, str(request_id), command, causation)
     profile = RequestProfile(
         request_id, kind, destination_country, details.destination_city, details.profession,
         frozenset(details.skills), frozenset(details.languages), frozenset(details.work_countries),
         details.remote_ok,
     )  # fmt: skip
-    proposals = []
-    for offer, basis in offers_for(profile, await open_offers(conn)):
-        proposals.append(await _propose(conn, store, request_id, offer.offer_id, basis, now))
-    return request_id, proposals
+    fitting = offers_for(profile, await open_offers(conn))
+    proposals = [_proposed(request_id, offer.offer_id, basis, now) for offer, basis in fitting]
+    # the request and its proposals in one append to the new stream (one by one, each
+    # proposal read the stream and appended again: twenty round trips for five)
+    await execute(
+        conn, store, support_request, str(request_id), command, causation,
+        new_stream=True, then=proposals,
+    )  # fmt: skip
+    return request_id, [_proposal(proposal) for proposal in proposals]
 
 
 async def publish_offer(
@@ -135,14 +139,23 @@ async def _propose(
     basis: MatchBasis,
     now: datetime,
 ) -> Proposal:
-    match_id = match_id_of(request_id, offer_id)
-    command = ProposeMatch(request_id, match_id, offer_id, basis, SERVICE, now)
+    command = _proposed(request_id, offer_id, basis, now)
     await execute(conn, store, support_request, str(request_id), command, Causation.new())
+    return _proposal(command)
+
+
+def _proposed(request_id: UUID, offer_id: UUID, basis: MatchBasis, now: datetime) -> ProposeMatch:
+    return ProposeMatch(
+        request_id, match_id_of(request_id, offer_id), offer_id, basis, SERVICE, now
+    )
+
+
+def _proposal(proposed: ProposeMatch) -> Proposal:
     return {
-        "match_id": str(match_id),
-        "request_id": str(request_id),
-        "offer_id": str(offer_id),
-        "basis": basis.value,
+        "match_id": str(proposed.match_id),
+        "request_id": str(proposed.request_id),
+        "offer_id": str(proposed.offer_id),
+        "basis": proposed.basis.value,
     }
 
 
