@@ -3,7 +3,7 @@
 Of what intake and housing publish, aid takes in most as one command on one person's stream:
 each member of an arrival registered, a bed held or a check-in recorded, a stay ended. One by
 one, each cost the stream's read, the append, and the read and write of its read models' rows:
-about four round trips a person, and in the Oral week aid takes in 100,000 arrivals and as many
+about four round trips a person, and in the Oral week aid takes in 100,000 people and their
 stays. The events of a batch that follow each other and only decide so (a run) are decided
 together instead, each on the state the ones before it left, their persons' erasures looked up
 once: one read, one append, one projection, whatever the run's length
