@@ -25,6 +25,7 @@ from shared.appending import (
     pending_events,
     run_projectors,
 )
+from shared.event_reads import REPLAY, SELECT_EVENTS, SELECT_WITH_OWNER, STREAMS_SINCE
 from shared.schemas.base import DomainEvent
 from shared.schemas.registry import EVENT_TYPES, load_event
 from shared.state_cache import StateCache
@@ -199,7 +200,7 @@ class EventStore:
     async def read_stream(self, conn: asyncpg.Connection, stream_id: str) -> list[RecordedEvent]:
         """Every event of one stream, in version order."""
         rows = await conn.fetch(
-            f"{_SELECT} WHERE stream_id = $1 ORDER BY version",
+            f"{SELECT_EVENTS} WHERE stream_id = $1 ORDER BY version",
             stream_id,
         )
         return [_to_recorded(row, self.event_types) for row in rows]
@@ -211,7 +212,7 @@ class EventStore:
         start, were committed by other transactions (the rest are this transaction's own
         appends, which may still roll back)."""
         rows = await conn.fetch(
-            f"""{_SELECT_WITH_OWNER} WHERE stream_id = $1 AND version > $2 ORDER BY version""",
+            f"""{SELECT_WITH_OWNER} WHERE stream_id = $1 AND version > $2 ORDER BY version""",
             stream_id,
             after_version,
         )
@@ -224,7 +225,7 @@ class EventStore:
         self, conn: asyncpg.Connection, after: Mapping[str, int]
     ) -> dict[str, tuple[list[RecordedEvent], int]]:
         """``read_since`` of several streams (stream id: version) in one statement."""
-        rows = await conn.fetch(_STREAMS_SINCE, list(after), list(after.values()))
+        rows = await conn.fetch(STREAMS_SINCE, list(after), list(after.values()))
         found: dict[str, list[asyncpg.Record]] = {stream_id: [] for stream_id in after}
         for row in rows:
             found[row["stream_id"]].append(row)
@@ -241,7 +242,7 @@ class EventStore:
     ) -> list[RecordedEvent]:
         """Committed events after a global position, in position order (for rebuilds)."""
         rows = await conn.fetch(
-            f"{_SELECT} WHERE global_position > $1 ORDER BY global_position LIMIT $2",
+            f"{SELECT_EVENTS} WHERE global_position > $1 ORDER BY global_position LIMIT $2",
             after_position,
             limit,
         )
@@ -253,7 +254,7 @@ class EventStore:
         """Like read_all, for a rebuild's fold: the metadata holds only the correlation id, the
         one key read models keep (parsing each event's trace context too made reading a third
         slower)."""
-        rows = await conn.fetch(_REPLAY, after_position, limit)
+        rows = await conn.fetch(REPLAY, after_position, limit)
         return [
             _to_recorded(row, self.event_types, {"correlation_id": row["correlation_id"]})
             for row in rows
@@ -270,33 +271,6 @@ def event_metadata(causation: Causation) -> dict[str, Any]:
         "causation_id": causation.causation_id,
         **carrier,
     }
-
-
-_REPLAY = """
-SELECT global_position, stream_id, version, event_id, event_type, topic, data::text AS data,
-       coalesce(metadata->>'correlation_id', '') AS correlation_id, recorded_at
-FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2
-"""
-
-
-_SELECT = """
-SELECT global_position, stream_id, version, event_id, event_type, topic, data::text AS data,
-       metadata::text AS metadata, recorded_at
-FROM events
-"""
-
-
-_SELECT_WITH_OWNER = """
-SELECT global_position, stream_id, version, event_id, event_type, topic, data::text AS data,
-       metadata::text AS metadata, recorded_at,
-       transaction_id = pg_current_xact_id_if_assigned() AS appended_here
-FROM events
-"""
-
-_STREAMS_SINCE = f"""{_SELECT_WITH_OWNER}
-JOIN unnest($1::text[], $2::int[]) AS wanted(id, after)
-  ON stream_id = wanted.id AND version > wanted.after
-ORDER BY stream_id, version"""
 
 
 def _to_recorded(
