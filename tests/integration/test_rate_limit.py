@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import statistics
 import sys
 import time
@@ -73,7 +74,11 @@ async def test_a_retry_storm_is_refused_with_retry_after_while_another_partner_i
 
     # 200 retries of one registration, with 10 reads of the calm partner in between
     calls = [storm() if index % 21 else calm_read() for index in range(210)]
+    started = time.monotonic()
     answers = await asyncio.gather(*calls)
+    # tokens come back at PER_SECOND while the storm runs: a loaded CI machine once took more
+    # than a second for it, and a 23rd answer was served by a token refilled meanwhile
+    refilled = math.ceil((time.monotonic() - started) * PER_SECOND)
     storm_answers = [a for index, a in enumerate(answers) if index % 21]
     calm_answers = [a for index, a in enumerate(answers) if not index % 21]
     assert (len(storm_answers), len(calm_answers)) == (200, 10)
@@ -81,10 +86,10 @@ async def test_a_retry_storm_is_refused_with_retry_after_while_another_partner_i
     served = [a for a in storm_answers if a.status_code != 429]
 
     assert [a.status_code for a in calm_answers] == [200] * len(calm_answers)
-    assert len(served) <= BURST + 2  # the burst, and what refilled while the storm ran
+    assert len(served) <= BURST + refilled  # the burst, and what refilled while the storm ran
     assert {a.status_code for a in served} == {201}  # the first answer, then its replays
     assert len({a.json()["arrival_id"] for a in served}) == 1
-    assert len(refused) >= 200 - BURST - 2
+    assert len(refused) >= 200 - BURST - refilled
     for answer in refused:
         assert answer.headers["content-type"].startswith(PROBLEM_JSON)
         assert answer.json()["status"] == 429 and "Retry-After" in answer.json()["detail"]
