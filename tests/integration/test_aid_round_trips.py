@@ -55,15 +55,21 @@ async def issue_at_once(
     )
 
 
+async def per_person_daily(aid: RunningAid, item: str, max_per_day: int = 1) -> None:
+    """``item``'s rules: at most ``max_per_day`` a day per person, no other limit."""
+    answer = await aid.post(f"/v1/items/{item}/rules", {
+        "per": "person", "max_per_day": max_per_day, "min_interval_hours": 0,
+        "residents_only": False, "vulnerable_first": False, "total_cap": None,
+        "low_stock_level": 0,
+    })  # fmt: skip
+    assert answer.status_code == 200, answer.text
+
+
 async def test_a_group_of_distributions_costs_at_most_five_round_trips_for_one_and_for_twelve(
     aid: RunningAid, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _, people = await aid.arrive(*[()] * 40)
-    answer = await aid.post(f"/v1/items/{ITEM}/rules", {
-        "per": "person", "max_per_day": 1, "min_interval_hours": 0, "residents_only": False,
-        "vulnerable_first": False, "total_cap": None, "low_stock_level": 0,
-    })  # fmt: skip
-    assert answer.status_code == 200, answer.text
+    await per_person_daily(aid, ITEM)
     assert (await aid.donate(SITE, ITEM, 100)).status_code == 201
     # the first use of a statement on a connection reads the types it has not met yet: each
     # connection's once, not each group's
@@ -93,11 +99,7 @@ async def test_counters_at_four_stocks_share_groups_of_at_most_five_round_trips(
     # stock, they would cost at least four transactions; sharing the queue, fewer
     stocks = [(site, item) for site in (SITE, "syrym-point") for item in (ITEM, "hygiene_kit")]
     _, people = await aid.arrive(*[()] * 28)
-    answer = await aid.post("/v1/items/hygiene_kit/rules", {
-        "per": "person", "max_per_day": 1, "min_interval_hours": 0, "residents_only": False,
-        "vulnerable_first": False, "total_cap": None, "low_stock_level": 0,
-    })  # fmt: skip
-    assert answer.status_code == 200, answer.text
+    await per_person_daily(aid, "hygiene_kit")
     for site, item in stocks:
         assert (await aid.donate(site, item, 50)).status_code == 201
     # each connection meets the statements' types once (see the test above)
@@ -124,11 +126,7 @@ async def test_a_group_whose_every_recipient_is_refused_costs_four_round_trips_a
     # a second meal today for each of twelve people, at once: every one refused (max one a
     # day), so the group draws nothing and need not read the stock
     _, people = await aid.arrive(*[()] * 12)
-    answer = await aid.post(f"/v1/items/{ITEM}/rules", {
-        "per": "person", "max_per_day": 1, "min_interval_hours": 0, "residents_only": False,
-        "vulnerable_first": False, "total_cap": None, "low_stock_level": 0,
-    })  # fmt: skip
-    assert answer.status_code == 200, answer.text
+    await per_person_daily(aid, ITEM)
     assert (await aid.donate(SITE, ITEM, 100)).status_code == 201
     for first in range(0, 12, 4):  # each connection meets the statements' types once
         assert {a.status_code for a in await issue_at_once(aid, people[first : first + 4])} == {201}
@@ -144,11 +142,7 @@ async def test_a_group_whose_every_recipient_is_refused_costs_four_round_trips_a
         )
         await asyncio.sleep(0)
     # two a day from now on: a refusal kept with its key is answered again, not decided anew
-    answer = await aid.post(f"/v1/items/{ITEM}/rules", {
-        "per": "person", "max_per_day": 2, "min_interval_hours": 0, "residents_only": False,
-        "vulnerable_first": False, "total_cap": None, "low_stock_level": 0,
-    })  # fmt: skip
-    assert answer.status_code == 200, answer.text
+    await per_person_daily(aid, ITEM, max_per_day=2)
     retried = [await aid.post("/v1/distributions", bodies[i], keys[i]) for i in (0, 11)]
 
     assert {a.status_code for a in refused} == {422}, [a.text for a in refused]
