@@ -1,6 +1,6 @@
 """The named queries of issues decided in groups (services/aid/app/issue_groups.py): their
 keys claimed and their people read in the statement that enters their stocks' queues, a key
-let go, and the states of several streams in one read."""
+let go, and the stocks' states with the read-model rows their issues fold."""
 
 from __future__ import annotations
 
@@ -31,18 +31,6 @@ def let_go(claim: Claim) -> Write:
     )
 
 
-async def load_states(
-    conn: asyncpg.Connection, store: EventStore, wanted: dict[str, Decider[Any, Any]]
-) -> States:
-    """Several streams' states and versions in one read: each cached fold (if any) plus its
-    events since, as ``shared.decider.load_state`` reads one. Read before this transaction
-    appends anything, so every event read is committed and its fold may be cached."""
-    states = _cached(store, wanted)
-    versions = [version for _, version in states.values()]
-    events = await conn.fetchval(_SINCE, list(states), versions)
-    return _folded(store, wanted, states, events)
-
-
 async def claim_and_load(
     conn: asyncpg.Connection,
     store: EventStore,
@@ -50,7 +38,10 @@ async def claim_and_load(
     wanted: dict[str, Decider[Any, Any]],
     queues: Iterable[str],
 ) -> tuple[set[int], States]:
-    """Claim every key and ``load_states`` in one statement, which also enters ``queues``
+    """Claim every key and read the ``wanted`` streams' states and versions (each cached fold,
+    if any, plus its events since; read before this transaction appends anything, so every
+    event read is committed and its fold may be cached) in one statement, which also enters
+    ``queues``
     (streams' queues, as ``shared.decider.lock_streams`` enters them: in id order, so that two
     groups wanting some of the same stocks never wait for each other): the places of the claims
     that were new, and the streams' states as they were before the wait (the statement's
@@ -73,8 +64,9 @@ async def load_stocks_and_rows(
     stocks: dict[str, Decider[Any, Any]],
     rows: Sequence[Read],
 ) -> tuple[States, Loaded]:
-    """The stocks' states (as ``load_states``) and the read-model ``rows`` their issues'
-    events will fold (services/aid/projections.py: ``rows_read``), locked, in one statement."""
+    """The stocks' states (as ``claim_and_load`` reads states) and the read-model ``rows``
+    their issues' events will fold (services/aid/projections.py: ``rows_read``), locked, in
+    one statement."""
     states = _cached(store, stocks)
     versions = [version for _, version in states.values()]
     columns, args, loaded = rows_read(rows, first=3)

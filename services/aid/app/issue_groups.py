@@ -40,12 +40,12 @@ from services.aid.issue_queries import (
     States,
     claim_and_load,
     let_go,
-    load_states,
     load_stocks_and_rows,
 )
 from services.aid.projections import projection_writes
 from services.aid.read_models.stock import issue_reads
 from shared.appending import StreamAppend, pending_events
+from shared.decider import load_streams
 from shared.decision import Decider, DomainError
 from shared.eventstore import Causation, EventStore
 from shared.idempotency import Claim, KeyReusedWithOtherRequest, StoredAnswer
@@ -260,6 +260,6 @@ async def _claim_and_load(
         if person.household_id is not None
     }
     if households:
-        states.update(await load_states(conn, store, households))
+        states.update(await load_streams(conn, store, households))
         wanted.update(households)
     return earlier, rules, _Group(states, wanted)
