@@ -10,8 +10,10 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
 
     asyncpg resets every released connection with ``RESET ALL; UNLISTEN *; CLOSE ALL; ...``,
     one extra round trip per request. We keep no session state: advisory locks are taken per
-    transaction, settings are ``SET LOCAL`` or per pool, the relay removes its listener itself,
-    and asyncpg still rolls back an open transaction on release.
+    transaction (the outbox relay's session lock goes with its connection, which it closes
+    rather than gives back: shared/outbox_lead.py), settings are ``SET LOCAL`` or per pool, the
+    relay removes its listener itself, and asyncpg still rolls back an open transaction on
+    release.
     """
 
     def get_reset_query(self) -> str:

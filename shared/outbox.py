@@ -26,8 +26,9 @@ from opentelemetry.trace import SpanKind
 from shared.event_headers import event_headers
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.metrics import ServiceMetrics
-from shared.outbox_horizon import first_held_back, horizon_passed
-from shared.outbox_queries import ADVANCE, BEGIN_LOCKED, FIRST_PAGE, PENDING
+from shared.outbox_horizon import horizon_passed
+from shared.outbox_lead import Lead
+from shared.outbox_queries import ADVANCE, FIRST_PAGE, PENDING
 from shared.outbox_runs import trace_runs
 from shared.record_batches import RecordBatches
 from shared.topics import physical
@@ -55,8 +56,10 @@ class _SentPage:
 
 
 class OutboxRelay:
-    """Publishes one service's events. Several instances may run: a Postgres advisory lock lets
-    one of them publish at a time, so order is kept."""
+    """Publishes one service's events. Several instances may run: a Postgres advisory lock,
+    held by the publishing relay's reading connection, lets one of them publish at a time, so
+    order is kept; the others stand by, and one takes over within its idle poll when the
+    publisher's connection ends (its process died, or it stopped)."""
 
     def __init__(
         self,
@@ -81,7 +84,8 @@ class OutboxRelay:
         self._wakeup = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._own: asyncpg.Connection | None = None
-        self._reader: asyncpg.Connection | None = None  # a turn's reads, held across turns
+        #: the turns' reads, on the connection that holds the relays' lock
+        self._lead = Lead(pool)
         self._held_back: str | None = None  # the first event's transaction a turn left behind
 
     async def run(self) -> None:
@@ -97,7 +101,9 @@ class OutboxRelay:
                     log.warning("outbox relay will retry after error: %s", error)
                     await asyncio.sleep(1.0)
                     continue
-                if published < self._batch_size * self._pages_per_turn:
+                if self._lead.reader is None:  # another relay publishes: try its lock later
+                    await asyncio.sleep(self._idle_poll)
+                elif published < self._batch_size * self._pages_per_turn:
                     # not wait_for: on 3.11 it may swallow a cancellation that meets a NOTIFY
                     with contextlib.suppress(TimeoutError, *RETRYABLE):
                         async with asyncio.timeout(self._idle_poll):
@@ -137,28 +143,13 @@ class OutboxRelay:
         return self._own
 
     async def _disconnect(self) -> None:
-        await self._drop_reader()
+        self._lead.give_up()
         own, self._own = self._own, None
         if own is None:
             return
         with contextlib.suppress(Exception):
             await own.remove_listener(NOTIFY_CHANNEL, self._on_notify)
         await self._pool.release(own)
-
-    async def _reading(self) -> asyncpg.Connection:
-        """The connection a turn reads and holds the lock on: kept from turn to turn, not
-        taken from the pool for each, whose release costs a reset (a round trip every event
-        published alone waited for before the next turn)."""
-        if self._reader is None or self._reader.is_closed():
-            await self._drop_reader()
-            self._reader = await self._pool.acquire()
-        return self._reader
-
-    async def _drop_reader(self) -> None:
-        """Give the reading connection back; the pool rolls back a turn left open on it."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            await self._pool.release(reader)
 
     def _on_notify(self, *_: object) -> None:
         self._wakeup.set()
@@ -167,36 +158,36 @@ class OutboxRelay:
         """Publish committed events past the checkpoint, page after page until a page comes
         back short or a turn's pages are done; return how many.
 
-        One turn is one read-only transaction on the reading connection, holding the lock that
-        keeps other relays out (a transaction id would hold back its own horizon). The
-        checkpoint passes each page on the relay's own connection, so that it commits at once."""
+        A turn reads on the connection that holds the relays' lock, each page a statement of
+        its own, outside any transaction (a transaction id would hold back its own horizon):
+        none while another relay holds the lock. The checkpoint passes each page on the relay's
+        own connection, so that it commits at once."""
         assert self._producer is not None, "publish inside started()"
         own = await self._connect()
-        reader = await self._reading()
         self._held_back = None
+        reader = await self._lead.take()
+        if reader is None:
+            return 0
         try:
-            await reader.execute(BEGIN_LOCKED)
-            published = await self._turn(reader, own)
-            await reader.execute("COMMIT")
+            return await self._turn(reader, own)
         except BaseException:
-            await self._drop_reader()  # its turn rolled back, whatever state it was left in
+            self._lead.give_up()  # whatever state it was left in; the lock goes with it
             raise
-        return published
 
     async def _turn(self, reader: asyncpg.Connection, own: asyncpg.Connection) -> int:
         """Pipelined: while the broker acknowledges one page, the next is read and handed to
         the producer, which sends it behind the first (in order on each partition: one request
         in flight per partition). The checkpoint passes a page once the broker acknowledged it
         and every page before it."""
-        first = await reader.fetch(FIRST_PAGE, self._batch_size)
-        after = (first[0]["checkpoint_transaction_id"], first[0]["checkpoint_position"])
-        rows: Sequence[asyncpg.Record] = [row for row in first if row["event_id"] is not None]
+        read = await reader.fetch(FIRST_PAGE, self._batch_size)
+        after = (read[0]["checkpoint_transaction_id"], read[0]["checkpoint_position"])
         published = 0
         unconfirmed: list[_SentPage] = []
         try:
             for page in range(self._pages_per_turn):
                 if page:
-                    rows = await reader.fetch(PENDING, *after, self._batch_size)
+                    read = await reader.fetch(PENDING, *after, self._batch_size)
+                rows = [row for row in read if row["event_id"] is not None]
                 if rows:
                     unconfirmed.append(await self._send(rows))
                     after = unconfirmed[-1].last
@@ -206,7 +197,7 @@ class OutboxRelay:
                 if len(rows) < self._batch_size:
                     if unconfirmed and await self._notified_before(unconfirmed[-1]):
                         continue  # read what was appended meanwhile, in this turn
-                    self._held_back = await first_held_back(reader, after)
+                    self._held_back = read[0]["held_back"]
                     break
             else:  # the turn's reads are spent: the next turn starts at once
                 self._wakeup.set()

@@ -37,29 +37,12 @@ WHERE NOT EXISTS (
       AND backend.datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))
 """
 
-#: the first committed event past the checkpoint (after a short page, one the horizon holds
-#: back, or one committed since the page was read): its transaction id, or NULL. ORDER BY names
-#: the table's columns, as the relay's page does (shared/outbox_queries.py): a bare
-#: ``transaction_id`` is the text output column, so every pending row was read and sorted for
-#: one (1.7 ms a check in the Oral week at 30,000 people) and '1000' came before '999'
-_FIRST_HELD_BACK = """
-SELECT transaction_id::text FROM events
-WHERE topic IS NOT NULL AND (transaction_id, global_position) > ($1::text::xid8, $2)
-ORDER BY events.transaction_id, events.global_position
-LIMIT 1
-"""
 _PASSED = f"SELECT $1::text::xid8 < ({HORIZON})"
 
 #: the first pause between checks, doubled after each up to the last: a transaction that holds
 #: the horizon for long (a rebuild) costs a check every 50 ms, not a busy loop
 FIRST_CHECK_SECONDS = 0.002
 LAST_CHECK_SECONDS = 0.05
-
-
-async def first_held_back(conn: asyncpg.Connection, after: tuple[str, int]) -> str | None:
-    """The transaction id of the first committed event past ``after``, if any."""
-    found: str | None = await conn.fetchval(_FIRST_HELD_BACK, *after)
-    return found
 
 
 async def horizon_passed(

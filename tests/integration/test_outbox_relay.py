@@ -20,10 +20,10 @@ from aiokafka.errors import KafkaTimeoutError
 from aiokafka.producer.message_accumulator import BatchBuilder
 from cloudevents.core.bindings import kafka
 
+from shared.database import PooledConnection
 from shared.eventstore import NOTIFY_CHANNEL
 from shared.eventstore_tables import SCHEMA_DDL
 from shared.outbox import OutboxRelay
-from shared.outbox_horizon import first_held_back
 from tests.conftest import eventually
 from tests.integration.helpers import read_topic
 from tests.stack import Stack
@@ -373,13 +373,54 @@ async def test_an_append_committed_while_a_page_is_in_flight_goes_out_in_the_sam
 
 
 async def test_the_first_event_held_back_is_the_first_in_transaction_order(
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool, stack: Stack, namespace: str
 ) -> None:
-    """The relay waits for the horizon to pass the first held-back transaction: ordered as
-    text, '1000' came before '999' and the relay waited for the later one."""
-    await store(pool, "shelter", 2, transaction_id=1000)
-    await store(pool, "shelter", 1, transaction_id=999)
+    """The relay waits for the horizon to pass the first held-back transaction, which comes
+    with the page: ordered as text, '1000000000000' came before '999999999999' and the relay
+    waited for the later one. Both ids are far past any transaction begun, so both are held."""
+    await store(pool, "later", 1, transaction_id=10**12)
+    await store(pool, "earlier", 1, transaction_id=10**12 - 1)
+    await store(pool, "now", 1, transaction_id=1)  # below the horizon: published
+    relay = OutboxRelay(pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace)
+    async with relay.started():
+        assert await relay.publish_pending() == 1
+        assert relay._held_back == "999999999999"
+        assert await relay.publish_pending() == 0  # the next page, past the checkpoint
+        assert relay._held_back == "999999999999"
 
-    async with pool.acquire() as conn:
-        assert await first_held_back(conn, ("0", 0)) == "999"
-        assert await first_held_back(conn, ("999", 10**9)) == "1000"
+
+async def test_one_relay_publishes_while_another_stands_by_and_takes_over_when_it_stops(
+    databases: dict[str, str], stack: Stack, namespace: str
+) -> None:
+    """Two relays of one database, each with its own pool as in two processes: the first to
+    take the lock publishes, the other publishes nothing while it holds it, and takes over when
+    it stops. The lock must leave with the first relay's connection: given back to its pool
+    with the lock on it, no relay would ever publish again."""
+    pools = [
+        await asyncpg.create_pool(databases["housing"], min_size=1, max_size=4,
+                                  connection_class=PooledConnection)
+        for _ in range(2)
+    ]  # fmt: skip
+    await pools[0].execute(SCHEMA_DDL)
+    first, second = (
+        OutboxRelay(pool, stack.kafka_bootstrap_servers, "/tests", namespace=namespace)
+        for pool in pools
+    )
+    try:
+        async with second.started():
+            async with first.started():
+                await store(pools[0], "shelter", 1, transaction_id=1)
+                assert await first.publish_pending() == 1
+                assert first._lead.reader is not None  # a vanished publisher is found out
+                assert await first._lead.reader.fetchval("SHOW tcp_keepalives_idle") == "10"
+                await store(pools[0], "shelter", 2, transaction_id=2)
+                assert await second.publish_pending() == 0  # standing by
+                assert await first.publish_pending() == 1
+            await store(pools[0], "shelter", 3, transaction_id=3)
+            assert await second.publish_pending() == 1
+            # the first relay's pool, its reading connection closed, still serves
+            assert await pools[0].fetchval("SELECT count(*) FROM events") == 3
+    finally:
+        for pool in pools:
+            await pool.close()
+    assert await published(stack, namespace) == [("shelter", 1), ("shelter", 2), ("shelter", 3)]
