@@ -48,7 +48,7 @@ from benchmarks.common import (
     write_result,
 )
 from benchmarks.payloads import Arrivals
-from benchmarks.results import Measure, oral_week_slot, render_text, write_latest
+from benchmarks.results import Measure, oral_week_rows, render_text, write_latest
 from benchmarks.run import Run, log
 
 CASES = (
@@ -269,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     result["duration_s"] = (datetime.now(UTC) - started).total_seconds()
     measures: list[Measure] = result["measures"]
     if args.full:
-        measures.append(oral_week_slot(args.output_dir / "latest.json"))
+        measures.extend(oral_week_rows(args.output_dir / "latest.json"))
     result["measures"] = [measure.as_json() for measure in measures]
     print()
     print(render_text(measures))

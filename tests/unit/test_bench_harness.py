@@ -14,6 +14,7 @@ from benchmarks.results import (
     ROWS,
     Measure,
     Target,
+    oral_week_rows,
     oral_week_slot,
     paired_ratios,
     ratio_measure,
@@ -117,6 +118,15 @@ def test_a_full_week_fills_its_row_of_the_latest_table_and_keeps_the_others(
     assert rows["oral_week_300k_vs_100k"]["met"] is False
     assert rows["oral_week_end_to_end"]["value"] == 1860.0  # the 100,000 row stays
     assert record_oral_week_scaling(6510.0, {}, tmp_path / "nowhere") is None
+
+    # a full run of the harness afterwards keeps both rows of the week
+    kept = {row.name: row for row in oral_week_rows(tmp_path / "latest.json")}
+    assert kept["oral_week_end_to_end"].value == 1860.0
+    assert kept["oral_week_300k_vs_100k"].ratio == 6510.0 / 1860.0
+    assert kept["oral_week_300k_vs_100k"].met is False
+    assert [row.name for row in oral_week_rows(tmp_path / "missing.json")] == [
+        "oral_week_end_to_end"
+    ]
 
 
 def test_the_open_loop_schedule_is_fixed_in_advance_and_evenly_spaced() -> None:
