@@ -194,6 +194,12 @@ def oral_week_slot(previous: Path) -> Measure:
     )
 
 
+def measure_of(row: dict[str, Any]) -> Measure:
+    """A row of ``latest.json`` as a Measure again (its target from TARGETS, as when made)."""
+    fields = {name for name in Measure.__dataclass_fields__ if name != "target"}
+    return Measure(**{key: value for key, value in row.items() if key in fields})
+
+
 def oral_week_rows(previous: Path) -> list[Measure]:
     """The rows benchmarks/oral_week fills in, for a full run of this harness to keep: the
     100,000-person week (``oral_week_slot``) and, when the last ``latest.json`` has it, the
@@ -202,9 +208,8 @@ def oral_week_rows(previous: Path) -> list[Measure]:
         rows = json.loads(previous.read_text())["measures"]
     except (OSError, ValueError, KeyError, TypeError):
         rows = []
-    fields = {name for name in Measure.__dataclass_fields__ if name != "target"}
     scaling = [
-        Measure(**{key: value for key, value in row.items() if key in fields})
+        measure_of(row)
         for row in rows
         if row.get("name") == ORAL_WEEK_SCALING and row.get("value") is not None
     ]
@@ -388,11 +393,8 @@ def _put_row(measure: Measure, output_dir: Path) -> Path | None:
         document = json.loads(latest_json.read_text())
     except (OSError, ValueError):
         return None
-    fields = {name for name in Measure.__dataclass_fields__ if name != "target"}
     measures = [
-        Measure(**{key: value for key, value in row.items() if key in fields})
-        for row in document.get("measures", [])
-        if row.get("name") != measure.name
+        measure_of(row) for row in document.get("measures", []) if row.get("name") != measure.name
     ]
     order = {name: index for index, name in enumerate(ROWS)}
     measures = sorted([*measures, measure], key=lambda one: order.get(one.name, len(order)))
