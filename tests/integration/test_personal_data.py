@@ -105,6 +105,7 @@ ERASED = {
     "move reason": "canary-move-reason: sleeps badly near the door",
     "support note": "canary-support-note: travels with her grandmother",
     "destination city": "Zzyzx-Kutaisi",
+    "destination city, case folded": "zzyzx-kutaisi",  # the key matching looks requests up by
 }
 
 

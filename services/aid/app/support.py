@@ -45,11 +45,11 @@ from services.aid.domain.support_request import (
 )
 from services.aid.matching_queries import (
     MatchOf,
+    offers_fitting,
     open_matches_of_offer,
-    open_offers,
-    open_requests,
     open_requests_of,
     proposed_match,
+    requests_fitting,
 )
 from services.aid.request_details import keep_request_details
 from shared.decider import execute
@@ -90,7 +90,7 @@ async def request_support(
         frozenset(details.skills), frozenset(details.languages), frozenset(details.work_countries),
         details.remote_ok,
     )  # fmt: skip
-    fitting = offers_for(profile, await open_offers(conn))
+    fitting = offers_for(profile, await offers_fitting(conn, profile))
     proposals = [_proposed(request_id, offer.offer_id, basis, now) for offer, basis in fitting]
     # the request and its proposals in one append to the new stream (one by one, each
     # proposal read the stream and appended again: twenty round trips for five)
@@ -124,7 +124,7 @@ async def publish_offer(
     profile = OfferProfile(
         offer_id, kind, country, city, profession, frozenset(skills), frozenset(languages)
     )
-    chosen = requests_for(profile, await open_requests(conn))
+    chosen = requests_for(profile, await requests_fitting(conn, profile))
     proposals = []
     for request, basis in sorted(chosen, key=lambda pair: pair[0].request_id):
         proposals.append(await _propose(conn, store, request.request_id, offer_id, basis, now))

@@ -1,6 +1,7 @@
 """Which offers fit a request: the same destination for onward travel; the profession or a
 skill, a shared language and a workable place for a job. Pure: the caller reads the open
-requests and offers and proposes what this returns."""
+requests and offers and proposes what this returns (services/aid/matching_queries.py reads
+only the few that can be among the best, by the same rule)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,12 @@ TRAVEL_OFFERS = frozenset({OfferKind.RIDE, OfferKind.TICKET})
 WORK_OFFERS = frozenset({OfferKind.JOB, OfferKind.REMOTE_WORK})
 
 
+def place_key(city: str | None) -> str | None:
+    """A city as matching compares it: case folded (the read models keep this key beside the
+    city, so the database can look requests and offers up by it); None when there is none."""
+    return city.casefold() if city else None
+
+
 def match_id_of(request_id: UUID, offer_id: UUID) -> UUID:
     """One match per request and offer, however often they are compared."""
     return uuid5(NAMESPACE_URL, f"urn:resettle:aid:match:{request_id}:{offer_id}")
@@ -57,7 +64,7 @@ def fit(request: RequestProfile, offer: OfferProfile) -> tuple[MatchBasis, int] 
         if request.destination_country != offer.country:
             return None
         if request.destination_city and offer.city:
-            if request.destination_city.casefold() != offer.city.casefold():
+            if place_key(request.destination_city) != place_key(offer.city):
                 return None
             return MatchBasis.DESTINATION, 2
         return MatchBasis.DESTINATION, 1

@@ -146,6 +146,8 @@ class SupportOffer(NamedTuple):
     contact: str | None = None
     available_until: date | None = None
     withdrawn_at: datetime | None = None
+    #: the city as matching compares it (services.aid.domain.matching.place_key)
+    city_key: str | None = None
 
 
 Row = (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import get_args
 
+from services.aid.domain.matching import place_key
 from services.aid.events import OfferDetailsRecorded
 from services.aid.read_models.rows import (
     Change,
@@ -125,6 +126,7 @@ def offer_fold(event: OfferEvent, version: int, rows: Rows) -> Sequence[Change]:
             offer._replace(
                 partner=event.partner, title=event.title, description=event.description,
                 contact=event.contact, available_until=event.available_until, city=event.city,
+                city_key=place_key(event.city),
             ),
         )  # fmt: skip
     if isinstance(event, OfferWithdrawn):
