@@ -245,4 +245,8 @@ async def test_a_person_who_withdraws_the_consent_to_aid_leaves_no_support_reque
     assert (seen["destination_city"], seen["documents_held"], seen["wanted_on"]) == (
         None, [], None,
     )  # fmt: skip
+    city_key = await services.pool("aid").fetchval(  # the case-folded city matching looks up
+        "SELECT destination_city_key FROM support_requests WHERE request_id = $1", UUID(request_id)
+    )
+    assert city_key is None
     assert await rebuilt_equals_live(services, "aid", AID_TABLES)
