@@ -281,7 +281,9 @@ class Week:
 
     async def wait_for(self, consumers: tuple[str, ...]) -> None:
         waited = self.lag.caught_up(consumers, self.args.patience)
-        self.catch_up_s.append(await self.timed("waiting", waited))
+        # by consumer: a wait for aid (after the check-ins) and one for housing (after the
+        # arrivals and the departures) grow for different reasons
+        self.catch_up_s.append(await self.timed(f"waiting for {'+'.join(consumers)}", waited))
 
     # -- shelters, donations, offers
 
