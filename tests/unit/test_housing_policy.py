@@ -4,7 +4,6 @@ facts, so no database: the named queries of services/housing/queries.py feed the
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -24,13 +23,7 @@ from services.housing.domain.person import (
     to_place,
     waitlist_reason,
 )
-from services.housing.domain.ranking import (
-    Ranking,
-    UnitsOnOffer,
-    WhatFits,
-    rank_shelters,
-    what_fits,
-)
+from services.housing.domain.ranking import UnitsOnOffer, WhatFits, rank_shelters, what_fits
 from services.housing.domain.waitlist_order import (
     WaitingPerson,
     first_parties,
@@ -172,36 +165,6 @@ def test_the_shelters_asked_are_the_first_of_all_fitting_ones_in_the_order_of_th
     roomy = {u.shelter_id for u in fitting
              if sum(o.free for o in fitting if o.shelter_id == u.shelter_id) >= size}  # fmt: skip
     assert rank_shelters(units, size, needs, TODAY, 5) == sorted(roomy, key=order)[:5]
-
-
-#: a run's steps: a party ranked (its size and needs), or a shelter's free units replaced (as
-#: a placement in it leaves them)
-steps_st = st.lists(
-    st.one_of(
-        st.tuples(st.just("rank"), st.integers(1, 6), needs_st),
-        st.tuples(st.just("replace"), st.sampled_from(many_shelters), town_st),
-    ),
-    max_size=25,
-)
-
-
-@settings(max_examples=300, deadline=None)
-@hypothesis_given(units=town_st, steps=steps_st)
-def test_a_ranking_kept_across_placements_ranks_as_one_made_afresh_from_the_offers_left(
-    units: list[UnitsOnOffer], steps: list[tuple[object, ...]]
-) -> None:
-    # the sorted lists a run keeps per kind of party, moved shelter by shelter, against the
-    # ranking of every offer left, made for that party alone (the order spelled out above)
-    kept = Ranking(units, TODAY)
-    for step in steps:
-        if step[0] == "rank":
-            _, size, needs = step
-            assert isinstance(size, int) and isinstance(needs, Requirements)
-            assert kept.best(size, needs, 5) == rank_shelters(kept.offers, size, needs, TODAY, 5)
-        else:
-            _, shelter, town = step
-            assert isinstance(shelter, UUID) and isinstance(town, list)
-            kept.replace(shelter, [replace(u, shelter_id=shelter) for u in town[:3]])
 
 
 # the waitlist

@@ -5,7 +5,7 @@ fill best."""
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
+import heapq
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -44,7 +44,7 @@ def offers_of(shelter_id: UUID, state: Shelter) -> list[UnitsOnOffer]:
     ]
 
 
-def _by_shelter(offers: Iterable[UnitsOnOffer]) -> dict[UUID, list[UnitsOnOffer]]:
+def by_shelter(offers: list[UnitsOnOffer]) -> dict[UUID, list[UnitsOnOffer]]:
     """The offers grouped by shelter (one decided on is offered again alone)."""
     found: dict[UUID, list[UnitsOnOffer]] = {}
     for offer in offers:
@@ -52,96 +52,36 @@ def _by_shelter(offers: Iterable[UnitsOnOffer]) -> dict[UUID, list[UnitsOnOffer]
     return found
 
 
-#: a shelter as the ranking orders those that fit one kind of party: its fewest unneeded
-#: features, its free places (the fullest first), its id (the UUID's int orders as the UUID
-#: does, and is unique: the tuples never compare further), the most free in one unit
-_Standing = tuple[int, int, int, int, UUID]
-
-
-class Ranking:
-    """The shelters to ask for a party's places, best first, from the town's offers on one
-    day, as the placements of a run change them: one with a unit that takes the whole party;
-    then the plainest (special rooms are kept for those who need them); then the fullest (big
-    rooms stay free for big groups).
-
-    Each kind of party (its needs) gets the fitting shelters sorted once, the first time one
-    asks, and each shelter decided on is moved in every such list: a party walks its list from
-    the start to its first ``limit`` shelters with a unit that takes it. Ranking every party
-    on all of the town's offers cost a pass over them each (6 ms at 7,500 offers), and the
-    offers grow with the town: at 300,000 people housing fell behind the arrivals."""
-
-    def __init__(self, offers: Iterable[UnitsOnOffer], day: date) -> None:
-        self.day = day
-        self._offers = _by_shelter(offers)
-        self._ranked: dict[Requirements, list[_Standing]] = {}
-        self._standing: dict[Requirements, dict[UUID, _Standing]] = {}
-
-    @property
-    def offers(self) -> list[UnitsOnOffer]:
-        return [offer for offers in self._offers.values() for offer in offers]
-
-    def replace(self, shelter_id: UUID, offers: list[UnitsOnOffer]) -> None:
-        """The shelter's free units are now ``offers``."""
-        self._offers[shelter_id] = offers
-        for needs, ranked in self._ranked.items():
-            old = self._standing[needs].pop(shelter_id, None)
-            if old is not None:
-                del ranked[bisect_left(ranked, old)]
-            new = self._stand(shelter_id, offers, needs)
-            if new is not None:
-                insort(ranked, new)
-                self._standing[needs][shelter_id] = new
-
-    def best(self, size: int, needs: Requirements, limit: int) -> list[UUID]:
-        """The first ``limit`` shelters with ``size`` free places in units that fit."""
-        whole: list[UUID] = []  # a unit takes the whole party
-        spread: list[UUID] = []  # the party fits only over several units
-        for _, free, _, most, shelter_id in self._ranked_for(needs):
-            if free < size:
-                continue
-            if most >= size:
-                whole.append(shelter_id)
-                if len(whole) == limit:
-                    break
-            elif len(spread) < limit:
-                spread.append(shelter_id)
-        return (whole + spread)[:limit]
-
-    def _ranked_for(self, needs: Requirements) -> list[_Standing]:
-        ranked = self._ranked.get(needs)
-        if ranked is None:
-            standing = {
-                shelter_id: found
-                for shelter_id, offers in self._offers.items()
-                if (found := self._stand(shelter_id, offers, needs)) is not None
-            }
-            ranked = self._ranked[needs] = sorted(standing.values())
-            self._standing[needs] = standing
-        return ranked
-
-    def _stand(
-        self, shelter_id: UUID, offers: list[UnitsOnOffer], needs: Requirements
-    ) -> _Standing | None:
-        """Where the shelter stands for parties with ``needs``; None if it has nothing for
-        them."""
-        free, most, plainness = 0, 0, None
-        for offer in offers:
-            taken_in = takes_people(offer.shelter_status, offer.period, self.day)
-            if taken_in and offer.free > 0 and offers_what_is_needed(offer.attributes, needs):
-                unneeded = unneeded_features(offer.attributes, needs)
-                free, most = free + offer.free, max(most, offer.most_in_one_unit)
-                plainness = unneeded if plainness is None else min(plainness, unneeded)
-        if plainness is None:
-            return None
-        return plainness, free, shelter_id.int, most, shelter_id
-
-
 def rank_shelters(
     offers: Iterable[UnitsOnOffer], size: int, needs: Requirements, day: date, limit: int
 ) -> list[UUID]:
     """The shelters that take people on ``day`` and have ``size`` free places in units that
-    fit, best first, at most ``limit`` (Ranking, for one party)."""
-    return Ranking(offers, day).best(size, needs, limit)
+    fit, best first: one with a unit that takes the whole party; then the plainest (special
+    rooms are kept for those who need them); then the fullest (big rooms stay free for big
+    groups). At most ``limit``."""
+    # per shelter: free places, the most in one unit, the fewest unneeded features; one pass
+    # over the offers and a partial sort (the town's offers are a thousand and more, each party
+    # asks for ten): sorting them all on tuples ending in a UUID, compared in Python, was most
+    # of a placement's CPU
+    fitting: dict[UUID, list[int]] = {}
+    for offer in offers:
+        taken_in = takes_people(offer.shelter_status, offer.period, day)
+        if taken_in and offer.free > 0 and offers_what_is_needed(offer.attributes, needs):
+            plainness = unneeded_features(offer.attributes, needs)
+            shelter = fitting.get(offer.shelter_id)
+            if shelter is None:
+                fitting[offer.shelter_id] = [offer.free, offer.most_in_one_unit, plainness]
+            else:
+                shelter[0] += offer.free
+                shelter[1] = max(shelter[1], offer.most_in_one_unit)
+                shelter[2] = min(shelter[2], plainness)
+    # the UUID's int orders as the UUID does, and is unique: the tuples never compare further
+    roomy = (
+        (most < size, plainness, free, shelter_id.int, shelter_id)
+        for shelter_id, (free, most, plainness) in fitting.items()
+        if free >= size
+    )
+    return [ranked[-1] for ranked in heapq.nsmallest(limit, roomy)]
 
 
 @dataclass(frozen=True)
