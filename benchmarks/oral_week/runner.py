@@ -34,6 +34,7 @@ import asyncpg
 
 from benchmarks.common import (
     REPO,
+    SpeedProbe,
     database_url,
     delete_topics,
     free_port,
@@ -232,6 +233,8 @@ class Week:
         self.catch_up_s: list[float] = []
         self.lag = Lag(stack.monitors)
         self.days: list[dict[str, Any]] = []
+        #: how fast the machine ran Python, day by day (run() starts and stops it)
+        self.probe = SpeedProbe()
 
     async def timed(self, what: str, step: Awaitable[Any]) -> Any:
         start = time.perf_counter()
@@ -250,13 +253,13 @@ class Week:
             figures = meter.finish(
                 plan.day, self.timings, self.answered(), date=str(plan.date),
                 people_planned=plan.people, people_so_far=len(self.ledger.people),
-                waitlist=waiting,
+                waitlist=waiting, speed_probe=self.probe.take(),
             )  # fmt: skip
             self.days.append(figures)
             print(
                 f"day {plan.day} ({plan.date}): {plan.people} people planned, "
                 f"{len(self.ledger.people)} accepted so far, {figures['wall_s']:.1f}s "
-                f"(load {figures['loadavg_1m']:.1f})",
+                f"(load {figures['loadavg_1m']:.1f}, {probe_text(figures['speed_probe'])})",
                 file=sys.stderr,
             )
 
@@ -656,9 +659,11 @@ async def run(args: Any) -> dict[str, Any]:
         server_before = server_cpu(server) if server is not None else None
         start = time.perf_counter()
         try:
-            await played.play()
-            final_wait = await played.lag.caught_up(("housing", "aid"), args.patience)
+            with played.probe:
+                await played.play()
+                final_wait = await played.lag.caught_up(("housing", "aid"), args.patience)
             wall_s = time.perf_counter() - start
+            facts["speed_probe"] = played.probe.whole_run()
             resources = {name: memory_and_cpu(pid) for name, pid in stack.watched.items()}
             server_after = server_cpu(server) if server is not None else None
             for name, figures in resources.items():
@@ -756,6 +761,14 @@ async def run(args: Any) -> dict[str, Any]:
     return result
 
 
+def probe_text(probe: dict[str, Any] | None) -> str:
+    """A speed probe's reading (benchmarks.common.SpeedProbe) for the log and the table."""
+    if probe is None:
+        return "probe: no sample"
+    median, fastest, samples = probe["median_ms"], probe["fastest_ms"], probe["samples"]
+    return f"probe {median:.1f} ms (fastest {fastest:.1f}, n {samples})"
+
+
 def print_table(result: dict[str, Any], write: Callable[[str], None] = print) -> None:
     accepted, housing = result["accepted"], result["housing"]
     write("")
@@ -807,11 +820,13 @@ def print_table(result: dict[str, Any], write: Callable[[str], None] = print) ->
                 f"{day['wall_s']:.1f} ({day['people_so_far']}, {day['loadavg_1m']:.1f}); "
                 + ", ".join(f"{k} {v:.0f}" for k, v in day["phase_s"].items() if v >= 0.5)
                 + "; CPU-s "
-                + ", ".join(f"{k} {v:.0f}" for k, v in day["cpu_s"].items()),
+                + ", ".join(f"{k} {v:.0f}" for k, v in day["cpu_s"].items())
+                + f"; {probe_text(day.get('speed_probe'))}",
             )
         )
     rows.append(("time by phase (s)", ", ".join(
         f"{k} {v:.1f}" for k, v in result["phase_s"].items())))  # fmt: skip
+    rows.append(("machine speed over the run", probe_text(result["machine"].get("speed_probe"))))
     measure = result["measures"][0]
     rows.append(("oral_week_end_to_end", f"{measure['value']:.1f} s (target {TARGET_S:.0f}, "
                  f"stretch {STRETCH_S:.0f}; met: {measure['met']}; linear to 100,000: "

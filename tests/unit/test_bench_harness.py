@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from benchmarks.common import SpeedProbe
 from benchmarks.loadgen import Latencies, exact_percentile, schedule
 from benchmarks.results import (
     ROWS,
@@ -200,3 +203,23 @@ def test_each_case_lives_in_its_own_module() -> None:
     for case in CASES:
         module = importlib.import_module(f"benchmarks.cases.{case}")
         assert callable(getattr(module, f"case_{case}")), case
+
+
+def _sampled(probe: SpeedProbe) -> dict[str, Any]:
+    """The probe's next take that holds a sample (a few seconds at most)."""
+    deadline = time.monotonic() + 10
+    while (taken := probe.take()) is None:
+        assert time.monotonic() < deadline, "the probe took no sample"
+        time.sleep(0.02)
+    return taken
+
+
+def test_each_take_of_the_speed_probe_gives_the_samples_since_the_one_before() -> None:
+    with SpeedProbe(interval_s=0.01) as probe:
+        first, second = _sampled(probe), _sampled(probe)
+    whole = probe.whole_run()
+    assert whole is not None
+    # a take that kept what it gave would count the first day's samples again in the second
+    assert whole["samples"] >= first["samples"] + second["samples"]
+    assert 0 < first["fastest_ms"] <= first["median_ms"]
+    assert whole["fastest_ms"] <= min(first["fastest_ms"], second["fastest_ms"])
