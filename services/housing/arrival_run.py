@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import reduce
-from itertools import chain
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +31,7 @@ from services.housing.domain.person import (
     to_place,
     waitlist_reason,
 )
-from services.housing.domain.ranking import UnitsOnOffer, by_shelter, offers_of, rank_shelters
+from services.housing.domain.ranking import Ranking, UnitsOnOffer, offers_of
 from services.housing.domain.shelter import AssignPlaces, NoFittingPlace, ShelterNotOpen, shelter
 from services.housing.domain.waitlist import Waitlist, waitlist
 from services.housing.queries import units_with_free_places, where_they_stand
@@ -97,9 +96,10 @@ class ArrivalRun:
     ) -> None:
         self._conn, self._store, self._holds = conn, store, holds
         self._statuses, self._erased = statuses or {}, erased or set()
-        # each shelter's free units (read when the first party is ranked), by shelter: one
-        # decided on is offered again without a pass over the whole town's
-        self._offers = None if offers is None else by_shelter(offers)
+        # the free units (read when the first party is ranked), ranked for each kind of party:
+        # a shelter decided on is moved in the ranking without a pass over the whole town's
+        self._offers = offers
+        self._ranking: Ranking | None = None
         self._waitlists_may_exist = waitlists_may_exist
         self._streams: dict[str, _Stream] = {}
         self._causation: Causation | None = None
@@ -121,7 +121,9 @@ class ArrivalRun:
     @property
     def offers(self) -> list[UnitsOnOffer]:
         """The free units as the run leaves them (those read, then as decided on)."""
-        return [offer for offers in (self._offers or {}).values() for offer in offers]
+        if self._ranking is not None:
+            return self._ranking.offers
+        return list(self._offers or ())
 
     async def place(
         self, arrival: ArrivalRegistered | MergeUndone, causation: Causation, now: datetime
@@ -173,10 +175,8 @@ class ArrivalRun:
     ) -> bool:
         """Hold places for the party in the first fitting shelter of those on offer; False if
         none would take it."""
-        if self._offers is None:
-            self._offers = by_shelter(await units_with_free_places(self._conn, now.date()))
-        offers = chain.from_iterable(self._offers.values())
-        for candidate in rank_shelters(offers, len(people), needs, now.date(), CANDIDATES):
+        ranking = await self._ranking_on(now.date())
+        for candidate in ranking.best(len(people), needs, CANDIDATES):
             command = AssignPlaces(candidate, arrival_id, people, needs, hold_until, ACTOR, now)
             try:
                 await self.decide(shelter, str(candidate), command, causation)
@@ -212,11 +212,21 @@ class ArrivalRun:
         metadata = event_metadata(causation)
         stream.decided += [(event, metadata) for event in events]
 
+    async def _ranking_on(self, day: date) -> Ranking:
+        if self._ranking is None:
+            offers = self._offers
+            if offers is None:
+                offers = await units_with_free_places(self._conn, day)
+            self._ranking = Ranking(offers, day)
+        elif self._ranking.day != day:  # a run that goes past midnight ranks its offers anew
+            self._ranking = Ranking(self._ranking.offers, day)
+        return self._ranking
+
     def _offer_again(self, shelter_id: UUID) -> None:
         """The shelter's free units as its state now says, for the next party's ranking."""
         state = self._streams[str(shelter_id)].state
-        self._offers = self._offers or {}
-        self._offers[shelter_id] = offers_of(shelter_id, state)
+        assert self._ranking is not None, "only a shelter the ranking offered is decided on"
+        self._ranking.replace(shelter_id, offers_of(shelter_id, state))
 
     async def append(self) -> None:
         """Every event decided since the last append, each stream after the version it was read

@@ -4,6 +4,7 @@ facts, so no database: the named queries of services/housing/queries.py feed the
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -23,7 +24,13 @@ from services.housing.domain.person import (
     to_place,
     waitlist_reason,
 )
-from services.housing.domain.ranking import UnitsOnOffer, WhatFits, rank_shelters, what_fits
+from services.housing.domain.ranking import (
+    Ranking,
+    UnitsOnOffer,
+    WhatFits,
+    rank_shelters,
+    what_fits,
+)
 from services.housing.domain.waitlist_order import (
     WaitingPerson,
     first_parties,
@@ -39,6 +46,7 @@ from tests.unit.given import scenario
 NOW = datetime(2022, 9, 24, 21, 0, tzinfo=UTC)
 TODAY = NOW.date()
 PLAIN = Requirements()
+WOMEN = Requirements(all_women=True)
 ACCESSIBLE = frozenset({UnitAttribute.ACCESSIBLE})
 FAMILY = frozenset({UnitAttribute.FAMILY_ROOM})
 WOMEN_ONLY = frozenset({UnitAttribute.WOMEN_ONLY})
@@ -165,6 +173,60 @@ def test_the_shelters_asked_are_the_first_of_all_fitting_ones_in_the_order_of_th
     roomy = {u.shelter_id for u in fitting
              if sum(o.free for o in fitting if o.shelter_id == u.shelter_id) >= size}  # fmt: skip
     assert rank_shelters(units, size, needs, TODAY, 5) == sorted(roomy, key=order)[:5]
+
+
+def test_a_shelter_decided_on_moves_in_a_kept_ranking_and_is_not_asked_for_places_it_lost() -> None:
+    fuller, emptier = shelters()[:2]
+    kept = Ranking([unit(fuller, 5), unit(emptier, 7)], TODAY)
+    assert kept.best(3, PLAIN, 10) == kept.best(3, PLAIN, 10) == [fuller, emptier]  # now sorted
+    kept.replace(fuller, [unit(fuller, 1)])  # a party of four took four of its five
+    assert kept.best(3, PLAIN, 10) == [emptier]
+    assert kept.best(1, PLAIN, 10) == [fuller, emptier]
+    kept.replace(emptier, [])  # full
+    assert kept.best(1, PLAIN, 10) == [fuller]
+
+
+#: offers of every sort: closed, a host's home offered on other days, none free
+offers_st = st.lists(
+    st.builds(UnitsOnOffer, st.sampled_from(many_shelters),
+              st.sampled_from(["open", "open", "open", "closed"]),
+              st.sampled_from([None, None, (TODAY, TODAY), (TODAY + timedelta(days=1),) * 2]),
+              st.integers(-1, 9), st.integers(1, 4), attributes_st),
+    max_size=40,
+)  # fmt: skip
+#: a run's steps: a party ranked (its size and needs), or a shelter's free units replaced (as
+#: a placement in it leaves them)
+steps_st = st.lists(
+    st.one_of(
+        # few kinds of party, so that most are ranked on a kept ranking
+        st.tuples(st.just("rank"), st.integers(1, 6), st.sampled_from([PLAIN, WOMEN])),
+        st.tuples(st.just("replace"), st.sampled_from(many_shelters), offers_st),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@hypothesis_given(units=offers_st, steps=steps_st)
+def test_a_ranking_kept_across_a_runs_placements_ranks_as_one_made_afresh_from_the_offers_left(
+    units: list[UnitsOnOffer], steps: list[tuple[object, ...]]
+) -> None:
+    # the keys a run keeps per kind of party, sorted from its second party of that kind on and
+    # moved shelter by shelter, against the one-pass ranking of every offer left, made for
+    # that party alone (whose order the test above spells out)
+    kept = Ranking(units, TODAY)
+    for step in steps:
+        if step[0] == "rank":
+            _, size, needs = step
+            assert isinstance(size, int) and isinstance(needs, Requirements)
+            # the first three (a walk that stops early) and every one (nothing stale or lost)
+            for limit in (3, len(many_shelters)):
+                fresh = rank_shelters(kept.offers, size, needs, TODAY, limit)
+                assert kept.best(size, needs, limit) == fresh
+        else:
+            _, shelter, offers = step
+            assert isinstance(shelter, UUID) and isinstance(offers, list)
+            kept.replace(shelter, [replace(u, shelter_id=shelter) for u in offers[:3]])
 
 
 # the waitlist

@@ -6,6 +6,7 @@ fill best."""
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left, insort
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -44,44 +45,175 @@ def offers_of(shelter_id: UUID, state: Shelter) -> list[UnitsOnOffer]:
     ]
 
 
-def by_shelter(offers: list[UnitsOnOffer]) -> dict[UUID, list[UnitsOnOffer]]:
-    """The offers grouped by shelter (one decided on is offered again alone)."""
-    found: dict[UUID, list[UnitsOnOffer]] = {}
-    for offer in offers:
-        found.setdefault(offer.shelter_id, []).append(offer)
-    return found
-
-
 def rank_shelters(
     offers: Iterable[UnitsOnOffer], size: int, needs: Requirements, day: date, limit: int
 ) -> list[UUID]:
     """The shelters that take people on ``day`` and have ``size`` free places in units that
     fit, best first: one with a unit that takes the whole party; then the plainest (special
     rooms are kept for those who need them); then the fullest (big rooms stay free for big
-    groups). At most ``limit``."""
-    # per shelter: free places, the most in one unit, the fewest unneeded features; one pass
-    # over the offers and a partial sort (the town's offers are a thousand and more, each party
-    # asks for ten): sorting them all on tuples ending in a UUID, compared in Python, was most
-    # of a placement's CPU
-    fitting: dict[UUID, list[int]] = {}
+    groups). At most ``limit``. One pass over the offers, for one party (a run of several
+    keeps a Ranking)."""
+    standings, ids = _standings(offers, needs, day)
+    return _first(standings, ids, size, limit)
+
+
+#: a shelter's place in the ranking for one kind of party, as one int: its fewest unneeded
+#: features, then its free places (the fullest first), then its id (a UUID's int orders as
+#: the UUID does, and is unique). One int sorts and bisects in C, where tuples ending in a
+#: UUID were compared element by element, in Python for the UUID: a ranking kept on such
+#: tuples cost a run of one party twice the pass it replaced (reverted in d61561a)
+_FREE_AT = 128
+_PLAINNESS_AT = 160
+_ID = (1 << _FREE_AT) - 1
+_FREE = (1 << (_PLAINNESS_AT - _FREE_AT)) - 1
+
+
+def _key(plainness: int, free: int, shelter: int) -> int:
+    return (plainness << _PLAINNESS_AT) | (free << _FREE_AT) | shelter
+
+
+@dataclass
+class _Standing:
+    """Where each shelter with room for one kind of party stands (by its id's int): its key,
+    and the most free places in one of its units."""
+
+    keys: dict[int, int]
+    most: dict[int, int]
+
+
+def _standings(
+    offers: Iterable[UnitsOnOffer], needs: Requirements, day: date
+) -> tuple[_Standing, dict[int, UUID]]:
+    """One pass over the offers: per shelter taking people on ``day``, its free places in
+    units that fit ``needs``, the most in one of them, its fewest unneeded features.
+
+    Whether a kind of unit fits is asked once per kind (a town has a few kinds and thousands
+    of offers), and shelters are told apart by their id's int, whose hash is C's (a UUID's
+    hash is a Python call): the pass costs each offer a few lookups."""
+    fits: dict[AbstractSet[UnitAttribute], int | None] = {}
+    free: dict[int, int] = {}
+    most: dict[int, int] = {}
+    plainest: dict[int, int] = {}
+    ids: dict[int, UUID] = {}
     for offer in offers:
-        taken_in = takes_people(offer.shelter_status, offer.period, day)
-        if taken_in and offer.free > 0 and offers_what_is_needed(offer.attributes, needs):
-            plainness = unneeded_features(offer.attributes, needs)
-            shelter = fitting.get(offer.shelter_id)
-            if shelter is None:
-                fitting[offer.shelter_id] = [offer.free, offer.most_in_one_unit, plainness]
-            else:
-                shelter[0] += offer.free
-                shelter[1] = max(shelter[1], offer.most_in_one_unit)
-                shelter[2] = min(shelter[2], plainness)
-    # the UUID's int orders as the UUID does, and is unique: the tuples never compare further
+        if offer.free <= 0 or not takes_people(offer.shelter_status, offer.period, day):
+            continue
+        attributes = offer.attributes
+        if attributes not in fits:
+            fitting = offers_what_is_needed(attributes, needs)
+            fits[attributes] = unneeded_features(attributes, needs) if fitting else None
+        plainness = fits[attributes]
+        if plainness is None:
+            continue
+        shelter = offer.shelter_id.int
+        if shelter in free:
+            free[shelter] += offer.free
+            most[shelter] = max(most[shelter], offer.most_in_one_unit)
+            plainest[shelter] = min(plainest[shelter], plainness)
+        else:
+            free[shelter], most[shelter] = offer.free, offer.most_in_one_unit
+            plainest[shelter], ids[shelter] = plainness, offer.shelter_id
+    keys = {shelter: _key(plainest[shelter], places, shelter) for shelter, places in free.items()}
+    return _Standing(keys, most), ids
+
+
+def _first(standing: _Standing, ids: dict[int, UUID], size: int, limit: int) -> list[UUID]:
+    """The best ``limit`` in one pass and a partial sort (a party asks for ten of thousands)."""
     roomy = (
-        (most < size, plainness, free, shelter_id.int, shelter_id)
-        for shelter_id, (free, most, plainness) in fitting.items()
-        if free >= size
+        (standing.most[shelter] < size, key)
+        for shelter, key in standing.keys.items()
+        if (key >> _FREE_AT) & _FREE >= size
     )
-    return [ranked[-1] for ranked in heapq.nsmallest(limit, roomy)]
+    return [ids[key & _ID] for _, key in heapq.nsmallest(limit, roomy)]
+
+
+@dataclass
+class _Kept:
+    """The ranking of one kind of party kept across a run: where each shelter stands, and all
+    of them sorted once a second party of that kind asks."""
+
+    standing: _Standing
+    ranked: list[int] | None = None
+
+
+class Ranking:
+    """``rank_shelters`` for each party of a run, on the town's offers on one day as the
+    run's placements change them.
+
+    Ranking every party on all the offers cost a pass over them each (6 ms at 7,500 offers,
+    and the offers grow with the town). Here the first party of a kind (its needs) pays that
+    pass, no more (a run of one party is the common case when housing keeps up); the second
+    sorts the shelters that fit that kind, once; from then on a party walks the sorted keys
+    from its first shelter with enough free places to its ``limit``-th with a unit that takes
+    it whole. A shelter decided on is moved in each kind's ranking (``replace``)."""
+
+    def __init__(self, offers: Iterable[UnitsOnOffer], day: date) -> None:
+        self.day = day
+        self._offers = list(offers)
+        #: the free units of shelters decided on, by their id's int (their first offers left)
+        self._replaced: dict[int, list[UnitsOnOffer]] = {}
+        self._ids: dict[int, UUID] = {}
+        self._kept: dict[Requirements, _Kept] = {}
+
+    @property
+    def offers(self) -> list[UnitsOnOffer]:
+        """The free units as the run leaves them."""
+        replaced = self._replaced
+        kept = [offer for offer in self._offers if offer.shelter_id.int not in replaced]
+        return kept + [offer for offers in replaced.values() for offer in offers]
+
+    def best(self, size: int, needs: Requirements, limit: int) -> list[UUID]:
+        """The first ``limit`` shelters with ``size`` free places in units that fit ``needs``,
+        in ``rank_shelters``' order."""
+        kept = self._kept.get(needs)
+        if kept is None:
+            standing, ids = _standings(self.offers, needs, self.day)
+            self._ids.update(ids)
+            self._kept[needs] = _Kept(standing)
+            return _first(standing, self._ids, size, limit)
+        if kept.ranked is None:
+            kept.ranked = sorted(kept.standing.keys.values())
+        return self._walk(kept, size, limit)
+
+    def replace(self, shelter_id: UUID, offers: list[UnitsOnOffer]) -> None:
+        """The shelter's free units are now ``offers`` (a placement in it left them)."""
+        shelter = shelter_id.int
+        self._replaced[shelter] = offers
+        for needs, kept in self._kept.items():
+            old = kept.standing.keys.pop(shelter, None)
+            kept.standing.most.pop(shelter, None)
+            if old is not None and kept.ranked is not None:
+                del kept.ranked[bisect_left(kept.ranked, old)]
+            standing, ids = _standings(offers, needs, self.day)
+            if shelter in standing.keys:
+                key = kept.standing.keys[shelter] = standing.keys[shelter]
+                kept.standing.most[shelter] = standing.most[shelter]
+                self._ids.update(ids)
+                if kept.ranked is not None:
+                    insort(kept.ranked, key)
+
+    def _walk(self, kept: _Kept, size: int, limit: int) -> list[UUID]:
+        """Each plainness in turn, from its first shelter with ``size`` free places (found by
+        bisection: the fuller ones before it cannot take the party) to its last."""
+        assert kept.ranked is not None
+        ranked, most = kept.ranked, kept.standing.most
+        whole: list[UUID] = []  # a unit takes the whole party
+        spread: list[UUID] = []  # the party fits only over several units
+        at = 0
+        while at < len(ranked):
+            plainness = ranked[at] >> _PLAINNESS_AT
+            at = bisect_left(ranked, _key(plainness, size, 0), at)
+            end = bisect_left(ranked, _key(plainness + 1, 0, 0), at)
+            for index in range(at, end):
+                shelter = ranked[index] & _ID
+                if most[shelter] >= size:
+                    whole.append(self._ids[shelter])
+                    if len(whole) == limit:
+                        return whole
+                elif len(spread) < limit:
+                    spread.append(self._ids[shelter])
+            at = end
+        return (whole + spread)[:limit]
 
 
 @dataclass(frozen=True)
