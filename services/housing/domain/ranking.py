@@ -142,7 +142,7 @@ class Ranking:
 
     Ranking every party on all the offers cost a pass over them each (6 ms at 7,500 offers,
     and the offers grow with the town). Here the first party of a kind (its needs) pays that
-    pass, no more (a run of one party is the common case when housing keeps up); the second
+    pass, no more, so that a run of one party costs no more than before; the second
     sorts the shelters that fit that kind, once; from then on a party walks the sorted keys
     from its first shelter with enough free places to its ``limit``-th with a unit that takes
     it whole. A shelter decided on is moved in each kind's ranking (``replace``)."""
