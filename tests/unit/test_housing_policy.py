@@ -47,6 +47,7 @@ NOW = datetime(2022, 9, 24, 21, 0, tzinfo=UTC)
 TODAY = NOW.date()
 PLAIN = Requirements()
 WOMEN = Requirements(all_women=True)
+KINDS_OF_PARTY = [PLAIN, WOMEN, Requirements(accessible=True), Requirements(family_room=True)]
 ACCESSIBLE = frozenset({UnitAttribute.ACCESSIBLE})
 FAMILY = frozenset({UnitAttribute.FAMILY_ROOM})
 WOMEN_ONLY = frozenset({UnitAttribute.WOMEN_ONLY})
@@ -198,8 +199,9 @@ offers_st = st.lists(
 #: a placement in it leaves them)
 steps_st = st.lists(
     st.one_of(
-        # few kinds of party, so that most are ranked on a kept ranking
-        st.tuples(st.just("rank"), st.integers(1, 6), st.sampled_from([PLAIN, WOMEN])),
+        # four kinds of party of the eight (each need, and none), so that most are ranked on a
+        # kept ranking
+        st.tuples(st.just("rank"), st.integers(1, 6), st.sampled_from(KINDS_OF_PARTY)),
         st.tuples(st.just("replace"), st.sampled_from(many_shelters), offers_st),
     ),
     max_size=30,
