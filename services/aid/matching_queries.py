@@ -5,6 +5,7 @@ withdrawal ends."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -185,11 +186,18 @@ async def open_matches_of_offer(conn: asyncpg.Connection, offer_id: UUID) -> lis
     return [MatchOf(row["match_id"], row["request_id"], offer_id) for row in rows]
 
 
-async def open_requests_of(conn: asyncpg.Connection, person_id: UUID) -> list[UUID]:
-    """The person's requests still open or matched, in the order of their ids."""
+async def open_requests_among(
+    conn: asyncpg.Connection, persons: Sequence[UUID]
+) -> dict[UUID, list[UUID]]:
+    """Each person's requests still open or matched, in the order of their ids (a person with
+    none is left out), in one statement however many persons."""
     rows = await conn.fetch(
-        "SELECT request_id FROM support_requests "
-        "WHERE person_id = $1 AND status IN ('open', 'matched') ORDER BY request_id",
-        person_id,
+        "SELECT person_id, request_id FROM support_requests "
+        "WHERE person_id = ANY($1::uuid[]) AND status IN ('open', 'matched') "
+        "ORDER BY person_id, request_id",
+        persons,
     )
-    return [row["request_id"] for row in rows]
+    found: dict[UUID, list[UUID]] = {}
+    for row in rows:
+        found.setdefault(row["person_id"], []).append(row["request_id"])
+    return found

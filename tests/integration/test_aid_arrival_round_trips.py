@@ -20,7 +20,14 @@ from services.aid.main import handler
 from shared.incoming import IncomingEvent, Taken
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import BedAssigned, PersonCheckedIn, PersonCheckedOut
-from shared.schemas.intake import PersonErased
+from shared.schemas.intake import (
+    ArrivalRegistered,
+    ConsentGiven,
+    ConsentPurpose,
+    DepartureReason,
+    PersonDeparted,
+    PersonErased,
+)
 from shared.topics import HOUSING_EVENTS, INTAKE_EVENTS
 from tests.integration.aid_helpers import RunningAid, arrival_of, housing_event, running_aid
 from tests.stack import Stack
@@ -150,6 +157,67 @@ async def test_a_batch_of_arrivals_and_stays_costs_the_round_trips_of_one_arriva
     status = {person: (await aid.known(person))["status"] for person in people}
     assert [status[p] for p in people[:10]] == ["checked_out"] + ["checked_in"] * 5 + ["held"] * 4
     assert {status[p] for p in people[10:]} == {"registered"}
+
+
+def as_published(arrival: ArrivalRegistered) -> list[DomainEvent]:
+    """An arrival as intake's topic carries it: followed by each member's consents, given
+    with it (no facts of their own: the arrival carries them), which aid passes over."""
+    actor, at = arrival.actor, arrival.occurred_at
+    consents = [
+        ConsentGiven(actor=actor, occurred_at=at, person_id=member.person_id, purpose=purpose)
+        for member in arrival.members
+        for purpose in (ConsentPurpose.HOUSING, ConsentPurpose.AID)
+    ]
+    return [arrival, *consents]
+
+
+async def test_the_consents_that_come_with_arrivals_end_no_run(aid: RunningAid) -> None:
+    # each arrival followed by its consents: when a consent passed over ended the run, each
+    # arrival cost its own erased look-up, read and append (38 statements for these twelve)
+    arrivals = [arrival_of(*[()] * (1 + n % 3)) for n in range(12)]
+    people = [member.person_id for arrival in arrivals for member in arrival.members]
+
+    sent = await handled_together(aid, [e for arrival in arrivals for e in as_published(arrival)])
+
+    print(f"\n{len(arrivals)} arrivals with their consents: {len(sent)}")
+    assert len(sent) <= ROUND_TRIPS_PER_ARRIVAL - 1, "\n".join(sent)
+    assert {(await aid.known(person))["status"] for person in people} == {"registered"}
+
+
+def departed(arrival: ArrivalRegistered) -> list[DomainEvent]:
+    reason, now = DepartureReason.MOVED_ON_TO_ANOTHER_CITY, datetime.now(UTC)
+    return [
+        PersonDeparted(
+            actor=arrival.actor,
+            occurred_at=now,
+            person_id=member.person_id,
+            arrival_id=arrival.arrival_id,
+            reason=reason,
+        )
+        for member in arrival.members
+    ]
+
+
+async def test_a_batch_of_departures_costs_the_round_trips_of_one(aid: RunningAid) -> None:
+    # one by one, each departure read and appended its person's stream and looked up their
+    # open requests (43 statements for these eight)
+    arrivals = [arrival_of(()) for _ in range(10)]
+    await handled_together(aid, list(arrivals))
+    people = [arrival.members[0].person_id for arrival in arrivals]
+    asked = await aid.post("/v1/support-requests", {
+        "kind": "job_search", "person_id": str(people[0]), "skills": ["welding"]})  # fmt: skip
+    assert asked.status_code == 201, asked.text
+
+    sent = await handled_together(aid, [e for a in arrivals[2:] for e in departed(a)])
+    # BEGIN; the erased; the streams; the append; the rows read, written; open requests; COMMIT
+    print(f"\neight departures: {len(sent)}")
+    assert len(sent) <= ROUND_TRIPS_PER_ARRIVAL, "\n".join(sent)
+
+    # a departure with an open request among them: withdrawn, as the person left
+    await handled_together(aid, [e for a in arrivals[:2] for e in departed(a)])
+    request = (await aid.get(f"/v1/support-requests/{asked.json()['request_id']}")).json()
+    assert (request["status"], request["withdrawn_reason"]) == ("withdrawn", "departed")
+    assert {(await aid.known(person))["status"] for person in people} == {"departed"}
 
 
 async def test_an_erasure_in_a_batch_ends_the_run_before_it(aid: RunningAid) -> None:

@@ -202,6 +202,12 @@ async def close_entitlements(
     now: datetime,
 ) -> None:
     """The person left, or was a duplicate: nothing more is issued, open requests end."""
-    command = CloseEntitlements(person_id, reason, ACTOR, now)
-    await _decide_on_person(conn, store, command, causation)
+    await _decide_on_person(conn, store, closing_command(person_id, reason, now), causation)
     await withdraw_requests_of(conn, store, person_id, reason, causation, now)
+
+
+def closing_command(
+    person_id: UUID, reason: Literal["departed", "merged"], now: datetime
+) -> CloseEntitlements:
+    """``close_entitlements``'s command."""
+    return CloseEntitlements(person_id, reason, ACTOR, now)

@@ -7,6 +7,7 @@ order of their ids, then to the offer: every writer waits in the same order, non
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -47,7 +48,7 @@ from services.aid.matching_queries import (
     MatchOf,
     offers_fitting,
     open_matches_of_offer,
-    open_requests_of,
+    open_requests_among,
     proposed_match,
     requests_fitting,
 )
@@ -269,7 +270,20 @@ async def withdraw_requests_of(
     now: datetime,
 ) -> None:
     """A person who left, or was merged away, no longer needs their open requests."""
+    found = await open_requests_among(conn, [person_id])
+    await withdraw_requests(conn, store, found.get(person_id, []), reason, causation, now)
+
+
+async def withdraw_requests(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    request_ids: Sequence[UUID],
+    reason: WithdrawalReason,
+    causation: Causation,
+    now: datetime,
+) -> None:
+    """Open requests of one person (``open_requests_among``), withdrawn by the service."""
     withdrawn: list[MatchWithdrawn] = []
-    for request_id in await open_requests_of(conn, person_id):
+    for request_id in request_ids:
         withdrawn += await _withdraw(conn, store, request_id, reason, SERVICE, now, causation)
     await _release(conn, store, withdrawn, SERVICE, now, causation)
