@@ -73,6 +73,35 @@ async def load_state(
     return _fold(store, decider, stream_id, (state, version), newer, committed)
 
 
+async def decide_on_streams(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    decider: Decider[Command, State],
+    decisions: Sequence[tuple[str, Command, dict[str, Any]]],
+) -> list[RecordedEvent]:
+    """Commands on several streams of one decider, each ``(stream id, command, metadata)``
+    decided on the state the ones before it left (a stream may take several), its events
+    carrying its own metadata (``event_metadata``, taken where the command came from): the
+    streams read in one statement and appended in one, whatever their number. Raises
+    DomainError as ``decider.decide`` does, and ConcurrencyConflict if a stream moved on."""
+    if not decisions:
+        return []
+    states = await load_streams(conn, store, {stream_id: decider for stream_id, _, _ in decisions})
+    started: dict[str, int] = {}
+    appended: dict[str, list[Any]] = {}
+    metadata: dict[str, list[dict[str, Any]]] = {}
+    for stream_id, command, its_metadata in decisions:
+        state, version = states[stream_id]
+        events = list(decider.decide(command, state))
+        started.setdefault(stream_id, version)
+        appended.setdefault(stream_id, []).extend(events)
+        metadata.setdefault(stream_id, []).extend(its_metadata for _ in events)
+        states[stream_id] = (reduce(decider.evolve, events, state), version + len(events))
+    appends = [(s, started[s], events) for s, events in appended.items() if events]
+    each = [one for s, _, _ in appends for one in metadata[s]]
+    return await store.append_streams(conn, appends, Causation.new(), each=each)
+
+
 async def load_streams(
     conn: asyncpg.Connection, store: EventStore, wanted: Mapping[str, Decider[Any, Any]]
 ) -> dict[str, tuple[Any, int]]:

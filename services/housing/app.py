@@ -5,9 +5,11 @@ authority; the read models only give the facts."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -24,14 +26,15 @@ from services.housing.domain.shelter import (
     Release,
     ShelterCommand,
     WithdrawHostOffer,
+    shelter,
 )
 from services.housing.domain.waitlist import LeaveWaitlist, Waitlist, waitlist
 from services.housing.events import PersonMoved, UnitName
 from services.housing.notes import keep_move_note
 from services.housing.placing import decide_on_shelter, offer_free_places
-from services.housing.queries import placement_of
-from shared.decider import execute
-from shared.eventstore import Causation, EventStore
+from services.housing.queries import placement_of, placements_of
+from shared.decider import decide_on_streams, execute
+from shared.eventstore import Causation, EventStore, event_metadata
 from shared.schemas.housing import BedReleased, PersonCheckedOut
 from shared.schemas.shelters import Requirements, ShelterKind, Unit
 
@@ -110,18 +113,60 @@ async def release_person(
     """Free the person's place, or their place on the waitlist, and pass the place on. A
     person housing has not heard of yet is remembered as gone, so their arrival, when it
     comes, does not place them."""
-    placement = await placement_of(conn, person_id)
-    step = on_leaving(placement.status if placement else None, reason)
-    if step == "remember_departure":
-        command = RememberDeparture(person_id, reason, ACTOR, now)
-        await execute(conn, store, departure, str(person_id), command, causation)
-    elif step == "free_place" and placement and placement.shelter_id:
-        release = Release(placement.shelter_id, person_id, reason, ACTOR, now)
-        await decide_on_shelter(conn, store, release, causation)
-        await offer_free_places(conn, store, holds, placement.shelter_id, causation, now)
-    elif step == "leave_waitlist" and placement and placement.arrival_id:
-        leave = LeaveWaitlist(placement.arrival_id, person_id, reason, ACTOR, now)
-        await execute(conn, store, waitlist, str(placement.arrival_id), leave, causation)
+    leaving = Leaving(person_id, reason, causation, event_metadata(causation))
+    await release_persons(conn, store, holds, [leaving], now)
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """A person gone (departed, or merged away as a duplicate), with what the events their
+    leaving causes record of why: ``metadata`` (``event_metadata``) and the span to pass their
+    places on in, both of the event that said so."""
+
+    person_id: UUID
+    reason: Literal["departed", "merged"]
+    causation: Causation
+    metadata: dict[str, Any]
+    span: Callable[[], AbstractContextManager[Any]] = nullcontext
+
+
+async def release_persons(
+    conn: asyncpg.Connection,
+    store: EventStore,
+    holds: Holds,
+    leaving: Sequence[Leaving],
+    now: datetime,
+) -> None:
+    """``release_person`` for several people at once (each once), in a few statements however
+    many: their placements read in one, the releases of each shelter decided on it in one read
+    and one append for all shelters (likewise the departures remembered and the waitlists
+    left), then each shelter that freed a place passes its places on once. One by one, the
+    Oral week's departures cost housing a read, an append and an offer each."""
+    placements = await placements_of(conn, [one.person_id for one in leaving])
+    releases: list[tuple[str, ShelterCommand, dict[str, Any]]] = []
+    remembered: list[tuple[str, RememberDeparture, dict[str, Any]]] = []
+    left: list[tuple[str, LeaveWaitlist, dict[str, Any]]] = []
+    freed: dict[UUID, Leaving] = {}
+    for one in leaving:
+        person, reason, metadata = one.person_id, one.reason, one.metadata
+        placement = placements.get(person)
+        step = on_leaving(placement.status if placement else None, reason)
+        if step == "remember_departure":
+            remember = RememberDeparture(person, reason, ACTOR, now)
+            remembered.append((str(person), remember, metadata))
+        elif step == "free_place" and placement and placement.shelter_id:
+            release = Release(placement.shelter_id, person, reason, ACTOR, now)
+            releases.append((str(placement.shelter_id), release, metadata))
+            freed.setdefault(placement.shelter_id, one)
+        elif step == "leave_waitlist" and placement and placement.arrival_id:
+            leave = LeaveWaitlist(placement.arrival_id, person, reason, ACTOR, now)
+            left.append((str(placement.arrival_id), leave, metadata))
+    await decide_on_streams(conn, store, shelter, releases)
+    await decide_on_streams(conn, store, departure, remembered)
+    await decide_on_streams(conn, store, waitlist, left)
+    for shelter_id, first in freed.items():
+        with first.span():
+            await offer_free_places(conn, store, holds, shelter_id, first.causation, now)
 
 
 async def _replace(

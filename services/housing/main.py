@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from services.housing import board
 from services.housing.api import routers
-from services.housing.app import expire_holds, release_person
+from services.housing.app import Leaving, expire_holds, release_person, release_persons
 from services.housing.arrival_run import ArrivalRun, Holds, members_to_place
 from services.housing.consent import forget_person, passes_housing_by, take_in
 from services.housing.erasure import erase_person
@@ -28,7 +28,7 @@ from services.housing.settings import HousingSettings
 from shared.consumer import Handler, IncomingEvent, Taken
 from shared.decider import in_transaction
 from shared.event_router import EventRouter, on, reaction, unless_erased
-from shared.eventstore import EventStore
+from shared.eventstore import EventStore, event_metadata
 from shared.http import admit_browser_origins
 from shared.runtime import ServiceRuntime, serve, service_app
 from shared.schemas import intake
@@ -83,11 +83,17 @@ def routes(store: EventStore, holds: Holds) -> EventRouter:
     )
 
 
+#: a person left, or was merged away as a duplicate: their place freed and passed on
+GONE = (intake.PersonDeparted, intake.PersonsMerged)
+
+
 class HousingHandler:
     """Housing's routes, but nothing about a person erased before is taken in, and consents
     housing does nothing with are passed over before anything is read for them. A batch's
     arrivals that follow each other (consents passed over between them) are placed together
-    (services/housing/arrival_run.py); every other event is handled on its own, in order."""
+    (services/housing/arrival_run.py), and so are the people of its departures and merges that
+    follow each other freed together (services/housing/app.py: ``release_persons``); every
+    other event is handled on its own, in order."""
 
     def __init__(self, store: EventStore, holds: Holds) -> None:
         self._store, self._holds = store, holds
@@ -98,20 +104,53 @@ class HousingHandler:
             await self._routed(conn, incoming)
 
     async def handle_batch(self, conn: Connection, events: Sequence[Taken]) -> None:
-        run: list[tuple[Taken, intake.ArrivalRegistered]] = []
+        arrivals: list[tuple[Taken, intake.ArrivalRegistered]] = []
+        gone: dict[UUID, Taken] = {}
         for taken in events:
             event = taken.incoming.event
-            if isinstance(event, intake.ArrivalRegistered):
-                run.append((taken, event))
-            elif passes_housing_by(event):
+            if passes_housing_by(event):
                 with taken.span():
                     pass  # nothing to do, but the event's trace shows it was taken in
+            elif isinstance(event, intake.ArrivalRegistered):
+                await self._release_together(conn, gone)
+                gone = {}
+                arrivals.append((taken, event))
+            elif isinstance(event, GONE):
+                await self._place_together(conn, arrivals)
+                arrivals = []
+                person = intake.person_gone(event)[0]
+                if person in gone:  # gone twice: the run ends, the second reads what it left
+                    await self._release_together(conn, gone)
+                    gone = {}
+                gone[person] = taken
             else:
-                await self._place_together(conn, run)
-                run = []
+                await self._place_together(conn, arrivals)
+                await self._release_together(conn, gone)
+                arrivals, gone = [], {}
                 with taken.span():
                     await self._routed(conn, taken.incoming)
-        await self._place_together(conn, run)
+        await self._place_together(conn, arrivals)
+        await self._release_together(conn, gone)
+
+    async def _release_together(self, conn: Connection, gone: dict[UUID, Taken]) -> None:
+        """A run of departures (and merges), each person once: their places freed together
+        (services/housing/app.py: ``release_persons``); the erased are passed over."""
+        if not gone:
+            return
+        erased = await erased_among(conn, list(gone))
+        leaving = []
+        for person, taken in gone.items():
+            event = taken.incoming.event
+            assert isinstance(event, GONE)
+            with taken.span():
+                if person in erased:
+                    continue
+                causation = taken.incoming.causation()
+                reason = intake.person_gone(event)[1]
+                leaving.append(
+                    Leaving(person, reason, causation, event_metadata(causation), taken.span)
+                )
+        await release_persons(conn, self._store, self._holds, leaving, datetime.now(UTC))
 
     async def _place_together(
         self, conn: Connection, run: Sequence[tuple[Taken, intake.ArrivalRegistered]]

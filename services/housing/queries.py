@@ -38,11 +38,25 @@ async def placement_of(conn: asyncpg.Connection, person_id: UUID) -> Placement |
         "FROM placements WHERE person_id = $1",
         person_id,
     )
-    if row is None:
-        return None
+    return None if row is None else _placement(row)
+
+
+def _placement(row: asyncpg.Record) -> Placement:
     needs = Requirements(accessible=row["needs_accessible"], family_room=row["needs_family"],
                          all_women=row["all_women"])  # fmt: skip
     return Placement(row["status"], row["shelter_id"], row["arrival_id"], needs)
+
+
+async def placements_of(
+    conn: asyncpg.Connection, person_ids: Sequence[UUID]
+) -> dict[UUID, Placement]:
+    """``placement_of`` each of these people housing has a placement for, in one statement."""
+    rows = await conn.fetch(
+        "SELECT person_id, status, shelter_id, arrival_id, needs_accessible, needs_family, "
+        "all_women FROM placements WHERE person_id = ANY($1::uuid[])",
+        list(person_ids),
+    )
+    return {row["person_id"]: _placement(row) for row in rows}
 
 
 async def statuses_of(conn: asyncpg.Connection, person_ids: Sequence[UUID]) -> dict[UUID, str]:

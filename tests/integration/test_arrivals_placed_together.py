@@ -1,7 +1,8 @@
-"""A Kafka batch's arrivals are placed together (services/housing/arrival_run.py): on the real
-stack, the statements of a whole batch are those of one placement, the shelter is never filled
-past its places, groups stay in one unit, the events of the batch keep their order, and a
-batch that raced another writer for the same shelter is refused whole.
+"""A Kafka batch's arrivals are placed together (services/housing/arrival_run.py), and its
+departures free their places together (services/housing/app.py: ``release_persons``): on the
+real stack, the statements of a whole batch of arrivals are those of one placement, the shelter
+is never filled past its places, groups stay in one unit, the events of the batch keep their
+order, and a batch that raced another writer for the same shelter is refused whole.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from tests.integration.test_housing_round_trips import INTROSPECTION, STATEMENTS
 from tests.integration.test_waitlist_offer import arriving
 
 pytestmark = pytest.mark.integration
+
+#: a run of departures: the placements, the shelters and the waitlists read; their appends; the
+#: one offer of the places freed (its free units, the waiting parties, their lock and statuses,
+#: the run that places them: read, append); the departures remembered (read, append)
+DEPARTURES_STATEMENTS = 40
 
 
 @pytest.fixture
@@ -221,3 +227,42 @@ async def test_an_arrival_whose_waitlist_a_consent_opened_first_is_placed_when_h
                        arrival.arrival_id)  # fmt: skip
     first = arrival.members[0].person_id
     assert dict(rows) == {first: "waiting", late: "waiting"}
+
+
+def departure_of(person: UUID, arrival: ArrivalRegistered) -> PersonDeparted:
+    return PersonDeparted(
+        actor="partner:tt", occurred_at=datetime.now(UTC), person_id=person,
+        arrival_id=arrival.arrival_id, reason=DepartureReason.FOUND_OWN_HOUSING,
+    )  # fmt: skip
+
+
+async def test_a_batch_of_departures_frees_their_places_together_and_offers_them_once(
+    services: RunningServices,
+) -> None:
+    # six placed, three waiting; then five of the placed leave, one who waits, and one housing
+    # never heard of. One by one, each departure cost its own reads, append and offer (87
+    # statements for these seven; 35 together, most of them the two parties placed)
+    await open_shelter(services, beds=6)
+    arrivals = [arriving(1, keep_together=False) for _ in range(9)]
+    await handled_together(services, taken(*arrivals))
+    people = [arrival.members[0].person_id for arrival in arrivals]
+    stranger = arriving(1, keep_together=False)
+    leaving = [*range(5), 7]
+    departures = [departure_of(people[i], arrivals[i]) for i in leaving]
+    departures.append(departure_of(stranger.members[0].person_id, stranger))
+
+    sent = await handled_together(services, taken(*departures))
+
+    print(f"\nseven departures: {len(sent)} statements")
+    assert len(sent) <= DEPARTURES_STATEMENTS, "\n".join(sent)
+    statuses = dict(await facts(services, "SELECT person_id, status FROM placements"))
+    assert {statuses[people[i]] for i in leaving} == {"departed"}
+    # the sixth placed stays; the two still waiting got two of the five places freed
+    assert [statuses[people[i]] for i in (5, 6, 8)] == ["held", "held", "held"]
+    units = await facts(services, "SELECT places, held, occupied FROM units")
+    assert sum(unit["held"] + unit["occupied"] for unit in units) == 3
+    # the stranger's arrival, when it comes, does not place them
+    await handled_together(services, taken(stranger))
+    assert stranger.members[0].person_id not in dict(
+        await facts(services, "SELECT person_id, status FROM placements WHERE status = 'held'")
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from functools import reduce
 from typing import Any, Literal
 from uuid import UUID
 
@@ -26,7 +25,7 @@ from services.aid.domain.beneficiary import (
 )
 from services.aid.domain.residency import StayEnded, why_stay_ended
 from services.aid.erased_persons import erased_among
-from shared.decider import execute, load_streams
+from shared.decider import decide_on_streams, execute
 from shared.eventstore import Causation, EventStore, event_metadata
 from shared.schemas.base import DomainEvent
 from shared.schemas.housing import BedAssigned, PersonCheckedIn
@@ -96,25 +95,10 @@ async def decide_on_persons(
     before it left it: the streams read in one statement and appended in one (with their read
     models' rows, services/aid/projections.py), whatever their number. Taken in one by one,
     an arrival of five cost twenty round trips."""
-    if not decisions:
-        return
-    states = await load_streams(
-        conn, store, {str(command.person_id): beneficiary for command, _ in decisions}
-    )
-    started: dict[str, int] = {}
-    appended: dict[str, list[DomainEvent]] = {}
-    metadata: dict[str, list[dict[str, Any]]] = {}
-    for command, its_metadata in decisions:
-        stream_id = str(command.person_id)
-        state, version = states[stream_id]
-        events = beneficiary.decide(command, state)
-        started.setdefault(stream_id, version)
-        appended.setdefault(stream_id, []).extend(events)
-        metadata.setdefault(stream_id, []).extend(its_metadata for _ in events)
-        states[stream_id] = (reduce(beneficiary.evolve, events, state), version + len(events))
-    appends = [(s, started[s], events) for s, events in appended.items() if events]
-    each = [one for s, _, _ in appends for one in metadata[s]]
-    await store.append_streams(conn, appends, Causation.new(), each=each)
+    await decide_on_streams(
+        conn, store, beneficiary,
+        [(str(command.person_id), command, metadata) for command, metadata in decisions],
+    )  # fmt: skip
 
 
 async def consent_changed(
