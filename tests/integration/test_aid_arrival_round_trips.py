@@ -173,7 +173,7 @@ def as_published(arrival: ArrivalRegistered) -> list[DomainEvent]:
 
 async def test_the_consents_that_come_with_arrivals_end_no_run(aid: RunningAid) -> None:
     # each arrival followed by its consents: when a consent passed over ended the run, each
-    # arrival cost its own erased look-up, read and append (38 statements for these twelve)
+    # arrival cost its own erased look-up, read and append (62 statements for these twelve)
     arrivals = [arrival_of(*[()] * (1 + n % 3)) for n in range(12)]
     people = [member.person_id for arrival in arrivals for member in arrival.members]
 
